@@ -1,0 +1,72 @@
+import type { NeuronParams } from '../snn/lif.js';
+import type { StdpParams } from '../snn/stdp.js';
+
+/**
+ * Every parameter of the model, with units. docs/MODEL.md explains each choice.
+ * Times in ns, potentials and weights in mV.
+ */
+export interface MemoryParams {
+  /** RNG seed (initial weight jitter). */
+  seed: number;
+  /** Neurons in the pacemaker cluster (they fire in synchrony; a volley is one pulse). */
+  pacemakerSize: number;
+  /** Spatial area (symbol minicolumns) and goal cluster neurons. */
+  spatial: NeuronParams;
+  goal: NeuronParams;
+  pacemaker: NeuronParams;
+  /** Initial weight of a recruited sequence synapse, mV, and its uniform jitter (+-). */
+  wInit: number;
+  wInitJitter: number;
+  stdp: StdpParams;
+  /** Gate synapse weight (opens a duration/interval counter), and feedback (note -> goal) weight. */
+  wGate: number;
+  wFeedback: number;
+  /** External input that makes a neuron fire (goal start, column burst), mV. */
+  wDrive: number;
+  /** Teacher bias on the heard symbols' minicolumns during learning, mV. */
+  teacherBias: number;
+  /** Gain of sequence synapses in recognition, and the bias on the heard minicolumn, mV. */
+  recognitionGain: number;
+  recognitionBias: number;
+  /** Synaptic delays, ns. */
+  delayRelease: number;
+  delayChord: number;
+  delayGate: number;
+  delayFeedback: number;
+  /** Pacemaker period while learning, ns per tick (learning is in ticks; any period > chord spread). */
+  learnTickNs: number;
+  /** Shortest tick the simulation accepts at recall, ns (the chord spread must fit inside a tick). */
+  minTickNs: number;
+  /** Most notes in one event of one track. */
+  maxChord: number;
+  /** Largest symbol id (spatial minicolumns 0..maxSymbol). */
+  maxSymbol: number;
+  /** Relative tolerance when fragment durations are compared with a path's duration classes. */
+  durationTolerance: number;
+}
+
+export const DEFAULT_PARAMS: MemoryParams = {
+  seed: 20200511,
+  pacemakerSize: 4,
+  spatial: { model: 'lif', tauM: 20e6, theta: 15, vReset: 0, tRef: 500 },
+  goal: { model: 'lif', tauM: 20e6, theta: 15, vReset: 0, tRef: 500 },
+  pacemaker: { model: 'lif', tauM: 20e6, theta: 15, vReset: 0, tRef: 0 },
+  wInit: 4,
+  wInitJitter: 0.5,
+  stdp: { aPlus: 12, aMinus: 6, tauPlus: 20e6, tauMinus: 20e6, wMax: 20 },
+  wGate: 1,
+  wFeedback: 1,
+  wDrive: 16,
+  teacherBias: 12,
+  recognitionGain: 0.5,
+  recognitionBias: 9,
+  delayRelease: 1000,
+  delayChord: 2000,
+  delayGate: 1000,
+  delayFeedback: 1000,
+  learnTickNs: 200_000,
+  minTickNs: 80_000,
+  maxChord: 32,
+  maxSymbol: 1023,
+  durationTolerance: 0.1,
+};

@@ -1,0 +1,83 @@
+/** One element of a sequence: a symbol (MIDI pitch, or a pose/action id) sounding for a while. */
+export interface SequenceNote {
+  /** Symbol id: the spatial minicolumn (0..maxSymbol). */
+  symbol: number;
+  /** Onset, integer ticks. Notes of a track with the same tick form one event (a chord). */
+  tick: number;
+  /** Duration, integer ticks (>= 0). */
+  duration: number;
+}
+
+export interface SequenceTrack {
+  name?: string;
+  notes: SequenceNote[];
+}
+
+/** From `tick` on, one tick lasts `secondsPerTick` at 1x tempo (a MIDI tempo map, or a fixed rate). */
+export interface TimeSegment {
+  tick: number;
+  secondsPerTick: number;
+}
+
+/** What learn() takes: tracks that play together, their clock, and descriptive metadata. */
+export interface Sequence {
+  tracks: SequenceTrack[];
+  /** Tempo map; default: 1 ms per tick. Drives the pacemaker at recall. */
+  timing?: TimeSegment[];
+  /** Free descriptive data kept with the title (file name, ppq, track names). Never notes. */
+  meta?: Record<string, string | number | boolean | null | string[]>;
+}
+
+export interface RecalledNote {
+  symbol: number;
+  /** Onset tick: pacemaker pulses counted before the note's spike. */
+  tick: number;
+  /** Duration in ticks: pulses between the note's spike and its duration neuron's spike. */
+  duration: number;
+  /** Onset time, s from the start of recall (spike time). */
+  time: number;
+  /** Duration, s (duration neuron's spike time minus the note's). */
+  seconds: number;
+}
+
+export interface RecalledTrack {
+  track: number;
+  name?: string;
+  notes: RecalledNote[];
+}
+
+export interface RecallResult {
+  title: string;
+  tempo: number;
+  tracks: RecalledTrack[];
+  timing: TimeSegment[];
+  meta: Sequence['meta'];
+  /** Spikes recorded during recall (all groups but the pacemaker). */
+  spikes: number;
+  /** Pacemaker pulses elapsed. */
+  pulses: number;
+}
+
+/** A fragment to recognise: symbols in order (chord notes lowest first), with optional durations in any
+ * one unit (ticks, seconds, beats): only their ratios count, so the fragment may be played at any tempo. */
+export interface Fragment {
+  notes: Array<{ symbol: number; duration?: number }>;
+}
+
+export interface IdentifyMatch {
+  title: string;
+  /** Share of the fragment matched by an unbroken path ending at its last note (1 = whole). */
+  score: number;
+  /** How many places of this title match (endpoints reaching its goal neurons). */
+  occurrences: number;
+  /** Track of the first matching place. */
+  track: number;
+  /** Whether durations were checked and matched (false: matched on symbols only). */
+  durationsMatched: boolean;
+}
+
+export interface CompleteResult {
+  match: IdentifyMatch | null;
+  /** Notes after the fragment's last note, ticks relative to that note's onset. */
+  notes: RecalledNote[];
+}

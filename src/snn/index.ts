@@ -1,0 +1,11 @@
+export { Rng } from './rng.js';
+export { Network } from './network.js';
+export type { GroupSpec, ProjectionSpec, NetworkArrays } from './network.js';
+export { Simulator } from './simulator.js';
+export type { ClockSpec, ClockSegment, CounterMode } from './simulator.js';
+export { SpikeRecorder } from './spike-recorder.js';
+export { EventQueue } from './event-queue.js';
+export { driveForPeriod, periodForDrive, validateNeuronParams } from './lif.js';
+export type { NeuronParams, NeuronModel } from './lif.js';
+export { stdpUpdate, validateStdpParams } from './stdp.js';
+export type { StdpParams } from './stdp.js';

@@ -1,0 +1,387 @@
+import { EventQueue } from './event-queue.js';
+import { grow } from './growable.js';
+import { driveForPeriod, NeuronParams, periodForDrive } from './lif.js';
+import { Network } from './network.js';
+import { SpikeRecorder } from './spike-recorder.js';
+import { StdpParams, stdpUpdate, validateStdpParams } from './stdp.js';
+
+/** A stretch of constant pacemaker period, from pulse count `fromPulse` on. */
+export interface ClockSegment {
+  fromPulse: number;
+  /** Wanted interval between pulses, ns (real-valued). */
+  periodNs: number;
+}
+
+export interface ClockSpec {
+  /** The pacemaker neurons (one synchronous population); their spikes are the pulses. */
+  neurons: readonly number[];
+  /** Time of pulse 0 (ns); pulse 1 comes one period later. */
+  startTime: number;
+  segments: readonly ClockSegment[];
+}
+
+/** How gated counters (duration neurons) respond: count pacemaker pulses, or relay at once. */
+export type CounterMode = 'count' | 'relay';
+
+const NONE = -1;
+
+/**
+ * Event-driven simulation of a Network. Only neurons that receive an event are touched; a LIF
+ * neuron's decay between events is applied exactly at the next event. State for a run is reset lazily
+ * with an epoch stamp, so a run costs what its spikes cost, not the network's size.
+ *
+ * Order inside one instant: bias changes, then the pacemaker pulse, then synaptic events (FIFO).
+ */
+export class Simulator {
+  readonly net: Network;
+  readonly recorder = new SpikeRecorder();
+  /** Per-projection gain (neuromodulation: recall, learning and recognition use different gains). */
+  readonly gain: Float32Array;
+  counterMode: CounterMode = 'count';
+  /** STDP on plastic projections, or null for none. */
+  #stdp: StdpParams | null = null;
+
+  // lazily reset per-neuron state
+  #epoch = 1;
+  #stamp = new Int32Array(0);
+  #v = new Float64Array(0);
+  #tLast = new Float64Array(0);
+  #lastSpike = new Float64Array(0);
+  #lastArrSyn = new Int32Array(0);
+  #lastArrTime = new Float64Array(0);
+  #gated = new Uint8Array(0);
+
+  #queue = new EventQueue();
+  #stopGroup = -1;
+  #stopCount = Infinity;
+  #stopSeen = 0;
+  #gatedList = new Int32Array(64);
+  #gatedCount = 0;
+
+  // pacemaker clock
+  #clock: ClockSpec | null = null;
+  #segIndex = 0;
+  #segStartExact = 0;
+  #segPeriod = 0;
+  #nextPulse = Infinity;
+  pulseCount = 0;
+
+  // bias schedule: parallel arrays sorted by time
+  #biasTime: number[] = [];
+  #biasKey: number[] = [];
+  #biasGroup: number[] = [];
+  #biasValue: number[] = [];
+  #biasNext = 0;
+  #bias = new Map<number, number>();
+  #inhibitTime: Float64Array;
+
+  // per-group constants, copied once
+  readonly #groupModelCounter: Uint8Array;
+  readonly #groupTheta: Float64Array;
+  readonly #groupTauM: Float64Array;
+  readonly #groupVReset: Float64Array;
+  readonly #groupTRef: Float64Array;
+  readonly #plastic: Uint8Array;
+
+  constructor(net: Network) {
+    this.net = net;
+    const G = net.groups.length;
+    this.#groupModelCounter = new Uint8Array(G);
+    this.#groupTheta = new Float64Array(G);
+    this.#groupTauM = new Float64Array(G);
+    this.#groupVReset = new Float64Array(G);
+    this.#groupTRef = new Float64Array(G);
+    net.groups.forEach((g, i) => {
+      this.#groupModelCounter[i] = g.params.model === 'counter' ? 1 : 0;
+      this.#groupTheta[i] = g.params.theta;
+      this.#groupTauM[i] = g.params.tauM;
+      this.#groupVReset[i] = g.params.vReset;
+      this.#groupTRef[i] = g.params.tRef;
+    });
+    this.gain = new Float32Array(net.projections.length).fill(1);
+    this.#plastic = new Uint8Array(net.projections.map((p) => (p.plastic ? 1 : 0)));
+    this.#inhibitTime = new Float64Array(G).fill(-Infinity);
+  }
+
+  set stdp(p: StdpParams | null) {
+    if (p) validateStdpParams(p);
+    this.#stdp = p;
+  }
+
+  get stdp(): StdpParams | null {
+    return this.#stdp;
+  }
+
+  /** Starts a new run: clears pending events, clock, biases, recorder and all neuron state. */
+  reset(): void {
+    this.#epoch++;
+    const n = this.net.neuronCount;
+    if (this.#stamp.length < n) {
+      this.#stamp = grow(this.#stamp, n);
+      this.#v = grow(this.#v, n);
+      this.#tLast = grow(this.#tLast, n);
+      this.#lastSpike = grow(this.#lastSpike, n);
+      this.#lastArrSyn = grow(this.#lastArrSyn, n);
+      this.#lastArrTime = grow(this.#lastArrTime, n);
+      this.#gated = grow(this.#gated, n);
+    }
+    this.#queue.clear();
+    this.#gatedCount = 0;
+    this.#clock = null;
+    this.#nextPulse = Infinity;
+    this.pulseCount = 0;
+    this.#biasTime.length = this.#biasKey.length = this.#biasValue.length = this.#biasGroup.length = 0;
+    this.#biasNext = 0;
+    this.#bias.clear();
+    this.#inhibitTime.fill(-Infinity);
+    this.#stopGroup = -1;
+    this.#stopCount = Infinity;
+    this.#stopSeen = 0;
+    this.recorder.clear();
+  }
+
+  /** Starts the pacemaker. Its neurons are LIF neurons under constant drive; the drive for each
+   * segment is the one whose exact firing period is the segment's period. */
+  startClock(spec: ClockSpec): void {
+    if (spec.neurons.length === 0) throw new RangeError('startClock: the pacemaker population is empty');
+    if (spec.segments.length === 0 || spec.segments[0]!.fromPulse !== 0) {
+      throw new RangeError('startClock: segments must start at pulse 0');
+    }
+    this.#clock = spec;
+    this.#segIndex = 0;
+    this.#segStartExact = spec.startTime;
+    this.#segPeriod = this.#pacemakerPeriod(spec.segments[0]!.periodNs);
+    this.pulseCount = 0;
+    this.#nextPulse = Math.round(this.#segStartExact + this.#segPeriod);
+  }
+
+  /** Realised period: drive from the wanted period, then the LIF's own period under that drive. */
+  #pacemakerPeriod(wanted: number): number {
+    const pm = this.#clock!.neurons[0]!;
+    const p = this.net.groups[this.net.neuronGroup[pm]!]!.params as NeuronParams;
+    return periodForDrive(p, driveForPeriod(p, wanted));
+  }
+
+  /**
+   * Schedules shunting inhibition of a whole group (the area's inhibitory interneurons firing): every
+   * neuron of the group that has not fired since is reset to 0 mV. Applied lazily at each neuron's
+   * next event, so it costs O(1).
+   */
+  scheduleInhibition(time: number, group: number): void {
+    this.#schedule(time, group, -1, 0);
+  }
+
+  /** Schedules the input bias of a minicolumn (added to every event its neurons receive). */
+  scheduleBias(time: number, group: number, column: number, value: number): void {
+    if (column < 0) throw new RangeError(`scheduleBias: column must be >= 0, got ${column}`);
+    this.#schedule(time, group, column, value);
+  }
+
+  #schedule(time: number, group: number, column: number, value: number): void {
+    const n = this.#biasTime.length;
+    if (n > this.#biasNext && time < this.#biasTime[n - 1]!) {
+      throw new RangeError(`scheduleBias: times must not decrease (${time} after ${this.#biasTime[n - 1]})`);
+    }
+    this.#biasTime.push(time);
+    this.#biasGroup.push(group);
+    this.#biasKey.push(column < 0 ? -1 : group * 4294967296 + column);
+    this.#biasValue.push(value);
+  }
+
+  /** External input of `weight` mV to `neuron` at `time` (a gate, for a counter). */
+  stimulate(neuron: number, time: number, weight: number): void {
+    this.#queue.push(time, neuron, weight, NONE, NONE);
+  }
+
+  /** External input to every neuron of a minicolumn. */
+  stimulateColumn(group: number, column: number, time: number, weight: number): number {
+    let k = 0;
+    const next = this.net.nextInColumn;
+    for (let n = this.net.columnHead(group, column); n >= 0; n = next[n]!) {
+      this.#queue.push(time, n, weight, NONE, NONE);
+      k++;
+    }
+    return k;
+  }
+
+  /** Sends `neuron`'s spike at `time` along its synapses of projection `kind` only (a readout). */
+  emitAlong(neuron: number, time: number, kind: number): void {
+    const net = this.net;
+    for (let s = net.firstOut[neuron]!; s >= 0; s = net.synNext[s]!) {
+      if (net.synKind[s] === kind) this.#queue.push(time + net.synDelay[s]!, net.synPost[s]!, net.synWeight[s]!, neuron, s);
+    }
+  }
+
+  /** Makes run() return once `count` spikes of `group` have occurred in this run (reset clears it). */
+  stopAfter(group: number, count: number): void {
+    this.#stopGroup = group;
+    this.#stopCount = count;
+    this.#stopSeen = 0;
+  }
+
+  /** Membrane potential of `neuron` at `time` (0 if untouched this run). */
+  potential(neuron: number, time: number): number {
+    if (this.#stamp[neuron] !== this.#epoch) return 0;
+    const g = this.net.neuronGroup[neuron]!;
+    if (this.#groupModelCounter[g]) return this.#v[neuron]!;
+    return this.#v[neuron]! * Math.exp(-(time - this.#tLast[neuron]!) / this.#groupTauM[g]!);
+  }
+
+  /** Runs until nothing is pending (or past `until` ns). Returns the time reached. */
+  run(until = Infinity): number {
+    const q = this.#queue;
+    const net = this.net;
+    let now = 0;
+    for (;;) {
+      if (this.#stopSeen >= this.#stopCount) {
+        this.#stopCount = Infinity;
+        break;
+      }
+      const tq = q.peekTime();
+      const tb = this.#biasNext < this.#biasTime.length ? this.#biasTime[this.#biasNext]! : Infinity;
+      let tp = this.#nextPulse;
+      if (tq === Infinity && this.#gatedCount === 0) tp = Infinity; // only pulses left: done
+      const t = Math.min(tq, tb, tp);
+      if (t === Infinity || t > until) break;
+      now = t;
+      if (tb === t) {
+        this.#applyBias(t);
+        continue;
+      }
+      if (tp === t) {
+        this.#pulse(t);
+        continue;
+      }
+      let e = q.popBucket();
+      while (e >= 0) {
+        const next = q.evNext[e]!;
+        const target = q.evTarget[e]!;
+        const w = q.evWeight[e]!;
+        const src = q.evSource[e]!;
+        const syn = q.evSyn[e]!;
+        q.release(e);
+        this.#deliver(target, t, w, src, syn, net);
+        e = next;
+      }
+    }
+    return now;
+  }
+
+  #applyBias(t: number): void {
+    while (this.#biasNext < this.#biasTime.length && this.#biasTime[this.#biasNext] === t) {
+      const i = this.#biasNext++;
+      const v = this.#biasValue[i]!;
+      const key = this.#biasKey[i]!;
+      if (key < 0) this.#inhibitTime[this.#biasGroup[i]!] = t;
+      else if (v === 0) this.#bias.delete(this.#biasKey[i]!);
+      else this.#bias.set(this.#biasKey[i]!, v);
+    }
+  }
+
+  #pulse(t: number): void {
+    const clock = this.#clock!;
+    const pulse = ++this.pulseCount;
+    const volley = clock.neurons.length;
+    // count: every open counter integrates the volley; the ones that reach threshold fire and close
+    const list = this.#gatedList;
+    let kept = 0;
+    const n0 = this.#gatedCount;
+    for (let i = 0; i < n0; i++) {
+      const n = list[i]!;
+      const v = (this.#v[n] = this.#v[n]! + volley);
+      if (v >= this.#groupTheta[this.net.neuronGroup[n]!]! * this.net.neuronColumn[n]!) {
+        this.#gated[n] = 0;
+        this.#spike(n, t, this.#lastArrSyn[n]!);
+      } else list[kept++] = n;
+    }
+    // counters gated by the spikes above were appended after n0; keep them
+    for (let i = n0; i < this.#gatedCount; i++) list[kept++] = list[i]!;
+    this.#gatedCount = kept;
+    // next pulse, possibly under a new drive
+    const segs = clock.segments;
+    const seg = segs[this.#segIndex]!;
+    const nextSeg = segs[this.#segIndex + 1];
+    if (nextSeg && nextSeg.fromPulse === pulse) {
+      this.#segStartExact += (pulse - seg.fromPulse) * this.#segPeriod;
+      this.#segIndex++;
+      this.#segPeriod = this.#pacemakerPeriod(nextSeg.periodNs);
+    }
+    const cur = segs[this.#segIndex]!;
+    this.#nextPulse = Math.round(this.#segStartExact + (pulse + 1 - cur.fromPulse) * this.#segPeriod);
+  }
+
+  #touch(n: number, t: number): void {
+    this.#stamp[n] = this.#epoch;
+    this.#v[n] = 0;
+    this.#tLast[n] = t;
+    this.#lastSpike[n] = -Infinity;
+    this.#lastArrSyn[n] = NONE;
+    this.#gated[n] = 0;
+  }
+
+  #deliver(n: number, t: number, w: number, src: number, syn: number, net: Network): void {
+    if (this.#stamp[n] !== this.#epoch) this.#touch(n, t);
+    const g = net.neuronGroup[n]!;
+    if (this.#groupModelCounter[g]) {
+      // a gate event: the counter starts counting pulses (source kept as the cause of its spike)
+      if (this.#gated[n]) return;
+      this.#lastArrSyn[n] = src;
+      if (this.counterMode === 'relay' || net.neuronColumn[n] === 0) {
+        this.#spike(n, t, src);
+        return;
+      }
+      this.#gated[n] = 1;
+      this.#v[n] = 0;
+      const i = this.#gatedCount++;
+      if (i >= this.#gatedList.length) this.#gatedList = grow(this.#gatedList, i + 1);
+      this.#gatedList[i] = n;
+      return;
+    }
+    // LIF: exact decay since the last event, then the input
+    const dtLast = t - this.#tLast[n]!;
+    if (this.#tLast[n]! < this.#inhibitTime[g]!) this.#v[n] = 0;
+    let v = dtLast > 0 ? this.#v[n]! * Math.exp(-dtLast / this.#groupTauM[g]!) : this.#v[n]!;
+    this.#tLast[n] = t;
+    let input = w;
+    if (syn >= 0) {
+      const kind = net.synKind[syn]!;
+      input *= this.gain[kind]!;
+      if (this.#plastic[kind] && this.#stdp) {
+        // depression if the post neuron already fired; remember the arrival for potentiation
+        const tPost = this.#lastSpike[n]!;
+        if (tPost > -Infinity) net.synWeight[syn] = stdpUpdate(this.#stdp, net.synWeight[syn]!, tPost - t);
+        this.#lastArrSyn[n] = syn;
+        this.#lastArrTime[n] = t;
+      }
+    }
+    if (this.#bias.size > 0) input += this.#bias.get(g * 4294967296 + net.neuronColumn[n]!) ?? 0;
+    v += input;
+    if (v >= this.#groupTheta[g]! && t - this.#lastSpike[n]! >= this.#groupTRef[g]!) {
+      this.#spike(n, t, src);
+      return;
+    }
+    this.#v[n] = v;
+  }
+
+  #spike(n: number, t: number, src: number): void {
+    const net = this.net;
+    const g = net.neuronGroup[n]!;
+    this.#lastSpike[n] = t;
+    this.#v[n] = this.#groupVReset[g]!;
+    if (this.recorder.groups[g]) this.recorder.record(t, n, src, this.pulseCount);
+    if (g === this.#stopGroup) this.#stopSeen++;
+    if (this.#stdp && !this.#groupModelCounter[g]) {
+      const s = this.#lastArrSyn[n]!;
+      if (s >= 0) {
+        net.synWeight[s] = stdpUpdate(this.#stdp, net.synWeight[s]!, t - this.#lastArrTime[n]!);
+        this.#lastArrSyn[n] = NONE;
+      }
+    }
+    const q = this.#queue;
+    const gain = this.gain;
+    for (let s = net.firstOut[n]!; s >= 0; s = net.synNext[s]!) {
+      if (gain[net.synKind[s]!] === 0) continue;
+      q.push(t + net.synDelay[s]!, net.synPost[s]!, net.synWeight[s]!, n, s);
+    }
+  }
+}
