@@ -1,16 +1,12 @@
 import { EventQueue } from './event-queue.js';
 import { grow } from './growable.js';
-import { driveForPeriod, NeuronParams, periodForDrive } from './lif.js';
+import { NeuronParams } from './lif.js';
 import { Network } from './network.js';
+import { ClockSegment, PacemakerClock } from './pacemaker-clock.js';
 import { SpikeRecorder } from './spike-recorder.js';
 import { StdpParams, stdpUpdate, validateStdpParams } from './stdp.js';
 
-/** A stretch of constant pacemaker period, from pulse count `fromPulse` on. */
-export interface ClockSegment {
-  fromPulse: number;
-  /** Wanted interval between pulses, ns (real-valued). */
-  periodNs: number;
-}
+export type { ClockSegment };
 
 export interface ClockSpec {
   /** The pacemaker neurons (one synchronous population); their spikes are the pulses. */
@@ -24,6 +20,8 @@ export interface ClockSpec {
 export type CounterMode = 'count' | 'relay';
 
 const NONE = -1;
+/** Due-heap keys are pulse * DUE_SEQ + gating sequence number (exact in a double up to 2^31 pulses). */
+const DUE_SEQ = 4194304;
 
 /**
  * Event-driven simulation of a Network. Only neurons that receive an event are touched; a LIF
@@ -52,18 +50,19 @@ export class Simulator {
   #gated = new Uint8Array(0);
 
   #queue = new EventQueue();
+  // open counters, a min-heap keyed by the pulse on which each will fire (ties: gating order)
+  #dueHeap = new Float64Array(64);
+  #dueNeuron = new Int32Array(64);
+  #dueSize = 0;
+  #dueSeq = 0;
   #stopGroup = -1;
   #stopCount = Infinity;
   #stopSeen = 0;
-  #gatedList = new Int32Array(64);
-  #gatedCount = 0;
 
   // pacemaker clock
-  #clock: ClockSpec | null = null;
-  #segIndex = 0;
-  #segStartExact = 0;
-  #segPeriod = 0;
-  #nextPulse = Infinity;
+  #clock: PacemakerClock | null = null;
+  #volley = 0;
+  /** Pulses elapsed at the latest processed instant. */
   pulseCount = 0;
 
   // bias schedule: parallel arrays sorted by time
@@ -126,9 +125,10 @@ export class Simulator {
       this.#gated = grow(this.#gated, n);
     }
     this.#queue.clear();
-    this.#gatedCount = 0;
+    this.#dueSize = 0;
+    this.#dueSeq = 0;
     this.#clock = null;
-    this.#nextPulse = Infinity;
+    this.#volley = 0;
     this.pulseCount = 0;
     this.#biasTime.length = this.#biasKey.length = this.#biasValue.length = this.#biasGroup.length = 0;
     this.#biasNext = 0;
@@ -140,26 +140,20 @@ export class Simulator {
     this.recorder.clear();
   }
 
-  /** Starts the pacemaker. Its neurons are LIF neurons under constant drive; the drive for each
-   * segment is the one whose exact firing period is the segment's period. */
+  /**
+   * Starts the pacemaker. Its neurons are LIF neurons under constant drive; each volley (all of them
+   * firing together) is one pulse. Counters are advanced lazily: after j volleys a gated counter holds
+   * j * volley, so the volley on which it reaches threshold is known when it is gated, and the run
+   * jumps to that volley's time, which the pacemaker's own dynamics give (see PacemakerClock). This is
+   * identical to delivering every volley, without the work.
+   */
   startClock(spec: ClockSpec): void {
     if (spec.neurons.length === 0) throw new RangeError('startClock: the pacemaker population is empty');
-    if (spec.segments.length === 0 || spec.segments[0]!.fromPulse !== 0) {
-      throw new RangeError('startClock: segments must start at pulse 0');
-    }
-    this.#clock = spec;
-    this.#segIndex = 0;
-    this.#segStartExact = spec.startTime;
-    this.#segPeriod = this.#pacemakerPeriod(spec.segments[0]!.periodNs);
-    this.pulseCount = 0;
-    this.#nextPulse = Math.round(this.#segStartExact + this.#segPeriod);
-  }
-
-  /** Realised period: drive from the wanted period, then the LIF's own period under that drive. */
-  #pacemakerPeriod(wanted: number): number {
-    const pm = this.#clock!.neurons[0]!;
+    const pm = spec.neurons[0]!;
     const p = this.net.groups[this.net.neuronGroup[pm]!]!.params as NeuronParams;
-    return periodForDrive(p, driveForPeriod(p, wanted));
+    this.#clock = new PacemakerClock(p, spec.startTime, spec.segments);
+    this.#volley = spec.neurons.length;
+    this.pulseCount = 0;
   }
 
   /**
@@ -239,8 +233,7 @@ export class Simulator {
       }
       const tq = q.peekTime();
       const tb = this.#biasNext < this.#biasTime.length ? this.#biasTime[this.#biasNext]! : Infinity;
-      let tp = this.#nextPulse;
-      if (tq === Infinity && this.#gatedCount === 0) tp = Infinity; // only pulses left: done
+      const tp = this.#dueSize > 0 && this.#clock ? this.#clock.timeOf(Math.floor(this.#dueHeap[0]! / DUE_SEQ)) : Infinity;
       const t = Math.min(tq, tb, tp);
       if (t === Infinity || t > until) break;
       now = t;
@@ -249,7 +242,7 @@ export class Simulator {
         continue;
       }
       if (tp === t) {
-        this.#pulse(t);
+        this.#fireDueCounters(t);
         continue;
       }
       let e = q.popBucket();
@@ -278,36 +271,58 @@ export class Simulator {
     }
   }
 
-  #pulse(t: number): void {
-    const clock = this.#clock!;
-    const pulse = ++this.pulseCount;
-    const volley = clock.neurons.length;
-    // count: every open counter integrates the volley; the ones that reach threshold fire and close
-    const list = this.#gatedList;
-    let kept = 0;
-    const n0 = this.#gatedCount;
-    for (let i = 0; i < n0; i++) {
-      const n = list[i]!;
-      const v = (this.#v[n] = this.#v[n]! + volley);
-      if (v >= this.#groupTheta[this.net.neuronGroup[n]!]! * this.net.neuronColumn[n]!) {
-        this.#gated[n] = 0;
-        this.#spike(n, t, this.#lastArrSyn[n]!);
-      } else list[kept++] = n;
+  /** The volley at time t: every counter due on it fires, in gating order. */
+  #fireDueCounters(t: number): void {
+    const pulse = Math.floor(this.#dueHeap[0]! / DUE_SEQ);
+    this.pulseCount = pulse;
+    while (this.#dueSize > 0 && Math.floor(this.#dueHeap[0]! / DUE_SEQ) === pulse) {
+      const n = this.#dueNeuron[0]!;
+      this.#duePop();
+      this.#gated[n] = 0;
+      this.#v[n] = this.#groupTheta[this.net.neuronGroup[n]!]! * this.net.neuronColumn[n]!;
+      this.#spike(n, t, this.#lastArrSyn[n]!);
     }
-    // counters gated by the spikes above were appended after n0; keep them
-    for (let i = n0; i < this.#gatedCount; i++) list[kept++] = list[i]!;
-    this.#gatedCount = kept;
-    // next pulse, possibly under a new drive
-    const segs = clock.segments;
-    const seg = segs[this.#segIndex]!;
-    const nextSeg = segs[this.#segIndex + 1];
-    if (nextSeg && nextSeg.fromPulse === pulse) {
-      this.#segStartExact += (pulse - seg.fromPulse) * this.#segPeriod;
-      this.#segIndex++;
-      this.#segPeriod = this.#pacemakerPeriod(nextSeg.periodNs);
+  }
+
+  #duePush(n: number, key: number): void {
+    let i = this.#dueSize++;
+    if (i >= this.#dueHeap.length) {
+      this.#dueHeap = grow(this.#dueHeap, i + 1);
+      this.#dueNeuron = grow(this.#dueNeuron, i + 1);
     }
-    const cur = segs[this.#segIndex]!;
-    this.#nextPulse = Math.round(this.#segStartExact + (pulse + 1 - cur.fromPulse) * this.#segPeriod);
+    const heap = this.#dueHeap;
+    const who = this.#dueNeuron;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (heap[p]! <= key) break;
+      heap[i] = heap[p]!;
+      who[i] = who[p]!;
+      i = p;
+    }
+    heap[i] = key;
+    who[i] = n;
+  }
+
+  #duePop(): void {
+    const heap = this.#dueHeap;
+    const who = this.#dueNeuron;
+    const n = --this.#dueSize;
+    if (n === 0) return;
+    const key = heap[n]!;
+    const last = who[n]!;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && heap[r]! < heap[l]! ? r : l;
+      if (heap[c]! >= key) break;
+      heap[i] = heap[c]!;
+      who[i] = who[c]!;
+      i = c;
+    }
+    heap[i] = key;
+    who[i] = last;
   }
 
   #touch(n: number, t: number): void {
@@ -330,11 +345,12 @@ export class Simulator {
         this.#spike(n, t, src);
         return;
       }
+      if (!this.#clock) return; // no pacemaker: it would never fire
       this.#gated[n] = 1;
       this.#v[n] = 0;
-      const i = this.#gatedCount++;
-      if (i >= this.#gatedList.length) this.#gatedList = grow(this.#gatedList, i + 1);
-      this.#gatedList[i] = n;
+      const now = this.#clock.pulsesBy(t);
+      const due = now + Math.ceil((this.#groupTheta[g]! * net.neuronColumn[n]!) / this.#volley);
+      this.#duePush(n, due * DUE_SEQ + (this.#dueSeq++ % DUE_SEQ));
       return;
     }
     // LIF: exact decay since the last event, then the input
@@ -368,7 +384,10 @@ export class Simulator {
     const g = net.neuronGroup[n]!;
     this.#lastSpike[n] = t;
     this.#v[n] = this.#groupVReset[g]!;
-    if (this.recorder.groups[g]) this.recorder.record(t, n, src, this.pulseCount);
+    if (this.recorder.groups[g]) {
+      if (this.#clock) this.pulseCount = this.#clock.pulsesBy(t);
+      this.recorder.record(t, n, src, this.pulseCount);
+    }
     if (g === this.#stopGroup) this.#stopSeen++;
     if (this.#stdp && !this.#groupModelCounter[g]) {
       const s = this.#lastArrSyn[n]!;
