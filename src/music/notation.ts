@@ -47,8 +47,8 @@ export function parseMelody(text: string, file: string): Melody {
   const head: Record<string, string> = {};
   const tracks: Array<{ name: string; notes: SequenceNote[]; tick: number }> = [];
   text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.replace(/#.*$/, '').trim();
-    if (!line) return;
+    const line = raw.trim();
+    if (!line || line.startsWith('%')) return; // '%' starts a comment line ('#' is a sharp)
     const kv = /^([a-z]+):\s*(.*)$/.exec(line);
     if (kv && !/^[A-Gr]/.test(line)) {
       if (kv[1] === 'track') tracks.push({ name: kv[2]!.trim() || `track ${tracks.length + 1}`, notes: [], tick: 0 });

@@ -1,0 +1,79 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { SequenceMemory, FEEDBACK, SPATIAL } from '../memory/sequence-memory.js';
+import { loadSnapshot, saveSnapshot } from '../memory/snapshot.js';
+import { MidiFileError, readMidiFile } from '../music/index.js';
+import { MemoryInputError } from '../memory/validate.js';
+
+/** Where the memory lives unless --memory or ENGRAM_MEMORY says otherwise. */
+export function defaultMemoryPath(): string {
+  return process.env.ENGRAM_MEMORY || join(homedir(), '.engram', 'memory.engram');
+}
+
+/** The memory at `file`, or a new empty one if the file does not exist yet. */
+export function openMemory(file: string): SequenceMemory {
+  return existsSync(file) ? loadSnapshot(file) : new SequenceMemory();
+}
+
+export function saveMemory(memory: SequenceMemory, file: string): number {
+  mkdirSync(dirname(resolve(file)), { recursive: true });
+  return saveSnapshot(memory, file);
+}
+
+/** MIDI files named directly or found (recursively, sorted) in named folders. */
+export function collectMidiFiles(paths: string[]): { files: string[]; missing: string[] } {
+  const files: string[] = [];
+  const missing: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (/\.midi?$/i.test(name)) files.push(p);
+    }
+  };
+  for (const p of paths) {
+    if (!existsSync(p)) missing.push(p);
+    else if (statSync(p).isDirectory()) walk(p);
+    else files.push(p);
+  }
+  return { files, missing };
+}
+
+export interface LearnFileResult {
+  file: string;
+  title?: string;
+  notes?: number;
+  status: 'learned' | 'skipped' | 'failed';
+  error?: string;
+}
+
+/** Learns one MIDI file; never throws for bad input (the result says what went wrong). */
+export function learnMidiFile(memory: SequenceMemory, file: string, title?: string): LearnFileResult {
+  const name = title ?? basename(file, extname(file));
+  if (memory.has(name)) return { file, title: name, status: 'skipped', error: `'${name}' is already learned` };
+  try {
+    const piece = readMidiFile(file, name);
+    const stats = memory.learn(piece.title, piece.sequence);
+    return { file, title: piece.title, notes: stats.notes, status: 'learned' };
+  } catch (err) {
+    if (err instanceof MidiFileError || err instanceof MemoryInputError) return { file, title: name, status: 'failed', error: err.message };
+    throw err;
+  }
+}
+
+/** Notes learned per title, counted from the network (spatial neurons bound to each title's goals). */
+export function notesPerTitle(memory: SequenceMemory): Map<string, number> {
+  const net = memory.net;
+  const titles = memory.titles();
+  const counts = new Int32Array(titles.length);
+  for (let n = 0; n < net.neuronCount; n++) {
+    if (net.neuronGroup[n] !== SPATIAL) continue;
+    const fb = net.outOfKind(n, FEEDBACK);
+    if (fb < 0) continue;
+    const t = net.neuronColumn[net.synPost[fb]!]!;
+    counts[t] = counts[t]! + 1;
+  }
+  return new Map(titles.map((e, i) => [e.title, counts[i]!]));
+}
