@@ -338,8 +338,9 @@ export class Simulator {
     if (this.#stamp[n] !== this.#epoch) this.#touch(n, t);
     const g = net.neuronGroup[n]!;
     if (this.#groupModelCounter[g]) {
-      // a gate event: the counter starts counting pulses (source kept as the cause of its spike)
-      if (this.#gated[n]) return;
+      // a gate event: the counter starts counting pulses (source kept as the cause of its spike);
+      // a cut synapse (weight 0) opens nothing
+      if (this.#gated[n] || !(syn < 0 ? w > 0 : w * this.gain[net.synKind[syn]!]! > 0)) return;
       this.#lastArrSyn[n] = src;
       if (this.counterMode === 'relay' || net.neuronColumn[n] === 0) {
         this.#spike(n, t, src);

@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SequenceMemory } from '../../src/memory/sequence-memory.js';
+import { decodeSnapshot, encodeSnapshot, loadSnapshot, saveSnapshot } from '../../src/memory/snapshot.js';
+import { bundledMelodies } from '../../src/music/notation.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'engram-snap-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const melodies = bundledMelodies();
+
+function bundled(): SequenceMemory {
+  const m = new SequenceMemory();
+  for (const mel of melodies) m.learn(mel.title, mel.sequence);
+  return m;
+}
+
+describe('snapshots', () => {
+  it('round-trip: a loaded memory recalls and identifies as the saved one, and saves the same bytes', () => {
+    const m = bundled();
+    const file = join(dir, 'a.engram');
+    saveSnapshot(m, file);
+    const l = loadSnapshot(file);
+    expect(l.size).toBe(m.size);
+    for (const mel of melodies) expect(l.recall(mel.title)).toEqual(m.recall(mel.title));
+    const frag = { notes: [64, 63, 64, 63, 64, 59].map((s) => ({ symbol: s + 12 })) };
+    expect(l.identify(frag)).toEqual(m.identify(frag));
+    expect(encodeSnapshot(l).equals(readFileSync(file))).toBe(true);
+    // and it goes on learning where it left off
+    l.learn('more', { tracks: [{ notes: [{ symbol: 1, tick: 0, duration: 1 }] }] });
+    expect(l.recall('more').tracks[0]!.notes.length).toBe(1);
+  });
+
+  it('names the file and the fault for bad snapshots', () => {
+    const good = encodeSnapshot(bundled());
+    const cases: Array<[string, Buffer, RegExp]> = [
+      ['not.engram', Buffer.from('hello world, not a memory'), /not.engram: is not an engram memory file/],
+      ['short.engram', good.subarray(0, good.length - 100), /short.engram: is truncated/],
+      ['flip.engram', Buffer.from(good).fill(7, good.length - 50, good.length - 40), /flip.engram: is corrupt \(checksum/],
+    ];
+    const v2 = Buffer.from(good);
+    v2.writeUInt32LE(2, 8);
+    cases.push(['v2.engram', v2, /version 2 is not supported/]);
+    for (const [name, bytes, re] of cases) {
+      const f = join(dir, name);
+      writeFileSync(f, bytes);
+      expect(() => loadSnapshot(f)).toThrow(re);
+    }
+    expect(() => loadSnapshot(join(dir, 'missing.engram'))).toThrow(/missing.engram: could not be read/);
+  });
+
+  it('is never left half-written when the saving process is killed', async () => {
+    const file = join(dir, 'killed.engram');
+    const before = bundled();
+    saveSnapshot(before, file);
+    const child = resolve('test/helpers/save-forever.ts');
+    let midWrite = 0;
+    for (let attempt = 0; attempt < 25 && midWrite < 2; attempt++) {
+      const p = spawn(process.execPath, ['--import', 'tsx', child, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((res, rej) => {
+        p.stdout.on('data', (d: Buffer) => {
+          if (d.toString().includes('saving')) setTimeout(() => p.kill('SIGKILL'), 5 + ((attempt * 37) % 60));
+        });
+        p.on('exit', () => res());
+        p.on('error', rej);
+      });
+      const temps = readdirSync(dir).filter((f) => f.startsWith('.killed.engram.tmp'));
+      if (temps.length > 0) midWrite++;
+      for (const t of temps) rmSync(join(dir, t));
+      const m = loadSnapshot(file); // whole: the old memory or the new one
+      expect([before.size, before.size + 1]).toContain(m.size);
+    }
+    expect(midWrite).toBeGreaterThan(0); // at least one kill landed while a save was being written
+  }, 120_000);
+
+  it('decodes only whole buffers', () => {
+    expect(() => decodeSnapshot(Buffer.alloc(3), 'x')).toThrow(/x: is not an engram memory/);
+    expect(existsSync(dir)).toBe(true);
+  });
+});
