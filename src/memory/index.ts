@@ -1,4 +1,4 @@
-export { SequenceMemory, SPATIAL, DURATION, INTERVAL, GOAL, PACEMAKER, SEQUENCE, GATE, FEEDBACK } from './sequence-memory.js';
+export { SequenceMemory, SPATIAL, DURATION, INTERVAL, GOAL, PACEMAKER, SEQUENCE, DURATION_GATE, INTERVAL_GATE, FEEDBACK } from './sequence-memory.js';
 export type { TitleEntry, LearnStats, MemoryStats } from './sequence-memory.js';
 export { DEFAULT_PARAMS } from './params.js';
 export type { MemoryParams } from './params.js';

@@ -30,8 +30,9 @@ export const GOAL = 3;
 export const PACEMAKER = 4;
 /** Projections. */
 export const SEQUENCE = 0;
-export const GATE = 1;
-export const FEEDBACK = 2;
+export const DURATION_GATE = 1;
+export const INTERVAL_GATE = 2;
+export const FEEDBACK = 3;
 
 /** What the memory keeps per title: its goal neurons, its tempo map and descriptive metadata. */
 export interface TitleEntry {
@@ -70,7 +71,8 @@ export interface MemoryStats {
 interface Endpoint {
   neuron: number;
   goal: number;
-  durationsMatched: boolean;
+  /** Duration misfit of the place (Infinity when no durations were given). */
+  misfit: number;
 }
 
 interface Recognition {
@@ -91,7 +93,8 @@ function groupSpecs(p: MemoryParams) {
 
 const PROJECTIONS = [
   { name: 'sequence', plastic: true },
-  { name: 'gate', plastic: false },
+  { name: 'duration-gate', plastic: false },
+  { name: 'interval-gate', plastic: false },
   { name: 'feedback', plastic: false },
 ];
 
@@ -225,7 +228,7 @@ export class SequenceMemory {
     const net = this.net;
     const p = this.params;
     let counter = net.addNeuron(INTERVAL, notes[0]!.tick);
-    net.addSynapse(goal, counter, p.wGate, p.delayGate, GATE);
+    net.addSynapse(goal, counter, p.wGate, p.delayGate, INTERVAL_GATE);
     let events = 0;
     for (let i = 0; i < notes.length; ) {
       let j = i;
@@ -237,14 +240,14 @@ export class SequenceMemory {
         const w = p.wInit + this.#rng.uniform(-p.wInitJitter, p.wInitJitter);
         net.addSynapse(prev, n, w, k === i ? p.delayRelease : p.delayChord, SEQUENCE);
         const d = net.addNeuron(DURATION, note.duration);
-        net.addSynapse(n, d, p.wGate, p.delayGate, GATE);
+        net.addSynapse(n, d, p.wGate, p.delayGate, DURATION_GATE);
         net.addSynapse(n, goal, p.wFeedback, p.delayFeedback, FEEDBACK);
         prev = n;
       }
       events++;
       if (j < notes.length) {
         counter = net.addNeuron(INTERVAL, notes[j]!.tick - notes[i]!.tick);
-        net.addSynapse(prev, counter, p.wGate, p.delayGate, GATE);
+        net.addSynapse(prev, counter, p.wGate, p.delayGate, INTERVAL_GATE);
       }
       i = j;
     }
@@ -411,9 +414,11 @@ export class SequenceMemory {
    * Recognition: the fragment's notes arrive one per chain step. The first note drives its whole
    * minicolumn; afterwards a neuron fires only where the heard minicolumn's bias coincides with the
    * (down-scaled) input of a neuron that fired one step before, so only paths that follow the fragment
-   * stay alive. Counters relay at once and report their duration class. If every path dies, the
-   * column of the current note is driven again (the match restarts there). The surviving paths' last
-   * neurons send their spikes through the feedback links; each goal neuron's potential counts them.
+   * stay alive; the area's inhibition clears the rest after each step. Interval counters relay at once.
+   * If every path dies, the current note's column is driven again (the match restarts there). The
+   * surviving paths' neurons are then read out through their duration gates (each duration neuron's
+   * minicolumn is its class) and the last neurons send their spikes through the feedback links; each
+   * goal neuron's potential counts the matching places of its title.
    */
   #recognise(fragment: Fragment): Recognition {
     const p = this.params;
@@ -425,131 +430,138 @@ export class SequenceMemory {
     sim.counterMode = 'relay';
     sim.gain.fill(1);
     sim.gain[SEQUENCE] = p.recognitionGain;
+    sim.gain[DURATION_GATE] = 0;
     sim.gain[FEEDBACK] = 0;
     const rec = sim.recorder;
     rec.groups.fill(0);
-    rec.groups[SPATIAL] = rec.groups[DURATION] = rec.groups[INTERVAL] = 1;
+    rec.groups[SPATIAL] = rec.groups[DURATION] = 1; // interval relays pass their cause on unrecorded
     const notes = fragment.notes;
     const D = p.delayChord;
     const half = D / 2;
     let T = D;
     let pathStart = 0;
-    let stepFirst = 0;
+    let lastStepFirst = 0;
+    const step = (symbol: number, drive: boolean): number => {
+      if (drive) sim.stimulateColumn(SPATIAL, symbol, T, p.wDrive);
+      else {
+        sim.scheduleBias(T - half, SPATIAL, symbol, p.recognitionBias);
+        sim.scheduleBias(T + half, SPATIAL, symbol, 0);
+      }
+      sim.scheduleInhibition(T + half, SPATIAL);
+      const before = rec.perGroup[SPATIAL]!;
+      lastStepFirst = rec.count;
+      sim.run(T + half - 1);
+      return rec.perGroup[SPATIAL]! - before;
+    };
     for (let k = 0; k < notes.length; k++) {
       const symbol = notes[k]!.symbol;
-      if (k === 0) sim.stimulateColumn(SPATIAL, symbol, T, p.wDrive);
-      else sim.scheduleBias(T - half, SPATIAL, symbol, p.recognitionBias);
-      if (k > 0) sim.scheduleBias(T + half, SPATIAL, symbol, 0);
-      sim.scheduleInhibition(T + half, SPATIAL);
-      stepFirst = rec.count;
-      sim.run(T + half - 1);
-      let fired = this.#spatialSpikesAt(stepFirst, T);
-      if (fired === 0 && k > 0) {
-        pathStart = k;
+      let fired = step(symbol, k === pathStart);
+      if (fired === 0 && k > pathStart) {
+        pathStart = k; // every path died: start again from this note
         T += D;
-        sim.stimulateColumn(SPATIAL, symbol, T, p.wDrive);
-        sim.scheduleInhibition(T + half, SPATIAL);
-        stepFirst = rec.count;
-        sim.run(T + half - 1);
-        fired = this.#spatialSpikesAt(stepFirst, T);
+        fired = step(symbol, true);
       }
-      if (fired === 0) {
-        // the symbol has never been learned: nothing can match from here
-        pathStart = k + 1;
-      }
+      if (fired === 0) pathStart = k + 1; // a symbol never learned: nothing can match from here
       T += D;
     }
-    const tLast = T - D;
-    sim.run(tLast + D - 1); // the last notes' duration relays
     if (pathStart >= notes.length) return { matches: [], endpoints: [] };
-
-    // follow each last-step spike back through its causes
-    const parent = new Int32Array(rec.count).fill(-1);
-    const latest = new Map<number, number>();
-    const durClass = new Map<number, number>();
-    for (let i = 0; i < rec.count; i++) {
-      const src = rec.source[i]!;
-      if (src >= 0) parent[i] = latest.get(src) ?? -1;
-      const n = rec.neuron[i]!;
-      latest.set(n, i);
-      if (net.neuronGroup[n] === DURATION && src >= 0) durClass.set(src, net.neuronColumn[n]!);
-    }
+    const tLast = T - D;
+    const stepEnd = rec.count;
     const wantLen = notes.length - pathStart;
     const fragDur = notes.slice(pathStart).map((n) => n.duration);
     const useDur = fragDur[0] !== undefined;
-    const endpoints: Endpoint[] = [];
-    const pathClasses: number[] = [];
-    for (let i = 0; i < rec.count; i++) {
-      if (rec.time[i] !== tLast || net.neuronGroup[rec.neuron[i]!] !== SPATIAL) continue;
-      pathClasses.length = 0;
-      for (let j = i; j >= 0; j = parent[j]!) {
-        const n = rec.neuron[j]!;
-        if (net.neuronGroup[n] === SPATIAL) pathClasses.push(durClass.get(n) ?? -1);
-      }
-      if (pathClasses.length !== wantLen) continue;
-      pathClasses.reverse();
-      const fb = net.outOfKind(rec.neuron[i]!, FEEDBACK);
-      if (fb < 0) continue;
-      const ok = useDur ? this.#durationsFit(fragDur as number[], pathClasses) : false;
-      endpoints.push({ neuron: rec.neuron[i]!, goal: net.synPost[fb]!, durationsMatched: ok });
+
+    // each last-step spike, followed back through its causes, is one matching place
+    const paths: number[][] = [];
+    for (let i = lastStepFirst; i < stepEnd; i++) {
+      const n = rec.neuron[i]!;
+      if (rec.time[i] !== tLast || net.neuronGroup[n] !== SPATIAL) continue;
+      const path: number[] = [];
+      for (let j = i; j >= 0; j = rec.parent[j]!) if (net.neuronGroup[rec.neuron[j]!] === SPATIAL) path.push(rec.neuron[j]!);
+      if (path.length === wantLen) paths.push(path.reverse());
     }
-    const anyDurMatch = endpoints.some((e) => e.durationsMatched);
-    const chosen = useDur && anyDurMatch ? endpoints.filter((e) => e.durationsMatched) : endpoints;
+    // durations: the path neurons' duration gates open, the duration neurons relay their class
+    const durClass = new Map<number, number>();
+    if (useDur && paths.length > 0) {
+      sim.gain[DURATION_GATE] = 1;
+      const tDur = tLast + D;
+      const seen = new Set<number>();
+      for (const path of paths) for (const n of path) if (!seen.has(n)) (seen.add(n), sim.emitAlong(n, tDur, DURATION_GATE));
+      const from = rec.count;
+      sim.run(tDur + D - 1);
+      for (let i = from; i < rec.count; i++) {
+        const n = rec.neuron[i]!;
+        if (net.neuronGroup[n] === DURATION) durClass.set(rec.source[i]!, net.neuronColumn[n]!);
+      }
+    }
+    const endpoints: Endpoint[] = [];
+    for (const path of paths) {
+      const last = path[path.length - 1]!;
+      const fb = net.outOfKind(last, FEEDBACK);
+      if (fb < 0) continue;
+      const misfit = useDur ? this.#durationMisfit(fragDur as number[], path.map((n) => durClass.get(n) ?? -1)) : Infinity;
+      endpoints.push({ neuron: last, goal: net.synPost[fb]!, misfit });
+    }
 
     // evidence reaches the goal cluster through the feedback links
     sim.gain[FEEDBACK] = 1;
-    const tRead = tLast + D;
-    for (const e of chosen) sim.emitAlong(e.neuron, tRead, FEEDBACK);
+    const tRead = tLast + 3 * D;
+    for (const e of endpoints) sim.emitAlong(e.neuron, tRead, FEEDBACK);
     sim.run();
     const tGoal = tRead + p.delayFeedback;
-    const byTitle = new Map<number, { occ: number; track: number }>();
-    const seen = new Set<number>();
-    for (const e of chosen) {
-      if (seen.has(e.goal)) continue;
-      seen.add(e.goal);
+    const byTitle = new Map<number, { occ: number; track: number; misfit: number }>();
+    const counted = new Set<number>();
+    for (const e of endpoints) {
       const ti = net.neuronColumn[e.goal]!;
-      const occ = Math.round(sim.potential(e.goal, tGoal) / p.wFeedback);
-      const cur = byTitle.get(ti);
-      const track = e.goal - this.#titles[ti]!.goalFirst;
-      if (!cur) byTitle.set(ti, { occ, track });
-      else cur.occ += occ;
+      let cur = byTitle.get(ti);
+      if (!cur) byTitle.set(ti, (cur = { occ: 0, track: e.goal - this.#titles[ti]!.goalFirst, misfit: e.misfit }));
+      if (e.misfit < cur.misfit) {
+        cur.misfit = e.misfit;
+        cur.track = e.goal - this.#titles[ti]!.goalFirst;
+      }
+      if (counted.has(e.goal)) continue;
+      counted.add(e.goal);
+      cur.occ += Math.round(sim.potential(e.goal, tGoal) / p.wFeedback);
     }
-    let score = wantLen / notes.length;
-    if (useDur && !anyDurMatch) score *= 0.5;
-    const matches: IdentifyMatch[] = [...byTitle].map(([ti, v]) => ({
+    const tol = p.durationTolerance;
+    const full = wantLen / notes.length;
+    const ranked = [...byTitle].map(([ti, v]) => ({
       title: this.#titles[ti]!.title,
-      score,
+      // places whose durations do not fit count half
+      score: useDur && v.misfit > tol ? full / 2 : full,
       occurrences: v.occ,
       track: v.track,
-      durationsMatched: useDur && anyDurMatch,
+      durationsMatched: useDur && v.misfit <= tol,
+      misfit: useDur ? v.misfit : 0,
     }));
-    matches.sort((a, b) => b.score - a.score || b.occurrences - a.occurrences || (a.title < b.title ? -1 : a.title > b.title ? 1 : 0));
-    return { matches, endpoints: chosen };
+    ranked.sort(
+      (a, b) => b.score - a.score || a.misfit - b.misfit || b.occurrences - a.occurrences || (a.title < b.title ? -1 : a.title > b.title ? 1 : 0),
+    );
+    const matches: IdentifyMatch[] = ranked.map(({ misfit: _, ...m }) => m);
+    endpoints.sort((a, b) => a.misfit - b.misfit);
+    return { matches, endpoints };
   }
 
-  #spatialSpikesAt(from: number, t: number): number {
-    const rec = this.sim.recorder;
-    let k = 0;
-    for (let i = from; i < rec.count; i++) if (rec.time[i] === t && this.net.neuronGroup[rec.neuron[i]!] === SPATIAL) k++;
-    return k;
-  }
-
-  /** Fragment durations (any unit) fit duration classes (ticks) up to one common scale. */
-  #durationsFit(frag: number[], classes: number[]): boolean {
+  /**
+   * How far fragment durations (any unit) are from a path's duration classes (ticks) after the best
+   * common scale: the largest relative error, with half a tick of slack. 0 = proportional.
+   */
+  #durationMisfit(frag: number[], classes: number[]): number {
     let sf = 0;
     let sc = 0;
     for (let i = 0; i < frag.length; i++) {
-      if (classes[i]! < 0) return false;
+      if (classes[i]! < 0) return Infinity;
       sf += frag[i]!;
       sc += classes[i]!;
     }
-    if (sf === 0) return sc === 0;
+    if (sf === 0) return sc === 0 ? 0 : Infinity;
     const scale = sc / sf;
-    const tol = this.params.durationTolerance;
+    let worst = 0;
     for (let i = 0; i < frag.length; i++) {
-      if (Math.abs(frag[i]! * scale - classes[i]!) > tol * classes[i]! + 0.5) return false;
+      const err = Math.max(0, Math.abs(frag[i]! * scale - classes[i]!) - 0.5) / Math.max(1, classes[i]!);
+      if (err > worst) worst = err;
     }
-    return true;
+    return worst;
   }
 
   /**
@@ -584,7 +596,7 @@ export class SequenceMemory {
    * Cuts a random `fraction` of the synapses of a projection (weight set to 0): a lesion, to show that
    * recall depends on the learned synapses. Returns how many were cut.
    */
-  lesion(fraction: number, options: { seed?: number; projection?: 'sequence' | 'gate' | 'feedback' } = {}): number {
+  lesion(fraction: number, options: { seed?: number; projection?: 'sequence' | 'duration-gate' | 'interval-gate' | 'feedback' } = {}): number {
     if (!(fraction >= 0 && fraction <= 1)) throw new MemoryInputError('fraction', `must be in 0..1, got ${fraction}`);
     const kind = this.net.projectionIndex(options.projection ?? 'sequence');
     const rng = new Rng(options.seed ?? 1);

@@ -25,6 +25,9 @@ export class EventQueue {
   // min-heap of bucket indices by time
   #heap = new Int32Array(64);
   #heapSize = 0;
+  // the bucket of the latest push: bursts push many events for one time, this skips the map
+  #lastTime = NaN;
+  #lastBucket = -1;
 
   get size(): number {
     return this.#heapSize;
@@ -37,6 +40,8 @@ export class EventQueue {
     this.#bucketFree.length = 0;
     this.#bucketUsed = 0;
     this.#heapSize = 0;
+    this.#lastBucket = -1;
+    this.#lastTime = NaN;
   }
 
   /** Time of the earliest pending event, or Infinity. */
@@ -56,6 +61,12 @@ export class EventQueue {
     this.evSource[e] = source;
     this.evSyn[e] = syn;
     this.evNext[e] = -1;
+    if (time === this.#lastTime && this.#lastBucket >= 0) {
+      const b = this.#lastBucket;
+      this.evNext[this.#bucketTail[b]!] = e;
+      this.#bucketTail[b] = e;
+      return;
+    }
     let b = this.#bucketOf.get(time);
     if (b === undefined) {
       b = this.#bucketFree.length > 0 ? this.#bucketFree.pop()! : this.#newBucket();
@@ -68,6 +79,8 @@ export class EventQueue {
       this.evNext[this.#bucketTail[b]!] = e;
       this.#bucketTail[b] = e;
     }
+    this.#lastTime = time;
+    this.#lastBucket = b;
   }
 
   /**
@@ -80,6 +93,7 @@ export class EventQueue {
     this.#heapPop();
     this.#bucketOf.delete(this.#bucketTime[b]!);
     this.#bucketFree.push(b);
+    if (b === this.#lastBucket) this.#lastBucket = -1;
     return this.#bucketHead[b]!;
   }
 

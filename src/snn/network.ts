@@ -1,6 +1,8 @@
 import { grow, trim } from './growable.js';
 import { NeuronParams, validateNeuronParams } from './lif.js';
 
+const EMPTY = new Int32Array(0);
+
 /** A neuron group: neurons sharing one model and parameter set (an area or a cluster). */
 export interface GroupSpec {
   name: string;
@@ -29,8 +31,8 @@ export interface NetworkArrays {
  *
  * Neurons belong to a group and to a minicolumn (an integer label inside the group). Synapses are
  * appended; each neuron's outgoing synapses form a linked list (firstOut/nextOut) so the network can
- * grow while it learns. Column membership is a linked list too (columnHead/nextInColumn) so a whole
- * minicolumn can be driven at once. Both lists are derived from the arrays and rebuilt on load.
+ * grow while it learns. Column members are kept in one array per minicolumn so a whole minicolumn can be
+ * driven at once. Both are derived from the arrays and rebuilt on load.
  */
 export class Network {
   readonly groups: readonly GroupSpec[];
@@ -42,7 +44,6 @@ export class Network {
   neuronGroup = new Uint8Array(0);
   neuronColumn = new Int32Array(0);
   firstOut = new Int32Array(0);
-  nextInColumn = new Int32Array(0);
 
   synPost = new Int32Array(0);
   synWeight = new Float32Array(0);
@@ -50,8 +51,8 @@ export class Network {
   synKind = new Uint8Array(0);
   synNext = new Int32Array(0);
 
-  /** key group * 2^32 + column -> first member (newest first). */
-  #columnHead = new Map<number, number>();
+  /** key group * 2^32 + column -> members in recruitment order (contiguous, so a drive streams). */
+  #columns = new Map<number, { members: Int32Array; count: number }>();
 
   constructor(groups: GroupSpec[], projections: ProjectionSpec[]) {
     if (groups.length === 0 || groups.length > 255) throw new RangeError(`Network: 1..255 groups needed, got ${groups.length}`);
@@ -85,8 +86,10 @@ export class Network {
     this.neuronColumn[n] = column;
     this.firstOut[n] = -1;
     const key = group * 4294967296 + column;
-    this.nextInColumn[n] = this.#columnHead.get(key) ?? -1;
-    this.#columnHead.set(key, n);
+    let col = this.#columns.get(key);
+    if (!col) this.#columns.set(key, (col = { members: new Int32Array(4), count: 0 }));
+    if (col.count >= col.members.length) col.members = grow(col.members, col.count + 1);
+    col.members[col.count++] = n;
     return n;
   }
 
@@ -108,9 +111,10 @@ export class Network {
     return s;
   }
 
-  /** First member of a minicolumn (then follow nextInColumn), or -1. */
-  columnHead(group: number, column: number): number {
-    return this.#columnHead.get(group * 4294967296 + column) ?? -1;
+  /** The neurons of a minicolumn, in recruitment order (a view: do not keep it across additions). */
+  columnMembers(group: number, column: number): Int32Array {
+    const col = this.#columns.get(group * 4294967296 + column);
+    return col ? col.members.subarray(0, col.count) : EMPTY;
   }
 
   /** The first outgoing synapse of `pre` of projection `kind`, or -1. */
@@ -157,7 +161,6 @@ export class Network {
     this.neuronGroup = grow(this.neuronGroup, needed);
     this.neuronColumn = grow(this.neuronColumn, needed);
     this.firstOut = grow(this.firstOut, needed);
-    this.nextInColumn = grow(this.nextInColumn, needed);
   }
 
   #growSynapses(needed: number): void {

@@ -20,6 +20,8 @@ export interface ClockSpec {
 export type CounterMode = 'count' | 'relay';
 
 const NONE = -1;
+/** Marks a queued drive of a whole minicolumn (target = column, source = group). */
+const COLUMN_DRIVE = -2;
 /** Due-heap keys are pulse * DUE_SEQ + gating sequence number (exact in a double up to 2^31 pulses). */
 const DUE_SEQ = 4194304;
 
@@ -41,13 +43,11 @@ export class Simulator {
 
   // lazily reset per-neuron state
   #epoch = 1;
-  #stamp = new Int32Array(0);
-  #v = new Float64Array(0);
-  #tLast = new Float64Array(0);
-  #lastSpike = new Float64Array(0);
-  #lastArrSyn = new Int32Array(0);
-  #lastArrTime = new Float64Array(0);
-  #gated = new Uint8Array(0);
+  // per-neuron run state, interleaved so one neuron's state shares cache lines:
+  // #fs[4n..4n+3] = v (mV or count), time of last event, last spike time, last plastic arrival time
+  // #is[4n..4n+3] = epoch stamp, last plastic synapse (or a counter's gating neuron), last record, gated
+  #fs = new Float64Array(0);
+  #is = new Int32Array(0);
 
   #queue = new EventQueue();
   // open counters, a min-heap keyed by the pulse on which each will fire (ties: gating order)
@@ -71,7 +71,9 @@ export class Simulator {
   #biasGroup: number[] = [];
   #biasValue: number[] = [];
   #biasNext = 0;
-  #bias = new Map<number, number>();
+  /** Column bias per group (allocated when first used), and how many entries are non-zero. */
+  #bias: Array<Float32Array | null>;
+  #biasActive = 0;
   #inhibitTime: Float64Array;
 
   // per-group constants, copied once
@@ -100,6 +102,7 @@ export class Simulator {
     this.gain = new Float32Array(net.projections.length).fill(1);
     this.#plastic = new Uint8Array(net.projections.map((p) => (p.plastic ? 1 : 0)));
     this.#inhibitTime = new Float64Array(G).fill(-Infinity);
+    this.#bias = new Array<Float32Array | null>(G).fill(null);
   }
 
   set stdp(p: StdpParams | null) {
@@ -115,14 +118,9 @@ export class Simulator {
   reset(): void {
     this.#epoch++;
     const n = this.net.neuronCount;
-    if (this.#stamp.length < n) {
-      this.#stamp = grow(this.#stamp, n);
-      this.#v = grow(this.#v, n);
-      this.#tLast = grow(this.#tLast, n);
-      this.#lastSpike = grow(this.#lastSpike, n);
-      this.#lastArrSyn = grow(this.#lastArrSyn, n);
-      this.#lastArrTime = grow(this.#lastArrTime, n);
-      this.#gated = grow(this.#gated, n);
+    if (this.#is.length < 4 * n) {
+      this.#fs = grow(this.#fs, 4 * n);
+      this.#is = grow(this.#is, 4 * n);
     }
     this.#queue.clear();
     this.#dueSize = 0;
@@ -132,7 +130,8 @@ export class Simulator {
     this.pulseCount = 0;
     this.#biasTime.length = this.#biasKey.length = this.#biasValue.length = this.#biasGroup.length = 0;
     this.#biasNext = 0;
-    this.#bias.clear();
+    for (const b of this.#bias) b?.fill(0);
+    this.#biasActive = 0;
     this.#inhibitTime.fill(-Infinity);
     this.#stopGroup = -1;
     this.#stopCount = Infinity;
@@ -178,7 +177,7 @@ export class Simulator {
     }
     this.#biasTime.push(time);
     this.#biasGroup.push(group);
-    this.#biasKey.push(column < 0 ? -1 : group * 4294967296 + column);
+    this.#biasKey.push(column);
     this.#biasValue.push(value);
   }
 
@@ -187,15 +186,9 @@ export class Simulator {
     this.#queue.push(time, neuron, weight, NONE, NONE);
   }
 
-  /** External input to every neuron of a minicolumn. */
-  stimulateColumn(group: number, column: number, time: number, weight: number): number {
-    let k = 0;
-    const next = this.net.nextInColumn;
-    for (let n = this.net.columnHead(group, column); n >= 0; n = next[n]!) {
-      this.#queue.push(time, n, weight, NONE, NONE);
-      k++;
-    }
-    return k;
+  /** External input to every neuron of a minicolumn at `time` (one event, fanned out when due). */
+  stimulateColumn(group: number, column: number, time: number, weight: number): void {
+    this.#queue.push(time, column, weight, group, COLUMN_DRIVE);
   }
 
   /** Sends `neuron`'s spike at `time` along its synapses of projection `kind` only (a readout). */
@@ -215,10 +208,10 @@ export class Simulator {
 
   /** Membrane potential of `neuron` at `time` (0 if untouched this run). */
   potential(neuron: number, time: number): number {
-    if (this.#stamp[neuron] !== this.#epoch) return 0;
+    if (this.#is[neuron * 4] !== this.#epoch) return 0;
     const g = this.net.neuronGroup[neuron]!;
-    if (this.#groupModelCounter[g]) return this.#v[neuron]!;
-    return this.#v[neuron]! * Math.exp(-(time - this.#tLast[neuron]!) / this.#groupTauM[g]!);
+    if (this.#groupModelCounter[g]) return this.#fs[neuron * 4]!;
+    return this.#fs[neuron * 4]! * Math.exp(-(time - this.#fs[neuron * 4 + 1]!) / this.#groupTauM[g]!);
   }
 
   /** Runs until nothing is pending (or past `until` ns). Returns the time reached. */
@@ -253,7 +246,10 @@ export class Simulator {
         const src = q.evSource[e]!;
         const syn = q.evSyn[e]!;
         q.release(e);
-        this.#deliver(target, t, w, src, syn, net);
+        if (syn === COLUMN_DRIVE) {
+          const members = net.columnMembers(src, target);
+          for (let i = 0; i < members.length; i++) this.#deliver(members[i]!, t, w, NONE, NONE, net);
+        } else this.#deliver(target, t, w, src, syn, net);
         e = next;
       }
     }
@@ -264,10 +260,20 @@ export class Simulator {
     while (this.#biasNext < this.#biasTime.length && this.#biasTime[this.#biasNext] === t) {
       const i = this.#biasNext++;
       const v = this.#biasValue[i]!;
-      const key = this.#biasKey[i]!;
-      if (key < 0) this.#inhibitTime[this.#biasGroup[i]!] = t;
-      else if (v === 0) this.#bias.delete(this.#biasKey[i]!);
-      else this.#bias.set(this.#biasKey[i]!, v);
+      const column = this.#biasKey[i]!;
+      const g = this.#biasGroup[i]!;
+      if (column < 0) {
+        this.#inhibitTime[g] = t;
+        continue;
+      }
+      let arr = this.#bias[g];
+      if (!arr || arr.length <= column) {
+        const next = new Float32Array(Math.max(column + 1, 128));
+        if (arr) next.set(arr);
+        this.#bias[g] = arr = next;
+      }
+      this.#biasActive += (v !== 0 ? 1 : 0) - (arr[column] !== 0 ? 1 : 0);
+      arr[column] = v;
     }
   }
 
@@ -278,9 +284,9 @@ export class Simulator {
     while (this.#dueSize > 0 && Math.floor(this.#dueHeap[0]! / DUE_SEQ) === pulse) {
       const n = this.#dueNeuron[0]!;
       this.#duePop();
-      this.#gated[n] = 0;
-      this.#v[n] = this.#groupTheta[this.net.neuronGroup[n]!]! * this.net.neuronColumn[n]!;
-      this.#spike(n, t, this.#lastArrSyn[n]!);
+      this.#is[n * 4 + 3] = 0;
+      this.#fs[n * 4] = this.#groupTheta[this.net.neuronGroup[n]!]! * this.net.neuronColumn[n]!;
+      this.#spike(n, t, this.#is[n * 4 + 1]!);
     }
   }
 
@@ -326,75 +332,81 @@ export class Simulator {
   }
 
   #touch(n: number, t: number): void {
-    this.#stamp[n] = this.#epoch;
-    this.#v[n] = 0;
-    this.#tLast[n] = t;
-    this.#lastSpike[n] = -Infinity;
-    this.#lastArrSyn[n] = NONE;
-    this.#gated[n] = 0;
+    this.#is[n * 4] = this.#epoch;
+    this.#fs[n * 4] = 0;
+    this.#fs[n * 4 + 1] = t;
+    this.#fs[n * 4 + 2] = -Infinity;
+    this.#is[n * 4 + 1] = NONE;
+    this.#is[n * 4 + 3] = 0;
+    this.#is[n * 4 + 2] = NONE;
   }
 
   #deliver(n: number, t: number, w: number, src: number, syn: number, net: Network): void {
-    if (this.#stamp[n] !== this.#epoch) this.#touch(n, t);
+    if (this.#is[n * 4] !== this.#epoch) this.#touch(n, t);
     const g = net.neuronGroup[n]!;
     if (this.#groupModelCounter[g]) {
       // a gate event: the counter starts counting pulses (source kept as the cause of its spike);
       // a cut synapse (weight 0) opens nothing
-      if (this.#gated[n] || !(syn < 0 ? w > 0 : w * this.gain[net.synKind[syn]!]! > 0)) return;
-      this.#lastArrSyn[n] = src;
+      if (this.#is[n * 4 + 3] || !(syn < 0 ? w > 0 : w * this.gain[net.synKind[syn]!]! > 0)) return;
+      this.#is[n * 4 + 1] = src;
       if (this.counterMode === 'relay' || net.neuronColumn[n] === 0) {
         this.#spike(n, t, src);
         return;
       }
       if (!this.#clock) return; // no pacemaker: it would never fire
-      this.#gated[n] = 1;
-      this.#v[n] = 0;
+      this.#is[n * 4 + 3] = 1;
+      this.#fs[n * 4] = 0;
       const now = this.#clock.pulsesBy(t);
       const due = now + Math.ceil((this.#groupTheta[g]! * net.neuronColumn[n]!) / this.#volley);
       this.#duePush(n, due * DUE_SEQ + (this.#dueSeq++ % DUE_SEQ));
       return;
     }
     // LIF: exact decay since the last event, then the input
-    const dtLast = t - this.#tLast[n]!;
-    if (this.#tLast[n]! < this.#inhibitTime[g]!) this.#v[n] = 0;
-    let v = dtLast > 0 ? this.#v[n]! * Math.exp(-dtLast / this.#groupTauM[g]!) : this.#v[n]!;
-    this.#tLast[n] = t;
+    const dtLast = t - this.#fs[n * 4 + 1]!;
+    if (this.#fs[n * 4 + 1]! < this.#inhibitTime[g]!) this.#fs[n * 4] = 0;
+    let v = dtLast > 0 ? this.#fs[n * 4]! * Math.exp(-dtLast / this.#groupTauM[g]!) : this.#fs[n * 4]!;
+    this.#fs[n * 4 + 1] = t;
     let input = w;
     if (syn >= 0) {
       const kind = net.synKind[syn]!;
       input *= this.gain[kind]!;
       if (this.#plastic[kind] && this.#stdp) {
         // depression if the post neuron already fired; remember the arrival for potentiation
-        const tPost = this.#lastSpike[n]!;
+        const tPost = this.#fs[n * 4 + 2]!;
         if (tPost > -Infinity) net.synWeight[syn] = stdpUpdate(this.#stdp, net.synWeight[syn]!, tPost - t);
-        this.#lastArrSyn[n] = syn;
-        this.#lastArrTime[n] = t;
+        this.#is[n * 4 + 1] = syn;
+        this.#fs[n * 4 + 3] = t;
       }
     }
-    if (this.#bias.size > 0) input += this.#bias.get(g * 4294967296 + net.neuronColumn[n]!) ?? 0;
+    if (this.#biasActive > 0) {
+      const arr = this.#bias[g];
+      if (arr) input += arr[net.neuronColumn[n]!] ?? 0;
+    }
     v += input;
-    if (v >= this.#groupTheta[g]! && t - this.#lastSpike[n]! >= this.#groupTRef[g]!) {
+    if (v >= this.#groupTheta[g]! && t - this.#fs[n * 4 + 2]! >= this.#groupTRef[g]!) {
       this.#spike(n, t, src);
       return;
     }
-    this.#v[n] = v;
+    this.#fs[n * 4] = v;
   }
 
   #spike(n: number, t: number, src: number): void {
     const net = this.net;
     const g = net.neuronGroup[n]!;
-    this.#lastSpike[n] = t;
-    this.#v[n] = this.#groupVReset[g]!;
+    this.#fs[n * 4 + 2] = t;
+    this.#fs[n * 4] = this.#groupVReset[g]!;
+    // the latest recorded ancestor: a spike's parent record; an unrecorded spike passes its cause's on
+    const parent = src >= 0 && this.#is[src * 4] === this.#epoch ? this.#is[src * 4 + 2]! : NONE;
     if (this.recorder.groups[g]) {
       if (this.#clock) this.pulseCount = this.#clock.pulsesBy(t);
-      this.recorder.record(t, n, src, this.pulseCount);
-    }
+      this.#is[n * 4 + 2] = this.recorder.record(t, n, src, this.pulseCount, parent, g);
+    } else this.#is[n * 4 + 2] = parent;
     if (g === this.#stopGroup) this.#stopSeen++;
     if (this.#stdp && !this.#groupModelCounter[g]) {
-      const s = this.#lastArrSyn[n]!;
+      const s = this.#is[n * 4 + 1]!;
       if (s >= 0) {
-        net.synWeight[s] = stdpUpdate(this.#stdp, net.synWeight[s]!, t - this.#lastArrTime[n]!);
-        this.#lastArrSyn[n] = NONE;
+        net.synWeight[s] = stdpUpdate(this.#stdp, net.synWeight[s]!, t - this.#fs[n * 4 + 3]!);
+        this.#is[n * 4 + 1] = NONE;
       }
     }
     const q = this.#queue;

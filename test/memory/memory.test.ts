@@ -59,9 +59,7 @@ describe('learning and recall by title', () => {
     expect(m.recall('a').tracks[0]!.notes.map((n) => n.symbol)).toEqual(a);
     expect(m.recall('b').tracks[0]!.notes.map((n) => n.symbol)).toEqual(b);
     // one neuron per occurrence: the '1' minicolumn holds 5 neurons
-    let ones = 0;
-    for (let n = m.net.columnHead(0, 1); n >= 0; n = m.net.nextInColumn[n]!) ones++;
-    expect(ones).toBe(5);
+    expect(m.net.columnMembers(0, 1).length).toBe(5);
   });
 
   it('recalls chosen tracks only, kept on the shared pacemaker clock', () => {
@@ -88,7 +86,7 @@ describe('recall is spikes over learned synapses (rule 1)', () => {
 
   it('cutting the gates of the temporal neurons stops recall', () => {
     const m = learnedBundled();
-    m.lesion(1, { projection: 'gate' });
+    m.lesion(1, { projection: 'interval-gate' });
     for (const mel of melodies) {
       const r = m.recall(mel.title);
       expect(r.tracks.flatMap((t) => t.notes).length).toBe(0); // the offset gates are cut too: nothing starts
@@ -182,7 +180,10 @@ describe('fragments: identify and complete', () => {
     mm.learn('even', { tracks: [{ notes: [60, 62, 64, 65].map((s, i) => ({ symbol: s, tick: i * 480, duration: 480 })) }] });
     mm.learn('dotted', { tracks: [{ notes: [60, 62, 64, 65].map((s, i) => ({ symbol: s, tick: i * 480, duration: i % 2 ? 160 : 320 })) }] });
     const r = mm.identify({ notes: [60, 62, 64, 65].map((s, i) => ({ symbol: s, duration: i % 2 ? 0.1 : 0.2 })) });
-    expect(r.map((x) => x.title)).toEqual(['dotted']);
+    expect(r.map((x) => [x.title, x.score, x.durationsMatched])).toEqual([
+      ['dotted', 1, true],
+      ['even', 0.5, false],
+    ]);
     expect(mm.identify({ notes: [60, 62, 64].map((s) => ({ symbol: s })) }).length).toBe(2);
   });
 

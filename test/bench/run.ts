@@ -1,0 +1,118 @@
+/**
+ * npm run bench: the figures of issue 2 on ../shared/data/piano-midi, printed as a report.
+ * Options: --fragments N (per length, default 1000), --quick (100 fragments, fewer checks).
+ */
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SequenceMemory } from '../../src/memory/sequence-memory.js';
+import { saveSnapshot, loadSnapshot } from '../../src/memory/snapshot.js';
+import { corpusDir, corpusFiles } from './corpus.js';
+import { exactRecall, learnAll, loadCorpus, makeFragments, scoreFragments, tempoDeviation, type CorpusPiece, type FragmentScore } from './evaluate.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const perLength = Number(args[args.indexOf('--fragments') + 1]) || (quick ? 100 : 1000);
+const LENGTHS = [3, 4, 6, 8, 12];
+
+const pct = (a: number, b: number) => (b === 0 ? '   n/a' : `${((100 * a) / b).toFixed(2).padStart(6)}%`);
+const line = (s = '') => process.stdout.write(`${s}\n`);
+const rssMB = () => process.resourceUsage().maxRSS / 1024;
+
+const dir = corpusDir();
+if (!dir) {
+  line('bench: ../shared/data/piano-midi not found (set ENGRAM_CORPUS to the corpus folder)');
+  process.exit(1);
+}
+const files = corpusFiles(dir);
+line(`engram benchmark — corpus ${dir} (${files.length} files), node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+line();
+
+// 1. reading and learning the whole corpus
+let t = performance.now();
+const pieces = loadCorpus(files);
+const parseS = (performance.now() - t) / 1000;
+const notes = pieces.reduce((a, p) => a + p.notes, 0);
+const tracks = pieces.reduce((a, p) => a + p.sequence.tracks.length, 0);
+const qMax = Math.max(...pieces.map((p) => p.quantisation.maxErrorTicks));
+const qMean = pieces.reduce((a, p) => a + p.quantisation.meanErrorTicks * p.notes, 0) / notes;
+line('== Learning (whole corpus, all tracks, whole pieces)');
+line(`pieces ${pieces.length}, tracks ${tracks}, notes ${notes}; MIDI parse ${parseS.toFixed(2)} s`);
+line(`quantisation: ticks kept at the file's own resolution (ppq ${[...new Set(pieces.map((p) => p.quantisation.ppq))].join(',')}); error max ${qMax} ticks, mean ${qMean.toFixed(3)} ticks`);
+const memory = new SequenceMemory();
+const learnS = learnAll(memory, pieces);
+const st = memory.stats();
+line(`learn: ${learnS.toFixed(2)} s (target <= 60 s), ${Math.round(notes / learnS)} notes/s`);
+line(`network: ${st.neurons} neurons, ${st.synapses} synapses; structure ${(st.structureBytes / 1e6).toFixed(1)} MB + tables ${(st.tableBytes / 1e6).toFixed(1)} MB = ${((st.structureBytes + st.tableBytes) / notes).toFixed(1)} bytes per stored note (target <= 256)`);
+const snapDir = join(tmpdir(), `engram-bench-${process.pid}`);
+mkdirSync(snapDir, { recursive: true });
+const snapFile = join(snapDir, 'corpus.engram');
+t = performance.now();
+saveSnapshot(memory, snapFile);
+const saveS = (performance.now() - t) / 1000;
+const snapBytes = statSync(snapFile).size;
+t = performance.now();
+loadSnapshot(snapFile);
+const loadS = (performance.now() - t) / 1000;
+rmSync(snapDir, { recursive: true, force: true });
+line(`snapshot: ${(snapBytes / 1e6).toFixed(1)} MB (${(snapBytes / notes).toFixed(1)} bytes per note), save ${saveS.toFixed(2)} s, load ${loadS.toFixed(2)} s`);
+line(`peak RSS so far: ${rssMB().toFixed(0)} MB`);
+line();
+
+// 2. exact recall by title
+line('== Recall by title (acceptance 2)');
+const rec = exactRecall(memory, pieces);
+line(`exact notes (pitch, onset tick, duration): ${rec.exact}/${rec.total} = ${pct(rec.exact, rec.total)} (target 100.00%); pieces with any difference: ${rec.imperfect.length}${rec.imperfect.length ? ` (${rec.imperfect.slice(0, 5).join(', ')})` : ''}`);
+line(`recall throughput: ${Math.round(rec.total / rec.seconds)} notes/s over ${rec.seconds.toFixed(2)} s (target >= 200,000)`);
+line();
+
+// 3. tempo
+line('== Tempo from the pacemaker (acceptance 4)');
+const tempoTitles = pieces.filter((_, i) => i % (quick ? 34 : 7) === 0).map((p) => p.title);
+for (const x of [0.5, 2]) {
+  line(`tempo ${x}x: largest |IOI(x) * x / IOI(1x) - 1| over ${tempoTitles.length} pieces = ${(100 * tempoDeviation(memory, tempoTitles, x)).toFixed(4)}% (target < 1%)`);
+}
+line();
+
+// 4. fragments
+line(`== Fragment recall (acceptance 3): ${perLength} fragments per length from random positions of random tracks`);
+const cases = makeFragments(pieces, LENGTHS, perLength, 2020);
+line('len  given           tempo  unique  top-1(unique)  top-1(all)  equal-first(all)  continued notes exact   ms/query mean  p95');
+const all: FragmentScore[] = [];
+for (const L of LENGTHS) {
+  const cs = cases.filter((c) => c.length === L);
+  const rows: Array<[ 'durations' | 'pitches', number, number]> = [
+    ['durations', 1, 16],
+    ['durations', 0.5, quick ? 0 : 16],
+    ['durations', 2, quick ? 0 : 16],
+    ['pitches', 1, 16],
+  ];
+  for (const [mode, tempo, cont] of rows) {
+    const s = scoreFragments(memory, pieces, cs, mode, tempo, cont);
+    all.push(s);
+    const contText = s.continuedTotal ? `${pct(s.continuedExact!, s.continuedTotal)} of ${s.continuedTotal}` : '       -';
+    line(
+      `${String(L).padStart(3)}  ${(mode === 'pitches' ? 'pitches only' : 'pitch+duration').padEnd(14)}  ${String(tempo).padStart(4)}x  ${pct(s.unique, s.queries)}  ${pct(s.top1Unique, s.unique)}       ${pct(s.top1All, s.queries)}  ${pct(s.equalFirstAll, s.queries)}           ${contText.padEnd(20)}  ${s.msMean.toFixed(3).padStart(8)}  ${s.msP95.toFixed(3).padStart(6)}`,
+    );
+  }
+}
+const ms = all.reduce((a, s) => a + s.msMean * s.queries, 0) / all.reduce((a, s) => a + s.queries, 0);
+line(`identification latency over all ${all.reduce((a, s) => a + s.queries, 0)} queries: mean ${ms.toFixed(3)} ms (target <= 5 ms)`);
+line();
+
+// 5. the reference code's default task
+line('== The reference code\'s default task: first 20 notes of track 1 of 331 pieces');
+const ref: CorpusPiece[] = pieces.slice(0, 331).map((p) => {
+  const first = p.sorted[0]!.slice(0, 20);
+  return { ...p, sequence: { ...p.sequence, tracks: [{ name: 'track 1', notes: first }] }, sorted: [first], notes: first.length };
+});
+const refMem = new SequenceMemory();
+const refLearn = learnAll(refMem, ref);
+const refRec = exactRecall(refMem, ref);
+const refCases = makeFragments(ref, [4], quick ? 100 : 331, 7);
+const refFrag = scoreFragments(refMem, ref, refCases, 'durations', 1, 0);
+line(`learn ${refRec.total} notes: ${(refLearn * 1000).toFixed(1)} ms; recall exact ${pct(refRec.exact, refRec.total)} in ${(refRec.seconds * 1000).toFixed(1)} ms (${((refRec.seconds * 1e6) / refRec.total).toFixed(2)} us per note)`);
+line(`4-note fragments: top-1 ${pct(refFrag.top1All, refFrag.queries)}, ${refFrag.msMean.toFixed(3)} ms per query; network ${refMem.stats().neurons} neurons, ${refMem.stats().synapses} synapses`);
+line('(published for the reference code on this task: ~1 minute and ~5 GB to learn, seconds per recalled note, no fragment recall)');
+line();
+line(`peak RSS: ${rssMB().toFixed(0)} MB`);
