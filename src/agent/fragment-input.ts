@@ -36,10 +36,21 @@ export function parseNotesArg(text: string): Fragment {
   return { notes };
 }
 
-/** A fragment from a MIDI file: its first track with notes, in order (chords lowest first), with durations. */
+/**
+ * A fragment from a MIDI file: its first track with notes, in order (chords lowest first), with each
+ * note's duration in seconds under the file's tempo map (as it would be heard).
+ */
 export function fragmentFromMidiFile(file: string): Fragment {
   const piece = readMidiFile(file);
   const track = piece.sequence.tracks[0]!;
+  const timing = piece.sequence.timing!;
+  const seconds = (tick: number) => {
+    let s = 0;
+    for (let i = 0; i < timing.length && timing[i]!.tick < tick; i++) {
+      s += (Math.min(tick, timing[i + 1]?.tick ?? Infinity) - timing[i]!.tick) * timing[i]!.secondsPerTick;
+    }
+    return s;
+  };
   const notes = [...track.notes].sort((a, b) => a.tick - b.tick || a.symbol - b.symbol);
-  return { notes: notes.map((n) => ({ symbol: n.symbol, duration: n.duration })) };
+  return { notes: notes.map((n) => ({ symbol: n.symbol, duration: seconds(n.tick + n.duration) - seconds(n.tick) })), unit: 'seconds' };
 }

@@ -73,6 +73,14 @@ interface Endpoint {
   goal: number;
   /** Duration misfit of the place (Infinity when no durations were given). */
   misfit: number;
+  /** |ln| of the tempo factor the fragment implies for this place (0 unless durations are in seconds). */
+  tempoDistance: number;
+}
+
+/** Endpoint order: durations that fit first, then the most plausible tempo, then the closest fit. */
+function endpointOrder(tol: number) {
+  return (a: Endpoint, b: Endpoint) =>
+    Number(a.misfit > tol) - Number(b.misfit > tol) || a.tempoDistance - b.tempoDistance || a.misfit - b.misfit;
 }
 
 interface Recognition {
@@ -107,12 +115,15 @@ const PROJECTIONS = [
  */
 export class SequenceMemory {
   readonly params: MemoryParams;
-  readonly net: Network;
-  readonly sim: Simulator;
+  #net: Network;
+  #sim: Simulator;
+  /** Whether neurons were recruited since the last consolidation. */
+  #dirty = false;
   readonly #rng: Rng;
   readonly #titles: TitleEntry[] = [];
   readonly #titleIndex = new Map<string, number>();
   readonly #pacemaker: number[] = [];
+  readonly #typicalSpt = new Map<number, number>();
 
   constructor(params: Partial<MemoryParams> = {}, network?: Network, rngState?: number) {
     this.params = { ...DEFAULT_PARAMS, ...params };
@@ -125,12 +136,66 @@ export class SequenceMemory {
     if (p.maxChord * p.delayChord + p.delayGate + p.delayRelease >= p.minTickNs || p.minTickNs * 2 > p.learnTickNs) {
       throw new RangeError('params: a full chord must fit inside minTickNs, and minTickNs inside half of learnTickNs');
     }
-    this.net = network ?? new Network(groupSpecs(p), PROJECTIONS);
+    this.#net = network ?? new Network(groupSpecs(p), PROJECTIONS);
     this.#rng = new Rng(p.seed);
     if (rngState !== undefined) this.#rng.state = rngState;
-    if (!network) for (let i = 0; i < p.pacemakerSize; i++) this.#pacemaker.push(this.net.addNeuron(PACEMAKER, 0));
+    if (!network) for (let i = 0; i < p.pacemakerSize; i++) this.#pacemaker.push(this.#net.addNeuron(PACEMAKER, 0));
     else for (let n = 0; n < network.neuronCount; n++) if (network.neuronGroup[n] === PACEMAKER) this.#pacemaker.push(n);
-    this.sim = new Simulator(this.net);
+    this.#sim = new Simulator(this.#net);
+  }
+
+  /** The network (replaced by consolidate(): do not keep it across learn/identify calls). */
+  get net(): Network {
+    return this.#net;
+  }
+
+  get sim(): Simulator {
+    return this.#sim;
+  }
+
+  /**
+   * Consolidation: renumbers the neurons so each symbol minicolumn's neurons lie together in memory,
+   * each followed by its duration and interval neurons, with every neuron's synapses beside it (goal
+   * and pacemaker neurons first). Nothing is added, removed or reweighted: only the storage order
+   * changes, so driving a whole minicolumn (recognition) streams through memory. Runs when needed
+   * (before recognition, before a snapshot); the order it makes depends only on what was learned.
+   */
+  consolidate(): void {
+    if (!this.#dirty) return;
+    const net = this.#net;
+    const N = net.neuronCount;
+    const placed = new Uint8Array(N);
+    const order = new Int32Array(N);
+    let k = 0;
+    const place = (n: number) => {
+      if (n >= 0 && !placed[n]) {
+        placed[n] = 1;
+        order[k++] = n;
+      }
+    };
+    const target = (n: number, kind: number) => {
+      const s = net.outOfKind(n, kind);
+      return s < 0 ? -1 : net.synPost[s]!;
+    };
+    for (let n = 0; n < N; n++) if (net.neuronGroup[n] === PACEMAKER) place(n);
+    for (let n = 0; n < N; n++) if (net.neuronGroup[n] === GOAL) place(n);
+    for (let n = 0; n < N; n++) if (net.neuronGroup[n] === GOAL) place(target(n, INTERVAL_GATE));
+    for (let c = 0; c <= this.params.maxSymbol; c++) {
+      const members = net.columnMembers(SPATIAL, c);
+      for (let i = 0; i < members.length; i++) {
+        const m = members[i]!;
+        place(m);
+        place(target(m, DURATION_GATE));
+        place(target(m, INTERVAL_GATE));
+      }
+    }
+    for (let n = 0; n < N; n++) place(n);
+    const { net: next, newIndex } = net.permuted(order);
+    for (const e of this.#titles) e.goalFirst = newIndex[e.goalFirst]!;
+    for (let i = 0; i < this.#pacemaker.length; i++) this.#pacemaker[i] = newIndex[this.#pacemaker[i]!]!;
+    this.#net = next;
+    this.#sim = new Simulator(next);
+    this.#dirty = false;
   }
 
   get size(): number {
@@ -163,7 +228,7 @@ export class SequenceMemory {
 
   stats(): MemoryStats {
     let notes = 0;
-    const { neuronGroup, neuronCount } = this.net;
+    const { neuronGroup, neuronCount } = this.#net;
     for (let n = 0; n < neuronCount; n++) if (neuronGroup[n] === SPATIAL) notes++;
     let tableBytes = 0;
     for (const e of this.#titles) tableBytes += e.timingTick.byteLength + e.timingSpt.byteLength + 64 + e.title.length * 2;
@@ -171,8 +236,8 @@ export class SequenceMemory {
       titles: this.#titles.length,
       notes,
       neurons: neuronCount,
-      synapses: this.net.synapseCount,
-      structureBytes: this.net.structureBytes(),
+      synapses: this.#net.synapseCount,
+      structureBytes: this.#net.structureBytes(),
       tableBytes,
     };
   }
@@ -189,7 +254,7 @@ export class SequenceMemory {
     const p = this.params;
     validateSequence(title, seq, p);
     const timing = seq.timing ?? [{ tick: 0, secondsPerTick: 0.001 }];
-    const net = this.net;
+    const net = this.#net;
     const n0 = net.neuronCount;
     const s0 = net.synapseCount;
     const titleIndex = this.#titles.length;
@@ -203,6 +268,7 @@ export class SequenceMemory {
       events += this.#recruitTrack(goalFirst + ti, notes);
     });
     this.#train(goalFirst, tracks);
+    this.#dirty = true;
     const entry: TitleEntry = {
       title,
       goalFirst,
@@ -225,7 +291,7 @@ export class SequenceMemory {
 
   /** Recruits the chain of one track: goal -> offset counter -> notes (chord order) -> interval counter -> ... */
   #recruitTrack(goal: number, notes: SequenceNote[]): number {
-    const net = this.net;
+    const net = this.#net;
     const p = this.params;
     let counter = net.addNeuron(INTERVAL, notes[0]!.tick);
     net.addSynapse(goal, counter, p.wGate, p.delayGate, INTERVAL_GATE);
@@ -257,12 +323,13 @@ export class SequenceMemory {
   /** The learning episode: pacemaker at one pulse per tick, the heard symbols' columns biased during their tick. */
   #train(goalFirst: number, tracks: SequenceNote[][]): void {
     const p = this.params;
-    const sim = this.sim;
+    const sim = this.#sim;
     sim.reset();
     sim.stdp = p.stdp;
     sim.counterMode = 'count';
     sim.gain.fill(1);
     sim.gain[FEEDBACK] = 0;
+    sim.coincidenceOnly.fill(0);
     sim.recorder.groups.fill(0);
     const P = p.learnTickNs;
     const start = P;
@@ -319,12 +386,13 @@ export class SequenceMemory {
   }
 
   #recallMode(): void {
-    const sim = this.sim;
+    const sim = this.#sim;
     sim.reset();
     sim.stdp = null;
     sim.counterMode = 'count';
     sim.gain.fill(1);
     sim.gain[FEEDBACK] = 0;
+    sim.coincidenceOnly.fill(0);
     const rec = sim.recorder.groups;
     rec.fill(0);
     rec[SPATIAL] = rec[DURATION] = rec[INTERVAL] = rec[GOAL] = 1;
@@ -346,7 +414,7 @@ export class SequenceMemory {
     }
     const segments = this.#clockSegments(e, tempo);
     this.#recallMode();
-    const sim = this.sim;
+    const sim = this.#sim;
     sim.startClock({ neurons: this.#pacemaker, startTime: 0, segments });
     const roots = new Map<number, number>();
     for (const t of want) {
@@ -372,8 +440,8 @@ export class SequenceMemory {
    * spike of the duration neuron it gated is its end.
    */
   #decode(roots: Map<number, number>, t0: number): Map<number, RecalledNote[]> {
-    const rec = this.sim.recorder;
-    const net = this.net;
+    const rec = this.#sim.recorder;
+    const net = this.#net;
     const trackOf = new Map<number, number>(roots);
     const open = new Map<number, RecalledNote>();
     const out = new Map<number, RecalledNote[]>();
@@ -421,15 +489,17 @@ export class SequenceMemory {
    * goal neuron's potential counts the matching places of its title.
    */
   #recognise(fragment: Fragment): Recognition {
+    this.consolidate();
     const p = this.params;
-    const sim = this.sim;
-    const net = this.net;
+    const sim = this.#sim;
+    const net = this.#net;
     if (this.#titles.length === 0) return { matches: [], endpoints: [] };
     sim.reset();
     sim.stdp = null;
     sim.counterMode = 'relay';
     sim.gain.fill(1);
     sim.gain[SEQUENCE] = p.recognitionGain;
+    sim.coincidenceOnly[SEQUENCE] = 1;
     sim.gain[DURATION_GATE] = 0;
     sim.gain[FEEDBACK] = 0;
     const rec = sim.recorder;
@@ -494,14 +564,27 @@ export class SequenceMemory {
         if (net.neuronGroup[n] === DURATION) durClass.set(rec.source[i]!, net.neuronColumn[n]!);
       }
     }
+    const inSeconds = useDur && fragment.unit === 'seconds';
+    const fragSum = useDur ? (fragDur as number[]).reduce((a, b) => a + b, 0) : 0;
     const endpoints: Endpoint[] = [];
     for (const path of paths) {
       const last = path[path.length - 1]!;
       const fb = net.outOfKind(last, FEEDBACK);
       if (fb < 0) continue;
-      const misfit = useDur ? this.#durationMisfit(fragDur as number[], path.map((n) => durClass.get(n) ?? -1)) : Infinity;
-      endpoints.push({ neuron: last, goal: net.synPost[fb]!, misfit });
+      const goal = net.synPost[fb]!;
+      const classes = path.map((n) => durClass.get(n) ?? -1);
+      const misfit = useDur ? this.#durationMisfit(fragDur as number[], classes) : Infinity;
+      let tempoDistance = 0;
+      if (inSeconds) {
+        // the tempo factor this place implies, against the title's typical tick length
+        const ticks = classes.reduce((a, c) => a + Math.max(0, c), 0);
+        const factor = (ticks * this.#typicalSecondsPerTick(net.neuronColumn[goal]!)) / fragSum;
+        tempoDistance = ticks > 0 && fragSum > 0 ? Math.abs(Math.log(factor)) : 0;
+      }
+      endpoints.push({ neuron: last, goal, misfit, tempoDistance });
     }
+    const tol = p.durationTolerance;
+    endpoints.sort(endpointOrder(tol));
 
     // evidence reaches the goal cluster through the feedback links
     sim.gain[FEEDBACK] = 1;
@@ -509,21 +592,19 @@ export class SequenceMemory {
     for (const e of endpoints) sim.emitAlong(e.neuron, tRead, FEEDBACK);
     sim.run();
     const tGoal = tRead + p.delayFeedback;
-    const byTitle = new Map<number, { occ: number; track: number; misfit: number }>();
+    // endpoints are in order, so each title's first one is its best place
+    const byTitle = new Map<number, { occ: number; track: number; misfit: number; tempoDistance: number }>();
     const counted = new Set<number>();
     for (const e of endpoints) {
       const ti = net.neuronColumn[e.goal]!;
       let cur = byTitle.get(ti);
-      if (!cur) byTitle.set(ti, (cur = { occ: 0, track: e.goal - this.#titles[ti]!.goalFirst, misfit: e.misfit }));
-      if (e.misfit < cur.misfit) {
-        cur.misfit = e.misfit;
-        cur.track = e.goal - this.#titles[ti]!.goalFirst;
+      if (!cur) {
+        byTitle.set(ti, (cur = { occ: 0, track: e.goal - this.#titles[ti]!.goalFirst, misfit: e.misfit, tempoDistance: e.tempoDistance }));
       }
       if (counted.has(e.goal)) continue;
       counted.add(e.goal);
       cur.occ += Math.round(sim.potential(e.goal, tGoal) / p.wFeedback);
     }
-    const tol = p.durationTolerance;
     const full = wantLen / notes.length;
     const ranked = [...byTitle].map(([ti, v]) => ({
       title: this.#titles[ti]!.title,
@@ -533,13 +614,29 @@ export class SequenceMemory {
       track: v.track,
       durationsMatched: useDur && v.misfit <= tol,
       misfit: useDur ? v.misfit : 0,
+      tempoDistance: v.tempoDistance,
     }));
     ranked.sort(
-      (a, b) => b.score - a.score || a.misfit - b.misfit || b.occurrences - a.occurrences || (a.title < b.title ? -1 : a.title > b.title ? 1 : 0),
+      (a, b) =>
+        b.score - a.score ||
+        a.tempoDistance - b.tempoDistance ||
+        a.misfit - b.misfit ||
+        b.occurrences - a.occurrences ||
+        (a.title < b.title ? -1 : a.title > b.title ? 1 : 0),
     );
-    const matches: IdentifyMatch[] = ranked.map(({ misfit: _, ...m }) => m);
-    endpoints.sort((a, b) => a.misfit - b.misfit);
+    const matches: IdentifyMatch[] = ranked.map(({ misfit: _m, tempoDistance: _t, ...m }) => m);
     return { matches, endpoints };
+  }
+
+  /** The median tick length (s) of a title's tempo map: what "played at its own tempo" means. */
+  #typicalSecondsPerTick(titleIndex: number): number {
+    let v = this.#typicalSpt.get(titleIndex);
+    if (v === undefined) {
+      const spt = [...this.#titles[titleIndex]!.timingSpt].sort((a, b) => a - b);
+      v = spt[spt.length >> 1]!;
+      this.#typicalSpt.set(titleIndex, v);
+    }
+    return v;
   }
 
   /**
@@ -581,7 +678,7 @@ export class SequenceMemory {
     const start = endpoints.find((ep) => ep.goal >= e.goalFirst && ep.goal < e.goalFirst + e.tracks)!;
     const segments = this.#clockSegments(e, tempo).slice(0, 1);
     this.#recallMode();
-    const sim = this.sim;
+    const sim = this.#sim;
     sim.startClock({ neurons: this.#pacemaker, startTime: 0, segments });
     sim.stimulate(start.neuron, 0, this.params.wDrive);
     sim.stopAfter(SPATIAL, count + 1);
@@ -598,12 +695,12 @@ export class SequenceMemory {
    */
   lesion(fraction: number, options: { seed?: number; projection?: 'sequence' | 'duration-gate' | 'interval-gate' | 'feedback' } = {}): number {
     if (!(fraction >= 0 && fraction <= 1)) throw new MemoryInputError('fraction', `must be in 0..1, got ${fraction}`);
-    const kind = this.net.projectionIndex(options.projection ?? 'sequence');
+    const kind = this.#net.projectionIndex(options.projection ?? 'sequence');
     const rng = new Rng(options.seed ?? 1);
     let cut = 0;
-    for (let s = 0; s < this.net.synapseCount; s++) {
-      if (this.net.synKind[s] === kind && rng.next() < fraction) {
-        this.net.synWeight[s] = 0;
+    for (let s = 0; s < this.#net.synapseCount; s++) {
+      if (this.#net.synKind[s] === kind && rng.next() < fraction) {
+        this.#net.synWeight[s] = 0;
         cut++;
       }
     }

@@ -50,6 +50,7 @@ const pad8 = (n: number) => (8 - (n % 8)) % 8;
 
 /** The snapshot bytes of a memory. */
 export function encodeSnapshot(memory: SequenceMemory): Buffer {
+  memory.consolidate(); // the canonical storage order: same memory, same bytes
   const a = memory.net.exportArrays();
   const titles = memory.titles();
   const timingLength = titles.reduce((s, e) => s + e.timingTick.length, 0);

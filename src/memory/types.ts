@@ -62,6 +62,11 @@ export interface RecallResult {
  * one unit (ticks, seconds, beats): only their ratios count, so the fragment may be played at any tempo. */
 export interface Fragment {
   notes: Array<{ symbol: number; duration?: number }>;
+  /**
+   * 'seconds': durations are as played, in seconds; among places that fit equally, the one whose own
+   * tempo is closest to the playing wins (a listener assumes the usual tempo). Default 'relative'.
+   */
+  unit?: 'seconds' | 'relative';
 }
 
 export interface IdentifyMatch {

@@ -72,6 +72,9 @@ export function validateTiming(where: string, timing: TimeSegment[]): void {
 export function validateFragment(fragment: Fragment, p: MemoryParams): void {
   if (!fragment || !Array.isArray(fragment.notes)) throw new MemoryInputError('fragment.notes', 'must be an array');
   if (fragment.notes.length === 0) throw new MemoryInputError('fragment', 'is empty: give at least one note');
+  if (fragment.unit !== undefined && fragment.unit !== 'seconds' && fragment.unit !== 'relative') {
+    throw new MemoryInputError('fragment.unit', `must be 'seconds' or 'relative', got ${JSON.stringify(fragment.unit)}`);
+  }
   const withDur = fragment.notes.filter((n) => n.duration !== undefined).length;
   if (withDur !== 0 && withDur !== fragment.notes.length) {
     throw new MemoryInputError('fragment.notes', 'give durations for every note or for none');

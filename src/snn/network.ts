@@ -157,6 +157,41 @@ export class Network {
     return net;
   }
 
+  /**
+   * A copy with the neurons renumbered: new neuron i is old neuron order[i]. Synapses are regrouped by
+   * their new presynaptic neuron (keeping their order), so a neuron's synapses sit together in memory.
+   * Returns the copy and newIndex (old -> new).
+   */
+  permuted(order: Int32Array): { net: Network; newIndex: Int32Array } {
+    const N = this.neuronCount;
+    const S = this.synapseCount;
+    if (order.length !== N) throw new RangeError(`permuted: order has ${order.length} entries for ${N} neurons`);
+    const newIndex = new Int32Array(N).fill(-1);
+    for (let i = 0; i < N; i++) {
+      const old = order[i]!;
+      if (!(old >= 0 && old < N) || newIndex[old] !== -1) throw new RangeError(`permuted: order is not a permutation (at ${i})`);
+      newIndex[old] = i;
+    }
+    const out = new Network(this.groups.map((g) => ({ ...g })), this.projections.map((p) => ({ ...p })));
+    out.#growNeurons(N);
+    for (let i = 0; i < N; i++) out.addNeuron(this.neuronGroup[order[i]!]!, this.neuronColumn[order[i]!]!);
+    // counting sort of synapses by new pre, stable in old index
+    const pre = new Int32Array(S);
+    for (let n = 0; n < N; n++) for (let s = this.firstOut[n]!; s >= 0; s = this.synNext[s]!) pre[s] = newIndex[n]!;
+    const start = new Int32Array(N + 1);
+    for (let s = 0; s < S; s++) start[pre[s]! + 1]!++;
+    for (let i = 0; i < N; i++) start[i + 1]! += start[i]!;
+    const sorted = new Int32Array(S);
+    const fill = start.slice(0, N);
+    for (let s = 0; s < S; s++) sorted[fill[pre[s]!]!++] = s;
+    out.#growSynapses(S);
+    for (let i = 0; i < S; i++) {
+      const s = sorted[i]!;
+      out.addSynapse(pre[s]!, newIndex[this.synPost[s]!]!, this.synWeight[s]!, this.synDelay[s]!, this.synKind[s]!);
+    }
+    return { net: out, newIndex };
+  }
+
   #growNeurons(needed: number): void {
     this.neuronGroup = grow(this.neuronGroup, needed);
     this.neuronColumn = grow(this.neuronColumn, needed);

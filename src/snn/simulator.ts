@@ -38,6 +38,13 @@ export class Simulator {
   /** Per-projection gain (neuromodulation: recall, learning and recognition use different gains). */
   readonly gain: Float32Array;
   counterMode: CounterMode = 'count';
+  /**
+   * Per projection: 1 makes its synapses act only on neurons whose minicolumn has a non-zero bias at
+   * that moment (NMDA-like coincidence: the input opens nothing without the column's own input).
+   * Recognition sets it for sequence synapses, so a prediction into a column that is not heard has no
+   * effect and costs nothing.
+   */
+  readonly coincidenceOnly: Uint8Array;
   /** STDP on plastic projections, or null for none. */
   #stdp: StdpParams | null = null;
 
@@ -100,6 +107,7 @@ export class Simulator {
       this.#groupTRef[i] = g.params.tRef;
     });
     this.gain = new Float32Array(net.projections.length).fill(1);
+    this.coincidenceOnly = new Uint8Array(net.projections.length);
     this.#plastic = new Uint8Array(net.projections.map((p) => (p.plastic ? 1 : 0)));
     this.#inhibitTime = new Float64Array(G).fill(-Infinity);
     this.#bias = new Array<Float32Array | null>(G).fill(null);
@@ -332,50 +340,57 @@ export class Simulator {
   }
 
   #touch(n: number, t: number): void {
-    this.#is[n * 4] = this.#epoch;
-    this.#fs[n * 4] = 0;
-    this.#fs[n * 4 + 1] = t;
-    this.#fs[n * 4 + 2] = -Infinity;
-    this.#is[n * 4 + 1] = NONE;
-    this.#is[n * 4 + 3] = 0;
-    this.#is[n * 4 + 2] = NONE;
+    const fs = this.#fs;
+    const is = this.#is;
+    is[n * 4] = this.#epoch;
+    fs[n * 4] = 0;
+    fs[n * 4 + 1] = t;
+    fs[n * 4 + 2] = -Infinity;
+    is[n * 4 + 1] = NONE;
+    is[n * 4 + 3] = 0;
+    is[n * 4 + 2] = NONE;
   }
 
   #deliver(n: number, t: number, w: number, src: number, syn: number, net: Network): void {
-    if (this.#is[n * 4] !== this.#epoch) this.#touch(n, t);
+    const fs = this.#fs;
+    const is = this.#is;
     const g = net.neuronGroup[n]!;
+    if (syn >= 0 && this.coincidenceOnly[net.synKind[syn]!] && !(this.#bias[g]?.[net.neuronColumn[n]!] ?? 0)) {
+      return; // a dendritic input that needs its minicolumn's input: without it, no effect at all
+    }
+    if (is[n * 4] !== this.#epoch) this.#touch(n, t);
     if (this.#groupModelCounter[g]) {
       // a gate event: the counter starts counting pulses (source kept as the cause of its spike);
       // a cut synapse (weight 0) opens nothing
-      if (this.#is[n * 4 + 3] || !(syn < 0 ? w > 0 : w * this.gain[net.synKind[syn]!]! > 0)) return;
-      this.#is[n * 4 + 1] = src;
+      if (is[n * 4 + 3] || !(syn < 0 ? w > 0 : w * this.gain[net.synKind[syn]!]! > 0)) return;
+      is[n * 4 + 1] = src;
       if (this.counterMode === 'relay' || net.neuronColumn[n] === 0) {
         this.#spike(n, t, src);
         return;
       }
       if (!this.#clock) return; // no pacemaker: it would never fire
-      this.#is[n * 4 + 3] = 1;
-      this.#fs[n * 4] = 0;
+      is[n * 4 + 3] = 1;
+      fs[n * 4] = 0;
       const now = this.#clock.pulsesBy(t);
       const due = now + Math.ceil((this.#groupTheta[g]! * net.neuronColumn[n]!) / this.#volley);
       this.#duePush(n, due * DUE_SEQ + (this.#dueSeq++ % DUE_SEQ));
       return;
     }
     // LIF: exact decay since the last event, then the input
-    const dtLast = t - this.#fs[n * 4 + 1]!;
-    if (this.#fs[n * 4 + 1]! < this.#inhibitTime[g]!) this.#fs[n * 4] = 0;
-    let v = dtLast > 0 ? this.#fs[n * 4]! * Math.exp(-dtLast / this.#groupTauM[g]!) : this.#fs[n * 4]!;
-    this.#fs[n * 4 + 1] = t;
+    const dtLast = t - fs[n * 4 + 1]!;
+    if (fs[n * 4 + 1]! < this.#inhibitTime[g]!) fs[n * 4] = 0;
+    let v = dtLast > 0 ? fs[n * 4]! * Math.exp(-dtLast / this.#groupTauM[g]!) : fs[n * 4]!;
+    fs[n * 4 + 1] = t;
     let input = w;
     if (syn >= 0) {
       const kind = net.synKind[syn]!;
       input *= this.gain[kind]!;
       if (this.#plastic[kind] && this.#stdp) {
         // depression if the post neuron already fired; remember the arrival for potentiation
-        const tPost = this.#fs[n * 4 + 2]!;
+        const tPost = fs[n * 4 + 2]!;
         if (tPost > -Infinity) net.synWeight[syn] = stdpUpdate(this.#stdp, net.synWeight[syn]!, tPost - t);
-        this.#is[n * 4 + 1] = syn;
-        this.#fs[n * 4 + 3] = t;
+        is[n * 4 + 1] = syn;
+        fs[n * 4 + 3] = t;
       }
     }
     if (this.#biasActive > 0) {
@@ -383,30 +398,32 @@ export class Simulator {
       if (arr) input += arr[net.neuronColumn[n]!] ?? 0;
     }
     v += input;
-    if (v >= this.#groupTheta[g]! && t - this.#fs[n * 4 + 2]! >= this.#groupTRef[g]!) {
+    if (v >= this.#groupTheta[g]! && t - fs[n * 4 + 2]! >= this.#groupTRef[g]!) {
       this.#spike(n, t, src);
       return;
     }
-    this.#fs[n * 4] = v;
+    fs[n * 4] = v;
   }
 
   #spike(n: number, t: number, src: number): void {
+    const fs = this.#fs;
+    const is = this.#is;
     const net = this.net;
     const g = net.neuronGroup[n]!;
-    this.#fs[n * 4 + 2] = t;
-    this.#fs[n * 4] = this.#groupVReset[g]!;
+    fs[n * 4 + 2] = t;
+    fs[n * 4] = this.#groupVReset[g]!;
     // the latest recorded ancestor: a spike's parent record; an unrecorded spike passes its cause's on
-    const parent = src >= 0 && this.#is[src * 4] === this.#epoch ? this.#is[src * 4 + 2]! : NONE;
+    const parent = src >= 0 && is[src * 4] === this.#epoch ? is[src * 4 + 2]! : NONE;
     if (this.recorder.groups[g]) {
       if (this.#clock) this.pulseCount = this.#clock.pulsesBy(t);
-      this.#is[n * 4 + 2] = this.recorder.record(t, n, src, this.pulseCount, parent, g);
-    } else this.#is[n * 4 + 2] = parent;
+      is[n * 4 + 2] = this.recorder.record(t, n, src, this.pulseCount, parent, g);
+    } else is[n * 4 + 2] = parent;
     if (g === this.#stopGroup) this.#stopSeen++;
     if (this.#stdp && !this.#groupModelCounter[g]) {
-      const s = this.#is[n * 4 + 1]!;
+      const s = is[n * 4 + 1]!;
       if (s >= 0) {
-        net.synWeight[s] = stdpUpdate(this.#stdp, net.synWeight[s]!, t - this.#fs[n * 4 + 3]!);
-        this.#is[n * 4 + 1] = NONE;
+        net.synWeight[s] = stdpUpdate(this.#stdp, net.synWeight[s]!, t - fs[n * 4 + 3]!);
+        is[n * 4 + 1] = NONE;
       }
     }
     const q = this.#queue;

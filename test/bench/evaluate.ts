@@ -149,6 +149,7 @@ export type FragmentMode = 'durations' | 'pitches';
 export function toFragment(c: FragmentCase, mode: FragmentMode, tempo = 1): Fragment {
   return {
     notes: c.notes.map((n, i) => (mode === 'pitches' ? { symbol: n.symbol } : { symbol: n.symbol, duration: c.seconds[i]! / tempo })),
+    unit: 'seconds',
   };
 }
 

@@ -9,5 +9,6 @@ const m = new SequenceMemory();
 for (const mel of bundledMelodies()) m.learn(mel.title, mel.sequence);
 const notes = Array.from({ length: 200_000 }, (_, i) => ({ symbol: 40 + ((i * 7) % 48), tick: i * 60, duration: 60 }));
 m.learn('large', { tracks: [{ notes }] });
+saveSnapshot(m, file); // the first save also consolidates; the kills should land in plain saves
 process.stdout.write('saving\n');
 for (;;) saveSnapshot(m, file);
