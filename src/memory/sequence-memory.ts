@@ -7,11 +7,9 @@ import type {
   Fragment,
   IdentifyMatch,
   RecalledNote,
-  RecalledTrack,
   RecallResult,
   Sequence,
   SequenceNote,
-  TimeSegment,
 } from './types.js';
 import {
   MemoryInputError,
@@ -708,4 +706,3 @@ export class SequenceMemory {
   }
 }
 
-export type { RecalledTrack, TimeSegment };
