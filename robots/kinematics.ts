@@ -1,0 +1,92 @@
+import type { RobotDescription } from './description.js';
+
+/**
+ * Kinematics of the planar 3-link arm. Joint angles are relative (q[0] from +x, q[1] from link 1, q[2]
+ * from link 2); the hand hangs from the end of link 3. With the hand kept vertical (fingers down), the
+ * wrist link points straight down, so the wrist joint sits `links[2].length` above the hand.
+ */
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** Positions of the elbow, wrist and hand (end of link 3) for joint angles q. */
+export function forward(robot: RobotDescription, q: readonly number[]): Point[] {
+  const pts: Point[] = [];
+  let x = robot.base.x;
+  let y = robot.base.y;
+  let a = 0;
+  for (let i = 0; i < 3; i++) {
+    a += q[i]!;
+    x += Math.cos(a) * robot.links[i]!.length;
+    y += Math.sin(a) * robot.links[i]!.length;
+    pts.push({ x, y });
+  }
+  return pts;
+}
+
+/**
+ * Joint angles that put the hand at (x, y) with the wrist link pointing down, on the robot's elbow
+ * side ('cw': the forearm bends clockwise from the upper arm, the elbow-up pose for reaching right;
+ * 'ccw' for reaching left); null when the point is out of reach or a joint limit forbids it.
+ */
+export function inverse(robot: RobotDescription, x: number, y: number): number[] | null {
+  const [l1, l2, l3] = robot.links.map((l) => l.length) as [number, number, number];
+  const wx = x - robot.base.x;
+  const wy = y + l3 - robot.base.y;
+  const d2 = wx * wx + wy * wy;
+  const c2 = (d2 - l1 * l1 - l2 * l2) / (2 * l1 * l2);
+  if (c2 < -1 || c2 > 1) return null;
+  const s2 = (robot.elbow === 'ccw' ? 1 : -1) * Math.sqrt(1 - c2 * c2);
+  const q2 = Math.atan2(s2, c2);
+  const q1 = Math.atan2(wy, wx) - Math.atan2(l2 * s2, l1 + l2 * c2);
+  const q3 = -Math.PI / 2 - q1 - q2;
+  const q = [wrap(q1), wrap(q2), wrap(q3)];
+  for (let i = 0; i < 3; i++) {
+    const j = robot.links[i]!.joint;
+    if (q[i]! < j.min || q[i]! > j.max) return null;
+  }
+  return q;
+}
+
+function wrap(a: number): number {
+  while (a > Math.PI) a -= 2 * Math.PI;
+  while (a < -Math.PI) a += 2 * Math.PI;
+  return a;
+}
+
+/**
+ * Shortest time for a synchronised joint move from qa to qb under each joint's speed and acceleration
+ * limits (trapezoidal or triangular velocity profile; the slowest joint sets the time).
+ */
+export function moveTime(robot: RobotDescription, qa: readonly number[], qb: readonly number[]): number {
+  let t = 0;
+  for (let i = 0; i < 3; i++) {
+    const d = Math.abs(qb[i]! - qa[i]!);
+    const { maxSpeed: v, maxAccel: a } = robot.links[i]!.joint;
+    const ti = d <= (v * v) / a ? 2 * Math.sqrt(d / a) : d / v + v / a;
+    if (ti > t) t = ti;
+  }
+  return t;
+}
+
+/** Position along a trapezoidal/triangular profile of duration T covering 0..1 (s in [0, 1]). */
+export function profile(u: number): number {
+  // smooth minimum-jerk-like blend (C1): used to time-parameterise a synchronised move of known duration
+  if (u <= 0) return 0;
+  if (u >= 1) return 1;
+  return u * u * (3 - 2 * u);
+}
+
+/** The hand's reachable x range at height y (m), scanning at 1 mm. */
+export function reachX(robot: RobotDescription, y: number): { min: number; max: number } | null {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let x = robot.base.x - 2; x <= robot.base.x + 2; x += 0.001) {
+    if (inverse(robot, x, y)) {
+      if (x < min) min = x;
+      if (x > max) max = x;
+    }
+  }
+  return min === Infinity ? null : { min, max };
+}
