@@ -30,7 +30,9 @@ export interface HandMove {
 export function movePoint(m: HandMove, u: number): { x: number; y: number } {
   const c = Math.min(1, Math.max(0, u));
   const s = c * c * (3 - 2 * c);
-  return { x: m.fromX + (m.toX - m.fromX) * s, y: m.y + m.lift * Math.sin(Math.PI * c) };
+  // the lift starts and ends with zero vertical speed, so the hand lands softly over the keys
+  const w = 2 * c - 1;
+  return { x: m.fromX + (m.toX - m.fromX) * s, y: m.y + m.lift * (1 - w * w) * (1 - w * w) };
 }
 
 /**
@@ -101,12 +103,70 @@ export interface HandGeometry {
   minHold: number;
   /** How far the hand rises at mid-move, m. */
   lift: number;
-  /** Time from a finger's contact command to the key sounding beyond the stroke kinematics (key inertia and contact), s. */
-  contactLag: number;
 }
 
 export function handGeometry(kb: KeyboardDescription): HandGeometry {
-  return { hover: kb.blackRaise + 0.004, pressTo: (kb.pressDepth + kb.travel) / 2, settle: 0.012, minHold: 0.03, lift: 0.015, contactLag: 0 };
+  return { hover: kb.blackRaise + 0.008, pressTo: (kb.pressDepth + kb.travel) / 2, settle: 0.012, minHold: 0.03, lift: 0.02 };
+}
+
+/**
+ * Time for a released key to rise from the stroke depth back above its release depth, s: the key's
+ * spring-mass motion (damping 0.7 of critical, as in the physics), integrated once.
+ */
+export function keyReturnTime(kb: KeyboardDescription, g: HandGeometry): number {
+  const w = Math.sqrt(kb.springStiffness / kb.keyMass);
+  let x = g.pressTo;
+  let v = 0;
+  const dt = 1e-4;
+  let t = 0;
+  while (x > kb.releaseDepth && t < 1) {
+    v += (-w * w * x - 2 * 0.7 * w * v) * dt;
+    x += v * dt;
+    t += dt;
+  }
+  return t + 0.005;
+}
+
+/**
+ * A struck key must come back up past its release depth before it can sound again: the earlier stroke
+ * of a repeated key is cut short by the key's return time (and a finger's own retraction when the same
+ * finger strikes again). Works across several arms' strike lists, since two hands may share a key.
+ * Returns the notes whose key could not come back up in time.
+ */
+export function separateRepeatedKeys(kb: KeyboardDescription, g: HandGeometry, lists: Strike[][], strokeTime: number): number[] {
+  const keyReturn = keyReturnTime(kb, g);
+  const byKey = new Map<number, Array<{ s: Strike; arm: number }>>();
+  lists.forEach((list, arm) => {
+    for (const s of list) (byKey.get(s.pitch) ?? byKey.set(s.pitch, []).get(s.pitch)!).push({ s, arm });
+  });
+  const tooFast: number[] = [];
+  for (const list of byKey.values()) {
+    list.sort((a, b) => a.s.down - b.s.down);
+    for (let k = 0; k + 1 < list.length; k++) {
+      const a = list[k]!;
+      const b = list[k + 1]!;
+      const sameFinger = a.arm === b.arm && a.s.finger === b.s.finger;
+      const latestUp = b.s.down - Math.max(keyReturn, sameFinger ? strokeTime : 0);
+      if (a.s.up > latestUp) {
+        if (latestUp < a.s.down + 0.01) tooFast.push(b.s.note);
+        a.s.up = Math.max(a.s.down + 0.01, latestUp);
+      }
+    }
+  }
+  return tooFast;
+}
+
+/** Plans several arms that share one keyboard: each arm alone, then repeated keys across arms. */
+export function planArms(kb: KeyboardDescription, arms: Array<{ robot: RobotDescription; notes: TimedNote[] }>): ArmPlan[] {
+  const plans = arms.map((a) => planArm(a.robot, kb, a.notes));
+  if (plans.length > 1) {
+    const g = handGeometry(kb);
+    const tooFast = separateRepeatedKeys(kb, g, plans.map((p) => p.strikes), Math.max(...arms.map((a) => a.robot.hand.strokeTime)));
+    if (tooFast.length) {
+      plans[0]!.issues.push({ kind: 'too-fast', notes: tooFast, message: `${tooFast.length} notes repeat a key the other arm has just struck, too closely for the key to come back up` });
+    }
+  }
+  return plans;
 }
 
 /** Height of a key's top above the white key tops, m. */
@@ -194,29 +254,51 @@ export function planArm(robot: RobotDescription, kb: KeyboardDescription, notes:
   if (unreach.length) issues.push({ kind: 'out-of-reach', notes: unreach, message: `${unreach.length} notes outside ${robot.name}'s reach` });
   if (span.length) issues.push({ kind: 'out-of-span', notes: span, message: `${span.length} notes in chords wider than the ${F}-finger hand` });
 
-  // segments of events sharing one window: extend while the intervals intersect
+  // segments of events sharing one window: extend while the intervals intersect; when the next event
+  // does not fit, end the segment at the widest gap from which the rest still shares a window with it,
+  // so the hand moves where there is most time
   const base: number[] = new Array(events.length).fill(NaN);
+  const ok = (k: number) => !Number.isNaN(feasible[k]![0]);
   let prevB = NaN;
   for (let i = 0; i < events.length; ) {
-    if (Number.isNaN(feasible[i]![0])) {
+    if (!ok(i)) {
       i++;
       continue;
     }
     let [lo, hi] = feasible[i]!;
     let j = i + 1;
     for (; j < events.length; j++) {
+      if (!ok(j)) continue;
       const f = feasible[j]!;
-      if (Number.isNaN(f[0])) continue;
       const nlo = Math.max(lo, f[0]);
       const nhi = Math.min(hi, f[1]);
       if (nlo > nhi) break;
       lo = nlo;
       hi = nhi;
     }
+    let end = j;
+    if (j < events.length) {
+      let blo = feasible[j]![0];
+      let bhi = feasible[j]![1];
+      let bestGap = events[j]!.time - events[j - 1]!.time;
+      for (let m = j - 1; m > i; m--) {
+        if (!ok(m)) continue;
+        blo = Math.max(blo, feasible[m]![0]);
+        bhi = Math.min(bhi, feasible[m]![1]);
+        if (blo > bhi) break;
+        const gap = events[m]!.time - events[m - 1]!.time;
+        if (gap > bestGap + 1e-9) (bestGap = gap), (end = m);
+      }
+      if (end !== j) {
+        lo = feasible[i]![0];
+        hi = feasible[i]![1];
+        for (let k = i + 1; k < end; k++) if (ok(k)) (lo = Math.max(lo, feasible[k]![0])), (hi = Math.min(hi, feasible[k]![1]));
+      }
+    }
     const b = Number.isNaN(prevB) ? Math.round((lo + hi) / 2) : Math.min(hi, Math.max(lo, prevB));
-    for (let k = i; k < j; k++) if (!Number.isNaN(feasible[k]![0])) base[k] = b;
+    for (let k = i; k < end; k++) if (ok(k)) base[k] = b;
     prevB = b;
-    i = j;
+    i = end;
   }
 
   // moves and strikes
@@ -226,10 +308,9 @@ export function planArm(robot: RobotDescription, kb: KeyboardDescription, notes:
   const firstB = base.find((b) => !Number.isNaN(b));
   const startQ = firstB === undefined ? qOf(okBases[okBases.length >> 1]!) : qOf(firstB);
   let curB = firstB ?? NaN;
-  let lastOnset = -Infinity;
+  let lastSound = -Infinity;
   let handReady = -Infinity;
   const lateNotes: number[] = [];
-  const fingerFree = new Array<number>(F).fill(-Infinity);
   let planned = 0;
   events.forEach((e, i) => {
     const b = base[i]!;
@@ -242,40 +323,32 @@ export function planArm(robot: RobotDescription, kb: KeyboardDescription, notes:
       const geom = { fromX: handX(robot, kb, curB), toX: handX(robot, kb, b), y, lift: g.lift, fromQ, toQ };
       const T = moveDuration(robot, geom);
       const latest = firstStroke - g.settle - T;
-      const earliest = lastOnset + g.minHold;
+      const earliest = lastSound + g.minHold;
       const start = Math.max(earliest, latest);
       if (start > latest + 1e-9) {
         lateNotes.push(...e.notes.map((n) => n.index));
       }
       moves.push({ ...geom, start, duration: T });
       handReady = start + T + g.settle;
-      // keys still held when the hand leaves are let go
-      for (const s of strikes) if (s.up > start) s.up = Math.max(s.down + 0.001, start);
+      // keys still held when the hand leaves are let go, the fingers back up before it moves
+      const leave = start - robot.hand.strokeTime;
+      for (const s of strikes) if (s.up > leave) s.up = Math.max(s.down + 0.001, leave);
       curB = b;
     }
     for (const n of e.notes) {
       const f = n.pitch - b;
       const { extension, lead } = strokeFor(robot, kb, g, n.pitch);
-      const down = Math.max(n.time - lead, fingerFree[f]!, handReady);
+      const down = Math.max(n.time - lead, handReady);
       // hold for the note's duration from when it actually sounds (later than written if the hand was late)
       const up = Math.max(n.time, down + lead) + Math.max(0.005, n.duration);
       strikes.push({ finger: f, pitch: n.pitch, note: n.index, down, up, extension });
       planned++;
+      lastSound = Math.max(lastSound, down + lead);
     }
-    lastOnset = e.time;
-    // a finger must be back up (one stroke time) before it can strike again
-    for (const s of strikes.slice(-e.notes.length)) fingerFree[s.finger] = s.up + robot.hand.strokeTime;
   });
-  // repeated strokes of one finger: cut the earlier one so the later can happen
-  const byFinger = new Map<number, Strike[]>();
-  for (const s of strikes) (byFinger.get(s.finger) ?? byFinger.set(s.finger, []).get(s.finger)!).push(s);
-  for (const list of byFinger.values()) {
-    for (let k = 0; k + 1 < list.length; k++) {
-      const a = list[k]!;
-      const b = list[k + 1]!;
-      const latestUp = b.down - robot.hand.strokeTime;
-      if (a.up > latestUp) a.up = Math.max(a.down + 0.001, latestUp);
-    }
+  const repeatTooFast = separateRepeatedKeys(kb, g, [strikes], robot.hand.strokeTime);
+  if (repeatTooFast.length) {
+    issues.push({ kind: 'too-fast', notes: repeatTooFast, message: `${repeatTooFast.length} repeated notes follow the previous stroke of their key too closely for the key to come back up` });
   }
   if (lateNotes.length) {
     issues.push({ kind: 'too-fast', notes: lateNotes, message: `${lateNotes.length} notes come too soon after a hand move for ${robot.name}'s joint speed and acceleration limits` });

@@ -1,0 +1,155 @@
+import type { SequenceMemory } from '../src/memory/sequence-memory.js';
+import type { KeyboardDescription, RobotDescription } from '../robots/description.js';
+import { loadKeyboard, loadRobot, placeRobot } from '../robots/load.js';
+import { planArms, type ArmPlan, type PlanIssue, type TimedNote } from './planner.js';
+import { scoreNotes, type ScoreReport } from './score.js';
+import { World } from './world.js';
+
+export interface PerformOptions {
+  /** Recall tempo (pacemaker rate factor). */
+  tempo?: number;
+  /** Robot description name (robots/arms) or JSON file. */
+  robot?: string;
+  keyboard?: string;
+  /** Only the notes starting in the first `seconds` of the performance. */
+  seconds?: number;
+  /** Physics step, ms. */
+  dtMs?: number;
+}
+
+export interface PlayedNote {
+  pitch: number;
+  time: number;
+  duration: number;
+}
+
+export interface ArmReport {
+  robot: string;
+  tracks: number[];
+  notes: number;
+  planned: number;
+  moves: number;
+  issues: PlanIssue[];
+  /** Largest x error of the hand while a finger was fully down, mm. */
+  maxStrokeErrorMm: number;
+}
+
+export interface Performance {
+  title: string;
+  tempo: number;
+  /** The recalled score (what the arms were asked to play), in performance order. */
+  score: TimedNote[];
+  played: PlayedNote[];
+  report: ScoreReport;
+  arms: ArmReport[];
+  simSeconds: number;
+  wallSeconds: number;
+}
+
+/** Two arms, one at each end of the keyboard, elbows bent towards it. */
+export function armPair(robot: RobotDescription, kb: KeyboardDescription): [RobotDescription, RobotDescription] {
+  const length = kb.keys * kb.slot;
+  return [placeRobot(robot, -0.05, 'cw', `${robot.name} left`), placeRobot(robot, length + 0.05, 'ccw', `${robot.name} right`)];
+}
+
+/**
+ * Recalls a title (its notes come from the network's spikes, timed by the pacemaker at `tempo`),
+ * gives each track to an arm (one arm per track; with more tracks than arms, the lower tracks go to
+ * the left arm), plans each arm, runs the physics and scores what the keys actually played.
+ */
+export function perform(memory: SequenceMemory, title: string, options: PerformOptions = {}): Performance {
+  const tempo = options.tempo ?? 1;
+  const kb = loadKeyboard(options.keyboard);
+  const robot = loadRobot(options.robot ?? 'ur5e-planar');
+  const r = memory.recall(title, { tempo });
+  const limit = options.seconds ?? Infinity;
+  let index = 0;
+  const tracks = r.tracks.map((t) =>
+    t.notes.filter((n) => n.time < limit && n.duration >= 0).map((n) => ({ index: 0, pitch: n.symbol, time: n.time, duration: n.seconds })),
+  );
+  const score: TimedNote[] = [];
+  for (const t of tracks) for (const n of t) score.push(n);
+  score.sort((a, b) => a.time - b.time || a.pitch - b.pitch);
+  score.forEach((n) => (n.index = index++));
+  // tracks to arms: by mean pitch, low to the left arm
+  const mean = (t: TimedNote[]) => (t.length ? t.reduce((a, n) => a + n.pitch, 0) / t.length : 60);
+  const order = tracks.map((t, i) => ({ i, m: mean(t) })).sort((a, b) => a.m - b.m);
+  const [left, right] = armPair(robot, kb);
+  const groups: Array<{ robot: RobotDescription; tracks: number[] }> = [];
+  if (order.length === 1) groups.push({ robot: order[0]!.m < 66 ? left : right, tracks: [order[0]!.i] });
+  else {
+    const half = Math.ceil(order.length / 2);
+    groups.push({ robot: left, tracks: order.slice(0, half).map((o) => o.i) });
+    groups.push({ robot: right, tracks: order.slice(half).map((o) => o.i) });
+  }
+  const armNotes = groups.map((g) => ({ robot: g.robot, notes: g.tracks.flatMap((t) => tracks[t]!) }));
+  const armPlans = planArms(kb, armNotes);
+  const plans: Array<{ robot: RobotDescription; plan: ArmPlan; tracks: number[]; notes: number }> = groups.map((g, i) => ({
+    robot: g.robot,
+    plan: armPlans[i]!,
+    tracks: g.tracks,
+    notes: armNotes[i]!.notes.length,
+  }));
+  const world = new World(kb, plans, { dtMs: options.dtMs ?? 2 });
+  const end = score.reduce((a, n) => Math.max(a, n.time + n.duration), 0) + 0.5;
+  const t0 = performance.now();
+  world.run(end);
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const played = keyEventsToNotes(world.events, world.time);
+  return {
+    title,
+    tempo,
+    score,
+    played,
+    report: scoreNotes(score, played),
+    arms: plans.map((p, i) => ({
+      robot: p.robot.name,
+      tracks: p.tracks,
+      notes: p.notes,
+      planned: p.plan.planned,
+      moves: p.plan.moves.length,
+      issues: p.plan.issues,
+      maxStrokeErrorMm: world.arms[i]!.maxStrokeError * 1000,
+    })),
+    simSeconds: world.time,
+    wallSeconds,
+  };
+}
+
+/** Pairs key-down and key-up events into notes (a key still down at the end ends there). */
+export function keyEventsToNotes(events: ReadonlyArray<{ pitch: number; on: boolean; time: number }>, end: number): PlayedNote[] {
+  const open = new Map<number, number>();
+  const out: PlayedNote[] = [];
+  for (const e of events) {
+    if (e.on) open.set(e.pitch, e.time);
+    else {
+      const t = open.get(e.pitch);
+      if (t !== undefined) {
+        out.push({ pitch: e.pitch, time: t, duration: e.time - t });
+        open.delete(e.pitch);
+      }
+    }
+  }
+  for (const [pitch, t] of open) out.push({ pitch, time: t, duration: end - t });
+  return out.sort((a, b) => a.time - b.time || a.pitch - b.pitch);
+}
+
+/** A readable report: the mir_eval figures and what the arms could not do, with note numbers. */
+export function formatPerformance(p: Performance): string {
+  const r = p.report;
+  const lines = [
+    `${p.title} at tempo ${p.tempo}: ${r.played} notes played of ${r.reference} in the score (${p.simSeconds.toFixed(1)} s simulated in ${p.wallSeconds.toFixed(1)} s, ${(p.simSeconds / p.wallSeconds).toFixed(1)}x real time)`,
+    `precision ${r.precision.toFixed(3)}  recall ${r.recall.toFixed(3)}  F1 ${r.f1.toFixed(3)}  onset error median ${r.onsetMedianMs.toFixed(1)} ms, p95 ${r.onsetP95Ms.toFixed(1)} ms (mir_eval: same pitch, onset within 50 ms)`,
+  ];
+  for (const a of p.arms) {
+    lines.push(`${a.robot}: tracks ${a.tracks.join(',')}, ${a.notes} notes, ${a.planned} planned, ${a.moves} hand moves`);
+    for (const i of a.issues) lines.push(`  ${i.kind}: ${i.message}: notes ${fmtList(i.notes)}`);
+  }
+  if (r.missed.length) lines.push(`missed notes (score numbers): ${fmtList(r.missed)}`);
+  if (r.extra.length) lines.push(`extra key presses: ${r.extra.length}`);
+  return lines.join('\n');
+}
+
+function fmtList(xs: number[], max = 20): string {
+  return xs.length > max ? `${xs.slice(0, max).join(', ')} ... (${xs.length})` : xs.join(', ');
+}
