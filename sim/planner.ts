@@ -196,11 +196,35 @@ interface Event {
   notes: TimedNote[];
 }
 
+/** Move durations between every pair of reachable windows, per robot placement (cached). */
+const moveTables = new Map<string, Float64Array>();
+
+function moveTable(robot: RobotDescription, kb: KeyboardDescription, minB: number, maxB: number, y: number, lift: number): Float64Array {
+  const key = JSON.stringify([robot.base, robot.elbow, robot.links, robot.hand, kb, y, lift]);
+  let t = moveTables.get(key);
+  if (t) return t;
+  const W = maxB - minB + 1;
+  t = new Float64Array(W * W);
+  const q = (b: number) => inverse(robot, handX(robot, kb, b), y)!;
+  for (let a = 0; a < W; a++) {
+    for (let c = a + 1; c < W; c++) {
+      const fromQ = q(a + minB);
+      const toQ = q(c + minB);
+      const d = moveDuration(robot, { fromX: handX(robot, kb, a + minB), toX: handX(robot, kb, c + minB), y, lift, fromQ, toQ });
+      const back = moveDuration(robot, { fromX: handX(robot, kb, c + minB), toX: handX(robot, kb, a + minB), y, lift, fromQ: toQ, toQ: fromQ });
+      t[a * W + c] = d;
+      t[c * W + a] = back;
+    }
+  }
+  moveTables.set(key, t);
+  return t;
+}
+
 /**
- * Plans one arm: groups notes into events, chooses for each a hand window (which key is under finger 0)
- * so that consecutive events share a window as long as they can (fewest moves), checks reach and the
- * comb's span, times each move to arrive before its event's first stroke under the joint limits, and
- * assigns each note its finger. Everything the arm cannot do is reported with the note indices.
+ * Plans one arm: groups notes into events, drops what is out of reach, chooses for each event a hand
+ * window (which key is under finger 0) by dynamic programming so the arm plays as many notes as its
+ * joint limits allow with the fewest moves, times each move to arrive before its event's first stroke,
+ * and assigns each note its finger. Everything the arm cannot do is reported with the note indices.
  */
 export function planArm(robot: RobotDescription, kb: KeyboardDescription, notes: TimedNote[]): ArmPlan {
   const g = handGeometry(kb);
@@ -228,77 +252,77 @@ export function planArm(robot: RobotDescription, kb: KeyboardDescription, notes:
     else events.push({ time: n.time, notes: [n] });
   }
 
-  // feasible window interval per event (after reach and span), and the notes it drops
+  // notes out of reach are dropped first
   const unreach: number[] = [];
-  const span: number[] = [];
-  const feasible: Array<[number, number]> = events.map((e) => {
-    const inReach = e.notes.filter((n) => n.pitch >= minB && n.pitch <= maxB + F - 1);
-    for (const n of e.notes) if (!inReach.includes(n)) unreach.push(n.index);
-    e.notes = inReach;
-    if (inReach.length === 0) return [NaN, NaN];
-    const lo = Math.min(...inReach.map((n) => n.pitch));
-    const hi = Math.max(...inReach.map((n) => n.pitch));
-    if (hi - lo <= F - 1) return [Math.max(minB, hi - F + 1), Math.min(maxB, lo)];
-    // wider than the comb: the window covering most notes (lowest first on ties)
-    let best = lo;
-    let bestCount = -1;
-    for (let b = Math.max(minB, lo); b <= Math.min(maxB, hi); b++) {
-      const c = inReach.filter((n) => n.pitch >= b && n.pitch < b + F).length;
-      if (c > bestCount) (best = b), (bestCount = c);
-    }
-    const kept = inReach.filter((n) => n.pitch >= best && n.pitch < best + F);
-    for (const n of inReach) if (!kept.includes(n)) span.push(n.index);
+  for (const e of events) {
+    const kept = e.notes.filter((n) => n.pitch >= minB && n.pitch <= maxB + F - 1);
+    for (const n of e.notes) if (!kept.includes(n)) unreach.push(n.index);
     e.notes = kept;
-    return [best, best];
-  });
+  }
   if (unreach.length) issues.push({ kind: 'out-of-reach', notes: unreach, message: `${unreach.length} notes outside ${robot.name}'s reach` });
-  if (span.length) issues.push({ kind: 'out-of-span', notes: span, message: `${span.length} notes in chords wider than the ${F}-finger hand` });
 
-  // segments of events sharing one window: extend while the intervals intersect; when the next event
-  // does not fit, end the segment at the widest gap from which the rest still shares a window with it,
-  // so the hand moves where there is most time
-  const base: number[] = new Array(events.length).fill(NaN);
-  const ok = (k: number) => !Number.isNaN(feasible[k]![0]);
-  let prevB = NaN;
-  for (let i = 0; i < events.length; ) {
-    if (!ok(i)) {
-      i++;
+  // choose a window per event by dynamic programming: the most notes played, then the fewest and
+  // shortest moves, where a move between two events must fit in the time between them (release,
+  // finger retraction, the move under the joint limits, settling, the next stroke)
+  const W = maxB - minB + 1;
+  const dur = moveTable(robot, kb, minB, maxB, y, g.lift);
+  const overhead = g.minHold + robot.hand.strokeTime + g.settle + robot.hand.strokeTime;
+  const E = events.length;
+  const back = new Int16Array(E * W);
+  let prev = new Float64Array(W);
+  let cur = new Float64Array(W);
+  const value = new Float64Array(W);
+  const windowValue = (e: Event) => {
+    value.fill(0);
+    for (const n of e.notes) {
+      const lo = Math.max(minB, n.pitch - F + 1);
+      const hi = Math.min(maxB, n.pitch);
+      for (let c = lo; c <= hi; c++) value[c - minB]! += 1e6;
+    }
+  };
+  for (let i = 0; i < E; i++) {
+    windowValue(events[i]!);
+    if (i === 0) {
+      for (let c = 0; c < W; c++) prev[c] = value[c]!;
       continue;
     }
-    let [lo, hi] = feasible[i]!;
-    let j = i + 1;
-    for (; j < events.length; j++) {
-      if (!ok(j)) continue;
-      const f = feasible[j]!;
-      const nlo = Math.max(lo, f[0]);
-      const nhi = Math.min(hi, f[1]);
-      if (nlo > nhi) break;
-      lo = nlo;
-      hi = nhi;
-    }
-    let end = j;
-    if (j < events.length) {
-      let blo = feasible[j]![0];
-      let bhi = feasible[j]![1];
-      let bestGap = events[j]!.time - events[j - 1]!.time;
-      for (let m = j - 1; m > i; m--) {
-        if (!ok(m)) continue;
-        blo = Math.max(blo, feasible[m]![0]);
-        bhi = Math.min(bhi, feasible[m]![1]);
-        if (blo > bhi) break;
-        const gap = events[m]!.time - events[m - 1]!.time;
-        if (gap > bestGap + 1e-9) (bestGap = gap), (end = m);
+    const gap = events[i]!.time - events[i - 1]!.time;
+    for (let c = 0; c < W; c++) {
+      let best = prev[c]!; // stay
+      let from = c;
+      for (let a = 0; a < W; a++) {
+        if (a === c || dur[a * W + c]! + overhead > gap) continue;
+        const v = prev[a]! - 1000 - Math.abs(a - c);
+        if (v > best) (best = v), (from = a);
       }
-      if (end !== j) {
-        lo = feasible[i]![0];
-        hi = feasible[i]![1];
-        for (let k = i + 1; k < end; k++) if (ok(k)) (lo = Math.max(lo, feasible[k]![0])), (hi = Math.min(hi, feasible[k]![1]));
-      }
+      cur[c] = best + value[c]!;
+      back[i * W + c] = from;
     }
-    const b = Number.isNaN(prevB) ? Math.round((lo + hi) / 2) : Math.min(hi, Math.max(lo, prevB));
-    for (let k = i; k < end; k++) if (ok(k)) base[k] = b;
-    prevB = b;
-    i = end;
+    [prev, cur] = [cur, prev];
+  }
+  const base: number[] = new Array(E).fill(NaN);
+  if (E > 0) {
+    let c = 0;
+    for (let k = 1; k < W; k++) if (prev[k]! > prev[c]!) c = k;
+    for (let i = E - 1; i >= 0; i--) {
+      base[i] = c + minB;
+      if (i > 0) c = back[i * W + c]!;
+    }
+  }
+  const span: number[] = [];
+  const dropped: number[] = [];
+  events.forEach((e, i) => {
+    const b = base[i]!;
+    const kept = e.notes.filter((n) => n.pitch >= b && n.pitch < b + F);
+    if (kept.length < e.notes.length) {
+      const wide = Math.max(...e.notes.map((n) => n.pitch)) - Math.min(...e.notes.map((n) => n.pitch)) > F - 1;
+      for (const n of e.notes) if (!kept.includes(n)) (wide ? span : dropped).push(n.index);
+    }
+    e.notes = kept;
+  });
+  if (span.length) issues.push({ kind: 'out-of-span', notes: span, message: `${span.length} notes in chords wider than the ${F}-finger hand` });
+  if (dropped.length) {
+    issues.push({ kind: 'too-fast', notes: dropped, message: `${dropped.length} notes left out: ${robot.name} cannot move its hand there in time under its joint speed and acceleration limits` });
   }
 
   // moves and strikes
