@@ -25,6 +25,9 @@ Commands:
                            E4:q, E4:e., E4:e3 or numbers) or --midi <frag.mid>; --limit <n>, --json
   complete                 identify and continue: same input as identify; --count <n> notes,
                            --tempo <x>, --out <file.mid>, --json
+  perform <title>          recall a piece and play it with simulated arms at the keyboard (physics);
+                           prints the score report; --tempo <x>, --out played.mid, --wav played.wav,
+                           --seconds <n> (only the first n s), --robot <name|file.json>, --json
   demo                     learn the bundled melodies, recall, identify and complete (npm start)
   help                     this text
 
@@ -70,10 +73,10 @@ function learnFiles(memory: SequenceMemory, paths: string[], title: string | und
   return results;
 }
 
-function main(argv: string[]): void {
+async function main(argv: string[]): Promise<void> {
   const { command, positional, opts } = parseArgs(argv, {
     flags: ['json', 'bundled', 'help'],
-    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title'],
+    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot'],
     repeatable: ['track'],
   });
   if (!command || command === 'help' || opts.help) {
@@ -163,6 +166,27 @@ function main(argv: string[]): void {
       else process.stdout.write(`${r.match.title} (track ${r.match.track}, score ${r.match.score.toFixed(2)}) continues: ${fmtNotes(r.notes, 32)}\n`);
       return;
     }
+    case 'perform': {
+      const title = positional[0];
+      if (!title) throw new UsageError('perform: which title? (see engram list)');
+      const memory = openMemory(memoryFile);
+      // the simulator is loaded on demand: the agent does not depend on it
+      const sim = await import('../../sim/perform.js');
+      const p = sim.perform(memory, title, {
+        tempo: num('tempo', 1),
+        seconds: opts.seconds === undefined ? undefined : num('seconds', 0),
+        robot: typeof opts.robot === 'string' ? opts.robot : undefined,
+      });
+      if (typeof opts.out === 'string') {
+        // played notes on a 960-ticks-per-second grid (480 per quarter at 120 bpm)
+        const notes = p.played.map((n) => ({ pitch: n.pitch, tick: Math.round(n.time * 960), duration: Math.max(1, Math.round(n.duration * 960)) }));
+        writeFileSync(opts.out, encodeMidi([{ name: `${title} (played)`, notes }], 480, [{ tick: 0, secondsPerTick: 1 / 960 }]));
+      }
+      if (typeof opts.wav === 'string') writeFileSync(opts.wav, (await import('../../sim/synth.js')).renderWav(p.played));
+      if (json) process.stdout.write(`${JSON.stringify({ ...p, score: undefined })}\n`);
+      else process.stdout.write(`${sim.formatPerformance(p)}\n`);
+      return;
+    }
     case 'demo':
       demo(memoryFile, typeof opts.memory === 'string');
       return;
@@ -199,18 +223,17 @@ function demo(memoryFile: string, explicit: boolean): void {
   process.stdout.write(`\ncomplete G4 G4 F4 F4 E4 E4 -> ${c.match?.title ?? 'no match'}: ${fmtNotes(c.notes)}\n`);
 }
 
-try {
-  main(process.argv.slice(2));
-} catch (err) {
+main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError) fail(2, `${err.message}\n(see 'engram help')`);
   if (
     err instanceof MemoryInputError ||
     err instanceof UnknownTitleError ||
     err instanceof SnapshotError ||
     err instanceof MidiFileError ||
-    err instanceof FragmentInputError
+    err instanceof FragmentInputError ||
+    (err instanceof Error && err.name === 'RobotDescriptionError')
   ) {
     fail(1, err.message);
   }
   throw err;
-}
+});

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -79,6 +79,18 @@ describe('engram CLI', () => {
     expect(r.out).toMatch(/1\. Für Elise/);
     expect(existsSync(memory)).toBe(true);
   });
+
+  it('performs a piece with the simulated arms and writes what the keys played', () => {
+    const out = join(dir, 'played.mid');
+    const wav = join(dir, 'played.wav');
+    const r = engram('perform', 'Twinkle, Twinkle, Little Star', '--out', out, '--wav', wav);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/66 notes played of 66/);
+    expect(r.out).toMatch(/F1 1\.000/);
+    expect(readMidiFile(out).notes).toBe(66);
+    expect(readFileSync(wav).subarray(0, 4).toString()).toBe('RIFF');
+    expect(engram('perform', 'Twinkle, Twinkle, Little Star', '--robot', join(dir, 'nope.json'))).toMatchObject({ code: 1, err: expect.stringMatching(/nope.json: \(file\): cannot be read/) });
+  }, 60_000);
 
   const corpus = corpusDir();
   it.skipIf(!corpus)('learns real corpus files', () => {

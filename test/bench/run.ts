@@ -1,6 +1,8 @@
 /**
- * npm run bench: the figures of issue 2 on ../shared/data/piano-midi, printed as a report.
- * Options: --fragments N (per length, default 1000), --quick (100 fragments, fewer checks).
+ * npm run bench: the figures of the memory (issue 2) and of the simulated arms (issue 3) on
+ * ../shared/data/piano-midi, printed as a report.
+ * Options: --fragments N (per length, default 1000), --quick (100 fragments, fewer checks, 40 pieces
+ * performed), --memory-only, --sim-only, --sim-pieces N.
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,11 +11,16 @@ import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { saveSnapshot, loadSnapshot } from '../../src/memory/snapshot.js';
 import { corpusDir, corpusFiles } from './corpus.js';
 import { exactRecall, learnAll, loadCorpus, makeFragments, scoreFragments, tempoDeviation, type CorpusPiece, type FragmentScore } from './evaluate.js';
+import { bundledMelodies } from '../../src/music/notation.js';
+import { perform } from '../../sim/perform.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const perLength = Number(args[args.indexOf('--fragments') + 1]) || (quick ? 100 : 1000);
 const LENGTHS = [3, 4, 6, 8, 12];
+const memoryOnly = args.includes('--memory-only');
+const simOnly = args.includes('--sim-only');
+const simPieces = Number(args[args.indexOf('--sim-pieces') + 1]) || (quick ? 40 : Infinity);
 
 const pct = (a: number, b: number) => (b === 0 ? '   n/a' : `${((100 * a) / b).toFixed(2).padStart(6)}%`);
 const line = (s = '') => process.stdout.write(`${s}\n`);
@@ -59,6 +66,7 @@ line(`snapshot: ${(snapBytes / 1e6).toFixed(1)} MB (${(snapBytes / notes).toFixe
 line(`peak RSS so far: ${rssMB().toFixed(0)} MB`);
 line();
 
+if (!simOnly) {
 // 2. exact recall by title
 line('== Recall by title (acceptance 2)');
 const rec = exactRecall(memory, pieces);
@@ -115,4 +123,50 @@ line(`learn ${refRec.total} notes: ${(refLearn * 1000).toFixed(1)} ms; recall ex
 line(`4-note fragments: top-1 ${pct(refFrag.top1All, refFrag.queries)}, ${refFrag.msMean.toFixed(3)} ms per query; network ${refMem.stats().neurons} neurons, ${refMem.stats().synapses} synapses`);
 line('(published for the reference code on this task: ~1 minute and ~5 GB to learn, seconds per recalled note, no fragment recall)');
 line();
+}
+
+if (!memoryOnly) benchPerformance(memory, pieces);
 line(`peak RSS: ${rssMB().toFixed(0)} MB`);
+
+/** Issue 3: the simulated arms play the bundled melodies and the first 60 s of the corpus. */
+function benchPerformance(memory: SequenceMemory, corpus: CorpusPiece[]): void {
+  line('== Simulated arms at the keyboard (issue 3): two UR5e-class planar arms, mir_eval onset scoring (same pitch, +-50 ms)');
+  const bundled = new SequenceMemory();
+  const melodies = bundledMelodies();
+  for (const m of melodies) bundled.learn(m.title, m.sequence);
+  let worstF1 = 1;
+  let worstMedian = 0;
+  let worstP95 = 0;
+  for (const m of melodies) {
+    const p = perform(bundled, m.title);
+    worstF1 = Math.min(worstF1, p.report.f1);
+    worstMedian = Math.max(worstMedian, p.report.onsetMedianMs);
+    worstP95 = Math.max(worstP95, p.report.onsetP95Ms);
+    line(`  ${m.title.padEnd(34)} F1 ${p.report.f1.toFixed(3)}  P ${p.report.precision.toFixed(3)}  R ${p.report.recall.toFixed(3)}  onset median ${p.report.onsetMedianMs.toFixed(1)} ms  p95 ${p.report.onsetP95Ms.toFixed(1)} ms`);
+  }
+  line(`bundled melodies at written tempo: lowest F1 ${worstF1.toFixed(3)} (target 1.00), largest onset median ${worstMedian.toFixed(1)} ms (target <= 10), largest p95 ${worstP95.toFixed(1)} ms (target <= 25)`);
+  const chosen = corpus.slice(0, Math.min(corpus.length, simPieces));
+  let sim = 0;
+  let wall = 0;
+  let sim2 = 0;
+  let wall2 = 0;
+  const rows: Array<{ title: string; f1: number; p: number; r: number; notes: number; why: string }> = [];
+  for (const piece of chosen) {
+    const p = perform(memory, piece.title, { seconds: 60 });
+    sim += p.simSeconds;
+    wall += p.wallSeconds;
+    if (p.arms.length === 2) (sim2 += p.simSeconds), (wall2 += p.wallSeconds);
+    const why = new Map<string, number>();
+    for (const a of p.arms) for (const i of a.issues) why.set(i.kind, (why.get(i.kind) ?? 0) + i.notes.length);
+    rows.push({ title: piece.title, f1: p.report.f1, p: p.report.precision, r: p.report.recall, notes: p.report.reference, why: [...why].map(([k, v]) => `${v} ${k}`).join(', ') || '-' });
+  }
+  const f1s = rows.map((r) => r.f1).sort((a, b) => a - b);
+  const q = (x: number) => f1s[Math.min(f1s.length - 1, Math.floor(x * f1s.length))]!;
+  const mean = f1s.reduce((a, b) => a + b, 0) / f1s.length;
+  line(`corpus, first 60 s of ${rows.length} pieces, two arms at 1x: mean F1 ${mean.toFixed(3)} (target >= 0.90); min ${f1s[0]!.toFixed(3)}, p10 ${q(0.1).toFixed(3)}, median ${q(0.5).toFixed(3)}, p90 ${q(0.9).toFixed(3)}; pieces with F1 = 1: ${f1s.filter((f) => f === 1).length}`);
+  line(`  mean precision ${(rows.reduce((a, r) => a + r.p, 0) / rows.length).toFixed(3)}, mean recall ${(rows.reduce((a, r) => a + r.r, 0) / rows.length).toFixed(3)}`);
+  line('  worst pieces (notes the planner reports, by reason):');
+  for (const r of [...rows].sort((a, b) => a.f1 - b.f1).slice(0, 8)) line(`    ${r.title.padEnd(32)} F1 ${r.f1.toFixed(3)}  ${r.notes} notes; ${r.why}`);
+  line(`headless sim speed: ${(sim / wall).toFixed(1)}x real time overall, ${(sim2 / wall2).toFixed(1)}x for two-arm pieces (target >= 20x), ${sim.toFixed(0)} s simulated`);
+  line();
+}

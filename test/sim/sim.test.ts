@@ -1,0 +1,143 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { validateKeyboard, validateRobot } from '../../robots/description.js';
+import { forward, inverse } from '../../robots/kinematics.js';
+import { loadKeyboard, loadRobot } from '../../robots/load.js';
+import { SequenceMemory } from '../../src/memory/sequence-memory.js';
+import { bundledMelodies } from '../../src/music/notation.js';
+import { armPair, perform } from '../../sim/perform.js';
+import { planArm, planArms } from '../../sim/planner.js';
+import { scoreNotes } from '../../sim/score.js';
+import { World } from '../../sim/world.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'engram-sim-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const kb = loadKeyboard();
+const robot = loadRobot('ur5e-planar');
+const [left, right] = armPair(robot, kb);
+const raw = () => JSON.parse(JSON.stringify(robot));
+
+describe('robot descriptions', () => {
+  it('name the field that is wrong', () => {
+    const cases: Array<[(r: any) => void, RegExp]> = [
+      [(r) => (r.links[1].joint.maxSpeed = -1), /links\[1\]\.joint\.maxSpeed: must be a number > 0/],
+      [(r) => delete r.hand.fingers, /hand\.fingers: must be a whole number/],
+      [(r) => (r.model = 'delta'), /model: must be "planar-arm"/],
+      [(r) => r.links.pop(), /links: must be an array of 3 links/],
+      [(r) => (r.links[0].joint.min = 3.5), /links\[0\]\.joint\.max: must be above min/],
+      [(r) => (r.elbow = 'up'), /elbow: must be "cw" or "ccw"/],
+    ];
+    for (const [mutate, re] of cases) {
+      const r = raw();
+      mutate(r);
+      expect(() => validateRobot(r, 'arm.json')).toThrow(re);
+    }
+    expect(() => validateKeyboard({ ...kb, pressDepth: 0.02 }, 'kb.json')).toThrow(/kb.json: pressDepth: must lie between/);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{ "name": ');
+    expect(() => loadRobot(bad)).toThrow(/bad.json: \(file\): is not valid JSON/);
+  });
+
+  it('inverse kinematics inverts forward kinematics over the reach, and refuses what is out of reach', () => {
+    for (let x = 0.05; x < 0.7; x += 0.05) {
+      const q = inverse(left, x, 0.02)!;
+      expect(q).not.toBeNull();
+      const hand = forward(left, q)[2]!;
+      expect(hand.x).toBeCloseTo(x, 9);
+      expect(hand.y).toBeCloseTo(0.02, 9);
+    }
+    expect(inverse(left, 1.2, 0.02)).toBeNull();
+  });
+});
+
+describe('scoring (mir_eval onset convention)', () => {
+  it('matches same-pitch notes within 50 ms, each once', () => {
+    const ref = [
+      { pitch: 60, time: 1.0 },
+      { pitch: 62, time: 1.5 },
+      { pitch: 64, time: 2.0 },
+      { pitch: 60, time: 1.02 },
+    ];
+    const est = [
+      { pitch: 60, time: 1.049 }, // matches one of the two 60s
+      { pitch: 62, time: 1.551 }, // 51 ms: too late
+      { pitch: 65, time: 2.0 }, // wrong pitch
+    ];
+    const r = scoreNotes(ref, est);
+    expect(r.matched).toBe(1);
+    expect(r.precision).toBeCloseTo(1 / 3, 9);
+    expect(r.recall).toBeCloseTo(1 / 4, 9);
+    expect(r.missed.length).toBe(3);
+    expect(scoreNotes(ref, ref).f1).toBe(1);
+  });
+});
+
+describe('planning', () => {
+  const note = (index: number, pitch: number, time: number, duration = 0.2) => ({ index, pitch, time, duration });
+
+  it('reports out-of-reach, out-of-span and too-fast notes by number, never drops them silently', () => {
+    const plan = planArm(left, kb, [
+      note(0, 60, 0.5),
+      note(1, 105, 1.0), // C8 is beyond the left arm's reach
+      note(2, 36, 1.5),
+      note(3, 60, 1.5), // C2 + C4 in one chord: two octaves, wider than the hand
+      note(4, 38, 3.0),
+      note(5, 70, 3.05), // a leap of 32 keys in 50 ms
+    ]);
+    const kinds = Object.fromEntries(plan.issues.map((i) => [i.kind, i.notes]));
+    expect(kinds['out-of-reach']).toEqual([1]);
+    expect(kinds['out-of-span']).toHaveLength(1);
+    expect(kinds['too-fast']).toHaveLength(1);
+    expect(plan.planned + 1 + 1 + 1).toBe(6);
+  });
+
+  it('lets a repeated key come back up before striking it again, across arms too', () => {
+    const [a, b] = planArms(kb, [
+      { robot: left, notes: [note(0, 60, 0.5, 1.0)] },
+      { robot: right, notes: [note(1, 60, 1.0, 0.3)] },
+    ]);
+    const first = a!.strikes[0]!;
+    const second = b!.strikes[0]!;
+    expect(first.up).toBeLessThan(second.down - 0.02);
+  });
+});
+
+describe('the simulated arms at the keyboard', () => {
+  const memory = new SequenceMemory();
+  const melodies = bundledMelodies();
+  for (const m of melodies) memory.learn(m.title, m.sequence);
+
+  it('play every bundled melody: F1 = 1.00, onset error median <= 10 ms, p95 <= 25 ms', () => {
+    for (const m of melodies) {
+      const p = perform(memory, m.title);
+      expect(p.report.f1, m.title).toBe(1);
+      expect(p.report.onsetMedianMs, m.title).toBeLessThanOrEqual(10);
+      expect(p.report.onsetP95Ms, m.title).toBeLessThanOrEqual(25);
+      expect(p.arms.length).toBe(m.sequence.tracks.length);
+    }
+  }, 300_000);
+
+  it('hears notes from the keys, not from the plan: fingers that do not reach the keys play nothing', () => {
+    const title = 'Ode to Joy';
+    const r = memory.recall(title);
+    const notes = r.tracks[0]!.notes.map((n, i) => ({ index: i, pitch: n.symbol, time: n.time, duration: n.seconds }));
+    const plan = planArm(right, kb, notes);
+    for (const s of plan.strikes) s.extension = 0.005; // strokes stop 15 mm above the keys
+    const world = new World(kb, [{ robot: right, plan }], { dtMs: 2 });
+    world.run(5);
+    expect(world.events.length).toBe(0);
+  });
+
+  it('a faster pacemaker makes the arms play faster', () => {
+    const title = 'Minuet in G';
+    const slow = perform(memory, title, { tempo: 1 });
+    const fast = perform(memory, title, { tempo: 2 });
+    expect(fast.report.f1).toBe(1);
+    expect(fast.played.length).toBe(slow.played.length);
+    const last = (p: typeof slow) => p.played[p.played.length - 1]!.time;
+    expect(last(fast) / last(slow)).toBeCloseTo(0.5, 2);
+    for (let i = 0; i < slow.played.length; i++) expect(fast.played[i]!.time * 2).toBeCloseTo(slow.played[i]!.time, 1);
+  }, 120_000);
+});
