@@ -15,6 +15,20 @@ export interface PerformOptions {
   seconds?: number;
   /** Physics step, ms. */
   dtMs?: number;
+  /** Record frames for a view at this rate (frames per second of simulated time). */
+  recordFps?: number;
+}
+
+/** What a view needs to replay a performance: arm poses and finger strokes over time. */
+export interface PerformanceRecording {
+  fps: number;
+  robots: RobotDescription[];
+  keyboard: KeyboardDescription;
+  /** frames[k][arm] = [q0, q1, q2, finger extensions...] (rad, m), rounded. */
+  frames: number[][][];
+  keyEvents: Array<{ pitch: number; on: boolean; time: number }>;
+  /** The memory's spikes during recall (time s, neuron, group). */
+  raster?: { time: number[]; neuron: number[]; group: number[]; groups: string[] };
 }
 
 export interface PlayedNote {
@@ -44,6 +58,7 @@ export interface Performance {
   arms: ArmReport[];
   simSeconds: number;
   wallSeconds: number;
+  recording?: PerformanceRecording;
 }
 
 /** Two arms, one at each end of the keyboard, elbows bent towards it. */
@@ -61,7 +76,7 @@ export function perform(memory: SequenceMemory, title: string, options: PerformO
   const tempo = options.tempo ?? 1;
   const kb = loadKeyboard(options.keyboard);
   const robot = loadRobot(options.robot ?? 'ur5e-planar');
-  const r = memory.recall(title, { tempo });
+  const r = memory.recall(title, { tempo, raster: options.recordFps !== undefined });
   const limit = options.seconds ?? Infinity;
   let index = 0;
   const tracks = r.tracks.map((t) =>
@@ -93,7 +108,17 @@ export function perform(memory: SequenceMemory, title: string, options: PerformO
   const world = new World(kb, plans, { dtMs: options.dtMs ?? 2 });
   const end = score.reduce((a, n) => Math.max(a, n.time + n.duration), 0) + 0.5;
   const t0 = performance.now();
-  world.run(end);
+  let recording: PerformanceRecording | undefined;
+  if (options.recordFps) {
+    const fps = options.recordFps;
+    recording = { fps, robots: plans.map((p) => p.robot), keyboard: kb, frames: [], keyEvents: [], ...(r.raster ? { raster: r.raster } : {}) };
+    const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
+    for (let k = 0; k / fps <= end; k++) {
+      world.run(k / fps);
+      recording.frames.push(world.arms.map((a) => [...a.jointAngles(), ...a.extension].map(r4)));
+    }
+    recording.keyEvents = world.events.map((e) => ({ ...e }));
+  } else world.run(end);
   const wallSeconds = (performance.now() - t0) / 1000;
   const played = keyEventsToNotes(world.events, world.time);
   return {
@@ -113,6 +138,7 @@ export function perform(memory: SequenceMemory, title: string, options: PerformO
     })),
     simSeconds: world.time,
     wallSeconds,
+    ...(recording ? { recording } : {}),
   };
 }
 

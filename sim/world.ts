@@ -145,6 +145,8 @@ export class ArmBodies {
   #strikeCursor: number[];
   /** Largest hand position error seen during strokes, m. */
   maxStrokeError = 0;
+  /** Each finger's extension at the last step, m (for views). */
+  readonly extension: Float64Array;
 
   constructor(robot: RobotDescription, kb: KeyboardDescription, plan: ArmPlan, world: Matter.World) {
     this.robot = robot;
@@ -192,6 +194,7 @@ export class ArmBodies {
       this.fingers.push(finger);
     }
     Composite.add(world, [anchor, ...this.links, ...cons, ...this.fingers]);
+    this.extension = new Float64Array(F);
     this.#strikesByFinger = Array.from({ length: F }, () => []);
     for (const s of [...plan.strikes].sort((a, b) => a.down - b.down)) this.#strikesByFinger[s.finger]!.push(s);
     this.#strikeCursor = new Array<number>(F).fill(0);
@@ -290,6 +293,7 @@ export class ArmBodies {
     const speed = this.robot.hand.travel / this.robot.hand.strokeTime; // m/s
     for (let f = 0; f < F; f++) {
       const ext = this.#extension(f, t, speed);
+      this.extension[f] = ext;
       const along = toX((f - (F - 1) / 2) * this.robot.hand.spacing);
       const down = toX(ext) - 15; // the finger body's centre sits 15 mm above its tip
       const x = ox + ax * along + ex * down;

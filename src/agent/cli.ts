@@ -28,7 +28,10 @@ Commands:
   perform <title>          recall a piece and play it with simulated arms at the keyboard (physics);
                            prints the score report; --tempo <x>, --out played.mid, --wav played.wav,
                            --seconds <n> (only the first n s), --robot <name|file.json>, --json
-  demo                     learn the bundled melodies, recall, identify and complete (npm start)
+  serve                    the agent (npm start): holds the memory (the bundled melodies are learned
+                           if missing), serves the web app and its API on http://127.0.0.1:8080;
+                           --port <n>, --host <addr>
+  demo                     learn the bundled melodies, recall, identify and complete, print, exit
   help                     this text
 
 Every command takes --memory <file> (default: $ENGRAM_MEMORY or ~/.engram/memory.engram).
@@ -76,7 +79,7 @@ function learnFiles(memory: SequenceMemory, paths: string[], title: string | und
 async function main(argv: string[]): Promise<void> {
   const { command, positional, opts } = parseArgs(argv, {
     flags: ['json', 'bundled', 'help'],
-    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot'],
+    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host'],
     repeatable: ['track'],
   });
   if (!command || command === 'help' || opts.help) {
@@ -190,6 +193,29 @@ async function main(argv: string[]): Promise<void> {
     case 'demo':
       demo(memoryFile, typeof opts.memory === 'string');
       return;
+    case 'serve': {
+      const memory = openMemory(memoryFile);
+      let learned = 0;
+      for (const m of bundledMelodies()) {
+        if (memory.has(m.title)) continue;
+        memory.learn(m.title, m.sequence);
+        learned++;
+      }
+      if (learned > 0) saveMemory(memory, memoryFile);
+      const host = typeof opts.host === 'string' ? opts.host : '127.0.0.1';
+      const port = num('port', 8080);
+      const { serve } = await import('./serve.js');
+      const server = await serve({ memory, host, port }).catch((err: NodeJS.ErrnoException) => {
+        throw new UsageError(err.code === 'EADDRINUSE' ? `port ${port} on ${host} is in use: pick another with --port` : `cannot listen on ${host}:${port}: ${err.message}`);
+      });
+      const addr = server.address();
+      const where = typeof addr === 'object' && addr ? `http://${addr.address}:${addr.port}/` : String(addr);
+      process.stdout.write(`engram agent: memory ${memoryFile} (${memory.size} titles${learned ? `, ${learned} bundled melodies learned now` : ''})\nweb app and API on ${where}  (Ctrl-C stops)\n`);
+      const stop = () => server.close(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      return;
+    }
     default:
       throw new UsageError(`unknown command '${command}' (see engram help)`);
   }

@@ -400,7 +400,7 @@ export class SequenceMemory {
    * Recalls a title: its goal neurons fire, the pacemaker runs at `tempo` times the learned rate, and
    * every track unrolls through its learned synapses. The notes are read from the recorded spikes.
    */
-  recall(title: string, options: { tempo?: number; tracks?: number[] } = {}): RecallResult {
+  recall(title: string, options: { tempo?: number; tracks?: number[]; raster?: boolean } = {}): RecallResult {
     const e = this.entry(title);
     const tempo = options.tempo ?? 1;
     validateTempo(tempo);
@@ -429,7 +429,22 @@ export class SequenceMemory {
       meta: e.meta,
       spikes: sim.recorder.count,
       pulses: sim.pulseCount,
+      ...(options.raster ? { raster: this.#raster() } : {}),
     };
+  }
+
+  /** The recorded spikes of the last run: time (s), neuron and group (the pacemaker is not recorded). */
+  #raster(): NonNullable<RecallResult['raster']> {
+    const rec = this.#sim.recorder;
+    const time: number[] = [];
+    const neuron: number[] = [];
+    const group: number[] = [];
+    for (let i = 0; i < rec.count; i++) {
+      time.push(rec.time[i]! / 1e9);
+      neuron.push(rec.neuron[i]!);
+      group.push(this.#net.neuronGroup[rec.neuron[i]!]!);
+    }
+    return { time, neuron, group, groups: this.#net.groups.map((g) => g.name) };
   }
 
   /**

@@ -56,6 +56,8 @@ export interface RecallResult {
   spikes: number;
   /** Pacemaker pulses elapsed. */
   pulses: number;
+  /** The spikes themselves, when asked for (recall option `raster`). */
+  raster?: { time: number[]; neuron: number[]; group: number[]; groups: string[] };
 }
 
 /** A fragment to recognise: symbols in order (chord notes lowest first), with optional durations in any

@@ -1,0 +1,110 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import type { SequenceMemory } from '../memory/sequence-memory.js';
+import { MemoryInputError, UnknownTitleError } from '../memory/validate.js';
+import { notesPerTitle } from './library.js';
+
+/** The built web app: dist/web beside dist/src (or repo/dist/web when running from sources). */
+export function webDir(): string {
+  const here = new URL('.', import.meta.url).pathname;
+  const root = here.replace(/\/(dist\/)?src\/agent\/$/, '/');
+  return join(root, 'dist', 'web');
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+export interface ServeOptions {
+  memory: SequenceMemory;
+  /** 127.0.0.1 unless said otherwise. */
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  web?: string;
+}
+
+/**
+ * The agent's HTTP face: the web app's files and a small JSON API.
+ *   GET  /api/titles                       -> [{title, tracks, notes}]
+ *   POST /api/perform {title, tempo, seconds} -> a recorded performance (arm poses, key events, score,
+ *                                             played notes, report, the memory's spike raster)
+ * Errors answer 4xx with {error} naming the field or title.
+ */
+export function serve(options: ServeOptions): Promise<Server> {
+  const web = options.web ?? webDir();
+  const memory = options.memory;
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => send(res, 500, { error: (err as Error).message }));
+  });
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/api/titles' && req.method === 'GET') {
+      const counts = notesPerTitle(memory);
+      return send(res, 200, memory.titles().map((e) => ({ title: e.title, tracks: e.tracks, notes: counts.get(e.title) ?? 0 })));
+    }
+    if (url.pathname === '/api/perform' && req.method === 'POST') {
+      let body: { title?: unknown; tempo?: unknown; seconds?: unknown };
+      try {
+        body = JSON.parse(await readBody(req)) as typeof body;
+      } catch {
+        return send(res, 400, { error: 'request body: not valid JSON' });
+      }
+      if (typeof body.title !== 'string') return send(res, 400, { error: 'title: must be a string' });
+      if (body.tempo !== undefined && typeof body.tempo !== 'number') return send(res, 400, { error: 'tempo: must be a number' });
+      if (body.seconds !== undefined && typeof body.seconds !== 'number') return send(res, 400, { error: 'seconds: must be a number' });
+      try {
+        const { perform } = await import('../../sim/perform.js');
+        const p = perform(memory, body.title, { tempo: body.tempo ?? 1, seconds: body.seconds ?? 60, recordFps: 60 });
+        return send(res, 200, p);
+      } catch (err) {
+        if (err instanceof UnknownTitleError) return send(res, 404, { error: err.message });
+        if (err instanceof MemoryInputError) return send(res, 400, { error: err.message });
+        throw err;
+      }
+    }
+    if (req.method !== 'GET') return send(res, 405, { error: `${req.method} ${url.pathname}: not allowed` });
+    const rel = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, '');
+    let file = join(web, rel === '/' ? 'index.html' : rel);
+    if (!file.startsWith(web)) return send(res, 403, { error: 'forbidden' });
+    if (!existsSync(file) || statSync(file).isDirectory()) {
+      if (!existsSync(join(web, 'index.html'))) return send(res, 503, { error: `the web app is not built (${web}): run npm run build` });
+      if (extname(rel)) return send(res, 404, { error: `${url.pathname}: not found` });
+      file = join(web, 'index.html');
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  }
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => resolve(server));
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage, limit = 1 << 20): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new Error('request body too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
