@@ -69,24 +69,3 @@ export function moveTime(robot: RobotDescription, qa: readonly number[], qb: rea
   }
   return t;
 }
-
-/** Position along a trapezoidal/triangular profile of duration T covering 0..1 (s in [0, 1]). */
-export function profile(u: number): number {
-  // smooth minimum-jerk-like blend (C1): used to time-parameterise a synchronised move of known duration
-  if (u <= 0) return 0;
-  if (u >= 1) return 1;
-  return u * u * (3 - 2 * u);
-}
-
-/** The hand's reachable x range at height y (m), scanning at 1 mm. */
-export function reachX(robot: RobotDescription, y: number): { min: number; max: number } | null {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let x = robot.base.x - 2; x <= robot.base.x + 2; x += 0.001) {
-    if (inverse(robot, x, y)) {
-      if (x < min) min = x;
-      if (x > max) max = x;
-    }
-  }
-  return min === Infinity ? null : { min, max };
-}

@@ -3,6 +3,7 @@ import type { KeyboardDescription, RobotDescription } from '../robots/descriptio
 import { loadKeyboard, loadRobot, placeRobot } from '../robots/load.js';
 import { planArms, type ArmPlan, type PlanIssue, type TimedNote } from './planner.js';
 import { scoreNotes, type ScoreReport } from './score.js';
+import { executePlan } from './executor.js';
 import { World } from './world.js';
 
 export interface PerformOptions {
@@ -105,7 +106,8 @@ export function perform(memory: SequenceMemory, title: string, options: PerformO
     tracks: g.tracks,
     notes: armNotes[i]!.notes.length,
   }));
-  const world = new World(kb, plans, { dtMs: options.dtMs ?? 2 });
+  const world = new World(kb, plans.map((p) => ({ robot: p.robot, startQ: p.plan.startQ })), { dtMs: options.dtMs ?? 2 });
+  world.arms.forEach((arm, i) => executePlan(arm, plans[i]!.plan));
   const end = score.reduce((a, n) => Math.max(a, n.time + n.duration), 0) + 0.5;
   const t0 = performance.now();
   let recording: PerformanceRecording | undefined;

@@ -186,11 +186,6 @@ export function handX(robot: RobotDescription, kb: KeyboardDescription, base: nu
   return keyCentre(kb, base) + ((robot.hand.fingers - 1) / 2) * robot.hand.spacing;
 }
 
-/** Height of the hand's underside (the end of link 3) when hovering, m. */
-export function hoverHandY(g: HandGeometry): number {
-  return g.hover;
-}
-
 interface Event {
   time: number;
   notes: TimedNote[];
@@ -230,7 +225,7 @@ export function planArm(robot: RobotDescription, kb: KeyboardDescription, notes:
   const g = handGeometry(kb);
   const F = robot.hand.fingers;
   const issues: PlanIssue[] = [];
-  const y = hoverHandY(g);
+  const y = g.hover; // the hand's underside (end of link 3) hovers where the finger tips rest
   // which window bases the arm can reach
   const reachable = (b: number) => inverse(robot, handX(robot, kb, b), y) !== null;
   const lowB = kb.lowest - (F - 1);

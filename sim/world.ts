@@ -1,7 +1,8 @@
 import Matter from 'matter-js';
-import { isBlack, keyCentre, type KeyboardDescription, type RobotDescription } from '../robots/description.js';
-import { forward, inverse } from '../robots/kinematics.js';
-import { keyTop, movePoint, type ArmPlan, type Strike } from './planner.js';
+import { keyCentre, type KeyboardDescription, type RobotDescription } from '../robots/description.js';
+import { forward } from '../robots/kinematics.js';
+import type { JointState, RobotDriver, TrajectoryPoint } from '../robots/driver.js';
+import { keyTop } from './planner.js';
 import { toAngle, toX, toY } from './units.js';
 
 const { Engine, Bodies, Body, Composite, Constraint } = Matter;
@@ -134,25 +135,26 @@ class KeyboardBodies {
  * opposite pairs on the two links of a joint). Joint limits are a stiff one-sided spring we add.
  * Fingers are driven bodies on the hand that push keys by contact.
  */
-export class ArmBodies {
+export class ArmBodies implements RobotDriver {
   readonly robot: RobotDescription;
-  readonly plan: ArmPlan;
   readonly links: Matter.Body[] = [];
   readonly fingers: Matter.Body[] = [];
-  readonly #kb: KeyboardDescription;
-  #move = 0;
-  #strikesByFinger: Strike[][];
-  #strikeCursor: number[];
-  /** Largest hand position error seen during strokes, m. */
+  /** Largest x error of the hand while a finger was extended, m. */
   maxStrokeError = 0;
   /** Each finger's extension at the last step, m (for views). */
   readonly extension: Float64Array;
+  /** Queued joint trajectory (time order) and each finger's queued [time, extension] commands. */
+  #points: TrajectoryPoint[] = [];
+  #segment = 0;
+  #hold: number[];
+  #fingerCommands: Array<Array<[number, number]>>;
+  #time = 0;
+  #dtMs = 1;
 
-  constructor(robot: RobotDescription, kb: KeyboardDescription, plan: ArmPlan, world: Matter.World) {
+  constructor(robot: RobotDescription, startQ: number[], world: Matter.World) {
     this.robot = robot;
-    this.plan = plan;
-    this.#kb = kb;
-    const q = plan.startQ;
+    const q = startQ;
+    this.#hold = [...startQ];
     let px = robot.base.x;
     let py = robot.base.y;
     let a = 0;
@@ -195,10 +197,49 @@ export class ArmBodies {
     }
     Composite.add(world, [anchor, ...this.links, ...cons, ...this.fingers]);
     this.extension = new Float64Array(F);
-    this.#strikesByFinger = Array.from({ length: F }, () => []);
-    for (const s of [...plan.strikes].sort((a, b) => a.down - b.down)) this.#strikesByFinger[s.finger]!.push(s);
-    this.#strikeCursor = new Array<number>(F).fill(0);
-    this.#placeFingers(0, 0);
+    this.#fingerCommands = Array.from({ length: F }, () => []);
+    this.#placeFingers(0);
+  }
+
+  get description(): RobotDescription {
+    return this.robot;
+  }
+
+  follow(points: TrajectoryPoint[]): void {
+    for (const p of points) {
+      if (p.positions.length !== 3) throw new RangeError(`${this.robot.name}: a trajectory point needs 3 joint positions, got ${p.positions.length}`);
+      const last = this.#points[this.#points.length - 1];
+      if (last && p.time < last.time) throw new RangeError(`${this.robot.name}: trajectory times must not go back (${p.time} after ${last.time})`);
+      this.#points.push(p);
+    }
+  }
+
+  press(finger: number, extension: number, at = this.#time): void {
+    this.#fingerCommand(finger, at, Math.max(0, Math.min(this.robot.hand.travel, extension)));
+  }
+
+  release(finger: number, at = this.#time): void {
+    this.#fingerCommand(finger, at, 0);
+  }
+
+  #fingerCommand(finger: number, at: number, extension: number): void {
+    const list = this.#fingerCommands[finger];
+    if (!list) throw new RangeError(`${this.robot.name}: no finger ${finger} (0..${this.robot.hand.fingers - 1})`);
+    let i = list.length;
+    while (i > 0 && list[i - 1]![0] > at) i--;
+    list.splice(i, 0, [at, extension]);
+  }
+
+  state(): JointState {
+    const w = this.links.map((b) => -(b.angle - verlet(b).anglePrev) / (this.#dtMs / 1000));
+    return { time: this.#time, positions: this.jointAngles(), velocities: [w[0]!, w[1]! - w[0]!, w[2]! - w[1]!], fingers: [...this.extension] };
+  }
+
+  stop(): void {
+    this.#hold = this.jointAngles();
+    this.#points = [];
+    this.#segment = 0;
+    for (let f = 0; f < this.#fingerCommands.length; f++) this.#fingerCommands[f] = [[this.#time, 0]];
   }
 
   /** Joint angles (model convention, y up), rad. */
@@ -213,30 +254,44 @@ export class ArmBodies {
     return [w[0]!, w[1]! - w[0]!, w[2]! - w[1]!];
   }
 
-  /** Desired joint angle, speed (rad/ms) and acceleration (rad/ms^2) at time t (s), from the plan's moves. */
+  /**
+   * Desired joint angle, speed (rad/ms) and acceleration (rad/ms^2) at time t (s): cubic Hermite
+   * interpolation of the queued trajectory; before its first point and after its last, hold still.
+   */
   #desired(t: number): { q: number[]; v: number[]; a: number[] } {
-    const moves = this.plan.moves;
-    while (this.#move < moves.length && moves[this.#move]!.start + moves[this.#move]!.duration < t) this.#move++;
-    const m = moves[this.#move];
-    const prev = this.#move > 0 ? moves[this.#move - 1]!.toQ : this.plan.startQ;
-    if (!m || t < m.start) return { q: prev, v: [0, 0, 0], a: [0, 0, 0] };
-    // joints by inverse kinematics along the hand's path; rates by central differences (1 ms)
-    const h = 0.001;
-    const at = (tt: number) => {
-      const p = movePoint(m, (tt - m.start) / m.duration);
-      return inverse(this.robot, p.x, p.y) ?? m.toQ;
-    };
-    const q0 = at(t - h);
-    const q = at(t);
-    const q1 = at(t + h);
-    const unwrap = (a: number, ref: number) => a + 2 * Math.PI * Math.round((ref - a) / (2 * Math.PI));
-    const v = q.map((x, i) => (unwrap(q1[i]!, x) - unwrap(q0[i]!, x)) / 2); // rad/ms
-    const acc = q.map((x, i) => unwrap(q1[i]!, x) - 2 * x + unwrap(q0[i]!, x)); // rad/ms^2
+    const pts = this.#points;
+    while (this.#segment + 1 < pts.length && pts[this.#segment + 1]!.time <= t) this.#segment++;
+    const p0 = pts[this.#segment];
+    const p1 = pts[this.#segment + 1];
+    if (!p0 || t < p0.time) return { q: this.#hold, v: [0, 0, 0], a: [0, 0, 0] };
+    if (!p1) {
+      this.#hold = p0.positions;
+      return { q: p0.positions, v: [0, 0, 0], a: [0, 0, 0] };
+    }
+    const T = (p1.time - p0.time) * 1000; // ms
+    const u = ((t - p0.time) * 1000) / T;
+    const vel = (p: TrajectoryPoint, i: number) => (p.velocities ? p.velocities[i]! / 1000 : 0); // rad/ms
+    const q: number[] = [];
+    const v: number[] = [];
+    const acc: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const a0 = p0.positions[i]!;
+      const a1 = p1.positions[i]!;
+      const m0 = vel(p0, i) * T;
+      const m1 = vel(p1, i) * T;
+      const u2 = u * u;
+      const u3 = u2 * u;
+      q.push((2 * u3 - 3 * u2 + 1) * a0 + (u3 - 2 * u2 + u) * m0 + (-2 * u3 + 3 * u2) * a1 + (u3 - u2) * m1);
+      v.push(((6 * u2 - 6 * u) * a0 + (3 * u2 - 4 * u + 1) * m0 + (-6 * u2 + 6 * u) * a1 + (3 * u2 - 2 * u) * m1) / T);
+      acc.push(((12 * u - 6) * a0 + (6 * u - 4) * m0 + (-12 * u + 6) * a1 + (6 * u - 2) * m1) / (T * T));
+    }
     return { q, v, a: acc };
   }
 
-  /** Before a step: joint torques. */
+  /** Before a step: joint torques and finger strokes. */
   control(t: number, dtMs: number): void {
+    this.#time = t;
+    this.#dtMs = dtMs;
     const d = this.#desired(t);
     const q = this.jointAngles();
     const v = this.#jointSpeeds(dtMs);
@@ -274,11 +329,17 @@ export class ArmBodies {
       this.links[j]!.torque += -torques[j]!;
       if (j > 0) this.links[j - 1]!.torque -= -torques[j]!;
     }
-    this.#placeFingers(t, dtMs);
+    this.#placeFingers(dtMs);
+    // how far the hand is from where it should be while a finger is out
+    if (this.extension.some((e) => e > 0.005)) {
+      const want = forward(this.robot, d.q)[2]!.x;
+      const got = forward(this.robot, q)[2]!.x;
+      this.maxStrokeError = Math.max(this.maxStrokeError, Math.abs(want - got));
+    }
   }
 
-  /** Fingers follow the hand; each extends and retracts on its strike schedule. */
-  #placeFingers(t: number, dtMs: number): void {
+  /** Fingers follow the hand; each moves at stroke speed towards its latest commanded extension. */
+  #placeFingers(dtMs: number): void {
     const hand = this.links[2]!;
     const h = toX(this.robot.links[2]!.length) / 2;
     // hand origin: the distal end of link 3; the hand's x axis is perpendicular to the wrist link
@@ -292,7 +353,7 @@ export class ArmBodies {
     const F = this.robot.hand.fingers;
     const speed = this.robot.hand.travel / this.robot.hand.strokeTime; // m/s
     for (let f = 0; f < F; f++) {
-      const ext = this.#extension(f, t, speed);
+      const ext = this.#extension(f, speed, dtMs);
       this.extension[f] = ext;
       const along = toX((f - (F - 1) / 2) * this.robot.hand.spacing);
       const down = toX(ext) - 15; // the finger body's centre sits 15 mm above its tip
@@ -303,27 +364,14 @@ export class ArmBodies {
     }
   }
 
-  /** Finger extension (m) at time t: ramps at stroke speed towards the strike's extension, then back. */
-  #extension(f: number, t: number, speed: number): number {
-    const list = this.#strikesByFinger[f]!;
-    let i = this.#strikeCursor[f]!;
-    while (i < list.length && list[i]!.up + this.robot.hand.strokeTime < t) i++;
-    this.#strikeCursor[f] = i;
-    const s = list[i];
-    if (!s || t < s.down) return 0;
-    if (t < s.up) {
-      const e = Math.min(s.extension, (t - s.down) * speed);
-      if (e >= s.extension) this.#trackError(s);
-      return e;
-    }
-    const reached = Math.min(s.extension, (s.up - s.down) * speed);
-    return Math.max(0, reached - (t - s.up) * speed);
-  }
-
-  #trackError(s: Strike): void {
-    const tip = forward(this.robot, this.jointAngles())[2]!;
-    const want = keyCentre(this.#kb, s.pitch) - (s.finger - (this.robot.hand.fingers - 1) / 2) * this.robot.hand.spacing;
-    this.maxStrokeError = Math.max(this.maxStrokeError, Math.abs(tip.x - want));
+  /** A finger's extension (m) after this step: towards its latest command at stroke speed. */
+  #extension(f: number, speed: number, dtMs: number): number {
+    const list = this.#fingerCommands[f]!;
+    while (list.length > 1 && list[1]![0] <= this.#time) list.shift();
+    const target = list.length > 0 && list[0]![0] <= this.#time ? list[0]![1] : 0;
+    const cur = this.extension[f]!;
+    const stepMax = (speed * dtMs) / 1000;
+    return cur + Math.max(-stepMax, Math.min(stepMax, target - cur));
   }
 }
 
@@ -344,14 +392,14 @@ export class World {
   /** Simulated time, s. */
   time = 0;
 
-  constructor(kb: KeyboardDescription, arms: Array<{ robot: RobotDescription; plan: ArmPlan }>, options: WorldOptions = {}) {
+  constructor(kb: KeyboardDescription, arms: Array<{ robot: RobotDescription; startQ: number[] }>, options: WorldOptions = {}) {
     this.dtMs = options.dtMs ?? 1;
     this.engine = Engine.create({ gravity: { x: 0, y: 1, scale: G } });
     this.engine.constraintIterations = Number(process.env.CI_IT ?? 4);
     this.engine.positionIterations = Number(process.env.PI_IT ?? 3);
     this.engine.velocityIterations = Number(process.env.VI_IT ?? 2);
     this.keyboard = new KeyboardBodies(kb, this.engine.world, this.dtMs);
-    this.arms = arms.map((a) => new ArmBodies(a.robot, kb, a.plan, this.engine.world));
+    this.arms = arms.map((a) => new ArmBodies(a.robot, a.startQ, this.engine.world));
   }
 
   step(): void {
@@ -378,4 +426,3 @@ export class World {
   }
 }
 
-export { isBlack };

@@ -11,6 +11,7 @@ import { armPair, perform } from '../../sim/perform.js';
 import { planArm, planArms } from '../../sim/planner.js';
 import { scoreNotes } from '../../sim/score.js';
 import { World } from '../../sim/world.js';
+import { executePlan } from '../../sim/executor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'engram-sim-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -104,6 +105,32 @@ describe('planning', () => {
   });
 });
 
+describe('the simulated arm as a RobotDriver', () => {
+  it('follows a trajectory, moves fingers, reports state, and stops at once', () => {
+    const q0 = inverse(left, 0.3, 0.02)!;
+    const q1 = inverse(left, 0.5, 0.02)!;
+    const world = new World(kb, [{ robot: left, startQ: q0 }], { dtMs: 2 });
+    const arm = world.arms[0]!;
+    arm.follow([
+      { time: 0.1, positions: q0, velocities: [0, 0, 0] },
+      { time: 0.6, positions: q1, velocities: [0, 0, 0] },
+    ]);
+    arm.press(3, 0.01, 0.2);
+    world.run(0.4);
+    const mid = arm.state();
+    expect(mid.fingers[3]).toBeCloseTo(0.01, 6);
+    expect(forward(left, mid.positions)[2]!.x).toBeGreaterThan(0.3);
+    arm.stop();
+    const held = forward(left, arm.state().positions)[2]!.x;
+    world.run(1.0);
+    const after = arm.state();
+    expect(after.fingers.every((f) => f === 0)).toBe(true);
+    expect(forward(left, after.positions)[2]!.x).toBeCloseTo(held, 2); // it stayed, it did not go on to 0.5
+    expect(() => arm.press(40, 0.01)).toThrow(/no finger 40/);
+    expect(() => arm.follow([{ time: 2, positions: [0, 0] }])).toThrow(/3 joint positions/);
+  });
+});
+
 describe('the simulated arms at the keyboard', () => {
   const memory = new SequenceMemory();
   const melodies = bundledMelodies();
@@ -125,7 +152,8 @@ describe('the simulated arms at the keyboard', () => {
     const notes = r.tracks[0]!.notes.map((n, i) => ({ index: i, pitch: n.symbol, time: n.time, duration: n.seconds }));
     const plan = planArm(right, kb, notes);
     for (const s of plan.strikes) s.extension = 0.005; // strokes stop 15 mm above the keys
-    const world = new World(kb, [{ robot: right, plan }], { dtMs: 2 });
+    const world = new World(kb, [{ robot: right, startQ: plan.startQ }], { dtMs: 2 });
+    executePlan(world.arms[0]!, plan);
     world.run(5);
     expect(world.events.length).toBe(0);
   });
