@@ -13,7 +13,7 @@ export class StageView {
   readonly #camera: THREE.PerspectiveCamera;
   #keys: THREE.Mesh[] = [];
   #keyRest: number[] = [];
-  #arms: Array<{ robot: RobotDescription; links: THREE.Mesh[]; joints: THREE.Mesh[]; fingers: THREE.Mesh[] }> = [];
+  #arms: Array<{ robot: RobotDescription; links: THREE.Mesh[]; joints: THREE.Mesh[]; fingers: THREE.Mesh[]; palm: THREE.Mesh }> = [];
   #kb: KeyboardDescription | null = null;
 
   constructor(container: HTMLElement) {
@@ -45,7 +45,7 @@ export class StageView {
 
   /** Builds the keyboard and the arms of a recording. */
   build(kb: KeyboardDescription, robots: RobotDescription[]): void {
-    for (const m of [...this.#keys, ...this.#arms.flatMap((a) => [...a.links, ...a.joints, ...a.fingers])]) this.#scene.remove(m);
+    for (const m of [...this.#keys, ...this.#arms.flatMap((a) => [...a.links, ...a.joints, ...a.fingers, a.palm])]) this.#scene.remove(m);
     this.#kb = kb;
     this.#keys = [];
     this.#keyRest = [];
@@ -70,13 +70,15 @@ export class StageView {
       const links = robot.links.map((l) => new THREE.Mesh(new THREE.BoxGeometry(l.length, 0.05, 0.06), mat));
       const joints = [0, 1, 2].map(() => new THREE.Mesh(new THREE.SphereGeometry(0.035, 20, 12), jointMat));
       const hand = robot.hand;
-      const fingers = Array.from({ length: hand.fingers }, () => new THREE.Mesh(new THREE.BoxGeometry(hand.spacing * 0.7, 0.03, 0.05), jointMat));
-      for (const m of [...links, ...joints, ...fingers]) this.#scene.add(m);
-      return { robot, links, joints, fingers };
+      const fingerMat = new THREE.MeshStandardMaterial({ color: 0xffb86b, metalness: 0.2, roughness: 0.5 });
+      const fingers = Array.from({ length: hand.fingers }, () => new THREE.Mesh(new THREE.BoxGeometry(hand.spacing * 0.7, 0.03, 0.05), fingerMat));
+      const palm = new THREE.Mesh(new THREE.BoxGeometry(hand.fingers * hand.spacing, 0.02, 0.07), mat);
+      for (const m of [...links, ...joints, ...fingers, palm]) this.#scene.add(m);
+      return { robot, links, joints, fingers, palm };
     });
     const width = kb.keys * kb.slot;
-    this.#camera.position.set(width / 2, 0.75, 1.55);
-    this.#camera.lookAt(width / 2, 0.12, 0);
+    this.#camera.position.set(width / 2, 0.72, 1.45);
+    this.#camera.lookAt(width / 2, 0.17, 0);
   }
 
   /** Poses the arms: per arm [q0, q1, q2, finger extensions...]. */
@@ -95,6 +97,7 @@ export class StageView {
         arm.joints[i]!.position.set(a.x, a.y, 0.05);
       }
       const hand = pts[3]!;
+      arm.palm.position.set(hand.x, hand.y + 0.01, 0.05);
       const n = arm.fingers.length;
       arm.fingers.forEach((finger, j) => {
         const ext = f[3 + j] ?? 0;

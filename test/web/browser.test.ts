@@ -66,8 +66,12 @@ describe.skipIf(!haveBrowser)('the web app in headless Chromium', () => {
     const r = await performAt('Für Elise (opening)', 1);
     expect(r.tempo).toBe(1);
     expect(r.f1).toBe(1);
-    // each key goes down on screen when the physics pressed it (frame-rate slack)
-    for (const k of r.keyDowns) expect(Math.abs(k.shownAt - k.recordedAt)).toBeLessThan(0.1);
+    // keys go down on screen when the physics pressed them: within a frame or two, allowing for an
+    // occasional late frame on a busy machine
+    const lags = r.keyDowns.map((k) => k.shownAt - k.recordedAt).sort((a, b) => a - b);
+    expect(lags[0]).toBeGreaterThanOrEqual(0);
+    expect(lags[lags.length >> 1]).toBeLessThan(0.05);
+    expect(lags[lags.length - 1]).toBeLessThan(0.3);
     // the WebGL canvas shows something: many distinct colours
     const colours = await page.evaluate(() => {
       const gl = document.querySelector('#stage canvas') as HTMLCanvasElement;
