@@ -29,8 +29,10 @@ Commands:
                            prints the score report; --tempo <x>, --out played.mid, --wav played.wav,
                            --seconds <n> (only the first n s), --robot <name|file.json>, --json
   serve                    the agent (npm start): holds the memory (the bundled melodies are learned
-                           if missing), serves the web app and its API on http://127.0.0.1:8080;
-                           --port <n>, --host <addr>
+                           if missing), serves the web app and its API on http://127.0.0.1:8080 and
+                           takes commands over MQTT (embedded broker on 127.0.0.1:1883 unless --broker
+                           <url> names another); --port <n>, --host <addr>, --mqtt-port <n>,
+                           --broker <url> [--username u --password p]
   demo                     learn the bundled melodies, recall, identify and complete, print, exit
   help                     this text
 
@@ -79,7 +81,7 @@ function learnFiles(memory: SequenceMemory, paths: string[], title: string | und
 async function main(argv: string[]): Promise<void> {
   const { command, positional, opts } = parseArgs(argv, {
     flags: ['json', 'bundled', 'help'],
-    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host'],
+    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password'],
     repeatable: ['track'],
   });
   if (!command || command === 'help' || opts.help) {
@@ -210,8 +212,36 @@ async function main(argv: string[]): Promise<void> {
       });
       const addr = server.address();
       const where = typeof addr === 'object' && addr ? `http://${addr.address}:${addr.port}/` : String(addr);
-      process.stdout.write(`engram agent: memory ${memoryFile} (${memory.size} titles${learned ? `, ${learned} bundled melodies learned now` : ''})\nweb app and API on ${where}  (Ctrl-C stops)\n`);
-      const stop = () => server.close(() => process.exit(0));
+      // MQTT: an external broker by URL, or the embedded one
+      const { MqttAgent } = await import('../../bridge/mqtt/agent.js');
+      let broker: { url: string; close(): Promise<void> } | null = null;
+      let url = typeof opts.broker === 'string' ? opts.broker : '';
+      if (!url) {
+        const { startEmbeddedBroker } = await import('../../bridge/mqtt/broker.js');
+        const mqttPort = num('mqtt-port', 1883);
+        broker = await startEmbeddedBroker({ host, port: mqttPort }).catch((err: NodeJS.ErrnoException) => {
+          throw new UsageError(err.code === 'EADDRINUSE' ? `MQTT port ${mqttPort} on ${host} is in use: pick another with --mqtt-port, or name a broker with --broker` : err.message);
+        });
+        url = broker.url;
+      }
+      const mqttAgent = new MqttAgent({
+        memory,
+        url,
+        username: typeof opts.username === 'string' ? opts.username : undefined,
+        password: typeof opts.password === 'string' ? opts.password : undefined,
+        save: () => saveMemory(memory, memoryFile),
+      });
+      await mqttAgent.start();
+      process.stdout.write(
+        `engram agent: memory ${memoryFile} (${memory.size} titles${learned ? `, ${learned} bundled melodies learned now` : ''})\n` +
+          `web app and API on ${where}\nMQTT commands on ${url} topic engram/agent/cmd${broker ? ' (embedded broker)' : ''}  (Ctrl-C stops)\n`,
+      );
+      const stop = () => {
+        void mqttAgent
+          .stop()
+          .then(() => broker?.close())
+          .finally(() => server.close(() => process.exit(0)));
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       return;

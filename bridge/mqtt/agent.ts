@@ -1,0 +1,108 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { randomUUID } from 'node:crypto';
+import { runCommand, type AgentEvent, type CommandContext } from '../../src/agent/commands.js';
+import type { SequenceMemory } from '../../src/memory/sequence-memory.js';
+import { checkCommand } from './schemas.js';
+import { agentTopics } from './topics.js';
+
+export interface MqttAgentOptions {
+  memory: SequenceMemory;
+  /** Broker URL (mqtt://, mqtts://, ws://); the embedded broker's when none is given. */
+  url: string;
+  username?: string;
+  password?: string;
+  /** TLS material for mqtts:// (PEM). */
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** 4 = MQTT 3.1.1, 5 = MQTT 5. */
+  protocolVersion?: 4 | 5;
+  prefix?: string;
+  clientId?: string;
+  save?: () => void;
+}
+
+/**
+ * The agent on MQTT: takes commands on <prefix>/agent/cmd, validates each against its JSON schema,
+ * runs it and answers on <prefix>/agent/resp/<replyTo> with the same id; reports events; keeps a
+ * retained online state with a last will. mqtt.js reconnects and re-subscribes on its own.
+ */
+export class MqttAgent {
+  readonly #opts: MqttAgentOptions;
+  readonly #topics: ReturnType<typeof agentTopics>;
+  readonly #ctx: CommandContext;
+  #client: MqttClient | null = null;
+  /** Commands handled (for status and tests). */
+  handled = 0;
+
+  constructor(options: MqttAgentOptions) {
+    this.#opts = options;
+    this.#topics = agentTopics(options.prefix);
+    this.#ctx = { memory: options.memory, save: options.save, emit: (e) => this.emit(e), startedAt: Date.now() };
+  }
+
+  get client(): MqttClient | null {
+    return this.#client;
+  }
+
+  async start(): Promise<void> {
+    const o = this.#opts;
+    const options: IClientOptions = {
+      clientId: o.clientId ?? `engram-agent-${randomUUID().slice(0, 8)}`,
+      protocolVersion: o.protocolVersion ?? 4,
+      username: o.username,
+      password: o.password,
+      ca: o.ca,
+      cert: o.cert,
+      key: o.key,
+      reconnectPeriod: 500,
+      connectTimeout: 5000,
+      will: { topic: this.#topics.state, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1, retain: true },
+    };
+    const client = await mqtt.connectAsync(o.url, options);
+    this.#client = client;
+    client.on('message', (topic, payload) => {
+      if (topic === this.#topics.cmd) void this.#onCommand(payload);
+    });
+    client.on('connect', () => void this.#announce());
+    await client.subscribeAsync(this.#topics.cmd, { qos: 1 });
+    await this.#announce();
+  }
+
+  async stop(): Promise<void> {
+    const c = this.#client;
+    if (!c) return;
+    if (c.connected) await c.publishAsync(this.#topics.state, JSON.stringify({ online: false, time: Date.now() }), { qos: 1, retain: true }).catch(() => undefined);
+    await c.endAsync();
+    this.#client = null;
+  }
+
+  emit(event: AgentEvent): void {
+    this.#client?.publish(this.#topics.events, JSON.stringify(event), { qos: 0 });
+  }
+
+  async #announce(): Promise<void> {
+    await this.#client?.publishAsync(this.#topics.state, JSON.stringify({ online: true, titles: this.#opts.memory.size, time: Date.now() }), { qos: 1, retain: true });
+  }
+
+  async #onCommand(payload: Buffer): Promise<void> {
+    const checked = checkCommand(payload);
+    this.handled++;
+    if (!checked.ok) {
+      if (checked.replyTo) this.#reply(checked.replyTo, { id: checked.id ?? null, ok: false, error: checked.error });
+      else this.emit({ type: 'error', time: Date.now(), error: `message on ${this.#topics.cmd} refused: ${checked.error}` });
+      return;
+    }
+    const { id, replyTo } = checked.message;
+    try {
+      const result = await runCommand(this.#ctx, checked.message);
+      this.#reply(replyTo, { id, ok: true, result });
+    } catch (err) {
+      this.#reply(replyTo, { id, ok: false, error: (err as Error).message });
+    }
+  }
+
+  #reply(replyTo: string, body: unknown): void {
+    this.#client?.publish(this.#topics.resp(replyTo), JSON.stringify(body), { qos: 1 });
+  }
+}

@@ -1,0 +1,84 @@
+import { Ajv, type ErrorObject } from 'ajv';
+
+/** JSON Schemas of the agent's MQTT commands (draft-07, checked with ajv). */
+const base = {
+  id: { type: 'string', minLength: 1, maxLength: 128 },
+  replyTo: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+};
+const fragmentNotes = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 256,
+  items: {
+    type: 'object',
+    required: ['symbol'],
+    additionalProperties: false,
+    properties: { symbol: { type: 'integer', minimum: 0, maximum: 1023 }, duration: { type: 'number', minimum: 0 } },
+  },
+};
+
+export const COMMAND_SCHEMAS: Record<string, object> = {
+  status: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'status' } } },
+  list: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'list' } } },
+  recall: {
+    type: 'object',
+    required: ['id', 'replyTo', 'command', 'title'],
+    additionalProperties: false,
+    properties: { ...base, command: { const: 'recall' }, title: { type: 'string', minLength: 1 }, tempo: { type: 'number', exclusiveMinimum: 0, maximum: 16 }, tracks: { type: 'array', items: { type: 'integer', minimum: 0 } } },
+  },
+  identify: {
+    type: 'object',
+    required: ['id', 'replyTo', 'command', 'notes'],
+    additionalProperties: false,
+    properties: { ...base, command: { const: 'identify' }, notes: fragmentNotes, unit: { enum: ['seconds', 'relative'] }, limit: { type: 'integer', minimum: 1 } },
+  },
+  complete: {
+    type: 'object',
+    required: ['id', 'replyTo', 'command', 'notes'],
+    additionalProperties: false,
+    properties: { ...base, command: { const: 'complete' }, notes: fragmentNotes, unit: { enum: ['seconds', 'relative'] }, count: { type: 'integer', minimum: 1, maximum: 4096 }, tempo: { type: 'number', exclusiveMinimum: 0 } },
+  },
+  learn: {
+    type: 'object',
+    required: ['id', 'replyTo', 'command', 'title', 'midi'],
+    additionalProperties: false,
+    properties: { ...base, command: { const: 'learn' }, title: { type: 'string', minLength: 1, maxLength: 256 }, midi: { type: 'string', contentEncoding: 'base64', minLength: 4, maxLength: 4_000_000 } },
+  },
+  perform: {
+    type: 'object',
+    required: ['id', 'replyTo', 'command', 'title'],
+    additionalProperties: false,
+    properties: { ...base, command: { const: 'perform' }, title: { type: 'string', minLength: 1 }, tempo: { type: 'number', exclusiveMinimum: 0, maximum: 8 }, seconds: { type: 'number', exclusiveMinimum: 0 } },
+  },
+};
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const validators = Object.fromEntries(Object.entries(COMMAND_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)]));
+
+export type CheckedMessage = { ok: true; message: Record<string, unknown> & { id: string; replyTo: string; command: string } } | { ok: false; id?: string; replyTo?: string; error: string };
+
+function describe(e: ErrorObject): string {
+  const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : e.params && 'missingProperty' in e.params ? String(e.params.missingProperty) : '(message)';
+  if (e.keyword === 'required') return `${String((e.params as { missingProperty: string }).missingProperty)}: is required`;
+  if (e.keyword === 'additionalProperties') return `${String((e.params as { additionalProperty: string }).additionalProperty)}: is not a field of this command`;
+  return `${where}: ${e.message ?? 'is invalid'}`;
+}
+
+/** Parses and validates one incoming payload; the error names the field, the command or the fault. */
+export function checkCommand(payload: Buffer | string): CheckedMessage {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(payload.toString());
+  } catch {
+    return { ok: false, error: 'message: not valid JSON' };
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, error: 'message: must be a JSON object' };
+  const o = raw as Record<string, unknown>;
+  const id = typeof o.id === 'string' ? o.id : undefined;
+  const replyTo = typeof o.replyTo === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(o.replyTo) ? o.replyTo : undefined;
+  if (typeof o.command !== 'string') return { ok: false, id, replyTo, error: 'command: is required (one of ' + Object.keys(COMMAND_SCHEMAS).join(', ') + ')' };
+  const v = validators[o.command];
+  if (!v) return { ok: false, id, replyTo, error: `command: unknown command '${o.command}' (one of ${Object.keys(COMMAND_SCHEMAS).join(', ')})` };
+  if (!v(o)) return { ok: false, id, replyTo, error: describe(v.errors![0]!) };
+  return { ok: true, message: o as CheckedMessage extends { ok: true; message: infer M } ? M : never };
+}
