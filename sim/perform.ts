@@ -68,15 +68,19 @@ export function armPair(robot: RobotDescription, kb: KeyboardDescription): [Robo
   return [placeRobot(robot, -0.05, 'cw', `${robot.name} left`), placeRobot(robot, length + 0.05, 'ccw', `${robot.name} right`)];
 }
 
+export interface PlannedPerformance {
+  score: TimedNote[];
+  plans: Array<{ robot: RobotDescription; plan: ArmPlan; tracks: number[]; notes: number }>;
+  raster?: PerformanceRecording['raster'];
+}
+
 /**
- * Recalls a title (its notes come from the network's spikes, timed by the pacemaker at `tempo`),
- * gives each track to an arm (one arm per track; with more tracks than arms, the lower tracks go to
- * the left arm), plans each arm, runs the physics and scores what the keys actually played.
+ * Recalls a title (notes from the network's spikes, timed by the pacemaker at `tempo`) and plans it
+ * for the given arms (ordered left to right): tracks go to arms by mean pitch, one arm per track, the
+ * lower tracks to the left. Works for simulated and real arms alike.
  */
-export function perform(memory: SequenceMemory, title: string, options: PerformOptions = {}): Performance {
+export function planPerformance(memory: SequenceMemory, title: string, arms: RobotDescription[], kb: KeyboardDescription, options: PerformOptions = {}): PlannedPerformance {
   const tempo = options.tempo ?? 1;
-  const kb = loadKeyboard(options.keyboard);
-  const robot = loadRobot(options.robot ?? 'ur5e-planar');
   const r = memory.recall(title, { tempo, raster: options.recordFps !== undefined });
   const limit = options.seconds ?? Infinity;
   let index = 0;
@@ -87,12 +91,12 @@ export function perform(memory: SequenceMemory, title: string, options: PerformO
   for (const t of tracks) for (const n of t) score.push(n);
   score.sort((a, b) => a.time - b.time || a.pitch - b.pitch);
   score.forEach((n) => (n.index = index++));
-  // tracks to arms: by mean pitch, low to the left arm
   const mean = (t: TimedNote[]) => (t.length ? t.reduce((a, n) => a + n.pitch, 0) / t.length : 60);
   const order = tracks.map((t, i) => ({ i, m: mean(t) })).sort((a, b) => a.m - b.m);
-  const [left, right] = armPair(robot, kb);
+  const left = arms[0]!;
+  const right = arms[arms.length - 1]!;
   const groups: Array<{ robot: RobotDescription; tracks: number[] }> = [];
-  if (order.length === 1) groups.push({ robot: order[0]!.m < 66 ? left : right, tracks: [order[0]!.i] });
+  if (order.length === 1 || arms.length === 1) groups.push({ robot: arms.length === 1 || order[0]!.m < 66 ? left : right, tracks: order.map((o) => o.i) });
   else {
     const half = Math.ceil(order.length / 2);
     groups.push({ robot: left, tracks: order.slice(0, half).map((o) => o.i) });
@@ -100,12 +104,20 @@ export function perform(memory: SequenceMemory, title: string, options: PerformO
   }
   const armNotes = groups.map((g) => ({ robot: g.robot, notes: g.tracks.flatMap((t) => tracks[t]!) }));
   const armPlans = planArms(kb, armNotes);
-  const plans: Array<{ robot: RobotDescription; plan: ArmPlan; tracks: number[]; notes: number }> = groups.map((g, i) => ({
-    robot: g.robot,
-    plan: armPlans[i]!,
-    tracks: g.tracks,
-    notes: armNotes[i]!.notes.length,
-  }));
+  const plans = groups.map((g, i) => ({ robot: g.robot, plan: armPlans[i]!, tracks: g.tracks, notes: armNotes[i]!.notes.length }));
+  return { score, plans, ...(r.raster ? { raster: r.raster } : {}) };
+}
+
+/**
+ * Recalls a title (its notes come from the network's spikes, timed by the pacemaker at `tempo`),
+ * gives each track to an arm (one arm per track; with more tracks than arms, the lower tracks go to
+ * the left arm), plans each arm, runs the physics and scores what the keys actually played.
+ */
+export function perform(memory: SequenceMemory, title: string, options: PerformOptions = {}): Performance {
+  const tempo = options.tempo ?? 1;
+  const kb = loadKeyboard(options.keyboard);
+  const robot = loadRobot(options.robot ?? 'ur5e-planar');
+  const { score, plans, raster } = planPerformance(memory, title, armPair(robot, kb), kb, options);
   const world = new World(kb, plans.map((p) => ({ robot: p.robot, startQ: p.plan.startQ })), { dtMs: options.dtMs ?? 2 });
   world.arms.forEach((arm, i) => executePlan(arm, plans[i]!.plan));
   const end = score.reduce((a, n) => Math.max(a, n.time + n.duration), 0) + 0.5;
@@ -113,7 +125,7 @@ export function perform(memory: SequenceMemory, title: string, options: PerformO
   let recording: PerformanceRecording | undefined;
   if (options.recordFps) {
     const fps = options.recordFps;
-    recording = { fps, robots: plans.map((p) => p.robot), keyboard: kb, frames: [], keyEvents: [], ...(r.raster ? { raster: r.raster } : {}) };
+    recording = { fps, robots: plans.map((p) => p.robot), keyboard: kb, frames: [], keyEvents: [], ...(raster ? { raster } : {}) };
     const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
     for (let k = 0; k / fps <= end; k++) {
       world.run(k / fps);

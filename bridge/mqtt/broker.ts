@@ -14,20 +14,27 @@ export interface EmbeddedBroker {
 export async function startEmbeddedBroker(options: { host?: string; port?: number } = {}): Promise<EmbeddedBroker> {
   const aedes = await Aedes.createBroker();
   const server = createServer(aedes.handle);
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (sock) => {
+    sockets.add(sock);
+    sock.once('close', () => sockets.delete(sock));
+  });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 1883, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | null = null;
   return {
     url: `mqtt://${host}:${port}`,
     port,
+    // idempotent: stop accepting, close the broker, drop every connection (clients would reconnect)
     close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => aedes.close(() => resolve()));
-        // connected clients keep the server open: aedes.close ends them
+      (closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
         aedes.close(() => undefined);
-      }),
+        for (const sock of sockets) sock.destroy();
+      })),
   };
 }

@@ -1,0 +1,74 @@
+import type { KeyboardDescription } from '../robots/description.js';
+import type { RobotDriver } from '../robots/driver.js';
+import type { SequenceMemory } from '../src/memory/sequence-memory.js';
+import { moveTime } from '../robots/kinematics.js';
+import { executePlan } from '../sim/executor.js';
+import { keyEventsToNotes, planPerformance, type PlayedNote } from '../sim/perform.js';
+import { scoreNotes, type ScoreReport } from '../sim/score.js';
+
+/** A robot taking part: its (gated) driver and the key events it reports, in its own clock. */
+export interface EnsembleMember {
+  id: string;
+  driver: RobotDriver;
+  keys: () => ReadonlyArray<{ pitch: number; on: boolean; time: number }>;
+}
+
+export interface EnsembleResult {
+  report: ScoreReport;
+  played: PlayedNote[];
+  /** Per robot: how late its keys sounded against the shared schedule (median and worst, ms). */
+  lags: Array<{ id: string; notes: number; medianMs: number; maxMs: number }>;
+}
+
+/**
+ * Several robots play one piece together (one per track), kept in time by the memory's pacemaker: the
+ * recalled schedule is one timeline, mapped into each robot's clock at `lead` seconds from its latest
+ * joint state. Each robot's key events are mapped back and scored together; each robot's lag is reported.
+ */
+export async function performEnsemble(
+  memory: SequenceMemory,
+  title: string,
+  members: EnsembleMember[],
+  kb: KeyboardDescription,
+  options: { tempo?: number; seconds?: number; lead?: number } = {},
+): Promise<EnsembleResult> {
+  const ordered = [...members].sort((a, b) => a.driver.description.base.x - b.driver.description.base.x);
+  const { score, plans } = planPerformance(memory, title, ordered.map((m) => m.driver.description), kb, options);
+  // first each robot moves from where it is to its starting pose; the piece starts when all are there
+  const setups = plans.map((p) => {
+    const m = ordered.find((x) => x.driver.description === p.robot)!;
+    const from = m.driver.state().positions;
+    return { m, p, from, time: moveTime(p.robot, from, p.plan.startQ) };
+  });
+  const lead = Math.max(options.lead ?? 0.5, ...setups.map((s) => s.time + 0.3));
+  const starts = new Map<EnsembleMember, number>();
+  for (const { m, p, from, time } of setups) {
+    const now = m.driver.state().time;
+    m.driver.follow([
+      { time: now + 0.05, positions: from, velocities: [0, 0, 0] },
+      { time: now + 0.05 + time, positions: p.plan.startQ, velocities: [0, 0, 0] },
+    ]);
+    const t0 = now + lead;
+    starts.set(m, t0);
+    executePlan(m.driver, p.plan, t0);
+  }
+  const end = score.reduce((a, n) => Math.max(a, n.time + n.duration), 0) + lead + 0.5;
+  await new Promise((r) => setTimeout(r, end * 1000));
+  const played: PlayedNote[] = [];
+  const lags: EnsembleResult['lags'] = [];
+  for (const [m, t0] of starts) {
+    const events = m.keys().filter((e) => e.time >= t0 - 0.1).map((e) => ({ ...e, time: e.time - t0 }));
+    const notes = keyEventsToNotes(events, end);
+    played.push(...notes);
+    const errs: number[] = [];
+    for (const n of notes) {
+      let best = Infinity;
+      for (const s of score) if (s.pitch === n.pitch && Math.abs(n.time - s.time) < Math.abs(best)) best = n.time - s.time;
+      if (Math.abs(best) < 0.2) errs.push(best * 1000);
+    }
+    errs.sort((a, b) => a - b);
+    lags.push({ id: m.id, notes: notes.length, medianMs: errs[errs.length >> 1] ?? NaN, maxMs: errs.length ? Math.max(...errs.map(Math.abs)) : NaN });
+  }
+  played.sort((a, b) => a.time - b.time || a.pitch - b.pitch);
+  return { report: scoreNotes(score, played), played, lags };
+}

@@ -1,0 +1,78 @@
+import { Ajv } from 'ajv';
+
+/**
+ * Topics of one robot on MQTT, `<prefix>/robots/<robotId>/...` (JSON payloads):
+ *
+ *   description      robot -> agent, retained: its RobotDescription
+ *   status           robot -> agent, retained: {online} (last will: online false)
+ *   state            robot -> agent, ~50 Hz: {time, positions, velocities, fingers} (time: robot clock, s)
+ *   keys             robot -> agent: {pitch, on, time} key events (robots at a keyboard)
+ *   cmd/trajectory   agent -> robot: {points: [{time, positions, velocities?}]}
+ *   cmd/finger       agent -> robot: {finger, extension, at}  (extension 0 = release)
+ *   cmd/stop         agent -> robot: {}
+ *   cmd/heartbeat    agent -> robot: {time}  (the robot stops when these stop while it moves)
+ *
+ * Times in commands are the robot's clock (its `state.time`), so no clock sync is assumed.
+ */
+export function robotTopics(robotId: string, prefix = 'engram') {
+  const r = `${prefix}/robots/${robotId}`;
+  return {
+    description: `${r}/description`,
+    status: `${r}/status`,
+    state: `${r}/state`,
+    keys: `${r}/keys`,
+    trajectory: `${r}/cmd/trajectory`,
+    finger: `${r}/cmd/finger`,
+    stop: `${r}/cmd/stop`,
+    heartbeat: `${r}/cmd/heartbeat`,
+  };
+}
+
+const num = { type: 'number' };
+const ajv = new Ajv({ strict: false });
+
+export const validateTrajectory = ajv.compile({
+  type: 'object',
+  required: ['points'],
+  additionalProperties: false,
+  properties: {
+    points: {
+      type: 'array',
+      maxItems: 100000,
+      items: {
+        type: 'object',
+        required: ['time', 'positions'],
+        additionalProperties: false,
+        properties: { time: num, positions: { type: 'array', items: num, minItems: 1, maxItems: 16 }, velocities: { type: 'array', items: num, maxItems: 16 } },
+      },
+    },
+  },
+});
+
+export const validateFinger = ajv.compile({
+  type: 'object',
+  required: ['finger', 'extension'],
+  additionalProperties: false,
+  properties: { finger: { type: 'integer', minimum: 0 }, extension: { type: 'number', minimum: 0 }, at: num },
+});
+
+export const validateState = ajv.compile({
+  type: 'object',
+  required: ['time', 'positions', 'velocities'],
+  properties: { time: num, positions: { type: 'array', items: num }, velocities: { type: 'array', items: num }, fingers: { type: 'array', items: num } },
+});
+
+/** Parses a payload and validates it; returns the value or an error message naming the topic. */
+export function parseChecked<T>(topic: string, payload: Buffer, validate: ((v: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string }> | null }): { ok: true; value: T } | { ok: false; error: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(payload.toString());
+  } catch {
+    return { ok: false, error: `${topic}: not valid JSON` };
+  }
+  if (!validate(v)) {
+    const e = validate.errors?.[0];
+    return { ok: false, error: `${topic}: ${e?.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') + ': ' : ''}${e?.message ?? 'invalid'}` };
+  }
+  return { ok: true, value: v as T };
+}
