@@ -28,6 +28,8 @@ export class MqttRobotDriver implements RobotDriver {
     this.robotId = robotId;
     this.description = description;
     this.#t = robotTopics(robotId, prefix);
+    // one listener per robot on a shared client
+    client.setMaxListeners(client.getMaxListeners() + 1);
     client.on('message', (topic, payload) => {
       if (topic === this.#t.state) {
         const r = parseChecked<JointState>(topic, payload, validateState);

@@ -2,7 +2,7 @@
  * npm run bench: the figures of the memory (issue 2) and of the simulated arms (issue 3) on
  * ../shared/data/piano-midi, printed as a report.
  * Options: --fragments N (per length, default 1000), --quick (100 fragments, fewer checks, 40 pieces
- * performed), --memory-only, --sim-only, --sim-pieces N.
+ * performed), --memory-only, --sim-only, --sim-pieces N, --load-only [--robots N --seconds S].
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { corpusDir, corpusFiles } from './corpus.js';
 import { exactRecall, learnAll, loadCorpus, makeFragments, scoreFragments, tempoDeviation, type CorpusPiece, type FragmentScore } from './evaluate.js';
 import { bundledMelodies } from '../../src/music/notation.js';
 import { perform } from '../../sim/perform.js';
+import { loadTest } from './load.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -20,11 +21,29 @@ const perLength = Number(args[args.indexOf('--fragments') + 1]) || (quick ? 100 
 const LENGTHS = [3, 4, 6, 8, 12];
 const memoryOnly = args.includes('--memory-only');
 const simOnly = args.includes('--sim-only');
+const loadOnly = args.includes('--load-only');
 const simPieces = Number(args[args.indexOf('--sim-pieces') + 1]) || (quick ? 40 : Infinity);
 
 const pct = (a: number, b: number) => (b === 0 ? '   n/a' : `${((100 * a) / b).toFixed(2).padStart(6)}%`);
 const line = (s = '') => process.stdout.write(`${s}\n`);
 const rssMB = () => process.resourceUsage().maxRSS / 1024;
+
+if (loadOnly) {
+  await benchLoad();
+  process.exit(0);
+}
+
+/** Issue 4: 50 robots over MQTT on loopback, each performing, for 60 s. */
+async function benchLoad(): Promise<void> {
+  const robots = Number(args[args.indexOf('--robots') + 1]) || 50;
+  const seconds = Number(args[args.indexOf('--seconds') + 1]) || (quick ? 10 : 60);
+  line(`== MQTT load (issue 4): ${robots} robots on loopback (embedded broker), each performing, ${seconds} s`);
+  const r = await loadTest(robots, seconds);
+  line(`messages through the broker: ${Math.round(r.messagesPerSecond)} per second over ${r.seconds.toFixed(1)} s`);
+  line(`command latency (agent publish -> robot receive): median ${r.latencyMedianMs.toFixed(2)} ms, p99 ${r.latencyP99Ms.toFixed(2)} ms`);
+  line(`commands sent ${r.commandsSent}, received ${r.commandsReceived}, lost ${r.lost} (target 0)`);
+  line();
+}
 
 const dir = corpusDir();
 if (!dir) {
@@ -126,6 +145,7 @@ line();
 }
 
 if (!memoryOnly) benchPerformance(memory, pieces);
+if (!memoryOnly && !simOnly) await benchLoad();
 line(`peak RSS: ${rssMB().toFixed(0)} MB`);
 
 /** Issue 3: the simulated arms play the bundled melodies and the first 60 s of the corpus. */
