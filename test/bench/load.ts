@@ -106,9 +106,15 @@ export async function loadTest(robots = 50, seconds = 60): Promise<LoadResult> {
           { time: now + 0.05, positions: from, velocities: [0, 0, 0] },
           { time: now + 0.05 + T, positions: plan.startQ, velocities: [0, 0, 0] },
         ]);
-        executePlan(g, plan, now + T + 0.3);
-        const end = score.reduce((a, n) => Math.max(a, n.time + n.duration), 0);
-        await new Promise((r) => setTimeout(r, Math.min(left, end + 0.4) * 1000));
+        const begin = now + T + 0.3;
+        executePlan(g, plan, begin);
+        // wait until the robot's clock has passed the last command of this piece
+        const last = Math.max(
+          score.reduce((a, n) => Math.max(a, n.time + n.duration), 0),
+          ...plan.moves.map((mv) => mv.start + mv.duration),
+          ...plan.strikes.map((st) => st.up),
+        );
+        while (g.state().time < begin + last + 0.05 && Date.now() - t0 < seconds * 1000) await new Promise((r) => setTimeout(r, 50));
       }
     }),
   );
