@@ -1,0 +1,177 @@
+import { Ros, Topic } from 'roslib';
+import type { RobotDescription } from '../../robots/description.js';
+import type { JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
+import { SafetyError } from '../safety-gate.js';
+
+export interface RosArmOptions {
+  /** rosbridge WebSocket URL, e.g. ws://127.0.0.1:9090 */
+  url: string;
+  description: RobotDescription;
+  /** ROS joint names, in the description's joint order (joint states are matched by name). */
+  jointNames: string[];
+  /** The trajectory controller's name: commands go to /<controller>/command (ROS 1) or /<controller>/joint_trajectory (ROS 2). */
+  controller?: string;
+  rosVersion?: 1 | 2;
+  jointStatesTopic?: string;
+  /** Finger commands: std_msgs/Float64MultiArray [finger, extension, at] on this topic. */
+  fingersTopic?: string;
+  /** Reconnect backoff, ms: first delay and cap. */
+  backoffMs?: [number, number];
+}
+
+interface JointStateMsg {
+  header?: { stamp?: { sec?: number; secs?: number; nanosec?: number; nsecs?: number } };
+  name: string[];
+  position: number[];
+  velocity?: number[];
+}
+
+/**
+ * An arm behind a rosbridge (ROS 1 or 2), through roslib: joint states from sensor_msgs/JointState
+ * (matched by joint name), trajectories out as trajectory_msgs/JointTrajectory on the controller's
+ * topic. roslib never reconnects by itself and queues publishes while disconnected: this driver
+ * reconnects with backoff (roslib then re-subscribes its topics) and refuses commands while the link
+ * is down instead of letting them queue. The robot clock is the joint states' header stamp.
+ */
+export class RosArmDriver implements RobotDriver {
+  readonly description: RobotDescription;
+  readonly #o: Required<Omit<RosArmOptions, 'description'>>;
+  readonly #ros: Ros;
+  #connected = false;
+  #closed = false;
+  #delay: number;
+  #state: JointState = { time: 0, positions: [], velocities: [], fingers: [] };
+  #trajectory: Topic;
+  #fingers: Topic;
+  onState: ((s: JointState) => void) | null = null;
+  onConnection: ((up: boolean) => void) | null = null;
+  readonly errors: string[] = [];
+
+  constructor(options: RosArmOptions) {
+    if (options.jointNames.length !== options.description.links.length) {
+      throw new RangeError(`RosArmDriver: ${options.jointNames.length} joint names for ${options.description.links.length} joints`);
+    }
+    this.description = options.description;
+    this.#o = {
+      controller: 'arm_controller',
+      rosVersion: 1,
+      jointStatesTopic: '/joint_states',
+      fingersTopic: `/${options.controller ?? 'arm_controller'}/fingers`,
+      backoffMs: [200, 5000],
+      ...options,
+    };
+    this.#delay = this.#o.backoffMs[0];
+    this.#ros = new Ros({});
+    this.#ros.on('connection', () => {
+      this.#connected = true;
+      this.#delay = this.#o.backoffMs[0];
+      this.onConnection?.(true);
+    });
+    this.#ros.on('close', () => {
+      const was = this.#connected;
+      this.#connected = false;
+      if (was) this.onConnection?.(false);
+      this.#scheduleReconnect();
+    });
+    this.#ros.on('error', () => undefined); // close follows
+    const v2 = this.#o.rosVersion === 2;
+    const pkg = (p: string, t: string) => (v2 ? `${p}/msg/${t}` : `${p}/${t}`);
+    this.#trajectory = new Topic({
+      ros: this.#ros,
+      name: v2 ? `/${this.#o.controller}/joint_trajectory` : `/${this.#o.controller}/command`,
+      messageType: pkg('trajectory_msgs', 'JointTrajectory'),
+    });
+    this.#fingers = new Topic({ ros: this.#ros, name: this.#o.fingersTopic, messageType: pkg('std_msgs', 'Float64MultiArray') });
+    const states = new Topic<JointStateMsg>({ ros: this.#ros, name: this.#o.jointStatesTopic, messageType: pkg('sensor_msgs', 'JointState') });
+    states.subscribe((m) => this.#onJointState(m));
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /** Connects (resolves on the first connection; later drops reconnect by themselves). */
+  async connect(timeoutMs = 5000): Promise<void> {
+    const up = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`rosbridge ${this.#o.url}: no connection within ${timeoutMs} ms`)), timeoutMs);
+      this.#ros.once('connection', () => (clearTimeout(timer), resolve()));
+    });
+    void this.#ros.connect(this.#o.url).catch(() => undefined);
+    await up;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#ros.close();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed) return;
+    const delay = this.#delay;
+    this.#delay = Math.min(this.#o.backoffMs[1], this.#delay * 2);
+    setTimeout(() => {
+      if (!this.#closed && !this.#connected) void this.#ros.connect(this.#o.url).catch(() => this.#scheduleReconnect());
+    }, delay).unref();
+  }
+
+  #onJointState(m: JointStateMsg): void {
+    const positions: number[] = [];
+    const velocities: number[] = [];
+    for (const name of this.#o.jointNames) {
+      const i = m.name?.indexOf(name) ?? -1;
+      if (i < 0) return void this.errors.push(`${this.#o.jointStatesTopic}: joint '${name}' missing`);
+      positions.push(m.position[i]!);
+      velocities.push(m.velocity?.[i] ?? 0);
+    }
+    const s = m.header?.stamp;
+    const time = s ? (s.sec ?? s.secs ?? 0) + (s.nanosec ?? s.nsecs ?? 0) / 1e9 : this.#state.time;
+    this.#state = { time, positions, velocities, fingers: this.#state.fingers };
+    this.onState?.(this.#state);
+  }
+
+  #publish(topic: Topic, msg: unknown): void {
+    if (!this.#connected || !this.#ros.isConnected) {
+      throw new SafetyError('disconnected', `rosbridge ${this.#o.url}: the link is down, the command is refused (roslib would queue it)`);
+    }
+    topic.publish(msg);
+  }
+
+  follow(points: TrajectoryPoint[]): void {
+    if (points.length === 0) return;
+    const stamp = points[0]!.time;
+    const t = (x: number) => {
+      const sec = Math.floor(x);
+      const ns = Math.round((x - sec) * 1e9);
+      return this.#o.rosVersion === 2 ? { sec, nanosec: ns } : { secs: sec, nsecs: ns };
+    };
+    this.#publish(this.#trajectory, {
+      header: { stamp: t(stamp), frame_id: '' },
+      joint_names: this.#o.jointNames,
+      points: points.map((p) => ({
+        positions: p.positions,
+        velocities: p.velocities ?? [],
+        accelerations: [],
+        effort: [],
+        time_from_start: t(p.time - stamp),
+      })),
+    });
+  }
+
+  press(finger: number, extension: number, at = this.#state.time): void {
+    this.#publish(this.#fingers, { layout: { dim: [], data_offset: 0 }, data: [finger, extension, at] });
+  }
+
+  release(finger: number, at = this.#state.time): void {
+    this.press(finger, 0, at);
+  }
+
+  state(): JointState {
+    return this.#state;
+  }
+
+  /** An empty trajectory stops a ROS trajectory controller; sent only while connected (never queued). */
+  stop(): void {
+    if (!this.#connected) return;
+    this.#trajectory.publish({ header: { frame_id: '' }, joint_names: this.#o.jointNames, points: [] });
+  }
+}
