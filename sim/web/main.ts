@@ -149,6 +149,7 @@ function play(p: PerformanceJson): void {
   let next = 0;
   page.playing = true;
   const frame = () => {
+    if (page.performance !== p) return; // a newer performance took over
     const t = (performance.now() - start) / 1000;
     view.pose(rec.frames[Math.min(rec.frames.length - 1, Math.floor(t * rec.fps))]!);
     while (next < rec.keyEvents.length && rec.keyEvents[next]!.time <= t) {
