@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, normalize } from 'node:path';
 import type { SequenceMemory } from '../memory/sequence-memory.js';
 import { MemoryInputError, UnknownTitleError } from '../memory/validate.js';
-import { notesPerTitle } from './library.js';
+import { runCommand } from './commands.js';
 
 /** The built web app: dist/web beside dist/src (or repo/dist/web when running from sources). */
 export function webDir(): string {
@@ -45,10 +45,7 @@ export function serve(options: ServeOptions): Promise<Server> {
   });
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/api/titles' && req.method === 'GET') {
-      const counts = notesPerTitle(memory);
-      return send(res, 200, memory.titles().map((e) => ({ title: e.title, tracks: e.tracks, notes: counts.get(e.title) ?? 0 })));
-    }
+    if (url.pathname === '/api/titles' && req.method === 'GET') return send(res, 200, await runCommand({ memory }, { command: 'list' }));
     if (url.pathname === '/api/perform' && req.method === 'POST') {
       let body: { title?: unknown; tempo?: unknown; seconds?: unknown };
       try {
