@@ -1,23 +1,8 @@
-import type { KeyboardDescription, RobotDescription } from '../../robots/description.js';
+import type { Performance, PerformanceRecording } from '../perform.js';
 import { StageView } from './view.js';
 
-/** What /api/perform answers (the parts the page uses). */
-interface PerformanceJson {
-  title: string;
-  tempo: number;
-  score: Array<{ index: number; pitch: number; time: number; duration: number }>;
-  played: Array<{ pitch: number; time: number; duration: number }>;
-  report: { f1: number; precision: number; recall: number; onsetMedianMs: number; onsetP95Ms: number; missed: number[]; extra: number[]; reference: number; played: number };
-  arms: Array<{ robot: string; notes: number; issues: Array<{ kind: string; notes: number[]; message: string }> }>;
-  recording: {
-    fps: number;
-    robots: RobotDescription[];
-    keyboard: KeyboardDescription;
-    frames: number[][][];
-    keyEvents: Array<{ pitch: number; on: boolean; time: number }>;
-    raster?: { time: number[]; neuron: number[]; group: number[]; groups: string[] };
-  };
-}
+/** What /api/perform answers: a Performance with its recording (the agent records at 60 fps). */
+type PerformanceJson = Performance & { recording: PerformanceRecording };
 
 /** State the page exposes for people poking at it and for the browser test. */
 interface EngramPage {
