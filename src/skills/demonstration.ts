@@ -1,0 +1,92 @@
+/** A joint-space demonstration: the arm's joint positions over time, as recorded from its joint states. */
+export interface DemoSample {
+  /** Seconds on the recording's clock (any origin; strictly increasing). */
+  time: number;
+  /** Joint positions, rad, in the skill's joint order. */
+  positions: number[];
+}
+
+/** The joints a skill is written in: names (matched by name on every channel) and their position ranges. */
+export interface SkillJoint {
+  name: string;
+  min: number;
+  max: number;
+}
+
+/** A demonstration that cannot be learned; the message names the sample and field. */
+export class DemonstrationError extends Error {
+  constructor(where: string, problem: string) {
+    super(`${where}: ${problem}`);
+    this.name = 'DemonstrationError';
+  }
+}
+
+/** Checks a demonstration against its joints; throws DemonstrationError naming the first bad field. */
+export function checkDemonstration(samples: readonly DemoSample[], joints: readonly SkillJoint[], where = 'demonstration'): void {
+  if (!Array.isArray(samples) || samples.length < 2) throw new DemonstrationError(`${where}.samples`, `needs at least 2 samples, got ${Array.isArray(samples) ? samples.length : 'none'}`);
+  let last = -Infinity;
+  samples.forEach((s, i) => {
+    const w = `${where}.samples[${i}]`;
+    if (typeof s?.time !== 'number' || !Number.isFinite(s.time)) throw new DemonstrationError(`${w}.time`, 'must be a finite number of seconds');
+    if (s.time <= last) throw new DemonstrationError(`${w}.time`, `must be later than the sample before (${last} s), got ${s.time} s`);
+    last = s.time;
+    if (!Array.isArray(s.positions) || s.positions.length !== joints.length) {
+      throw new DemonstrationError(`${w}.positions`, `must hold ${joints.length} joint positions (${joints.map((j) => j.name).join(', ')}), got ${Array.isArray(s.positions) ? s.positions.length : typeof s.positions}`);
+    }
+    s.positions.forEach((q: number, j: number) => {
+      const joint = joints[j]!;
+      if (typeof q !== 'number' || !Number.isFinite(q)) throw new DemonstrationError(`${w}.positions[${j}]`, `joint '${joint.name}' must be a finite number of radians`);
+      if (q < joint.min - 1e-9 || q > joint.max + 1e-9) throw new DemonstrationError(`${w}.positions[${j}]`, `joint '${joint.name}' at ${q} rad is outside its range ${joint.min}..${joint.max} rad`);
+    });
+  });
+  const span = last - samples[0]!.time;
+  if (span > 3600) throw new DemonstrationError(`${where}.samples`, `lasts ${span.toFixed(0)} s; a skill is at most an hour`);
+}
+
+/**
+ * Collects joint states into a demonstration while recording: by joint name when the source names its
+ * joints (ROS sensor_msgs/JointState), else in the skill's joint order. Samples closer than `minInterval`
+ * are skipped (a 1 kHz state stream adds nothing to keyframes but memory).
+ */
+export class DemonstrationRecorder {
+  readonly joints: readonly SkillJoint[];
+  readonly samples: DemoSample[] = [];
+  readonly #minInterval: number;
+  readonly #maxSamples: number;
+  /** Why samples were dropped (joint missing, time going back), counted per reason. */
+  readonly dropped = new Map<string, number>();
+
+  constructor(joints: readonly SkillJoint[], options: { minInterval?: number; maxSamples?: number } = {}) {
+    this.joints = joints;
+    this.#minInterval = options.minInterval ?? 0.01;
+    this.#maxSamples = options.maxSamples ?? 1_000_000;
+  }
+
+  /** Adds one joint state. `names` maps the positions to joints by name (extra joints are ignored). */
+  add(time: number, positions: readonly number[], names?: readonly string[]): void {
+    let q: number[];
+    if (names) {
+      q = [];
+      for (const j of this.joints) {
+        const i = names.indexOf(j.name);
+        if (i < 0) return this.#drop(`joint '${j.name}' missing from the joint state`);
+        q.push(positions[i]!);
+      }
+    } else {
+      if (positions.length !== this.joints.length) return this.#drop(`${positions.length} positions for ${this.joints.length} joints`);
+      q = [...positions];
+    }
+    if (q.some((x) => !Number.isFinite(x))) return this.#drop('position not a finite number');
+    const last = this.samples[this.samples.length - 1];
+    if (last && time < last.time + this.#minInterval) {
+      if (time <= last.time) this.#drop('time not after the previous sample');
+      return;
+    }
+    if (this.samples.length >= this.#maxSamples) return this.#drop('recording full');
+    this.samples.push({ time, positions: q });
+  }
+
+  #drop(reason: string): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
+  }
+}

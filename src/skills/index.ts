@@ -1,0 +1,5 @@
+export * from './demonstration.js';
+export * from './keyframes.js';
+export * from './pose-code.js';
+export * from './skill.js';
+export * from './trajectory.js';

@@ -1,0 +1,143 @@
+import type { SequenceMemory } from '../memory/sequence-memory.js';
+import type { Fragment, RecallResult, Sequence } from '../memory/types.js';
+import { checkDemonstration, DemonstrationError, type DemoSample, type SkillJoint } from './demonstration.js';
+import { extractKeyframes, type Keyframe, type KeyframeOptions } from './keyframes.js';
+import { PoseCode } from './pose-code.js';
+
+/** Skills are learned on a 1 ms tick: a keyframe's onset and its pause are whole milliseconds. */
+const SECONDS_PER_TICK = 0.001;
+
+export interface TaughtSkill {
+  skill: string;
+  samples: number;
+  keyframes: number;
+  /** Seconds from the first to the last sample. */
+  seconds: number;
+  /** Position resolution of the pose code per joint, rad. */
+  resolution: number[];
+  notes: number;
+}
+
+/** A skill as it comes back from the memory: keyframes rebuilt from the spikes of its recall. */
+export interface RecalledSkill {
+  skill: string;
+  tempo: number;
+  joints: SkillJoint[];
+  keyframes: Keyframe[];
+  /** Keyframes where some joint's column stayed silent (its last known position was held). */
+  incomplete: number;
+  spikes: number;
+}
+
+/** The symbol sequence of a demonstration's keyframes: one event (a chord of joint symbols) per keyframe. */
+export function skillSequence(keyframes: readonly Keyframe[], code: PoseCode, robot?: string): Sequence {
+  const notes: Sequence['tracks'][0]['notes'] = [];
+  let lastTick = -1;
+  for (const k of keyframes) {
+    const tick = Math.max(lastTick + 1, Math.round(k.time / SECONDS_PER_TICK));
+    const duration = Math.max(0, Math.round(k.dwell / SECONDS_PER_TICK));
+    for (const symbol of code.encode(k.positions)) notes.push({ symbol, tick, duration });
+    lastTick = tick;
+  }
+  return {
+    tracks: [{ name: 'joints', notes }],
+    timing: [{ tick: 0, secondsPerTick: SECONDS_PER_TICK }],
+    meta: {
+      kind: 'skill',
+      robot: robot ?? null,
+      joints: code.joints.map((j) => j.name),
+      ranges: code.joints.map((j) => `${j.min},${j.max}`),
+      bins: code.bins,
+      symbolBase: code.base,
+    },
+  };
+}
+
+/** Learns a demonstration as the skill `skill`: checked, cut to keyframes, coded as symbols, learned. */
+export function teachSkill(
+  memory: SequenceMemory,
+  skill: string,
+  samples: readonly DemoSample[],
+  joints: readonly SkillJoint[],
+  options: KeyframeOptions & { robot?: string } = {},
+): TaughtSkill {
+  checkDemonstration(samples, joints, `demonstration '${skill}'`);
+  const code = new PoseCode(joints, { maxSymbol: memory.params.maxSymbol });
+  const tol = Math.max(options.tolerance ?? 0.02, ...joints.map((_, j) => code.resolution(j)));
+  const keyframes = extractKeyframes(samples, { ...options, tolerance: tol });
+  const stats = memory.learn(skill, skillSequence(keyframes, code, options.robot));
+  return {
+    skill,
+    samples: samples.length,
+    keyframes: keyframes.length,
+    seconds: samples[samples.length - 1]!.time - samples[0]!.time,
+    resolution: joints.map((_, j) => code.resolution(j)),
+    notes: stats.notes,
+  };
+}
+
+/** Whether a title is a skill (taught by demonstration) rather than a piece of music. */
+export function isSkill(memory: SequenceMemory, title: string): boolean {
+  return memory.has(title) && memory.entry(title).meta?.kind === 'skill';
+}
+
+/** The joints a skill was taught in, from its title entry (names and ranges only). */
+export function skillJoints(memory: SequenceMemory, skill: string): { joints: SkillJoint[]; code: PoseCode } {
+  const meta = memory.entry(skill).meta ?? {};
+  if (meta.kind !== 'skill') throw new DemonstrationError(`skill '${skill}'`, 'is a piece of music, not a skill taught by demonstration');
+  const names = meta.joints as string[];
+  const joints = (meta.ranges as string[]).map((r, i) => {
+    const [min, max] = r.split(',').map(Number);
+    return { name: names[i]!, min: min!, max: max! };
+  });
+  return { joints, code: new PoseCode(joints, { base: meta.symbolBase as number, bins: meta.bins as number, maxSymbol: memory.params.maxSymbol }) };
+}
+
+/** Recalls a skill from its goal neuron at `tempo` and rebuilds keyframes from the recalled symbols. */
+export function recallSkill(memory: SequenceMemory, skill: string, options: { tempo?: number } = {}): RecalledSkill {
+  const { joints, code } = skillJoints(memory, skill);
+  const r = memory.recall(skill, { tempo: options.tempo });
+  return { skill, tempo: r.tempo, joints, ...keyframesFromRecall(r, code), spikes: r.spikes };
+}
+
+/** Groups recalled notes by onset tick into poses; a joint whose column stayed silent holds its last position. */
+export function keyframesFromRecall(r: RecallResult, code: PoseCode): { keyframes: Keyframe[]; incomplete: number } {
+  const notes = r.tracks.flatMap((t) => t.notes).sort((a, b) => a.tick - b.tick || a.symbol - b.symbol);
+  const keyframes: Keyframe[] = [];
+  let incomplete = 0;
+  let last: number[] | null = null;
+  for (let i = 0; i < notes.length; ) {
+    const tick = notes[i]!.tick;
+    const q: Array<number | null> = code.joints.map(() => null);
+    let time = Infinity;
+    let dwell = 0;
+    for (; i < notes.length && notes[i]!.tick === tick; i++) {
+      const n = notes[i]!;
+      const j = code.jointOf(n.symbol);
+      if (j < 0) continue;
+      q[j] = code.decode(n.symbol);
+      time = Math.min(time, n.time);
+      if (n.duration > 0) dwell = Math.max(dwell, n.seconds); // a 0-tick duration still spikes a few µs later
+    }
+    if (q.some((x) => x === null)) {
+      incomplete++;
+      if (!last) continue; // nothing to hold yet: the pose cannot be rebuilt
+    }
+    const positions = q.map((x, j) => x ?? last![j]!);
+    keyframes.push({ time, positions, dwell });
+    last = positions;
+  }
+  // times from the first keyframe
+  const t0 = keyframes[0]?.time ?? 0;
+  for (const k of keyframes) k.time -= t0;
+  return { keyframes, incomplete };
+}
+
+/** The start of a demonstration as a fragment to recognise: its first keyframes' joint symbols, in order. */
+export function demonstrationFragment(samples: readonly DemoSample[], joints: readonly SkillJoint[], options: KeyframeOptions & { keyframes?: number; maxSymbol?: number } = {}): Fragment {
+  checkDemonstration(samples, joints, 'fragment');
+  const code = new PoseCode(joints, { maxSymbol: options.maxSymbol });
+  const tol = Math.max(options.tolerance ?? 0.02, ...joints.map((_, j) => code.resolution(j)));
+  const keyframes = extractKeyframes(samples, { ...options, tolerance: tol }).slice(0, options.keyframes ?? Infinity);
+  return { notes: keyframes.flatMap((k) => code.encode(k.positions).map((symbol) => ({ symbol }))) };
+}
