@@ -18,6 +18,8 @@ export interface EnsembleResult {
   played: PlayedNote[];
   /** Per robot: how late its keys sounded against the shared schedule (median and worst, ms). */
   lags: Array<{ id: string; notes: number; medianMs: number; maxMs: number }>;
+  /** Whether the performance was cut short by the signal (a stop). */
+  stopped: boolean;
 }
 
 /**
@@ -30,7 +32,7 @@ export async function performEnsemble(
   title: string,
   members: EnsembleMember[],
   kb: KeyboardDescription,
-  options: { tempo?: number; seconds?: number; lead?: number } = {},
+  options: { tempo?: number; seconds?: number; lead?: number; signal?: AbortSignal } = {},
 ): Promise<EnsembleResult> {
   const ordered = [...members].sort((a, b) => a.driver.description.base.x - b.driver.description.base.x);
   const { score, plans } = planPerformance(memory, title, ordered.map((m) => m.driver.description), kb, options);
@@ -53,7 +55,10 @@ export async function performEnsemble(
     executePlan(m.driver, p.plan, t0);
   }
   const end = score.reduce((a, n) => Math.max(a, n.time + n.duration), 0) + lead + 0.5;
-  await new Promise((r) => setTimeout(r, end * 1000));
+  await new Promise<void>((r) => {
+    const timer = setTimeout(r, end * 1000);
+    options.signal?.addEventListener('abort', () => (clearTimeout(timer), r()), { once: true });
+  });
   const played: PlayedNote[] = [];
   const lags: EnsembleResult['lags'] = [];
   for (const [m, t0] of starts) {
@@ -70,5 +75,5 @@ export async function performEnsemble(
     lags.push({ id: m.id, notes: notes.length, medianMs: errs[errs.length >> 1] ?? NaN, maxMs: errs.length ? Math.max(...errs.map(Math.abs)) : NaN });
   }
   played.sort((a, b) => a.time - b.time || a.pitch - b.pitch);
-  return { report: scoreNotes(score, played), played, lags };
+  return { report: scoreNotes(score, played), played, lags, stopped: options.signal?.aborted ?? false };
 }

@@ -1,12 +1,15 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { randomUUID } from 'node:crypto';
-import { runCommand, type AgentEvent, type CommandContext } from '../../src/agent/commands.js';
+import { AgentCore } from '../../src/agent/agent-core.js';
+import type { AgentCommand, AgentEvent } from '../../src/agent/commands.js';
 import type { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { checkCommand } from './schemas.js';
 import { agentTopics } from './topics.js';
 
 export interface MqttAgentOptions {
-  memory: SequenceMemory;
+  /** The agent shared with the other channels; or a memory, for an MQTT-only agent. */
+  agent?: AgentCore;
+  memory?: SequenceMemory;
   /** Broker URL (mqtt://, mqtts://, ws://); the embedded broker's when none is given. */
   url: string;
   username?: string;
@@ -30,7 +33,8 @@ export interface MqttAgentOptions {
 export class MqttAgent {
   readonly #opts: MqttAgentOptions;
   readonly #topics: ReturnType<typeof agentTopics>;
-  readonly #ctx: CommandContext;
+  readonly #agent: AgentCore;
+  #offEvents: (() => void) | null = null;
   #client: MqttClient | null = null;
   /** Commands handled (for status and tests). */
   handled = 0;
@@ -38,7 +42,8 @@ export class MqttAgent {
   constructor(options: MqttAgentOptions) {
     this.#opts = options;
     this.#topics = agentTopics(options.prefix);
-    this.#ctx = { memory: options.memory, save: options.save, emit: (e) => this.emit(e), startedAt: Date.now() };
+    if (!options.agent && !options.memory) throw new TypeError('MqttAgent: give an agent or a memory');
+    this.#agent = options.agent ?? new AgentCore({ memory: options.memory!, save: options.save });
   }
 
   get client(): MqttClient | null {
@@ -61,6 +66,7 @@ export class MqttAgent {
     };
     const client = await mqtt.connectAsync(o.url, options);
     this.#client = client;
+    this.#offEvents = this.#agent.onEvent((e) => this.emit(e));
     client.on('message', (topic, payload) => {
       if (topic === this.#topics.cmd) void this.#onCommand(payload);
     });
@@ -72,6 +78,7 @@ export class MqttAgent {
   async stop(): Promise<void> {
     const c = this.#client;
     if (!c) return;
+    this.#offEvents?.();
     if (c.connected) await c.publishAsync(this.#topics.state, JSON.stringify({ online: false, time: Date.now() }), { qos: 1, retain: true }).catch(() => undefined);
     await c.endAsync();
     this.#client = null;
@@ -82,7 +89,7 @@ export class MqttAgent {
   }
 
   async #announce(): Promise<void> {
-    await this.#client?.publishAsync(this.#topics.state, JSON.stringify({ online: true, titles: this.#opts.memory.size, time: Date.now() }), { qos: 1, retain: true });
+    await this.#client?.publishAsync(this.#topics.state, JSON.stringify({ online: true, titles: this.#agent.memory.size, time: Date.now() }), { qos: 1, retain: true });
   }
 
   async #onCommand(payload: Buffer): Promise<void> {
@@ -90,12 +97,13 @@ export class MqttAgent {
     this.handled++;
     if (!checked.ok) {
       if (checked.replyTo) this.#reply(checked.replyTo, { id: checked.id ?? null, ok: false, error: checked.error });
-      else this.emit({ type: 'error', time: Date.now(), error: `message on ${this.#topics.cmd} refused: ${checked.error}` });
+      else this.#agent.emit({ type: 'error', time: Date.now(), channel: 'mqtt', error: `message on ${this.#topics.cmd} refused: ${checked.error}` });
       return;
     }
     const { id, replyTo } = checked.message;
     try {
-      const result = await runCommand(this.#ctx, checked.message);
+      const { id: _id, replyTo: _r, ...command } = checked.message;
+      const result = await this.#agent.run(command as AgentCommand, 'mqtt');
       this.#reply(replyTo, { id, ok: true, result });
     } catch (err) {
       this.#reply(replyTo, { id, ok: false, error: (err as Error).message });

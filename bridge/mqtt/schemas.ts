@@ -17,6 +17,9 @@ const fragmentNotes = {
   },
 };
 
+const robotId = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' };
+const robotIds = { type: 'array', minItems: 1, maxItems: 64, items: robotId };
+
 export const COMMAND_SCHEMAS: Record<string, object> = {
   status: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'status' } } },
   list: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'list' } } },
@@ -48,8 +51,47 @@ export const COMMAND_SCHEMAS: Record<string, object> = {
     type: 'object',
     required: ['id', 'replyTo', 'command', 'title'],
     additionalProperties: false,
-    properties: { ...base, command: { const: 'perform' }, title: { type: 'string', minLength: 1 }, tempo: { type: 'number', exclusiveMinimum: 0, maximum: 8 }, seconds: { type: 'number', exclusiveMinimum: 0 } },
+    properties: {
+      ...base,
+      command: { const: 'perform' },
+      title: { type: 'string', minLength: 1 },
+      tempo: { type: 'number', exclusiveMinimum: 0, maximum: 8 },
+      seconds: { type: 'number', exclusiveMinimum: 0 },
+      robots: robotIds,
+    },
   },
+  teach: {
+    type: 'object',
+    required: ['id', 'replyTo', 'command', 'skill'],
+    additionalProperties: false,
+    properties: {
+      ...base,
+      command: { const: 'teach' },
+      skill: { type: 'string', minLength: 1, maxLength: 256 },
+      robot: robotId,
+      seconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600 },
+      tolerance: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+      joints: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 32,
+        items: { type: 'object', required: ['name', 'min', 'max'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1 }, min: { type: 'number' }, max: { type: 'number' } } },
+      },
+      samples: {
+        type: 'array',
+        minItems: 2,
+        maxItems: 200_000,
+        items: {
+          type: 'object',
+          required: ['time', 'positions'],
+          additionalProperties: false,
+          properties: { time: { type: 'number' }, positions: { type: 'array', minItems: 1, maxItems: 32, items: { type: 'number' } } },
+        },
+      },
+    },
+  },
+  stop: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'stop' }, robots: robotIds } },
+  resume: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'resume' }, robots: robotIds } },
 };
 
 const ajv = new Ajv({ allErrors: false, strict: false });

@@ -86,6 +86,11 @@ export class RosArmDriver implements RobotDriver {
     states.subscribe((m) => this.#onJointState(m));
   }
 
+  /** The arm's ROS joint names, in the description's joint order. */
+  get jointNames(): string[] {
+    return this.#o.jointNames;
+  }
+
   get connected(): boolean {
     return this.#connected;
   }

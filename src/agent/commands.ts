@@ -1,11 +1,15 @@
-import { parseMidi } from '../music/midi-reader.js';
+import { loadRobot } from '../../robots/load.js';
 import type { SequenceMemory } from '../memory/sequence-memory.js';
 import type { Fragment } from '../memory/types.js';
+import { parseMidi } from '../music/midi-reader.js';
+import type { DemoSample, SkillJoint } from '../skills/demonstration.js';
+import { isSkill, recallSkill, teachSkill } from '../skills/skill.js';
 import { notesPerTitle } from './library.js';
+import type { EventSink, RobotFleet } from './robot-fleet.js';
 
 /** An event the agent reports on every channel (MQTT, ROS, web). */
 export interface AgentEvent {
-  type: 'learned' | 'performed' | 'error';
+  type: string;
   time: number;
   [key: string]: unknown;
 }
@@ -16,29 +20,54 @@ export interface CommandContext {
   save?: () => void;
   emit?: (event: AgentEvent) => void;
   startedAt?: number;
+  /** Connected robots (MQTT, ROS) behind their safety gates; without it, perform uses the simulated arms. */
+  robots?: RobotFleet;
 }
 
 /** A command, already validated by its channel (field types are the schema's). */
 export type AgentCommand = { command: string } & Record<string, unknown>;
 
+/** The commands every channel takes (CLI, web, MQTT, ROS). */
+export const COMMANDS = ['status', 'list', 'recall', 'identify', 'complete', 'learn', 'perform', 'teach', 'stop', 'resume'] as const;
+
+/** A command that cannot run as asked; the message names the field or robot. */
+export class CommandError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandError';
+  }
+}
+
 /**
- * The agent's commands, the same whichever channel they come from: status, list, recall, identify,
- * complete, learn (MIDI bytes), perform (the simulated arms). Returns the result or throws an error
- * whose message names the input.
+ * The agent's commands, the same whichever channel they come from. Returns the result or throws an
+ * error whose message names the input. Long commands (perform, teach from a robot) report progress
+ * as events while they run; stop always answers at once.
  */
 export async function runCommand(ctx: CommandContext, msg: AgentCommand): Promise<unknown> {
   const m = ctx.memory;
+  const emit: EventSink = (e) => ctx.emit?.({ time: Date.now(), ...e } as AgentEvent);
   switch (msg.command) {
     case 'status': {
       const s = m.stats();
-      return { titles: s.titles, notes: s.notes, neurons: s.neurons, synapses: s.synapses, uptimeSeconds: ctx.startedAt ? (Date.now() - ctx.startedAt) / 1000 : undefined };
+      return {
+        titles: s.titles,
+        skills: m.titles().filter((e) => e.meta?.kind === 'skill').length,
+        notes: s.notes,
+        neurons: s.neurons,
+        synapses: s.synapses,
+        uptimeSeconds: ctx.startedAt ? (Date.now() - ctx.startedAt) / 1000 : undefined,
+        robots: ctx.robots?.list() ?? [],
+      };
     }
     case 'list': {
       const counts = notesPerTitle(m);
-      return m.titles().map((e) => ({ title: e.title, tracks: e.tracks, notes: counts.get(e.title) ?? 0 }));
+      return m.titles().map((e) => ({ title: e.title, kind: e.meta?.kind === 'skill' ? 'skill' : 'music', tracks: e.tracks, notes: counts.get(e.title) ?? 0 }));
     }
-    case 'recall':
-      return m.recall(msg.title as string, { tempo: msg.tempo as number | undefined, tracks: msg.tracks as number[] | undefined });
+    case 'recall': {
+      const title = msg.title as string;
+      if (isSkill(m, title)) return recallSkill(m, title, { tempo: msg.tempo as number | undefined });
+      return m.recall(title, { tempo: msg.tempo as number | undefined, tracks: msg.tracks as number[] | undefined });
+    }
     case 'identify':
       return m.identify(fragmentOf(msg), { limit: msg.limit as number | undefined });
     case 'complete':
@@ -48,19 +77,83 @@ export async function runCommand(ctx: CommandContext, msg: AgentCommand): Promis
       const piece = parseMidi(Buffer.from(msg.midi as string, 'base64'), `MIDI for '${title}'`, title);
       const stats = m.learn(title, piece.sequence);
       ctx.save?.();
-      ctx.emit?.({ type: 'learned', time: Date.now(), title, notes: stats.notes });
+      emit({ type: 'learned', title, notes: stats.notes });
       return stats;
     }
-    case 'perform': {
-      const { perform } = await import('../../sim/perform.js');
-      const p = perform(m, msg.title as string, { tempo: msg.tempo as number | undefined, seconds: msg.seconds as number | undefined });
-      const summary = { title: p.title, tempo: p.tempo, report: { ...p.report, missed: p.report.missed.length, extra: p.report.extra.length }, played: p.played, issues: p.arms.flatMap((a) => a.issues) };
-      ctx.emit?.({ type: 'performed', time: Date.now(), title: p.title, f1: p.report.f1, notes: p.played.length });
-      return summary;
+    case 'perform':
+      return perform(ctx, msg, emit);
+    case 'teach':
+      return teach(ctx, msg, emit);
+    case 'stop': {
+      const stopped = ctx.robots?.stop('stop command', msg.robots as string[] | undefined) ?? [];
+      emit({ type: 'stopped', robots: stopped, reason: 'stop command' });
+      return { stopped };
+    }
+    case 'resume': {
+      const resumed = ctx.robots?.resume(msg.robots as string[] | undefined) ?? [];
+      emit({ type: 'resumed', robots: resumed });
+      return { resumed };
     }
     default:
-      throw new Error(`command: unknown command '${msg.command}'`);
+      throw new CommandError(`command: unknown command '${msg.command}' (one of ${COMMANDS.join(', ')})`);
   }
+}
+
+function robotIds(msg: AgentCommand): string[] {
+  if (Array.isArray(msg.robots)) return msg.robots as string[];
+  if (typeof msg.robot === 'string') return [msg.robot];
+  return [];
+}
+
+async function perform(ctx: CommandContext, msg: AgentCommand, emit: EventSink): Promise<unknown> {
+  const m = ctx.memory;
+  const title = msg.title as string;
+  const tempo = msg.tempo as number | undefined;
+  const ids = robotIds(msg);
+  m.entry(title); // unknown titles fail here, naming the title
+  if (ids.length > 0) {
+    if (!ctx.robots) throw new CommandError('robots: this agent has no robots connected');
+    if (isSkill(m, title)) {
+      if (ids.length !== 1) throw new CommandError(`robots: a skill is performed by one robot, got ${ids.length}`);
+      return ctx.robots.performSkill(title, ids[0]!, { tempo }, emit);
+    }
+    return ctx.robots.performPiece(title, ids, { tempo, seconds: msg.seconds as number | undefined }, emit);
+  }
+  if (isSkill(m, title)) throw new CommandError(`robot: '${title}' is a skill taught by demonstration: name the robot to perform it on`);
+  const { perform: simulate } = await import('../../sim/perform.js');
+  const p = simulate(m, title, { tempo, seconds: msg.seconds as number | undefined });
+  const summary = { title: p.title, tempo: p.tempo, report: { ...p.report, missed: p.report.missed.length, extra: p.report.extra.length }, played: p.played, issues: p.arms.flatMap((a) => a.issues) };
+  emit({ type: 'performed', title: p.title, f1: p.report.f1, notes: p.played.length, robots: ['simulated'] });
+  return summary;
+}
+
+async function teach(ctx: CommandContext, msg: AgentCommand, emit: EventSink): Promise<unknown> {
+  const m = ctx.memory;
+  const skill = msg.skill as string;
+  if (m.has(skill)) throw new CommandError(`skill: '${skill}' is already learned`);
+  let joints: SkillJoint[];
+  let samples: DemoSample[];
+  const robot = typeof msg.robot === 'string' ? msg.robot : undefined;
+  if (Array.isArray(msg.samples)) {
+    // a demonstration sent whole: joints named in the message, or the connected robot's, or the default arm's
+    joints = Array.isArray(msg.joints)
+      ? (msg.joints as SkillJoint[])
+      : robot && ctx.robots
+        ? ctx.robots.joints(robot)
+        : loadRobot('ur5e-planar').links.map((l) => ({ name: l.joint.name, min: l.joint.min, max: l.joint.max }));
+    samples = msg.samples as DemoSample[];
+  } else {
+    if (!robot) throw new CommandError('teach: give the demonstration as samples, or name the robot to record it from (robot)');
+    if (!ctx.robots) throw new CommandError('robot: this agent has no robots connected');
+    joints = ctx.robots.joints(robot);
+    const seconds = (msg.seconds as number | undefined) ?? 10;
+    emit({ type: 'teach', phase: 'recording', skill, robot, seconds });
+    samples = await ctx.robots.record(robot, seconds, emit);
+  }
+  const taught = teachSkill(m, skill, samples, joints, { robot, tolerance: msg.tolerance as number | undefined });
+  ctx.save?.();
+  emit({ type: 'learned', title: skill, kind: 'skill', keyframes: taught.keyframes, samples: taught.samples });
+  return taught;
 }
 
 function fragmentOf(msg: AgentCommand): Fragment {

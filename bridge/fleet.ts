@@ -1,0 +1,263 @@
+import type { KeyboardDescription } from '../robots/description.js';
+import { moveTime } from '../robots/kinematics.js';
+import { loadKeyboard } from '../robots/load.js';
+import type { EventSink, RobotFleet, RobotStatus } from '../src/agent/robot-fleet.js';
+import type { SequenceMemory } from '../src/memory/sequence-memory.js';
+import { DemonstrationRecorder, type DemoSample, type SkillJoint } from '../src/skills/demonstration.js';
+import { recallSkill } from '../src/skills/skill.js';
+import { keyframesToTrajectory } from '../src/skills/trajectory.js';
+import { performEnsemble } from './ensemble.js';
+import type { SafetyGate } from './safety-gate.js';
+
+export interface KeyEvent {
+  pitch: number;
+  on: boolean;
+  time: number;
+}
+
+/** One robot the agent drives: its safety gate (every command goes through it) and how it is reached. */
+export interface FleetMember {
+  id: string;
+  transport: 'mqtt' | 'ros';
+  gate: SafetyGate;
+  /** The robot's own joint names, in its description's joint order (ROS names may differ from the description's). */
+  jointNames: string[];
+  /** Key events the robot reported (robots at a keyboard), in its clock. */
+  keys?: () => ReadonlyArray<KeyEvent>;
+  /** Whether the transport link is up (the gate also knows). */
+  linkUp?: () => boolean;
+  dispose?: () => void;
+}
+
+interface Activity {
+  what: string;
+  abort: AbortController;
+}
+
+/** A robot is busy with one thing at a time; stop() ends it. */
+export class FleetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FleetError';
+  }
+}
+
+/**
+ * The robots the agent drives over MQTT and ROS. Performs pieces (one robot per track, on the shared
+ * pacemaker clock) and skills (keyframes recalled from the memory, as a trajectory), records
+ * demonstrations from joint states, and stops: stop() reaches every gate at once and ends whatever was
+ * running. Progress goes out as events: note (a key the robot played), keyframe (a skill keyframe
+ * reached, with the joint error there), teach progress, performed, stopped.
+ */
+export class Fleet implements RobotFleet {
+  readonly #memory: SequenceMemory;
+  readonly #kb: KeyboardDescription;
+  readonly #members = new Map<string, FleetMember>();
+  readonly #busy = new Map<string, Activity>();
+
+  constructor(memory: SequenceMemory, options: { keyboard?: KeyboardDescription } = {}) {
+    this.#memory = memory;
+    this.#kb = options.keyboard ?? loadKeyboard();
+  }
+
+  add(member: FleetMember): void {
+    if (this.#members.has(member.id)) throw new FleetError(`robot '${member.id}' is already connected`);
+    if (member.jointNames.length !== member.gate.description.links.length) {
+      throw new FleetError(`robot '${member.id}': ${member.jointNames.length} joint names for ${member.gate.description.links.length} joints`);
+    }
+    this.#members.set(member.id, member);
+  }
+
+  remove(id: string): void {
+    const m = this.#members.get(id);
+    if (!m) return;
+    this.stop('removed', [id]);
+    m.gate.dispose();
+    m.dispose?.();
+    this.#members.delete(id);
+  }
+
+  close(): void {
+    for (const id of [...this.#members.keys()]) this.remove(id);
+  }
+
+  member(id: string): FleetMember {
+    const m = this.#members.get(id);
+    if (!m) throw new FleetError(`robot '${id}': not connected (connected: ${[...this.#members.keys()].join(', ') || 'none'})`);
+    return m;
+  }
+
+  list(): RobotStatus[] {
+    return [...this.#members.values()].map((m) => ({
+      id: m.id,
+      transport: m.transport,
+      robot: m.gate.description.name,
+      joints: m.jointNames,
+      connected: m.gate.connected && (m.linkUp?.() ?? true),
+      stopped: m.gate.stopped,
+      stopReason: m.gate.lastStopReason,
+      activity: this.#busy.get(m.id)?.what ?? 'idle',
+      positions: m.gate.state().positions,
+    }));
+  }
+
+  joints(id: string): SkillJoint[] {
+    const m = this.member(id);
+    return m.gate.description.links.map((l, i) => ({ name: m.jointNames[i]!, min: l.joint.min, max: l.joint.max }));
+  }
+
+  stop(reason: string, ids?: string[]): string[] {
+    const targets = ids ?? [...this.#members.keys()];
+    const done: string[] = [];
+    for (const id of targets) {
+      const m = this.#members.get(id);
+      if (!m) continue;
+      m.gate.stop(reason); // first: the stop reaches the robot whatever else happens
+      this.#busy.get(id)?.abort.abort();
+      done.push(id);
+    }
+    return done;
+  }
+
+  resume(ids?: string[]): string[] {
+    const targets = ids ?? [...this.#members.keys()];
+    const done: string[] = [];
+    for (const id of targets) {
+      const m = this.#members.get(id);
+      if (!m || this.#busy.has(id)) continue;
+      m.gate.resume();
+      done.push(id);
+    }
+    return done;
+  }
+
+  #claim(ids: string[], what: string): Activity {
+    const members = ids.map((id) => this.member(id));
+    for (const m of members) {
+      const b = this.#busy.get(m.id);
+      if (b) throw new FleetError(`robot '${m.id}' is busy (${b.what}): stop it first`);
+      if (m.gate.stopped) throw new FleetError(`robot '${m.id}' is stopped (${m.gate.lastStopReason}): resume it first`);
+      if (!m.gate.connected || m.linkUp?.() === false) throw new FleetError(`robot '${m.id}' is not connected`);
+    }
+    const a: Activity = { what, abort: new AbortController() };
+    for (const m of members) this.#busy.set(m.id, a);
+    return a;
+  }
+
+  #release(ids: string[], a: Activity): void {
+    for (const id of ids) if (this.#busy.get(id) === a) this.#busy.delete(id);
+  }
+
+  async performPiece(title: string, ids: string[], options: { tempo?: number; seconds?: number }, emit: EventSink): Promise<unknown> {
+    if (new Set(ids).size !== ids.length) throw new FleetError(`robots: a robot is named twice (${ids.join(', ')})`);
+    const a = this.#claim(ids, `performing ${title}`);
+    const members = ids.map((id) => this.member(id));
+    // key events as they come in: 'note' events on every channel
+    const seen = members.map((m) => m.keys?.().length ?? 0);
+    const poll = setInterval(() => {
+      members.forEach((m, i) => {
+        const keys = m.keys?.() ?? [];
+        for (; seen[i]! < keys.length; seen[i]!++) {
+          const k = keys[seen[i]!]!;
+          emit({ type: 'note', robot: m.id, pitch: k.pitch, on: k.on, robotTime: k.time });
+        }
+      });
+    }, 50);
+    try {
+      emit({ type: 'performing', title, robots: ids, tempo: options.tempo ?? 1 });
+      const r = await performEnsemble(
+        this.#memory,
+        title,
+        members.map((m) => ({ id: m.id, driver: m.gate, keys: () => m.keys?.() ?? [] })),
+        this.#kb,
+        { ...options, signal: a.abort.signal },
+      );
+      const summary = { title, robots: ids, stopped: r.stopped, report: { ...r.report, missed: r.report.missed.length, extra: r.report.extra.length }, lags: r.lags, notes: r.played.length };
+      emit({ type: 'performed', title, robots: ids, stopped: r.stopped, f1: r.report.f1, notes: r.played.length, lags: r.lags });
+      return summary;
+    } catch (err) {
+      // a refused command mid-performance: the rest must not play on
+      this.stop(`performance failed: ${(err as Error).message}`, ids);
+      throw err;
+    } finally {
+      clearInterval(poll);
+      this.#release(ids, a);
+    }
+  }
+
+  async performSkill(skill: string, id: string, options: { tempo?: number }, emit: EventSink): Promise<unknown> {
+    const m = this.member(id);
+    const recalled = recallSkill(this.#memory, skill, options);
+    if (recalled.keyframes.length === 0) throw new FleetError(`skill '${skill}': recall produced no keyframes`);
+    // skill joints -> this robot's joints, by name
+    const order = m.jointNames.map((name) => recalled.joints.findIndex((j) => j.name === name));
+    const missing = m.jointNames.filter((_, i) => order[i]! < 0);
+    if (missing.length || recalled.joints.length !== m.jointNames.length) {
+      throw new FleetError(`skill '${skill}' moves joints ${recalled.joints.map((j) => j.name).join(', ')}; robot '${id}' has ${m.jointNames.join(', ')}`);
+    }
+    const keyframes = recalled.keyframes.map((k) => ({ ...k, positions: order.map((j) => k.positions[j]!) }));
+    const a = this.#claim([id], `performing ${skill}`);
+    try {
+      const now = m.gate.state().time;
+      const from = m.gate.state().positions;
+      const setup = moveTime(m.gate.description, from, keyframes[0]!.positions);
+      const zero = from.map(() => 0);
+      const start = now + 0.1 + setup + 0.1;
+      const points = [
+        { time: now + 0.05, positions: from, velocities: zero },
+        { time: now + 0.05 + setup, positions: keyframes[0]!.positions, velocities: zero },
+        ...keyframesToTrajectory(keyframes, start),
+      ];
+      m.gate.checkTrajectory(points); // all of it within limits at this tempo, or nothing moves
+      emit({ type: 'performing', title: skill, robots: [id], tempo: recalled.tempo, keyframes: keyframes.length });
+      m.gate.follow(points);
+      // keyframe events when each is due, with how far the robot was from it then
+      const wall0 = Date.now() - now * 1000;
+      const reached: number[] = [];
+      await new Promise<void>((resolve) => {
+        const timers = keyframes.map((k, i) =>
+          setTimeout(() => {
+            const s = m.gate.state().positions;
+            const error = Math.max(...k.positions.map((q, j) => Math.abs(q - (s[j] ?? NaN))));
+            reached.push(error);
+            emit({ type: 'keyframe', title: skill, robot: id, index: i, of: keyframes.length, error });
+          }, Math.max(0, wall0 + (start + k.time + k.dwell) * 1000 - Date.now())),
+        );
+        const end = setTimeout(resolve, Math.max(0, wall0 + (start + keyframes[keyframes.length - 1]!.time + keyframes[keyframes.length - 1]!.dwell + 0.3) * 1000 - Date.now()));
+        a.abort.signal.addEventListener('abort', () => (timers.forEach(clearTimeout), clearTimeout(end), resolve()), { once: true });
+      });
+      const stopped = a.abort.signal.aborted;
+      const result = { title: skill, robot: id, tempo: recalled.tempo, keyframes: keyframes.length, reached: reached.length, maxError: reached.length ? Math.max(...reached) : null, stopped, incomplete: recalled.incomplete };
+      emit({ type: 'performed', title: skill, robots: [id], stopped, keyframes: reached.length });
+      return result;
+    } finally {
+      this.#release([id], a);
+    }
+  }
+
+  async record(id: string, seconds: number, emit: EventSink): Promise<DemoSample[]> {
+    const m = this.member(id);
+    const joints = this.joints(id);
+    const a = this.#claim([id], `recording for ${seconds} s`);
+    const rec = new DemonstrationRecorder(joints);
+    let last = NaN;
+    const started = Date.now();
+    try {
+      await new Promise<void>((resolve) => {
+        const sample = setInterval(() => {
+          const s = m.gate.state();
+          if (s.time !== last && s.positions.length === joints.length) rec.add(s.time, s.positions);
+          last = s.time;
+        }, 5);
+        const progress = setInterval(() => emit({ type: 'teach', phase: 'recording', robot: id, elapsed: (Date.now() - started) / 1000, seconds, samples: rec.samples.length }), 1000);
+        const end = () => (clearInterval(sample), clearInterval(progress), resolve());
+        const timer = setTimeout(end, seconds * 1000);
+        a.abort.signal.addEventListener('abort', () => (clearTimeout(timer), end()), { once: true });
+      });
+    } finally {
+      this.#release([id], a);
+    }
+    emit({ type: 'teach', phase: 'recorded', robot: id, samples: rec.samples.length, seconds: (Date.now() - started) / 1000, stopped: a.abort.signal.aborted });
+    return rec.samples;
+  }
+}

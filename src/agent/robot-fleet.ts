@@ -1,0 +1,37 @@
+import type { SkillJoint, DemoSample } from '../skills/demonstration.js';
+
+/** What the agent reports about one connected robot. */
+export interface RobotStatus {
+  id: string;
+  transport: 'mqtt' | 'ros';
+  robot: string;
+  joints: string[];
+  connected: boolean;
+  stopped: boolean;
+  stopReason: string | null;
+  /** What it is doing: 'idle', 'performing <title>', 'recording <skill>'. */
+  activity: string;
+  positions: number[];
+}
+
+export type EventSink = (event: { type: string; [key: string]: unknown }) => void;
+
+/**
+ * The robots the agent drives (MQTT, ROS), seen from the agent's commands. The bridge implements it;
+ * every command it sends goes through each robot's safety gate.
+ */
+export interface RobotFleet {
+  list(): RobotStatus[];
+  /** The joints (names, ranges) of a robot, for teaching. Throws naming the robot if unknown. */
+  joints(id: string): SkillJoint[];
+  /** Several robots play a piece together (one per track); resolves when done or stopped. */
+  performPiece(title: string, ids: string[], options: { tempo?: number; seconds?: number }, emit: EventSink): Promise<unknown>;
+  /** One robot performs a skill recalled from the memory. */
+  performSkill(skill: string, id: string, options: { tempo?: number }, emit: EventSink): Promise<unknown>;
+  /** Records a robot's joint states for `seconds` (or until stop): a demonstration. */
+  record(id: string, seconds: number, emit: EventSink): Promise<DemoSample[]>;
+  /** Stops every robot now (or the named ones) and ends what they were doing; returns the ids stopped. */
+  stop(reason: string, ids?: string[]): string[];
+  /** Lets stopped robots take commands again; returns the ids resumed. */
+  resume(ids?: string[]): string[];
+}

@@ -1,0 +1,184 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Fleet } from '../../bridge/fleet.js';
+import { mqttMember } from '../../bridge/members.js';
+import { MqttAgent } from '../../bridge/mqtt/agent.js';
+import { startEmbeddedBroker } from '../../bridge/mqtt/broker.js';
+import { SimMqttRobot } from '../../bridge/mqtt/sim-robot.js';
+import { agentTopics } from '../../bridge/mqtt/topics.js';
+import type { RobotDescription } from '../../robots/description.js';
+import { loadKeyboard, loadRobot } from '../../robots/load.js';
+import { AgentCore } from '../../src/agent/agent-core.js';
+import type { AgentEvent } from '../../src/agent/commands.js';
+import { SequenceMemory } from '../../src/memory/sequence-memory.js';
+import { bundledMelodies } from '../../src/music/notation.js';
+import { armPair } from '../../sim/perform.js';
+import { planArm } from '../../sim/planner.js';
+
+const kb = loadKeyboard();
+const [left, right0] = armPair(loadRobot('ur5e-planar'), kb);
+// the right robot's wrist is limited to +-1.2 rad: skills outside that must be refused for it
+const right: RobotDescription = { ...right0, links: right0.links.map((l, i) => (i === 2 ? { ...l, joint: { ...l.joint, min: -1.2, max: 1.2 } } : l)) };
+const startQ = (r: RobotDescription) => planArm(r, kb, []).startQ;
+
+describe('the agent drives robots over MQTT: teach, perform, stop', () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanup.reverse()) await c().catch(() => undefined);
+    cleanup.length = 0;
+  });
+
+  async function setup() {
+    const broker = await startEmbeddedBroker({ port: 0 });
+    const robots = [
+      new SimMqttRobot({ url: broker.url, robotId: 'left', robot: left, startQ: startQ(left), keyboard: kb }),
+      new SimMqttRobot({ url: broker.url, robotId: 'right', robot: right, startQ: startQ(right), keyboard: kb }),
+    ];
+    for (const r of robots) await r.start();
+    const memory = new SequenceMemory();
+    for (const m of bundledMelodies()) memory.learn(m.title, m.sequence);
+    let saved = 0;
+    const core = new AgentCore({ memory, save: () => saved++ });
+    const robotClient = await mqtt.connectAsync(broker.url, { clientId: 'engram-fleet', reconnectPeriod: 200, queueQoSZero: false });
+    const fleet = new Fleet(memory, { keyboard: kb });
+    for (const id of ['left', 'right']) fleet.add(await mqttMember(robotClient, id));
+    core.robots = fleet;
+    const agent = new MqttAgent({ agent: core, url: broker.url });
+    await agent.start();
+    const user = await mqtt.connectAsync(broker.url, { clientId: 'user' });
+    const t = agentTopics();
+    await user.subscribeAsync([t.resp('user'), t.events]);
+    const events: AgentEvent[] = [];
+    const waiting = new Map<string, (r: { ok: boolean; result?: any; error?: string }) => void>();
+    user.on('message', (topic, payload) => {
+      const body = JSON.parse(payload.toString());
+      if (topic === t.events) events.push(body);
+      else waiting.get(body.id)?.(body);
+    });
+    const ask = (command: Record<string, unknown>) =>
+      new Promise<{ ok: boolean; result?: any; error?: string }>((resolve) => {
+        const id = randomUUID();
+        waiting.set(id, resolve);
+        void user.publishAsync(t.cmd, JSON.stringify({ id, replyTo: 'user', ...command }));
+      });
+    cleanup.push(async () => {
+      fleet.close();
+      await user.endAsync(true);
+      await agent.stop();
+      await robotClient.endAsync(true);
+      for (const r of robots) await r.stop();
+      await broker.close();
+    });
+    return { memory, fleet, robots, ask, events, saved: () => saved, client: robotClient as MqttClient };
+  }
+
+  it('records a demonstration from a robot, learns it as a skill, performs it at two tempi with keyframe events', async () => {
+    const { fleet, ask, events, saved, memory } = await setup();
+    const gate = fleet.member('left').gate;
+    const teaching = ask({ command: 'teach', skill: 'wave', robot: 'left', seconds: 3.2 });
+    // the operator moves the arm while it records: out, pause, further, back
+    await new Promise((r) => setTimeout(r, 300));
+    const q0 = gate.state().positions;
+    const now = gate.state().time;
+    const at = (dq: number[]) => q0.map((q, j) => q + dq[j]!);
+    const zero = [0, 0, 0];
+    gate.follow([
+      { time: now + 0.1, positions: q0, velocities: zero },
+      { time: now + 0.9, positions: at([0.3, -0.25, 0.2]), velocities: zero },
+      { time: now + 1.5, positions: at([0.3, -0.25, 0.2]), velocities: zero },
+      { time: now + 2.3, positions: at([-0.1, 0.15, -0.3]), velocities: zero },
+    ]);
+    const taught = await teaching;
+    expect(taught.error).toBeUndefined();
+    expect(taught.ok).toBe(true);
+    expect(taught.result.keyframes).toBeGreaterThanOrEqual(3);
+    expect(saved()).toBe(1);
+    expect(memory.has('wave')).toBe(true);
+    expect(events.some((e) => e.type === 'teach' && e.phase === 'recorded')).toBe(true);
+    // back to where it started, then perform the skill from the memory
+    const list = await ask({ command: 'list' });
+    expect(list.result.find((e: { title: string }) => e.title === 'wave').kind).toBe('skill');
+    const t1 = Date.now();
+    const r1 = await ask({ command: 'perform', title: 'wave', robots: ['left'] });
+    const d1 = Date.now() - t1;
+    expect(r1.error).toBeUndefined();
+    expect(r1.result.stopped).toBe(false);
+    expect(r1.result.reached).toBe(r1.result.keyframes);
+    expect(r1.result.maxError).toBeLessThan(0.05);
+    const kfEvents = events.filter((e) => e.type === 'keyframe' && e.title === 'wave');
+    expect(kfEvents.length).toBe(r1.result.keyframes);
+    // twice the pacemaker rate: the same keyframes, sooner
+    const t2 = Date.now();
+    const r2 = await ask({ command: 'perform', title: 'wave', robots: ['left'], tempo: 2 });
+    const d2 = Date.now() - t2;
+    expect(r2.ok).toBe(true);
+    expect(r2.result.keyframes).toBe(r1.result.keyframes);
+    expect(d2).toBeLessThan(d1 - 500);
+  }, 60_000);
+
+  it('stop wins over a running performance; commands are refused until resume', async () => {
+    const { ask, robots, events } = await setup();
+    const performing = ask({ command: 'perform', title: 'Ode to Joy', robots: ['left', 'right'] });
+    await new Promise((r) => setTimeout(r, 1500));
+    const asked = Date.now();
+    const stop = await ask({ command: 'stop' });
+    expect(stop.ok).toBe(true);
+    expect(stop.result.stopped.sort()).toEqual(['left', 'right']);
+    const perf = await performing;
+    expect(Date.now() - asked).toBeLessThan(1000);
+    expect(perf.ok).toBe(true);
+    expect(perf.result.stopped).toBe(true);
+    expect(events.some((e) => e.type === 'note')).toBe(true);
+    // the arms hold still
+    const before = robots.map((r) => r.arm.state().positions);
+    await new Promise((r) => setTimeout(r, 300));
+    robots.forEach((r, i) => r.arm.state().positions.forEach((q, j) => expect(Math.abs(q - before[i]![j]!)).toBeLessThan(1e-3)));
+    const status = await ask({ command: 'status' });
+    expect(status.result.robots.map((r: { stopped: boolean; stopReason: string }) => [r.stopped, r.stopReason])).toEqual([
+      [true, 'stop command'],
+      [true, 'stop command'],
+    ]);
+    const refused = await ask({ command: 'perform', title: 'Ode to Joy', robots: ['left'] });
+    expect(refused.ok).toBe(false);
+    expect(refused.error).toMatch(/robot 'left' is stopped \(stop command\): resume it first/);
+    expect((await ask({ command: 'resume' })).result.resumed.sort()).toEqual(['left', 'right']);
+    const again = await ask({ command: 'perform', title: 'Twinkle, Twinkle, Little Star', robots: ['left'], seconds: 2 });
+    expect(again.error).toBeUndefined();
+    expect(again.result.notes).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('bad commands get a clear error and move nothing', async () => {
+    const { ask, robots, memory } = await setup();
+    const still = robots.map((r) => r.arm.state().positions);
+    const joints = [{ name: 'shoulder', min: -3, max: 3 }, { name: 'elbow', min: -3, max: 3 }, { name: 'wrist', min: -3, max: 3 }];
+    const sample = (t: number, q: number[]) => ({ time: t, positions: q });
+    const demo = (wrist: number) => [sample(0, startQ(right)), sample(1, [startQ(right)[0]!, startQ(right)[1]!, wrist]), sample(1.5, [startQ(right)[0]!, startQ(right)[1]!, wrist])];
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ command: 'perform', title: 'Ode to Joy', robots: ['nope'] }, /robot 'nope': not connected \(connected: left, right\)/],
+      [{ command: 'perform', title: 'No Such Piece', robots: ['left'] }, /No Such Piece/],
+      [{ command: 'perform', title: 'Ode to Joy', robots: ['left', 'left'] }, /named twice/],
+      [{ command: 'teach', skill: 'x' }, /give the demonstration as samples, or name the robot/],
+      [{ command: 'teach', skill: 'x', samples: [sample(0, [0, 0, 0]), sample(1, [0, 0])] }, /samples\[1\]\.positions: must hold 3 joint positions/],
+      [{ command: 'teach', skill: 'x', samples: [sample(0, [0, 0, 0]), sample(1, [0, 9, 0])] }, /joint 'elbow' at 9 rad is outside/],
+      [{ command: 'teach', skill: 'x', robot: 'ghost', seconds: 1 }, /robot 'ghost': not connected/],
+      [{ command: 'teach', skill: 'x', samples: 'lots' }, /samples: must be array/],
+      [{ command: 'stop', robots: ['bad id!'] }, /robots\.0: must match pattern/],
+    ];
+    for (const [cmd, message] of cases) {
+      const r = await ask(cmd);
+      expect(r.ok, JSON.stringify(cmd)).toBe(false);
+      expect(r.error).toMatch(message);
+    }
+    // a skill in joints this robot lacks, and one whose wrist goes past the right robot's limit
+    expect((await ask({ command: 'teach', skill: 'abc', joints: [{ name: 'a', min: -3, max: 3 }, { name: 'b', min: -3, max: 3 }, { name: 'c', min: -3, max: 3 }], samples: demo(0.5) })).ok).toBe(true);
+    const lacks = await ask({ command: 'perform', title: 'abc', robots: ['right'] });
+    expect(lacks.error).toMatch(/skill 'abc' moves joints a, b, c; robot 'right' has shoulder, elbow, wrist/);
+    expect((await ask({ command: 'teach', skill: 'far', joints, samples: demo(2.0) })).ok).toBe(true);
+    const far = await ask({ command: 'perform', title: 'far', robots: ['right'] });
+    expect(far.error).toMatch(/joint wrist position [12]\.\d+ rad is outside -1\.2\.\.1\.2/);
+    await new Promise((r) => setTimeout(r, 300));
+    robots.forEach((r, i) => r.arm.state().positions.forEach((q, j) => expect(Math.abs(q - still[i]![j]!)).toBeLessThan(1e-3)));
+    expect(memory.has('x')).toBe(false);
+  }, 60_000);
+});
