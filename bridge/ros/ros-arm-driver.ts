@@ -1,4 +1,4 @@
-import { Ros, Topic } from 'roslib';
+import { Action, ActionClient, Goal, Ros, Topic } from 'roslib';
 import type { RobotDescription } from '../../robots/description.js';
 import type { JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
 import { SafetyError } from '../safety-gate.js';
@@ -15,6 +15,12 @@ export interface RosArmOptions {
   jointStatesTopic?: string;
   /** Finger commands: std_msgs/Float64MultiArray [finger, extension, at] on this topic. */
   fingersTopic?: string;
+  /**
+   * How trajectories reach the controller: 'topic' (trajectory_msgs/JointTrajectory on its command
+   * topic) or 'action' (control_msgs/FollowJointTrajectory on /<controller>/follow_joint_trajectory:
+   * actionlib for ROS 1, a ROS 2 action for ROS 2). Default 'topic'.
+   */
+  command?: 'topic' | 'action';
   /** Reconnect backoff, ms: first delay and cap. */
   backoffMs?: [number, number];
 }
@@ -43,6 +49,12 @@ export class RosArmDriver implements RobotDriver {
   #state: JointState = { time: 0, positions: [], velocities: [], fingers: [] };
   #trajectory: Topic;
   #fingers: Topic;
+  #actionlib: ActionClient | null = null;
+  #action: Action<unknown, unknown, { error_code?: number; error_string?: string }> | null = null;
+  /** ROS 1 goals / ROS 2 goal ids still running (stop cancels them). */
+  #goals = new Set<Goal<unknown> | string>();
+  /** Each finished FollowJointTrajectory goal: ok, or what the controller said. */
+  onResult: ((r: { ok: boolean; error?: string }) => void) | null = null;
   onState: ((s: JointState) => void) | null = null;
   onConnection: ((up: boolean) => void) | null = null;
   readonly errors: string[] = [];
@@ -58,6 +70,7 @@ export class RosArmDriver implements RobotDriver {
       jointStatesTopic: '/joint_states',
       fingersTopic: `/${options.controller ?? 'arm_controller'}/fingers`,
       backoffMs: [200, 5000],
+      command: 'topic',
       ...options,
     };
     this.#delay = this.#o.backoffMs[0];
@@ -81,6 +94,11 @@ export class RosArmDriver implements RobotDriver {
       name: v2 ? `/${this.#o.controller}/joint_trajectory` : `/${this.#o.controller}/command`,
       messageType: pkg('trajectory_msgs', 'JointTrajectory'),
     });
+    if (this.#o.command === 'action') {
+      const name = `/${this.#o.controller}/follow_joint_trajectory`;
+      if (v2) this.#action = new Action({ ros: this.#ros, name, actionType: 'control_msgs/action/FollowJointTrajectory' });
+      else this.#actionlib = new ActionClient({ ros: this.#ros, serverName: name, actionName: 'control_msgs/FollowJointTrajectoryAction' });
+    }
     this.#fingers = new Topic({ ros: this.#ros, name: this.#o.fingersTopic, messageType: pkg('std_msgs', 'Float64MultiArray') });
     const states = new Topic<JointStateMsg>({ ros: this.#ros, name: this.#o.jointStatesTopic, messageType: pkg('sensor_msgs', 'JointState') });
     states.subscribe((m) => this.#onJointState(m));
@@ -135,9 +153,7 @@ export class RosArmDriver implements RobotDriver {
   }
 
   #publish(topic: Topic, msg: unknown): void {
-    if (!this.#connected || !this.#ros.isConnected) {
-      throw new SafetyError('disconnected', `rosbridge ${this.#o.url}: the link is down, the command is refused (roslib would queue it)`);
-    }
+    this.#checkLink();
     topic.publish(msg);
   }
 
@@ -149,7 +165,7 @@ export class RosArmDriver implements RobotDriver {
       const ns = Math.round((x - sec) * 1e9);
       return this.#o.rosVersion === 2 ? { sec, nanosec: ns } : { secs: sec, nsecs: ns };
     };
-    this.#publish(this.#trajectory, {
+    const trajectory = {
       header: { stamp: t(stamp), frame_id: '' },
       joint_names: this.#o.jointNames,
       points: points.map((p) => ({
@@ -159,7 +175,38 @@ export class RosArmDriver implements RobotDriver {
         effort: [],
         time_from_start: t(p.time - stamp),
       })),
-    });
+    };
+    if (this.#o.command === 'topic') return this.#publish(this.#trajectory, trajectory);
+    this.#checkLink();
+    const goal = { trajectory, path_tolerance: [], goal_tolerance: [], goal_time_tolerance: t(0) };
+    if (this.#action) {
+      const id = this.#action.sendGoal(
+        goal,
+        (result: { error_code?: number; error_string?: string }) => this.#finished(id, result),
+        undefined,
+        (error: string) => this.#finished(id, { error_code: -1, error_string: error }),
+      );
+      if (id) this.#goals.add(id);
+    } else {
+      const g = new Goal({ actionClient: this.#actionlib!, goalMessage: goal });
+      g.on('result', (result) => this.#finished(g, result as { error_code?: number; error_string?: string }));
+      this.#goals.add(g);
+      g.send();
+    }
+  }
+
+  #finished(goal: Goal<unknown> | string | undefined, result: { error_code?: number; error_string?: string }): void {
+    if (goal !== undefined) this.#goals.delete(goal);
+    const ok = (result?.error_code ?? 0) === 0;
+    const error = ok ? undefined : `follow_joint_trajectory: error_code ${result?.error_code}${result?.error_string ? ` (${result.error_string})` : ''}`;
+    if (error) this.errors.push(error);
+    this.onResult?.({ ok, error });
+  }
+
+  #checkLink(): void {
+    if (!this.#connected || !this.#ros.isConnected) {
+      throw new SafetyError('disconnected', `rosbridge ${this.#o.url}: the link is down, the command is refused (roslib would queue it)`);
+    }
   }
 
   press(finger: number, extension: number, at = this.#state.time): void {
@@ -174,9 +221,17 @@ export class RosArmDriver implements RobotDriver {
     return this.#state;
   }
 
-  /** An empty trajectory stops a ROS trajectory controller; sent only while connected (never queued). */
+  /**
+   * Cancels running FollowJointTrajectory goals and sends an empty trajectory (which stops a ROS
+   * trajectory controller); sent only while connected, never queued.
+   */
   stop(): void {
-    if (!this.#connected) return;
+    if (!this.#connected) return void this.#goals.clear();
+    for (const g of this.#goals) {
+      if (typeof g === 'string') this.#action?.cancelGoal(g);
+      else g.cancel();
+    }
+    this.#goals.clear();
     this.#trajectory.publish({ header: { frame_id: '' }, joint_names: this.#o.jointNames, points: [] });
   }
 }

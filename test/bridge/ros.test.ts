@@ -19,13 +19,49 @@ function armBehind(bridge: TestRosbridge, ros2 = false) {
   const start = Date.now();
   const now = () => (Date.now() - start) / 1000;
   const secs = (s: { sec?: number; secs?: number; nanosec?: number; nsecs?: number }) => (s.sec ?? s.secs ?? 0) + (s.nanosec ?? s.nsecs ?? 0) / 1e9;
-  bridge.onPublish = (topic, msg: any) => {
-    if (topic !== (ros2 ? '/arm_controller/joint_trajectory' : '/arm_controller/command')) return;
-    if (msg.points.length === 0) return arm.stop();
-    const order = NAMES.map((n) => msg.joint_names.indexOf(n));
-    const t0 = secs(msg.header.stamp);
-    arm.follow(msg.points.map((p: any) => ({ time: t0 + secs(p.time_from_start), positions: order.map((i: number) => p.positions[i]), velocities: p.velocities.length ? order.map((i: number) => p.velocities[i]) : undefined })));
+  /** Runs a trajectory_msgs/JointTrajectory; returns when it ends (s, arm clock), or an error_code. */
+  const run = (traj: any): { end: number } | { error: number; why: string } => {
+    if (traj.points.length === 0) return arm.stop(), { end: now() };
+    const order = NAMES.map((n) => traj.joint_names.indexOf(n));
+    if (order.some((i) => i < 0)) return { error: -2, why: 'INVALID_JOINTS' };
+    const t0 = secs(traj.header.stamp);
+    const pts = traj.points.map((p: any) => ({ time: t0 + secs(p.time_from_start), positions: order.map((i: number) => p.positions[i]), velocities: p.velocities.length ? order.map((i: number) => p.velocities[i]) : undefined }));
+    arm.follow(pts);
+    return { end: pts[pts.length - 1].time };
   };
+  const later = (end: number, fn: () => void) => setTimeout(fn, Math.max(0, (end - now()) * 1000));
+  const goals: Array<{ canceled: boolean }> = [];
+  const cancels = { n: 0 };
+  bridge.onPublish = (topic, msg: any) => {
+    if (topic === (ros2 ? '/arm_controller/joint_trajectory' : '/arm_controller/command')) return void run(msg);
+    // ROS 1 actionlib: goal and cancel are topics; result and status go back as topics
+    if (topic === '/arm_controller/follow_joint_trajectory/goal') {
+      const r = run(msg.goal.trajectory);
+      const goalStatus = (st: number) => ({ goal_id: msg.goal_id, status: st, text: '' });
+      const g = { canceled: false };
+      goals.push(g);
+      const done = () => {
+        if (g.canceled) return;
+        const ok = 'end' in r;
+        bridge.publish('/arm_controller/follow_joint_trajectory/result', { header: {}, status: goalStatus(ok ? 3 : 4), result: ok ? { error_code: 0 } : { error_code: r.error, error_string: r.why } });
+      };
+      bridge.publish('/arm_controller/follow_joint_trajectory/status', { header: {}, status_list: [goalStatus(1)] });
+      if ('end' in r) later(r.end, done);
+      else done();
+    }
+    if (topic === '/arm_controller/follow_joint_trajectory/cancel') {
+      for (const g of goals) g.canceled = true;
+      arm.stop();
+    }
+  };
+  // ROS 2 action (rosbridge send_action_goal)
+  bridge.actions.set('/arm_controller/follow_joint_trajectory', (goal) => {
+    const r = run(goal.args.trajectory);
+    goal.onCancel = () => (cancels.n++, arm.stop(), goal.result({ error_code: 0 }, 5));
+    if (!('end' in r)) return goal.result({ error_code: r.error, error_string: r.why }, 6);
+    goal.feedback({ joint_names: NAMES });
+    later(r.end, () => goal.canceled || goal.result({ error_code: 0 }));
+  });
   const timer = setInterval(() => {
     world.run(now());
     const s = arm.state();
@@ -38,7 +74,7 @@ function armBehind(bridge: TestRosbridge, ros2 = false) {
       velocity: [s.velocities[2], s.velocities[0], s.velocities[1]],
     });
   }, 20);
-  return { arm, q0, stop: () => clearInterval(timer) };
+  return { arm, q0, goals, cancels, stop: () => clearInterval(timer) };
 }
 
 describe('an arm behind rosbridge (test server speaking rosbridge v2 over WebSocket)', () => {
@@ -68,6 +104,43 @@ describe('an arm behind rosbridge (test server speaking rosbridge v2 over WebSoc
       ]);
       await expect.poll(() => forward(left, sim.arm.state().positions)[2]!.x, { timeout: 5000 }).toBeGreaterThan(0.44);
       expect(bridge.published.get(version === 2 ? '/arm_controller/joint_trajectory' : '/arm_controller/command')![0]).toMatchObject({ joint_names: NAMES });
+    }, 20_000);
+  }
+
+  for (const version of [1, 2] as const) {
+    it(`ROS ${version}: drives the arm through the FollowJointTrajectory action (${version === 1 ? 'actionlib' : 'ROS 2 action'}), gets the result, and stop cancels the goal`, async () => {
+      const bridge = await startRosbridge();
+      const sim = armBehind(bridge, version === 2);
+      const driver = new RosArmDriver({ url: bridge.url, description: left, jointNames: NAMES, rosVersion: version, command: 'action' });
+      cleanup.push(() => driver.close(), sim.stop, () => bridge.close());
+      await driver.connect();
+      await expect.poll(() => driver.state().positions.length).toBe(3);
+      const results: Array<{ ok: boolean; error?: string }> = [];
+      driver.onResult = (r) => results.push(r);
+      const target = inverse(left, 0.45, 0.05)!;
+      let t = driver.state().time;
+      driver.follow([
+        { time: t + 0.1, positions: driver.state().positions, velocities: [0, 0, 0] },
+        { time: t + 0.7, positions: target, velocities: [0, 0, 0] },
+      ]);
+      await expect.poll(() => results.length, { timeout: 5000 }).toBe(1);
+      expect(results[0]).toEqual({ ok: true, error: undefined });
+      expect(forward(left, sim.arm.state().positions)[2]!.x).toBeGreaterThan(0.44);
+      // a long move, cancelled half way by stop(): the arm holds where it was
+      t = driver.state().time;
+      driver.follow([
+        { time: t + 0.1, positions: target, velocities: [0, 0, 0] },
+        { time: t + 3, positions: sim.q0, velocities: [0, 0, 0] },
+      ]);
+      await new Promise((r) => setTimeout(r, 800));
+      driver.stop();
+      await new Promise((r) => setTimeout(r, 200));
+      const held = sim.arm.state().positions;
+      await new Promise((r) => setTimeout(r, 400));
+      sim.arm.state().positions.forEach((q, j) => expect(Math.abs(q - held[j]!)).toBeLessThan(1e-3));
+      if (version === 1) expect(bridge.published.get('/arm_controller/follow_joint_trajectory/cancel')?.length).toBe(1);
+      else expect(sim.cancels.n).toBe(1);
+      expect(forward(left, sim.arm.state().positions)[2]!.x).toBeGreaterThan(0.32);
     }, 20_000);
   }
 
