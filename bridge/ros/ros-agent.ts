@@ -20,8 +20,9 @@ const TRIGGERS = ['status', 'list', 'stop', 'resume'] as const;
 /**
  * The agent on ROS, through a rosbridge (ROS 1 or 2):
  *   <ns>/status, <ns>/list, <ns>/stop, <ns>/resume   std_srvs/Trigger services (message: the result as JSON)
- *   <ns>/command    engram_msgs/Command service: request json (a command), response ok + json
- *                   (the package is in bridge/ros/engram_msgs; build it in your workspace to call it)
+ *   <ns>/run        engram_msgs/Command service: request json (a command), response ok + json
+ *                   (the package is in bridge/ros/engram_msgs; build it in your workspace to call it;
+ *                   not named <ns>/command: roslib routes topics and services of one name together)
  *   <ns>/command    std_msgs/String topic in: {"id", "command", ...} as JSON, for any command, no package needed
  *   <ns>/response   std_msgs/String topic out: {"id", "ok", "result" | "error"}
  *   <ns>/events     std_msgs/String topic out: every agent event (learned, performing, keyframe, error, ...)
@@ -114,7 +115,7 @@ export class RosAgent {
       });
       this.#services.push(s);
     }
-    const cmd = new Service<{ json: string }, { ok: boolean; json: string }>({ ros: this.#ros, name: `${ns}/command`, serviceType: this.#type('engram_msgs', 'srv', 'Command') });
+    const cmd = new Service<{ json: string }, { ok: boolean; json: string }>({ ros: this.#ros, name: `${ns}/run`, serviceType: this.#type('engram_msgs', 'srv', 'Command') });
     void cmd.advertiseAsync(async (req) => {
       const r = await this.#handle(req?.json ?? '');
       return { ok: r.ok, json: JSON.stringify(r) };
