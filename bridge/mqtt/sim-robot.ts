@@ -15,6 +15,8 @@ export interface SimRobotOptions {
   /** Stop when the agent's heartbeats stop for this long while commands are queued, ms. */
   watchdogMs?: number;
   stateHz?: number;
+  username?: string;
+  password?: string;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface SimRobotOptions {
  * robot controller it stops by itself when the agent goes quiet.
  */
 export class SimMqttRobot {
-  readonly #o: Required<Omit<SimRobotOptions, 'prefix' | 'protocolVersion'>> & { prefix: string; protocolVersion: 4 | 5 };
+  readonly #o: Required<Omit<SimRobotOptions, 'prefix' | 'protocolVersion' | 'username' | 'password'>> & { prefix: string; protocolVersion: 4 | 5; username?: string; password?: string };
   readonly #t: ReturnType<typeof robotTopics>;
   #client: MqttClient | null = null;
   #world: World;
@@ -57,6 +59,8 @@ export class SimMqttRobot {
     const client = await mqtt.connectAsync(this.#o.url, {
       clientId: `engram-robot-${this.#o.robotId}`,
       protocolVersion: this.#o.protocolVersion,
+      username: this.#o.username,
+      password: this.#o.password,
       reconnectPeriod: 300,
       queueQoSZero: false,
       will: { topic: t.status, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1, retain: true },

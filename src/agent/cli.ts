@@ -9,6 +9,7 @@ import { parseArgs, UsageError } from './args.js';
 import { FragmentInputError, fragmentFromMidiFile, parseNotesArg } from './fragment-input.js';
 import { collectMidiFiles, defaultMemoryPath, learnMidiFile, LearnFileResult, notesPerTitle, openMemory, saveMemory } from './library.js';
 import { Progress } from './progress.js';
+import type { AgentSetup } from './run-agent.js';
 
 const HELP = `engram — a spiking sequence memory for music and robot skills
 
@@ -28,11 +29,22 @@ Commands:
   perform <title>          recall a piece and play it with simulated arms at the keyboard (physics);
                            prints the score report; --tempo <x>, --out played.mid, --wav played.wav,
                            --seconds <n> (only the first n s), --robot <name|file.json>, --json
+  teach <skill>            learn a skill from a demonstration file: --demo <file.json|file.csv>
+                           (JSON {joints?, samples: [{time, positions}]} or CSV 'time,<joint>,...';
+                           seconds and radians), --robot <name|file.json> for joint ranges,
+                           --tolerance <rad> (keyframe fit, default 0.02)
   serve                    the agent (npm start): holds the memory (the bundled melodies are learned
-                           if missing), serves the web app and its API on http://127.0.0.1:8080 and
-                           takes commands over MQTT (embedded broker on 127.0.0.1:1883 unless --broker
-                           <url> names another); --port <n>, --host <addr>, --mqtt-port <n>,
-                           --broker <url> [--username u --password p]
+                           if missing), serves the web app and its API on http://127.0.0.1:8080,
+                           takes commands over MQTT (embedded broker on 127.0.0.1:1883 unless
+                           --broker <url> [--username u --password p] names another) and drives
+                           robots: --sim-robots <0|1|2> simulated arms over MQTT (default 1),
+                           --mqtt-robot <id> (repeatable) robots already on the broker,
+                           --ros <ws://host:9090> [--ros-version 1|2] the agent on ROS, with
+                           --ros-arm <id> --ros-joints <a,b,c> [--ros-controller <name>]
+                           [--ros-action] [--robot <name|file.json>] an arm behind that rosbridge;
+                           --port <n>, --host <addr>, --mqtt-port <n>
+  status | stop | resume   ask the running agent (over MQTT: --broker <url> or --mqtt-port <n>):
+                           its memory and robots; stop every robot now; let them move again
   demo                     learn the bundled melodies, recall, identify and complete, print, exit
   help                     this text
 
@@ -80,9 +92,9 @@ function learnFiles(memory: SequenceMemory, paths: string[], title: string | und
 
 async function main(argv: string[]): Promise<void> {
   const { command, positional, opts } = parseArgs(argv, {
-    flags: ['json', 'bundled', 'help'],
-    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password'],
-    repeatable: ['track'],
+    flags: ['json', 'bundled', 'help', 'ros-action'],
+    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller'],
+    repeatable: ['track', 'mqtt-robot'],
   });
   if (!command || command === 'help' || opts.help) {
     process.stdout.write(HELP);
@@ -205,45 +217,77 @@ async function main(argv: string[]): Promise<void> {
       }
       if (learned > 0) saveMemory(memory, memoryFile);
       const host = typeof opts.host === 'string' ? opts.host : '127.0.0.1';
-      const port = num('port', 8080);
-      const { serve } = await import('./serve.js');
-      const server = await serve({ memory, host, port }).catch((err: NodeJS.ErrnoException) => {
-        throw new UsageError(err.code === 'EADDRINUSE' ? `port ${port} on ${host} is in use: pick another with --port` : `cannot listen on ${host}:${port}: ${err.message}`);
-      });
-      const addr = server.address();
-      const where = typeof addr === 'object' && addr ? `http://${addr.address}:${addr.port}/` : String(addr);
-      // MQTT: an external broker by URL, or the embedded one
-      const { MqttAgent } = await import('../../bridge/mqtt/agent.js');
-      let broker: { url: string; close(): Promise<void> } | null = null;
-      let url = typeof opts.broker === 'string' ? opts.broker : '';
-      if (!url) {
-        const { startEmbeddedBroker } = await import('../../bridge/mqtt/broker.js');
-        const mqttPort = num('mqtt-port', 1883);
-        broker = await startEmbeddedBroker({ host, port: mqttPort }).catch((err: NodeJS.ErrnoException) => {
-          throw new UsageError(err.code === 'EADDRINUSE' ? `MQTT port ${mqttPort} on ${host} is in use: pick another with --mqtt-port, or name a broker with --broker` : err.message);
-        });
-        url = broker.url;
+      const rosUrl = typeof opts.ros === 'string' ? opts.ros : undefined;
+      const rosVersion = num('ros-version', 1);
+      if (rosVersion !== 1 && rosVersion !== 2) throw new UsageError(`--ros-version is 1 or 2, got ${rosVersion}`);
+      let arm: NonNullable<AgentSetup['ros']>['arm'];
+      if (typeof opts['ros-arm'] === 'string') {
+        if (!rosUrl) throw new UsageError('--ros-arm needs --ros <ws://host:9090>');
+        const joints = typeof opts['ros-joints'] === 'string' ? opts['ros-joints'].split(',').map((j) => j.trim()).filter(Boolean) : [];
+        if (joints.length === 0) throw new UsageError("--ros-arm needs --ros-joints <name,name,...>: the arm's joint names in /joint_states, shoulder first");
+        arm = { id: opts['ros-arm'], joints, controller: typeof opts['ros-controller'] === 'string' ? opts['ros-controller'] : 'arm_controller', action: opts['ros-action'] === true, robot: typeof opts.robot === 'string' ? opts.robot : 'ur5e-planar' };
       }
-      const mqttAgent = new MqttAgent({
+      const { runAgent } = await import('./run-agent.js');
+      const agent = await runAgent({
         memory,
-        url,
+        save: () => saveMemory(memory, memoryFile),
+        host,
+        port: num('port', 8080),
+        broker: typeof opts.broker === 'string' ? opts.broker : undefined,
+        mqttPort: num('mqtt-port', 1883),
         username: typeof opts.username === 'string' ? opts.username : undefined,
         password: typeof opts.password === 'string' ? opts.password : undefined,
-        save: () => saveMemory(memory, memoryFile),
+        simRobots: num('sim-robots', 1),
+        mqttRobots: (opts['mqtt-robot'] as string[] | undefined) ?? [],
+        ros: rosUrl ? { url: rosUrl, version: rosVersion, arm } : undefined,
+        log: (line) => process.stderr.write(`engram: ${line}\n`),
+      }).catch((err: Error) => {
+        throw new UsageError(err.message);
       });
-      await mqttAgent.start();
+      const addr = agent.http.address();
+      const where = typeof addr === 'object' && addr ? `http://${addr.address}:${addr.port}/` : String(addr);
+      const robots = agent.core.robots?.list() ?? [];
       process.stdout.write(
         `engram agent: memory ${memoryFile} (${memory.size} titles${learned ? `, ${learned} bundled melodies learned now` : ''})\n` +
-          `web app and API on ${where}\nMQTT commands on ${url} topic engram/agent/cmd${broker ? ' (embedded broker)' : ''}  (Ctrl-C stops)\n`,
+          `web app and API on ${where}\n` +
+          `MQTT commands on ${agent.mqttUrl} topic engram/agent/cmd${typeof opts.broker === 'string' ? '' : ' (embedded broker)'}\n` +
+          (rosUrl ? `ROS: services /engram/{status,list,stop,resume,run}, topics /engram/{command,response,events,notes} on ${rosUrl}\n` : '') +
+          `robots: ${robots.length ? robots.map((r) => `${r.id} (${r.transport}, ${r.robot})`).join(', ') : 'none'}\n(Ctrl-C stops)\n`,
       );
-      const stop = () => {
-        void mqttAgent
-          .stop()
-          .then(() => broker?.close())
-          .finally(() => server.close(() => process.exit(0)));
-      };
+      agent.core.onEvent((e) => {
+        if (e.type === 'error' || e.type === 'learned' || e.type === 'performed' || e.type === 'stopped') process.stdout.write(`event ${JSON.stringify(e)}\n`);
+      });
+      const stop = () => void agent.close().finally(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      return;
+    }
+    case 'teach': {
+      const skill = positional[0];
+      if (!skill) throw new UsageError('teach: name the skill (engram teach <skill> --demo <file.json|file.csv>)');
+      if (typeof opts.demo !== 'string') throw new UsageError('teach: give the demonstration with --demo <file.json|file.csv> (to record from a robot, send teach to the running agent)');
+      const { readDemonstration } = await import('./demonstration-file.js');
+      const demoFile = readDemonstration(opts.demo, typeof opts.robot === 'string' ? opts.robot : 'ur5e-planar');
+      const memory = openMemory(memoryFile);
+      if (memory.has(skill)) throw new UsageError(`teach: '${skill}' is already learned`);
+      const { teachSkill } = await import('../skills/skill.js');
+      const r = teachSkill(memory, skill, demoFile.samples, demoFile.joints, { tolerance: opts.tolerance === undefined ? undefined : num('tolerance', 0.02) });
+      saveMemory(memory, memoryFile);
+      if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else process.stdout.write(`learned skill '${skill}': ${r.samples} samples over ${r.seconds.toFixed(2)} s -> ${r.keyframes} keyframes (${demoFile.joints.map((j) => j.name).join(', ')}); memory: ${memoryFile}\n`);
+      return;
+    }
+    case 'status':
+    case 'stop':
+    case 'resume': {
+      // ask the running agent over MQTT
+      const { askAgent } = await import('../../bridge/mqtt/ask.js');
+      const url = typeof opts.broker === 'string' ? opts.broker : `mqtt://127.0.0.1:${num('mqtt-port', 1883)}`;
+      const r = await askAgent(url, { command }, { username: typeof opts.username === 'string' ? opts.username : undefined, password: typeof opts.password === 'string' ? opts.password : undefined }).catch((err: Error) => {
+        throw new UsageError(`${command}: ${err.message}`);
+      });
+      if (!r.ok) fail(1, `${command}: ${r.error}`);
+      process.stdout.write(`${JSON.stringify(r.result, null, json ? 0 : 1)}\n`);
       return;
     }
     default:

@@ -3,7 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, normalize } from 'node:path';
 import type { SequenceMemory } from '../memory/sequence-memory.js';
 import { MemoryInputError, UnknownTitleError } from '../memory/validate.js';
-import { runCommand } from './commands.js';
+import { checkCommand } from '../../bridge/mqtt/schemas.js';
+import { AgentCore } from './agent-core.js';
+import type { AgentCommand } from './commands.js';
 
 /** The built web app: dist/web beside dist/src (or repo/dist/web when running from sources). */
 export function webDir(): string {
@@ -11,6 +13,9 @@ export function webDir(): string {
   const root = here.replace(/\/(dist\/)?src\/agent\/$/, '/');
   return join(root, 'dist', 'web');
 }
+
+/** Errors a request can cause (bad input, a robot that is stopped or busy): 400, not 500. */
+const USER_ERRORS = new Set(['MemoryInputError', 'CommandError', 'FleetError', 'SafetyError', 'DemonstrationError', 'MidiFileError', 'RangeError']);
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -22,7 +27,9 @@ const TYPES: Record<string, string> = {
 };
 
 export interface ServeOptions {
-  memory: SequenceMemory;
+  /** The agent shared with the other channels; or just a memory. */
+  agent?: AgentCore;
+  memory?: SequenceMemory;
   /** 127.0.0.1 unless said otherwise. */
   host?: string;
   /** 0 picks a free port. */
@@ -35,17 +42,49 @@ export interface ServeOptions {
  *   GET  /api/titles                       -> [{title, tracks, notes}]
  *   POST /api/perform {title, tempo, seconds} -> a recorded performance (arm poses, key events, score,
  *                                             played notes, report, the memory's spike raster)
+ *   POST /api/command {command, ...}       -> {ok, result} or {ok: false, error}: any agent command
+ *                                             (status, teach, stop, perform on robots, ...), checked
+ *                                             against the same schemas as on MQTT
+ *   GET  /api/events                       -> the agent's events as a server-sent event stream
  * Errors answer 4xx with {error} naming the field or title.
  */
 export function serve(options: ServeOptions): Promise<Server> {
   const web = options.web ?? webDir();
-  const memory = options.memory;
+  if (!options.agent && !options.memory) throw new TypeError('serve: give an agent or a memory');
+  const agent = options.agent ?? new AgentCore({ memory: options.memory! });
+  const memory = agent.memory;
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => send(res, 500, { error: (err as Error).message }));
   });
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/api/titles' && req.method === 'GET') return send(res, 200, await runCommand({ memory }, { command: 'list' }));
+    if (url.pathname === '/api/titles' && req.method === 'GET') return send(res, 200, await agent.run({ command: 'list' }, 'web'));
+    if (url.pathname === '/api/events' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      res.write(': engram events\n\n');
+      const off = agent.onEvent((e) => res.write(`data: ${JSON.stringify(e)}\n\n`));
+      req.on('close', off);
+      return;
+    }
+    if (url.pathname === '/api/command' && req.method === 'POST') {
+      let body: unknown;
+      try {
+        body = JSON.parse(await readBody(req, 64 << 20));
+      } catch {
+        return send(res, 400, { ok: false, error: 'request body: not valid JSON' });
+      }
+      if (!body || typeof body !== 'object' || Array.isArray(body)) return send(res, 400, { ok: false, error: 'request body: must be a JSON object' });
+      const checked = checkCommand(JSON.stringify({ id: 'web', replyTo: 'web', ...body }));
+      if (!checked.ok) return send(res, 400, { ok: false, error: checked.error });
+      const { id: _id, replyTo: _r, ...command } = checked.message;
+      try {
+        return send(res, 200, { ok: true, result: await agent.run(command as AgentCommand, 'web') });
+      } catch (err) {
+        const e = err as Error;
+        const status = err instanceof UnknownTitleError ? 404 : USER_ERRORS.has(e.name) ? 400 : 500;
+        return send(res, status, { ok: false, error: e.message });
+      }
+    }
     if (url.pathname === '/api/perform' && req.method === 'POST') {
       let body: { title?: unknown; tempo?: unknown; seconds?: unknown };
       try {

@@ -1,0 +1,118 @@
+import type { Server } from 'node:http';
+import type { SequenceMemory } from '../memory/sequence-memory.js';
+import { AgentCore } from './agent-core.js';
+
+/** How `engram serve` is set up: every channel and robot it starts. */
+export interface AgentSetup {
+  memory: SequenceMemory;
+  save: () => void;
+  host: string;
+  port: number;
+  /** An external broker's URL; none: the embedded broker on host:mqttPort. */
+  broker?: string;
+  mqttPort: number;
+  username?: string;
+  password?: string;
+  /** Simulated arms started on the broker and driven like real ones (ids sim-left, sim-right). */
+  simRobots: number;
+  /** Robots already on the broker to drive (their ids). */
+  mqttRobots: string[];
+  /** A rosbridge to offer the agent's commands on, and optionally an arm behind it. */
+  ros?: { url: string; version: 1 | 2; arm?: { id: string; joints: string[]; controller: string; action: boolean; robot: string } };
+  log: (line: string) => void;
+}
+
+export interface RunningAgent {
+  core: AgentCore;
+  http: Server;
+  mqttUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the agent: the web app and its API, MQTT (embedded broker unless one is named), the robots
+ * (simulated ones over MQTT, named MQTT robots, a ROS arm) behind their safety gates, and the ROS
+ * channel. Everything listens on `host` (127.0.0.1 by default). close() stops the robots first.
+ */
+export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
+  const [{ serve }, { MqttAgent }, { Fleet }, { mqttMember, rosMember }, mqtt] = await Promise.all([
+    import('./serve.js'),
+    import('../../bridge/mqtt/agent.js'),
+    import('../../bridge/fleet.js'),
+    import('../../bridge/members.js'),
+    import('mqtt'),
+  ]);
+  const core = new AgentCore({ memory: o.memory, save: o.save });
+  const closers: Array<() => Promise<void> | void> = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    closers.length = 0;
+  };
+  try {
+    const http = await serve({ agent: core, host: o.host, port: o.port }).catch((err: NodeJS.ErrnoException) => {
+      throw new Error(err.code === 'EADDRINUSE' ? `port ${o.port} on ${o.host} is in use: pick another with --port` : `cannot listen on ${o.host}:${o.port}: ${err.message}`);
+    });
+    closers.push(() => new Promise<void>((r) => http.close(() => r())));
+    let url = o.broker ?? '';
+    if (!url) {
+      const { startEmbeddedBroker } = await import('../../bridge/mqtt/broker.js');
+      const broker = await startEmbeddedBroker({ host: o.host, port: o.mqttPort }).catch((err: NodeJS.ErrnoException) => {
+        throw new Error(err.code === 'EADDRINUSE' ? `MQTT port ${o.mqttPort} on ${o.host} is in use: pick another with --mqtt-port, or name a broker with --broker` : err.message);
+      });
+      closers.push(() => broker.close());
+      url = broker.url;
+    }
+    const auth = { username: o.username, password: o.password };
+    const mqttAgent = new MqttAgent({ agent: core, url, ...auth });
+    await mqttAgent.start();
+    closers.push(() => mqttAgent.stop());
+
+    const fleet = new Fleet(o.memory);
+    core.robots = fleet;
+    closers.push(() => fleet.close());
+    if (o.simRobots > 0 || o.mqttRobots.length > 0) {
+      const client = await mqtt.connectAsync(url, { clientId: `engram-robots-${process.pid}`, reconnectPeriod: 500, queueQoSZero: false, ...auth });
+      closers.push(() => client.endAsync(true));
+      if (o.simRobots > 0) {
+        const [{ SimMqttRobot }, { loadKeyboard, loadRobot }, { armPair }, { planArm }] = await Promise.all([
+          import('../../bridge/mqtt/sim-robot.js'),
+          import('../../robots/load.js'),
+          import('../../sim/perform.js'),
+          import('../../sim/planner.js'),
+        ]);
+        const kb = loadKeyboard();
+        const arms = armPair(loadRobot('ur5e-planar'), kb).slice(0, o.simRobots);
+        const ids = ['sim-left', 'sim-right'];
+        for (const [i, robot] of arms.entries()) {
+          const sim = new SimMqttRobot({ url, robotId: ids[i]!, robot, startQ: planArm(robot, kb, []).startQ, keyboard: kb, ...auth });
+          await sim.start();
+          closers.push(() => sim.stop());
+        }
+        for (const id of ids.slice(0, arms.length)) fleet.add(await mqttMember(client, id));
+      }
+      for (const id of o.mqttRobots) {
+        try {
+          fleet.add(await mqttMember(client, id));
+        } catch (err) {
+          o.log(`robot '${id}' not added: ${(err as Error).message}`);
+        }
+      }
+    }
+    if (o.ros) {
+      const [{ RosAgent }, { RosArmDriver }, { loadRobot }] = await Promise.all([import('../../bridge/ros/ros-agent.js'), import('../../bridge/ros/ros-arm-driver.js'), import('../../robots/load.js')]);
+      if (o.ros.arm) {
+        const a = o.ros.arm;
+        const driver = new RosArmDriver({ url: o.ros.url, description: loadRobot(a.robot), jointNames: a.joints, controller: a.controller, rosVersion: o.ros.version, command: a.action ? 'action' : 'topic' });
+        await driver.connect();
+        fleet.add(rosMember(a.id, driver));
+      }
+      const rosAgent = new RosAgent({ agent: core, url: o.ros.url, rosVersion: o.ros.version });
+      await rosAgent.start();
+      closers.push(() => rosAgent.stop());
+    }
+    return { core, http, mqttUrl: url, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
