@@ -1,4 +1,5 @@
 import type { Performance, PerformanceRecording } from '../perform.js';
+import { robotsPanel } from './robots-panel.js';
 import { StageView } from './view.js';
 
 /** What /api/perform answers: a Performance with its recording (the agent records at 60 fps). */
@@ -70,19 +71,19 @@ tempo.addEventListener('input', () => {
 
 async function loadLibrary(): Promise<void> {
   const res = await fetch('/api/titles');
-  const titles = (await res.json()) as Array<{ title: string; tracks: number; notes: number }>;
+  const titles = (await res.json()) as Array<{ title: string; kind?: 'music' | 'skill'; tracks: number; notes: number }>;
   library.replaceChildren(
     ...titles.map((t) => {
       const li = document.createElement('li');
       const b = document.createElement('button');
-      b.textContent = t.title;
-      b.title = `${t.tracks} tracks, ${t.notes} notes`;
+      b.textContent = t.kind === 'skill' ? `${t.title} (skill)` : t.title;
+      b.title = t.kind === 'skill' ? `a skill: ${t.notes} joint symbols; perform it on a robot` : `${t.tracks} tracks, ${t.notes} notes`;
       b.setAttribute('aria-pressed', 'false');
       b.addEventListener('click', () => {
         for (const other of library.querySelectorAll('button')) other.setAttribute('aria-pressed', 'false');
         b.setAttribute('aria-pressed', 'true');
         page.title = t.title;
-        performButton.disabled = false;
+        performButton.disabled = t.kind === 'skill'; // skills play on robots
         status.textContent = `${t.title}: ${t.tracks} tracks, ${t.notes} notes learned`;
       });
       li.appendChild(b);
@@ -213,3 +214,6 @@ loadLibrary().catch((err: unknown) => {
   page.error = (err as Error).message;
   status.textContent = `cannot reach the agent: ${page.error}`;
 });
+
+robotsPanel(() => page.title, () => page.tempo);
+document.addEventListener('engram:library-changed', () => void loadLibrary());

@@ -108,4 +108,15 @@ describe.skipIf(!haveBrowser)('the web app in headless Chromium', () => {
     expect(res.status).toBe(404);
     expect(res.body.error).toMatch(/unknown title 'No Such Piece'/);
   });
+
+  it('the robots panel: status, Stop (always there), Teach refused without a robot, and the agent events', async () => {
+    await expect.poll(() => page.locator('#robots').textContent()).toMatch(/no robots connected/);
+    await page.locator('#stop-robots').click();
+    await expect.poll(() => page.locator('#robot-status').textContent()).toBe('stopped 0 robots');
+    await expect.poll(() => page.evaluate(() => window.engramRobots.events.map((e) => e.type))).toContain('stopped');
+    await page.locator('#skill-name').fill('wave');
+    await page.locator('#teach').click();
+    await expect.poll(() => page.locator('#robot-status').textContent()).toBe('no robot is ready to record from');
+    await expect.poll(() => page.locator('#events li').first().textContent()).toBe('stopped');
+  });
 });

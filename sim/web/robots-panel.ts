@@ -1,0 +1,107 @@
+import type { RobotStatus } from '../../src/agent/robot-fleet.js';
+
+/** What the robots panel exposes for people poking at the page and for the browser test. */
+export interface RobotsPanelState {
+  robots: RobotStatus[];
+  events: Array<{ type: string; [key: string]: unknown }>;
+  /** The last answer to a command sent from the panel. */
+  last: { ok: boolean; result?: unknown; error?: string } | null;
+}
+
+declare global {
+  interface Window {
+    engramRobots: RobotsPanelState;
+  }
+}
+
+/**
+ * The robots the agent drives: their state (polled), Perform on them, Teach from one, Stop (always
+ * enabled: it must always be there to press) and Resume, and the agent's event stream. Every button
+ * sends the same command the other channels take, through POST /api/command.
+ */
+export function robotsPanel(title: () => string | null, tempo: () => number): void {
+  const state: RobotsPanelState = { robots: [], events: [], last: null };
+  window.engramRobots = state;
+  const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+  const list = $<HTMLUListElement>('robots');
+  const line = $<HTMLParagraphElement>('robot-status');
+  const events = $<HTMLUListElement>('events');
+
+  async function command(body: Record<string, unknown>): Promise<RobotsPanelState['last']> {
+    try {
+      const res = await fetch('/api/command', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      state.last = (await res.json()) as RobotsPanelState['last'];
+    } catch (err) {
+      state.last = { ok: false, error: `the agent did not answer (${(err as Error).message})` };
+    }
+    return state.last;
+  }
+
+  function render(): void {
+    list.replaceChildren(
+      ...(state.robots.length
+        ? state.robots.map((r) => {
+            const li = document.createElement('li');
+            li.textContent = `${r.id} (${r.transport}) ${!r.connected ? 'disconnected' : r.stopped ? `stopped: ${r.stopReason}` : r.activity}`;
+            li.className = !r.connected || r.stopped ? 'robot-down' : 'robot-up';
+            return li;
+          })
+        : [Object.assign(document.createElement('li'), { textContent: 'no robots connected (engram serve --sim-robots 1, --mqtt-robot, --ros-arm)' })]),
+    );
+  }
+
+  async function poll(): Promise<void> {
+    const r = await command({ command: 'status' });
+    if (r?.ok) state.robots = (r.result as { robots: RobotStatus[] }).robots;
+    render();
+  }
+
+  const say = (r: RobotsPanelState['last'], done: string) => (line.textContent = r?.ok ? done : `error: ${r?.error}`);
+  const ids = () => state.robots.filter((r) => r.connected && !r.stopped).map((r) => r.id);
+
+  $<HTMLButtonElement>('perform-robots').addEventListener('click', async () => {
+    const t = title();
+    if (!t) return void (line.textContent = 'pick a piece or skill in the library first');
+    const robots = ids();
+    if (robots.length === 0) return void (line.textContent = 'no robot is ready (connected and not stopped)');
+    line.textContent = `performing ${t} on ${robots.join(', ')}…`;
+    // a skill plays on one robot, a piece on all of them (one per track): the agent says which fits
+    let r = await command({ command: 'perform', title: t, tempo: tempo(), robots });
+    if (!r?.ok && /a skill is performed by one robot/.test(r?.error ?? '')) r = await command({ command: 'perform', title: t, tempo: tempo(), robots: robots.slice(0, 1) });
+    say(r, `performed ${t}${(r?.result as { stopped?: boolean })?.stopped ? ' (stopped)' : ''}`);
+  });
+  $<HTMLButtonElement>('stop-robots').addEventListener('click', async () => {
+    const r = await command({ command: 'stop' });
+    say(r, `stopped ${((r?.result as { stopped: string[] })?.stopped ?? []).length} robots`);
+    void poll();
+  });
+  $<HTMLButtonElement>('resume-robots').addEventListener('click', async () => {
+    const r = await command({ command: 'resume' });
+    say(r, `resumed ${((r?.result as { resumed: string[] })?.resumed ?? []).length} robots`);
+    void poll();
+  });
+  $<HTMLButtonElement>('teach').addEventListener('click', async () => {
+    const skill = $<HTMLInputElement>('skill-name').value.trim();
+    const seconds = Number($<HTMLInputElement>('teach-seconds').value);
+    const robot = ids()[0];
+    if (!skill) return void (line.textContent = 'name the skill to teach');
+    if (!robot) return void (line.textContent = 'no robot is ready to record from');
+    line.textContent = `recording ${skill} from ${robot} for ${seconds} s: move the arm…`;
+    const r = await command({ command: 'teach', skill, robot, seconds });
+    say(r, `learned ${skill}: ${(r?.result as { keyframes?: number })?.keyframes} keyframes`);
+    document.dispatchEvent(new CustomEvent('engram:library-changed'));
+  });
+
+  const source = new EventSource('/api/events');
+  source.onmessage = (m) => {
+    const e = JSON.parse(m.data as string) as RobotsPanelState['events'][0];
+    state.events.push(e);
+    if (state.events.length > 200) state.events.shift();
+    const li = document.createElement('li');
+    li.textContent = `${e.type}${e.title ? ` ${String(e.title)}` : ''}${e.robot ? ` @${String(e.robot)}` : ''}${e.error ? `: ${String(e.error)}` : ''}`;
+    events.prepend(li);
+    while (events.children.length > 8) events.lastElementChild!.remove();
+  };
+  void poll();
+  setInterval(() => void poll(), 2000);
+}
