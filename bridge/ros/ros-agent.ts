@@ -1,12 +1,14 @@
-import { Ros, Service, Topic } from 'roslib';
+import { Service, Topic } from 'roslib';
 import type { AgentCore } from '../../src/agent/agent-core.js';
 import type { AgentCommand, AgentEvent } from '../../src/agent/commands.js';
 import { checkCommand } from '../mqtt/schemas.js';
+import { RosLink } from './ros-link.js';
 
 export interface RosAgentOptions {
   agent: AgentCore;
-  /** rosbridge WebSocket URL, e.g. ws://127.0.0.1:9090 */
-  url: string;
+  /** rosbridge WebSocket URL, e.g. ws://127.0.0.1:9090; or a link shared with an arm driver on the same rosbridge. */
+  url?: string;
+  link?: RosLink;
   rosVersion?: 1 | 2;
   /** Namespace of the agent's services and topics. */
   namespace?: string;
@@ -31,73 +33,52 @@ const TRIGGERS = ['status', 'list', 'stop', 'resume'] as const;
  * services are advertised again; nothing is published while the link is down (roslib would queue it).
  */
 export class RosAgent {
-  readonly #o: Required<Omit<RosAgentOptions, 'agent'>>;
+  readonly #o: Required<Omit<RosAgentOptions, 'agent' | 'url' | 'link'>>;
   readonly #agent: AgentCore;
-  readonly #ros: Ros;
+  readonly #link: RosLink;
+  readonly #ownLink: boolean;
   readonly #out: { response: Topic; events: Topic; notes: Topic };
-  #connected = false;
-  #closed = false;
-  #delay: number;
   #offEvents: (() => void) | null = null;
+  #offLink: () => void = () => undefined;
   #services: Service[] = [];
 
   constructor(options: RosAgentOptions) {
     this.#agent = options.agent;
     this.#o = { rosVersion: 1, namespace: '/engram', backoffMs: [200, 5000], ...options };
-    this.#delay = this.#o.backoffMs[0];
-    this.#ros = new Ros({});
+    if (!options.link && !options.url) throw new TypeError('RosAgent: give the rosbridge url or a link');
+    this.#ownLink = !options.link;
+    this.#link = options.link ?? new RosLink(options.url!, this.#o.backoffMs);
+    const ros = this.#link.ros;
     const ns = this.#o.namespace;
     const str = this.#type('std_msgs', 'msg', 'String');
     this.#out = {
-      response: new Topic({ ros: this.#ros, name: `${ns}/response`, messageType: str }),
-      events: new Topic({ ros: this.#ros, name: `${ns}/events`, messageType: str }),
-      notes: new Topic({ ros: this.#ros, name: `${ns}/notes`, messageType: str }),
+      response: new Topic({ ros, name: `${ns}/response`, messageType: str }),
+      events: new Topic({ ros, name: `${ns}/events`, messageType: str }),
+      notes: new Topic({ ros, name: `${ns}/notes`, messageType: str }),
     };
-    new Topic<{ data: string }>({ ros: this.#ros, name: `${ns}/command`, messageType: str }).subscribe((m) => void this.#onCommandTopic(m.data));
-    this.#ros.on('connection', () => {
-      this.#connected = true;
-      this.#delay = this.#o.backoffMs[0];
-      this.#advertise();
-    });
-    this.#ros.on('close', () => {
-      this.#connected = false;
-      this.#reconnect();
-    });
-    this.#ros.on('error', () => undefined); // close follows
+    new Topic<{ data: string }>({ ros, name: `${ns}/command`, messageType: str }).subscribe((m) => void this.#onCommandTopic(m.data));
   }
 
   get connected(): boolean {
-    return this.#connected;
+    return this.#link.connected;
   }
 
-  /** Connects; resolves on the first connection (later drops reconnect by themselves). */
+  /** Connects (or joins a shared link) and advertises; later drops reconnect by themselves. */
   async start(timeoutMs = 5000): Promise<void> {
     this.#offEvents = this.#agent.onEvent((e) => this.#onEvent(e));
-    const up = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`rosbridge ${this.#o.url}: no connection within ${timeoutMs} ms`)), timeoutMs);
-      this.#ros.once('connection', () => (clearTimeout(timer), resolve()));
-    });
-    void this.#ros.connect(this.#o.url).catch(() => undefined);
-    await up;
+    this.#offLink = this.#link.onConnection((up) => up && this.#advertise());
+    if (this.#link.connected) this.#advertise(); // a shared link already up: no connection event will come
+    await this.#link.connect(timeoutMs);
   }
 
   stop(): void {
-    this.#closed = true;
     this.#offEvents?.();
-    this.#ros.close();
+    this.#offLink();
+    if (this.#ownLink) this.#link.close();
   }
 
   #type(pkg: string, kind: 'msg' | 'srv', name: string): string {
     return this.#o.rosVersion === 2 ? `${pkg}/${kind}/${name}` : `${pkg}/${name}`;
-  }
-
-  #reconnect(): void {
-    if (this.#closed) return;
-    const delay = this.#delay;
-    this.#delay = Math.min(this.#o.backoffMs[1], delay * 2);
-    setTimeout(() => {
-      if (!this.#closed && !this.#connected) void this.#ros.connect(this.#o.url).catch(() => this.#reconnect());
-    }, delay).unref();
   }
 
   /** (Re-)advertises the services: a rosbridge forgets them when the link drops. */
@@ -105,7 +86,7 @@ export class RosAgent {
     const ns = this.#o.namespace;
     this.#services = [];
     for (const command of TRIGGERS) {
-      const s = new Service<Record<string, never>, { success: boolean; message: string }>({ ros: this.#ros, name: `${ns}/${command}`, serviceType: this.#type('std_srvs', 'srv', 'Trigger') });
+      const s = new Service<Record<string, never>, { success: boolean; message: string }>({ ros: this.#link.ros, name: `${ns}/${command}`, serviceType: this.#type('std_srvs', 'srv', 'Trigger') });
       void s.advertiseAsync(async () => {
         try {
           return { success: true, message: JSON.stringify(await this.#agent.run({ command }, 'ros')) };
@@ -115,7 +96,7 @@ export class RosAgent {
       });
       this.#services.push(s);
     }
-    const cmd = new Service<{ json: string }, { ok: boolean; json: string }>({ ros: this.#ros, name: `${ns}/run`, serviceType: this.#type('engram_msgs', 'srv', 'Command') });
+    const cmd = new Service<{ json: string }, { ok: boolean; json: string }>({ ros: this.#link.ros, name: `${ns}/run`, serviceType: this.#type('engram_msgs', 'srv', 'Command') });
     void cmd.advertiseAsync(async (req) => {
       const r = await this.#handle(req?.json ?? '');
       return { ok: r.ok, json: JSON.stringify(r) };
@@ -158,6 +139,6 @@ export class RosAgent {
   }
 
   #send(topic: Topic, body: unknown): void {
-    if (this.#connected && this.#ros.isConnected) topic.publish({ data: JSON.stringify(body) });
+    if (this.#link.connected) topic.publish({ data: JSON.stringify(body) });
   }
 }

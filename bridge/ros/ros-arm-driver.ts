@@ -1,11 +1,13 @@
-import { Action, ActionClient, Goal, Ros, Topic } from 'roslib';
+import { Action, ActionClient, Goal, Topic } from 'roslib';
 import type { RobotDescription } from '../../robots/description.js';
 import type { JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
 import { SafetyError } from '../safety-gate.js';
+import { RosLink } from './ros-link.js';
 
 export interface RosArmOptions {
-  /** rosbridge WebSocket URL, e.g. ws://127.0.0.1:9090 */
-  url: string;
+  /** rosbridge WebSocket URL, e.g. ws://127.0.0.1:9090; or a link shared with other users of the same rosbridge. */
+  url?: string;
+  link?: RosLink;
   description: RobotDescription;
   /** ROS joint names, in the description's joint order (joint states are matched by name). */
   jointNames: string[];
@@ -41,11 +43,9 @@ interface JointStateMsg {
  */
 export class RosArmDriver implements RobotDriver {
   readonly description: RobotDescription;
-  readonly #o: Required<Omit<RosArmOptions, 'description'>>;
-  readonly #ros: Ros;
-  #connected = false;
-  #closed = false;
-  #delay: number;
+  readonly #o: Required<Omit<RosArmOptions, 'description' | 'url' | 'link'>>;
+  readonly #link: RosLink;
+  readonly #ownLink: boolean;
   #state: JointState = { time: 0, positions: [], velocities: [], fingers: [] };
   #trajectory: Topic;
   #fingers: Topic;
@@ -63,7 +63,10 @@ export class RosArmDriver implements RobotDriver {
     if (options.jointNames.length !== options.description.links.length) {
       throw new RangeError(`RosArmDriver: ${options.jointNames.length} joint names for ${options.description.links.length} joints`);
     }
+    if (!options.link && !options.url) throw new TypeError('RosArmDriver: give the rosbridge url or a link');
     this.description = options.description;
+    this.#ownLink = !options.link;
+    this.#link = options.link ?? new RosLink(options.url!, options.backoffMs);
     this.#o = {
       controller: 'arm_controller',
       rosVersion: 1,
@@ -73,34 +76,22 @@ export class RosArmDriver implements RobotDriver {
       command: 'topic',
       ...options,
     };
-    this.#delay = this.#o.backoffMs[0];
-    this.#ros = new Ros({});
-    this.#ros.on('connection', () => {
-      this.#connected = true;
-      this.#delay = this.#o.backoffMs[0];
-      this.onConnection?.(true);
-    });
-    this.#ros.on('close', () => {
-      const was = this.#connected;
-      this.#connected = false;
-      if (was) this.onConnection?.(false);
-      this.#scheduleReconnect();
-    });
-    this.#ros.on('error', () => undefined); // close follows
+    this.#link.onConnection((up) => this.onConnection?.(up));
+    const ros = this.#link.ros;
     const v2 = this.#o.rosVersion === 2;
     const pkg = (p: string, t: string) => (v2 ? `${p}/msg/${t}` : `${p}/${t}`);
     this.#trajectory = new Topic({
-      ros: this.#ros,
+      ros,
       name: v2 ? `/${this.#o.controller}/joint_trajectory` : `/${this.#o.controller}/command`,
       messageType: pkg('trajectory_msgs', 'JointTrajectory'),
     });
     if (this.#o.command === 'action') {
       const name = `/${this.#o.controller}/follow_joint_trajectory`;
-      if (v2) this.#action = new Action({ ros: this.#ros, name, actionType: 'control_msgs/action/FollowJointTrajectory' });
-      else this.#actionlib = new ActionClient({ ros: this.#ros, serverName: name, actionName: 'control_msgs/FollowJointTrajectoryAction' });
+      if (v2) this.#action = new Action({ ros, name, actionType: 'control_msgs/action/FollowJointTrajectory' });
+      else this.#actionlib = new ActionClient({ ros, serverName: name, actionName: 'control_msgs/FollowJointTrajectoryAction' });
     }
-    this.#fingers = new Topic({ ros: this.#ros, name: this.#o.fingersTopic, messageType: pkg('std_msgs', 'Float64MultiArray') });
-    const states = new Topic<JointStateMsg>({ ros: this.#ros, name: this.#o.jointStatesTopic, messageType: pkg('sensor_msgs', 'JointState') });
+    this.#fingers = new Topic({ ros, name: this.#o.fingersTopic, messageType: pkg('std_msgs', 'Float64MultiArray') });
+    const states = new Topic<JointStateMsg>({ ros, name: this.#o.jointStatesTopic, messageType: pkg('sensor_msgs', 'JointState') });
     states.subscribe((m) => this.#onJointState(m));
   }
 
@@ -110,31 +101,17 @@ export class RosArmDriver implements RobotDriver {
   }
 
   get connected(): boolean {
-    return this.#connected;
+    return this.#link.connected;
   }
 
   /** Connects (resolves on the first connection; later drops reconnect by themselves). */
-  async connect(timeoutMs = 5000): Promise<void> {
-    const up = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`rosbridge ${this.#o.url}: no connection within ${timeoutMs} ms`)), timeoutMs);
-      this.#ros.once('connection', () => (clearTimeout(timer), resolve()));
-    });
-    void this.#ros.connect(this.#o.url).catch(() => undefined);
-    await up;
+  connect(timeoutMs = 5000): Promise<void> {
+    return this.#link.connect(timeoutMs);
   }
 
+  /** Closes the link if this driver made it (a shared link is closed by its owner). */
   close(): void {
-    this.#closed = true;
-    this.#ros.close();
-  }
-
-  #scheduleReconnect(): void {
-    if (this.#closed) return;
-    const delay = this.#delay;
-    this.#delay = Math.min(this.#o.backoffMs[1], this.#delay * 2);
-    setTimeout(() => {
-      if (!this.#closed && !this.#connected) void this.#ros.connect(this.#o.url).catch(() => this.#scheduleReconnect());
-    }, delay).unref();
+    if (this.#ownLink) this.#link.close();
   }
 
   #onJointState(m: JointStateMsg): void {
@@ -204,8 +181,8 @@ export class RosArmDriver implements RobotDriver {
   }
 
   #checkLink(): void {
-    if (!this.#connected || !this.#ros.isConnected) {
-      throw new SafetyError('disconnected', `rosbridge ${this.#o.url}: the link is down, the command is refused (roslib would queue it)`);
+    if (!this.#link.connected) {
+      throw new SafetyError('disconnected', `rosbridge ${this.#link.url}: the link is down, the command is refused (roslib would queue it)`);
     }
   }
 
@@ -226,7 +203,7 @@ export class RosArmDriver implements RobotDriver {
    * trajectory controller); sent only while connected, never queued.
    */
   stop(): void {
-    if (!this.#connected) return void this.#goals.clear();
+    if (!this.#link.connected) return void this.#goals.clear();
     for (const g of this.#goals) {
       if (typeof g === 'string') this.#action?.cancelGoal(g);
       else g.cancel();

@@ -99,14 +99,22 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
       }
     }
     if (o.ros) {
-      const [{ RosAgent }, { RosArmDriver }, { loadRobot }] = await Promise.all([import('../../bridge/ros/ros-agent.js'), import('../../bridge/ros/ros-arm-driver.js'), import('../../robots/load.js')]);
+      const [{ RosAgent }, { RosArmDriver }, { RosLink }, { loadRobot }] = await Promise.all([
+        import('../../bridge/ros/ros-agent.js'),
+        import('../../bridge/ros/ros-arm-driver.js'),
+        import('../../bridge/ros/ros-link.js'),
+        import('../../robots/load.js'),
+      ]);
+      // one WebSocket for the agent's services and the arm
+      const link = new RosLink(o.ros.url);
+      closers.push(() => link.close());
+      await link.connect();
       if (o.ros.arm) {
         const a = o.ros.arm;
-        const driver = new RosArmDriver({ url: o.ros.url, description: loadRobot(a.robot), jointNames: a.joints, controller: a.controller, rosVersion: o.ros.version, command: a.action ? 'action' : 'topic' });
-        await driver.connect();
+        const driver = new RosArmDriver({ link, description: loadRobot(a.robot), jointNames: a.joints, controller: a.controller, rosVersion: o.ros.version, command: a.action ? 'action' : 'topic' });
         fleet.add(rosMember(a.id, driver));
       }
-      const rosAgent = new RosAgent({ agent: core, url: o.ros.url, rosVersion: o.ros.version });
+      const rosAgent = new RosAgent({ agent: core, link, rosVersion: o.ros.version });
       await rosAgent.start();
       closers.push(() => rosAgent.stop());
     }

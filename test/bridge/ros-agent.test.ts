@@ -3,6 +3,7 @@ import { Fleet } from '../../bridge/fleet.js';
 import { rosMember } from '../../bridge/members.js';
 import { RosAgent } from '../../bridge/ros/ros-agent.js';
 import { RosArmDriver } from '../../bridge/ros/ros-arm-driver.js';
+import { RosLink } from '../../bridge/ros/ros-link.js';
 import { AgentCore } from '../../src/agent/agent-core.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { bundledMelodies } from '../../src/music/notation.js';
@@ -27,14 +28,16 @@ describe('the agent on ROS: services, command topic, events, a ROS arm taught an
       for (const m of bundledMelodies().slice(0, 3)) memory.learn(m.title, m.sequence);
       const core = new AgentCore({ memory });
       const fleet = new Fleet(memory, { keyboard: kb });
-      const driver = new RosArmDriver({ url: bridge.url, description: left, jointNames: NAMES, rosVersion: version, command: 'action' });
+      // the agent and the arm share one WebSocket, as engram serve does
+      const link = new RosLink(bridge.url);
+      const driver = new RosArmDriver({ link, description: left, jointNames: NAMES, rosVersion: version, command: 'action' });
       await driver.connect();
       await expect.poll(() => driver.state().positions.length).toBe(3);
       fleet.add(rosMember('arm', driver));
       core.robots = fleet;
-      const agent = new RosAgent({ agent: core, url: bridge.url, rosVersion: version });
+      const agent = new RosAgent({ agent: core, link, rosVersion: version });
       await agent.start();
-      cleanup.push(() => agent.stop(), () => fleet.close(), sim.stop, () => bridge.close());
+      cleanup.push(() => link.close(), () => agent.stop(), () => fleet.close(), sim.stop, () => bridge.close());
       await expect.poll(() => bridge.advertisedServices.size).toBe(5);
       const t = (pkg: string, kind: string, name: string) => (version === 2 ? `${pkg}/${kind}/${name}` : `${pkg}/${name}`);
       expect(bridge.advertisedServices.get('/engram/status')).toBe(t('std_srvs', 'srv', 'Trigger'));

@@ -1,0 +1,75 @@
+import { Ros } from 'roslib';
+
+/**
+ * One WebSocket to a rosbridge, shared by whatever speaks through it (the agent's services, an arm
+ * driver). roslib never reconnects by itself: this does, with exponential backoff, and tells its
+ * listeners when the link goes down or comes back (roslib re-subscribes topics on reconnect; services
+ * must be advertised again).
+ */
+export class RosLink {
+  readonly ros = new Ros({});
+  readonly url: string;
+  readonly #backoff: [number, number];
+  readonly #listeners = new Set<(up: boolean) => void>();
+  #connected = false;
+  #closed = false;
+  #started = false;
+  #delay: number;
+
+  constructor(url: string, backoffMs: [number, number] = [200, 5000]) {
+    this.url = url;
+    this.#backoff = backoffMs;
+    this.#delay = backoffMs[0];
+    this.ros.on('connection', () => {
+      this.#connected = true;
+      this.#delay = this.#backoff[0];
+      for (const l of this.#listeners) l(true);
+    });
+    this.ros.on('close', () => {
+      const was = this.#connected;
+      this.#connected = false;
+      if (was) for (const l of this.#listeners) l(false);
+      this.#reconnect();
+    });
+    this.ros.on('error', () => undefined); // close follows
+  }
+
+  /** Up as far as both this link and roslib's socket know. */
+  get connected(): boolean {
+    return this.#connected && this.ros.isConnected;
+  }
+
+  /** Adds a listener for the link going down (false) or coming up (true); returns its remover. */
+  onConnection(listener: (up: boolean) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Connects (once; later callers wait for the same link); resolves when the socket is open. */
+  async connect(timeoutMs = 5000): Promise<void> {
+    if (this.connected) return;
+    const up = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`rosbridge ${this.url}: no connection within ${timeoutMs} ms`)), timeoutMs);
+      this.ros.once('connection', () => (clearTimeout(timer), resolve()));
+    });
+    if (!this.#started) {
+      this.#started = true;
+      void this.ros.connect(this.url).catch(() => undefined);
+    }
+    await up;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.ros.close();
+  }
+
+  #reconnect(): void {
+    if (this.#closed) return;
+    const delay = this.#delay;
+    this.#delay = Math.min(this.#backoff[1], delay * 2);
+    setTimeout(() => {
+      if (!this.#closed && !this.#connected) void this.ros.connect(this.url).catch(() => this.#reconnect());
+    }, delay).unref();
+  }
+}
