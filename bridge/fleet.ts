@@ -3,7 +3,7 @@ import { moveTime } from '../robots/kinematics.js';
 import { loadKeyboard } from '../robots/load.js';
 import type { EventSink, RobotFleet, RobotStatus } from '../src/agent/robot-fleet.js';
 import type { SequenceMemory } from '../src/memory/sequence-memory.js';
-import { DemonstrationRecorder, type DemoSample, type SkillJoint } from '../src/skills/demonstration.js';
+import { DemonstrationRecorder, robotJoints, type DemoSample, type SkillJoint } from '../src/skills/demonstration.js';
 import { recallSkill } from '../src/skills/skill.js';
 import { keyframesToTrajectory } from '../src/skills/trajectory.js';
 import { performEnsemble } from './ensemble.js';
@@ -103,7 +103,7 @@ export class Fleet implements RobotFleet {
 
   joints(id: string): SkillJoint[] {
     const m = this.member(id);
-    return m.gate.description.links.map((l, i) => ({ name: m.jointNames[i]!, min: l.joint.min, max: l.joint.max }));
+    return robotJoints(m.gate.description, m.jointNames);
   }
 
   stop(reason: string, ids?: string[]): string[] {

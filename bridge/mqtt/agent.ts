@@ -1,9 +1,9 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { randomUUID } from 'node:crypto';
 import { AgentCore } from '../../src/agent/agent-core.js';
-import type { AgentCommand, AgentEvent } from '../../src/agent/commands.js';
+import type { AgentEvent } from '../../src/agent/commands.js';
 import type { SequenceMemory } from '../../src/memory/sequence-memory.js';
-import { checkCommand } from './schemas.js';
+import { checkCommand, withoutRoute } from '../../src/agent/command-schemas.js';
 import { agentTopics } from './topics.js';
 
 export interface MqttAgentOptions {
@@ -102,8 +102,7 @@ export class MqttAgent {
     }
     const { id, replyTo } = checked.message;
     try {
-      const { id: _id, replyTo: _r, ...command } = checked.message;
-      const result = await this.#agent.run(command as AgentCommand, 'mqtt');
+      const result = await this.#agent.run(withoutRoute(checked.message), 'mqtt');
       this.#reply(replyTo, { id, ok: true, result });
     } catch (err) {
       this.#reply(replyTo, { id, ok: false, error: (err as Error).message });

@@ -1,7 +1,7 @@
 import { Service, Topic } from 'roslib';
 import type { AgentCore } from '../../src/agent/agent-core.js';
-import type { AgentCommand, AgentEvent } from '../../src/agent/commands.js';
-import { checkCommand } from '../mqtt/schemas.js';
+import { checkRoutedCommand } from '../../src/agent/command-schemas.js';
+import type { AgentEvent } from '../../src/agent/commands.js';
 import { RosLink } from './ros-link.js';
 
 export interface RosAgentOptions {
@@ -40,7 +40,8 @@ export class RosAgent {
   readonly #out: { response: Topic; events: Topic; notes: Topic };
   #offEvents: (() => void) | null = null;
   #offLink: () => void = () => undefined;
-  #services: Service[] = [];
+  /** Advertises one service (each Service object is made once). */
+  #services: Array<() => void> = [];
 
   constructor(options: RosAgentOptions) {
     this.#agent = options.agent;
@@ -81,27 +82,33 @@ export class RosAgent {
     return this.#o.rosVersion === 2 ? `${pkg}/${kind}/${name}` : `${pkg}/${name}`;
   }
 
-  /** (Re-)advertises the services: a rosbridge forgets them when the link drops. */
+  /**
+   * Advertises the services; after a reconnect the same Service objects advertise again (roslib then
+   * drops their old handler first, so a call is never answered twice).
+   */
   #advertise(): void {
-    const ns = this.#o.namespace;
-    this.#services = [];
-    for (const command of TRIGGERS) {
-      const s = new Service<Record<string, never>, { success: boolean; message: string }>({ ros: this.#link.ros, name: `${ns}/${command}`, serviceType: this.#type('std_srvs', 'srv', 'Trigger') });
-      void s.advertiseAsync(async () => {
-        try {
-          return { success: true, message: JSON.stringify(await this.#agent.run({ command }, 'ros')) };
-        } catch (err) {
-          return { success: false, message: (err as Error).message };
-        }
-      });
-      this.#services.push(s);
+    if (this.#services.length === 0) {
+      const ns = this.#o.namespace;
+      const ros = this.#link.ros;
+      for (const command of TRIGGERS) {
+        const s = new Service<Record<string, never>, { success: boolean; message: string }>({ ros, name: `${ns}/${command}`, serviceType: this.#type('std_srvs', 'srv', 'Trigger') });
+        const answer = async () => {
+          try {
+            return { success: true, message: JSON.stringify(await this.#agent.run({ command }, 'ros')) };
+          } catch (err) {
+            return { success: false, message: (err as Error).message };
+          }
+        };
+        this.#services.push(() => void s.advertiseAsync(answer));
+      }
+      const run = new Service<{ json: string }, { ok: boolean; json: string }>({ ros, name: `${ns}/run`, serviceType: this.#type('engram_msgs', 'srv', 'Command') });
+      const answer = async (req: { json: string }) => {
+        const r = await this.#handle(req?.json ?? '');
+        return { ok: r.ok, json: JSON.stringify(r) };
+      };
+      this.#services.push(() => void run.advertiseAsync(answer));
     }
-    const cmd = new Service<{ json: string }, { ok: boolean; json: string }>({ ros: this.#link.ros, name: `${ns}/run`, serviceType: this.#type('engram_msgs', 'srv', 'Command') });
-    void cmd.advertiseAsync(async (req) => {
-      const r = await this.#handle(req?.json ?? '');
-      return { ok: r.ok, json: JSON.stringify(r) };
-    });
-    this.#services.push(cmd);
+    for (const advertise of this.#services) advertise();
   }
 
   /** Validates and runs one command given as JSON; never throws (the answer says what went wrong). */
@@ -112,15 +119,12 @@ export class RosAgent {
     } catch {
       return { id: null, ok: false, error: 'message: not valid JSON' };
     }
-    // ROS answers on its own topic or service: no replyTo needed
-    const withReply = raw && typeof raw === 'object' && !Array.isArray(raw) ? { replyTo: 'ros', ...(raw as object) } : raw;
-    const checked = checkCommand(JSON.stringify(withReply));
-    if (!checked.ok) return { id: checked.id ?? null, ok: false, error: checked.error };
-    const { id, replyTo: _r, ...command } = checked.message;
+    const checked = checkRoutedCommand(raw, 'ros', { requireId: true });
+    if (!checked.ok) return { id: checked.id, ok: false, error: checked.error };
     try {
-      return { id, ok: true, result: await this.#agent.run(command as AgentCommand, 'ros') };
+      return { id: checked.id, ok: true, result: await this.#agent.run(checked.command, 'ros') };
     } catch (err) {
-      return { id, ok: false, error: (err as Error).message };
+      return { id: checked.id, ok: false, error: (err as Error).message };
     }
   }
 

@@ -14,8 +14,6 @@ export class AgentCore {
   robots: RobotFleet | undefined;
   readonly #save: (() => void) | undefined;
   readonly #listeners = new Set<EventListener>();
-  /** Commands run, by channel (status reports them). */
-  readonly handled = new Map<string, number>();
 
   constructor(options: { memory: SequenceMemory; save?: () => void; robots?: RobotFleet }) {
     this.memory = options.memory;
@@ -45,7 +43,6 @@ export class AgentCore {
 
   /** Runs a validated command from `channel`; failures are reported as error events too. */
   async run(msg: AgentCommand, channel: string): Promise<unknown> {
-    this.handled.set(channel, (this.handled.get(channel) ?? 0) + 1);
     try {
       return await runCommand(this.context, msg);
     } catch (err) {

@@ -2,8 +2,9 @@ import { loadRobot } from '../../robots/load.js';
 import type { SequenceMemory } from '../memory/sequence-memory.js';
 import type { Fragment } from '../memory/types.js';
 import { parseMidi } from '../music/midi-reader.js';
-import type { DemoSample, SkillJoint } from '../skills/demonstration.js';
+import { robotJoints, type DemoSample, type SkillJoint } from '../skills/demonstration.js';
 import { isSkill, recallSkill, teachSkill } from '../skills/skill.js';
+import { COMMAND_SCHEMAS } from './command-schemas.js';
 import { notesPerTitle } from './library.js';
 import type { EventSink, RobotFleet } from './robot-fleet.js';
 
@@ -27,8 +28,6 @@ export interface CommandContext {
 /** A command, already validated by its channel (field types are the schema's). */
 export type AgentCommand = { command: string } & Record<string, unknown>;
 
-/** The commands every channel takes (CLI, web, MQTT, ROS). */
-export const COMMANDS = ['status', 'list', 'recall', 'identify', 'complete', 'learn', 'perform', 'teach', 'stop', 'resume'] as const;
 
 /** A command that cannot run as asked; the message names the field or robot. */
 export class CommandError extends Error {
@@ -95,7 +94,7 @@ export async function runCommand(ctx: CommandContext, msg: AgentCommand): Promis
       return { resumed };
     }
     default:
-      throw new CommandError(`command: unknown command '${msg.command}' (one of ${COMMANDS.join(', ')})`);
+      throw new CommandError(`command: unknown command '${msg.command}' (one of ${Object.keys(COMMAND_SCHEMAS).join(', ')})`);
   }
 }
 
@@ -140,7 +139,7 @@ async function teach(ctx: CommandContext, msg: AgentCommand, emit: EventSink): P
       ? (msg.joints as SkillJoint[])
       : robot && ctx.robots
         ? ctx.robots.joints(robot)
-        : loadRobot('ur5e-planar').links.map((l) => ({ name: l.joint.name, min: l.joint.min, max: l.joint.max }));
+        : robotJoints(loadRobot('ur5e-planar'));
     samples = msg.samples as DemoSample[];
   } else {
     if (!robot) throw new CommandError('teach: give the demonstration as samples, or name the robot to record it from (robot)');

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { loadRobot } from '../../robots/load.js';
-import { DemonstrationError, type DemoSample, type SkillJoint } from '../skills/demonstration.js';
+import { DemonstrationError, robotJoints, type DemoSample, type SkillJoint } from '../skills/demonstration.js';
 
 /**
  * A demonstration file: JSON {joints?: [{name, min, max}], samples: [{time, positions}]}, or CSV with a
@@ -10,7 +10,7 @@ import { DemonstrationError, type DemoSample, type SkillJoint } from '../skills/
 export function readDemonstration(file: string, robot = 'ur5e-planar'): { joints: SkillJoint[]; samples: DemoSample[] } {
   if (!existsSync(file)) throw new DemonstrationError(file, 'no such file');
   const text = readFileSync(file, 'utf8');
-  const described = loadRobot(robot).links.map((l) => ({ name: l.joint.name, min: l.joint.min, max: l.joint.max }));
+  const described = robotJoints(loadRobot(robot));
   if (/\.csv$/i.test(file)) {
     const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
     const header = lines[0]?.split(',').map((h) => h.trim()) ?? [];

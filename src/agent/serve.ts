@@ -3,9 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, normalize } from 'node:path';
 import type { SequenceMemory } from '../memory/sequence-memory.js';
 import { MemoryInputError, UnknownTitleError } from '../memory/validate.js';
-import { checkCommand } from '../../bridge/mqtt/schemas.js';
+import { checkRoutedCommand } from './command-schemas.js';
 import { AgentCore } from './agent-core.js';
-import type { AgentCommand } from './commands.js';
 
 /** The built web app: dist/web beside dist/src (or repo/dist/web when running from sources). */
 export function webDir(): string {
@@ -74,11 +73,10 @@ export function serve(options: ServeOptions): Promise<Server> {
         return send(res, 400, { ok: false, error: 'request body: not valid JSON' });
       }
       if (!body || typeof body !== 'object' || Array.isArray(body)) return send(res, 400, { ok: false, error: 'request body: must be a JSON object' });
-      const checked = checkCommand(JSON.stringify({ id: 'web', replyTo: 'web', ...body }));
+      const checked = checkRoutedCommand(body, 'web');
       if (!checked.ok) return send(res, 400, { ok: false, error: checked.error });
-      const { id: _id, replyTo: _r, ...command } = checked.message;
       try {
-        return send(res, 200, { ok: true, result: await agent.run(command as AgentCommand, 'web') });
+        return send(res, 200, { ok: true, result: await agent.run(checked.command, 'web') });
       } catch (err) {
         const e = err as Error;
         const status = err instanceof UnknownTitleError ? 404 : USER_ERRORS.has(e.name) ? 400 : 500;

@@ -1,3 +1,5 @@
+import type { RobotDescription } from '../../robots/description.js';
+
 /** A joint-space demonstration: the arm's joint positions over time, as recorded from its joint states. */
 export interface DemoSample {
   /** Seconds on the recording's clock (any origin; strictly increasing). */
@@ -11,6 +13,11 @@ export interface SkillJoint {
   name: string;
   min: number;
   max: number;
+}
+
+/** A robot's joints as skill joints: ranges from its description, names its own (ROS names may differ). */
+export function robotJoints(robot: RobotDescription, names: readonly string[] = robot.links.map((l) => l.joint.name)): SkillJoint[] {
+  return robot.links.map((l, i) => ({ name: names[i]!, min: l.joint.min, max: l.joint.max }));
 }
 
 /** A demonstration that cannot be learned; the message names the sample and field. */

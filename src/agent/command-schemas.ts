@@ -1,6 +1,10 @@
 import { Ajv, type ErrorObject } from 'ajv';
+import type { AgentCommand } from './commands.js';
 
-/** JSON Schemas of the agent's MQTT commands (draft-07, checked with ajv). */
+/**
+ * JSON Schemas of the agent's commands (draft-07, checked with ajv): the same on every channel. MQTT
+ * messages carry id and replyTo; the web and ROS answer on their own route and need no replyTo.
+ */
 const base = {
   id: { type: 'string', minLength: 1, maxLength: 128 },
   replyTo: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
@@ -123,4 +127,23 @@ export function checkCommand(payload: Buffer | string): CheckedMessage {
   if (!v) return { ok: false, id, replyTo, error: `command: unknown command '${o.command}' (one of ${Object.keys(COMMAND_SCHEMAS).join(', ')})` };
   if (!v(o)) return { ok: false, id, replyTo, error: describe(v.errors![0]!) };
   return { ok: true, message: o as CheckedMessage extends { ok: true; message: infer M } ? M : never };
+}
+
+/**
+ * Checks a command from a channel that answers on its own route (web, ROS): no replyTo needed; id
+ * optional unless `requireId` (a ROS topic answer is matched by it). Returns the command without id and
+ * replyTo, ready for AgentCore.run, or the error.
+ */
+export function checkRoutedCommand(body: unknown, channel: string, options: { requireId?: boolean } = {}): { ok: true; id: string | null; command: AgentCommand } | { ok: false; id: string | null; error: string } {
+  const obj = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
+  const checked = obj ? checkCommand(JSON.stringify({ ...(options.requireId ? {} : { id: channel }), replyTo: channel, ...obj })) : ({ ok: false, error: 'message: must be a JSON object' } as const);
+  const id = typeof obj?.id === 'string' ? obj.id : null;
+  if (!checked.ok) return { ok: false, id, error: checked.error };
+  return { ok: true, id, command: withoutRoute(checked.message) };
+}
+
+/** A checked message as a command: its routing fields (id, replyTo) taken off. */
+export function withoutRoute(message: Record<string, unknown>): AgentCommand {
+  const { id: _id, replyTo: _replyTo, ...command } = message;
+  return command as AgentCommand;
 }
