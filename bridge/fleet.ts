@@ -5,8 +5,8 @@ import type { EventSink, RobotFleet, RobotStatus } from '../src/agent/robot-flee
 import type { SequenceMemory } from '../src/memory/sequence-memory.js';
 import { DemonstrationRecorder, robotJoints, type DemoSample, type SkillJoint } from '../src/skills/demonstration.js';
 import { recallSkill } from '../src/skills/skill.js';
-import { keyframesToTrajectory } from '../src/skills/trajectory.js';
-import { performEnsemble } from './ensemble.js';
+import { keyframesToTrajectory } from '../robots/motion/skill-trajectory.js';
+import { performEnsemble } from '../robots/motion/ensemble.js';
 import type { SafetyGate } from './safety-gate.js';
 
 export interface KeyEvent {

@@ -1,9 +1,10 @@
 import type { SequenceMemory } from '../src/memory/sequence-memory.js';
 import type { KeyboardDescription, RobotDescription } from '../robots/description.js';
-import { loadKeyboard, loadRobot, placeRobot } from '../robots/load.js';
-import { planArms, type ArmPlan, type PlanIssue, type TimedNote } from './planner.js';
-import { scoreNotes, type ScoreReport } from './score.js';
-import { executePlan } from './executor.js';
+import { loadKeyboard, loadRobot } from '../robots/load.js';
+import { executePlan } from '../robots/motion/execute.js';
+import { armPair, keyEventsToNotes, planPerformance, type PlayedNote } from '../robots/motion/piano.js';
+import type { PlanIssue, TimedNote } from '../robots/motion/planner.js';
+import { scoreNotes, type ScoreReport } from '../robots/motion/score.js';
 import { World } from './world.js';
 
 export interface PerformOptions {
@@ -32,12 +33,6 @@ export interface PerformanceRecording {
   raster?: { time: number[]; neuron: number[]; group: number[]; groups: string[] };
 }
 
-export interface PlayedNote {
-  pitch: number;
-  time: number;
-  duration: number;
-}
-
 export interface ArmReport {
   robot: string;
   tracks: number[];
@@ -62,52 +57,6 @@ export interface Performance {
   recording?: PerformanceRecording;
 }
 
-/** Two arms, one at each end of the keyboard, elbows bent towards it. */
-export function armPair(robot: RobotDescription, kb: KeyboardDescription): [RobotDescription, RobotDescription] {
-  const length = kb.keys * kb.slot;
-  return [placeRobot(robot, -0.05, 'cw', `${robot.name} left`), placeRobot(robot, length + 0.05, 'ccw', `${robot.name} right`)];
-}
-
-export interface PlannedPerformance {
-  score: TimedNote[];
-  plans: Array<{ robot: RobotDescription; plan: ArmPlan; tracks: number[]; notes: number }>;
-  raster?: PerformanceRecording['raster'];
-}
-
-/**
- * Recalls a title (notes from the network's spikes, timed by the pacemaker at `tempo`) and plans it
- * for the given arms (ordered left to right): tracks go to arms by mean pitch, one arm per track, the
- * lower tracks to the left. Works for simulated and real arms alike.
- */
-export function planPerformance(memory: SequenceMemory, title: string, arms: RobotDescription[], kb: KeyboardDescription, options: PerformOptions = {}): PlannedPerformance {
-  const tempo = options.tempo ?? 1;
-  const r = memory.recall(title, { tempo, raster: options.recordFps !== undefined });
-  const limit = options.seconds ?? Infinity;
-  let index = 0;
-  const tracks = r.tracks.map((t) =>
-    t.notes.filter((n) => n.time < limit && n.duration >= 0).map((n) => ({ index: 0, pitch: n.symbol, time: n.time, duration: n.seconds })),
-  );
-  const score: TimedNote[] = [];
-  for (const t of tracks) for (const n of t) score.push(n);
-  score.sort((a, b) => a.time - b.time || a.pitch - b.pitch);
-  score.forEach((n) => (n.index = index++));
-  const mean = (t: TimedNote[]) => (t.length ? t.reduce((a, n) => a + n.pitch, 0) / t.length : 60);
-  const order = tracks.map((t, i) => ({ i, m: mean(t) })).sort((a, b) => a.m - b.m);
-  const left = arms[0]!;
-  const right = arms[arms.length - 1]!;
-  const groups: Array<{ robot: RobotDescription; tracks: number[] }> = [];
-  if (order.length === 1 || arms.length === 1) groups.push({ robot: arms.length === 1 || order[0]!.m < 66 ? left : right, tracks: order.map((o) => o.i) });
-  else {
-    const half = Math.ceil(order.length / 2);
-    groups.push({ robot: left, tracks: order.slice(0, half).map((o) => o.i) });
-    groups.push({ robot: right, tracks: order.slice(half).map((o) => o.i) });
-  }
-  const armNotes = groups.map((g) => ({ robot: g.robot, notes: g.tracks.flatMap((t) => tracks[t]!) }));
-  const armPlans = planArms(kb, armNotes);
-  const plans = groups.map((g, i) => ({ robot: g.robot, plan: armPlans[i]!, tracks: g.tracks, notes: armNotes[i]!.notes.length }));
-  return { score, plans, ...(r.raster ? { raster: r.raster } : {}) };
-}
-
 /**
  * Recalls a title (its notes come from the network's spikes, timed by the pacemaker at `tempo`),
  * gives each track to an arm (one arm per track; with more tracks than arms, the lower tracks go to
@@ -117,7 +66,7 @@ export function perform(memory: SequenceMemory, title: string, options: PerformO
   const tempo = options.tempo ?? 1;
   const kb = loadKeyboard(options.keyboard);
   const robot = loadRobot(options.robot ?? 'ur5e-planar');
-  const { score, plans, raster } = planPerformance(memory, title, armPair(robot, kb), kb, options);
+  const { score, plans, raster } = planPerformance(memory, title, armPair(robot, kb), kb, { ...options, raster: options.recordFps !== undefined });
   const world = new World(kb, plans.map((p) => ({ robot: p.robot, startQ: p.plan.startQ })), { dtMs: options.dtMs ?? 2 });
   world.arms.forEach((arm, i) => executePlan(arm, plans[i]!.plan));
   const end = score.reduce((a, n) => Math.max(a, n.time + n.duration), 0) + 0.5;
@@ -154,24 +103,6 @@ export function perform(memory: SequenceMemory, title: string, options: PerformO
     wallSeconds,
     ...(recording ? { recording } : {}),
   };
-}
-
-/** Pairs key-down and key-up events into notes (a key still down at the end ends there). */
-export function keyEventsToNotes(events: ReadonlyArray<{ pitch: number; on: boolean; time: number }>, end: number): PlayedNote[] {
-  const open = new Map<number, number>();
-  const out: PlayedNote[] = [];
-  for (const e of events) {
-    if (e.on) open.set(e.pitch, e.time);
-    else {
-      const t = open.get(e.pitch);
-      if (t !== undefined) {
-        out.push({ pitch: e.pitch, time: t, duration: e.time - t });
-        open.delete(e.pitch);
-      }
-    }
-  }
-  for (const [pitch, t] of open) out.push({ pitch, time: t, duration: end - t });
-  return out.sort((a, b) => a.time - b.time || a.pitch - b.pitch);
 }
 
 /** A readable report: the mir_eval figures and what the arms could not do, with note numbers. */

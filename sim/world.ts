@@ -2,7 +2,7 @@ import Matter from 'matter-js';
 import { keyCentre, type KeyboardDescription, type RobotDescription } from '../robots/description.js';
 import { forward } from '../robots/kinematics.js';
 import type { JointState, RobotDriver, TrajectoryPoint } from '../robots/driver.js';
-import { keyTop } from './planner.js';
+import { keyTop } from '../robots/motion/planner.js';
 import { toAngle, toX, toY } from './units.js';
 
 const { Engine, Bodies, Body, Composite, Constraint } = Matter;

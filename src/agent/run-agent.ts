@@ -77,8 +77,8 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
         const [{ SimMqttRobot }, { loadKeyboard, loadRobot }, { armPair }, { planArm }] = await Promise.all([
           import('../../bridge/mqtt/sim-robot.js'),
           import('../../robots/load.js'),
-          import('../../sim/perform.js'),
-          import('../../sim/planner.js'),
+          import('../../robots/motion/piano.js'),
+          import('../../robots/motion/planner.js'),
         ]);
         const kb = loadKeyboard();
         const arms = armPair(loadRobot('ur5e-planar'), kb).slice(0, o.simRobots);

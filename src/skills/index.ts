@@ -2,4 +2,3 @@ export * from './demonstration.js';
 export * from './keyframes.js';
 export * from './pose-code.js';
 export * from './skill.js';
-export * from './trajectory.js';

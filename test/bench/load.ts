@@ -15,9 +15,9 @@ import { SafetyGate } from '../../bridge/safety-gate.js';
 import { loadKeyboard, loadRobot } from '../../robots/load.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { bundledMelodies } from '../../src/music/notation.js';
-import { executePlan } from '../../sim/executor.js';
+import { executePlan } from '../../robots/motion/execute.js';
 import { moveTime } from '../../robots/kinematics.js';
-import { armPair, planPerformance } from '../../sim/perform.js';
+import { armPair, planPerformance } from '../../robots/motion/piano.js';
 
 export interface LoadResult {
   robots: number;

@@ -13,8 +13,8 @@ import { AgentCore } from '../../src/agent/agent-core.js';
 import type { AgentEvent } from '../../src/agent/commands.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { bundledMelodies } from '../../src/music/notation.js';
-import { armPair } from '../../sim/perform.js';
-import { planArm } from '../../sim/planner.js';
+import { armPair } from '../../robots/motion/piano.js';
+import { planArm } from '../../robots/motion/planner.js';
 
 const kb = loadKeyboard();
 const [left, right0] = armPair(loadRobot('ur5e-planar'), kb);

@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { performEnsemble } from '../../bridge/ensemble.js';
+import { performEnsemble } from '../../robots/motion/ensemble.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../bridge/mqtt/broker.js';
 import { MqttRobotDriver } from '../../bridge/mqtt/robot-driver.js';
 import { SimMqttRobot } from '../../bridge/mqtt/sim-robot.js';
@@ -9,8 +9,8 @@ import { validateRobot } from '../../robots/description.js';
 import { loadKeyboard, loadRobot } from '../../robots/load.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { bundledMelodies } from '../../src/music/notation.js';
-import { armPair } from '../../sim/perform.js';
-import { planArm } from '../../sim/planner.js';
+import { armPair } from '../../robots/motion/piano.js';
+import { planArm } from '../../robots/motion/planner.js';
 import { freePort } from '../helpers/mosquitto.js';
 
 const kb = loadKeyboard();

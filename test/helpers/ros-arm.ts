@@ -1,6 +1,6 @@
 import { inverse } from '../../robots/kinematics.js';
 import { loadKeyboard, loadRobot } from '../../robots/load.js';
-import { armPair } from '../../sim/perform.js';
+import { armPair } from '../../robots/motion/piano.js';
 import { World } from '../../sim/world.js';
 import type { TestRosbridge } from './rosbridge-server.js';
 

@@ -7,11 +7,12 @@ import { forward, inverse } from '../../robots/kinematics.js';
 import { loadKeyboard, loadRobot } from '../../robots/load.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { bundledMelodies } from '../../src/music/notation.js';
-import { armPair, perform } from '../../sim/perform.js';
-import { planArm, planArms } from '../../sim/planner.js';
-import { scoreNotes } from '../../sim/score.js';
+import { armPair } from '../../robots/motion/piano.js';
+import { perform } from '../../sim/perform.js';
+import { planArm, planArms } from '../../robots/motion/planner.js';
+import { scoreNotes } from '../../robots/motion/score.js';
 import { World } from '../../sim/world.js';
-import { executePlan } from '../../sim/executor.js';
+import { executePlan } from '../../robots/motion/execute.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'engram-sim-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,12 +9,12 @@ import {
   PoseCode,
   demonstrationFragment,
   extractKeyframes,
-  keyframesToTrajectory,
   recallSkill,
   teachSkill,
   type DemoSample,
   type SkillJoint,
 } from '../../src/skills/index.js';
+import { keyframesToTrajectory } from '../../robots/motion/skill-trajectory.js';
 
 const JOINTS: SkillJoint[] = [
   { name: 'shoulder', min: -Math.PI, max: Math.PI },

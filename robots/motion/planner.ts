@@ -1,5 +1,5 @@
-import { isBlack, keyCentre, type KeyboardDescription, type RobotDescription } from '../robots/description.js';
-import { inverse, moveTime } from '../robots/kinematics.js';
+import { isBlack, keyCentre, type KeyboardDescription, type RobotDescription } from '../description.js';
+import { inverse, moveTime } from '../kinematics.js';
 
 /** A note to play: MIDI pitch, onset and duration in seconds (from recall: spike times). */
 export interface TimedNote {

@@ -1,5 +1,5 @@
-import type { TrajectoryPoint } from '../../robots/driver.js';
-import type { Keyframe } from './keyframes.js';
+import type { TrajectoryPoint } from '../driver.js';
+import type { Keyframe } from '../../src/skills/keyframes.js';
 
 /**
  * Keyframes back to a timed joint trajectory starting at `start` (driver clock, s): a point where each

@@ -1,5 +1,5 @@
-import type { RobotDriver, TrajectoryPoint } from '../robots/driver.js';
-import { inverse } from '../robots/kinematics.js';
+import type { RobotDriver, TrajectoryPoint } from '../driver.js';
+import { inverse } from '../kinematics.js';
 import { movePoint, type ArmPlan } from './planner.js';
 
 /** Spacing of trajectory points along a hand move, s. */

@@ -1,10 +1,10 @@
-import type { KeyboardDescription } from '../robots/description.js';
-import type { RobotDriver } from '../robots/driver.js';
-import type { SequenceMemory } from '../src/memory/sequence-memory.js';
-import { moveTime } from '../robots/kinematics.js';
-import { executePlan } from '../sim/executor.js';
-import { keyEventsToNotes, planPerformance, type PlayedNote } from '../sim/perform.js';
-import { scoreNotes, type ScoreReport } from '../sim/score.js';
+import type { KeyboardDescription } from '../description.js';
+import type { RobotDriver } from '../driver.js';
+import type { SequenceMemory } from '../../src/memory/sequence-memory.js';
+import { moveTime } from '../kinematics.js';
+import { executePlan } from './execute.js';
+import { keyEventsToNotes, planPerformance, type PlayedNote } from './piano.js';
+import { scoreNotes, type ScoreReport } from './score.js';
 
 /** A robot taking part: its (gated) driver and the key events it reports, in its own clock. */
 export interface EnsembleMember {

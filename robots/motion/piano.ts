@@ -1,0 +1,97 @@
+import type { SequenceMemory } from '../../src/memory/sequence-memory.js';
+import type { KeyboardDescription, RobotDescription } from '../description.js';
+import { placeRobot } from '../load.js';
+import { planArms, type ArmPlan, type TimedNote } from './planner.js';
+
+/**
+ * A piece for arms at a keyboard: the recalled score split into tracks per arm and planned. The same for
+ * simulated and real arms (sim/ runs it through physics, the fleet through robots' drivers).
+ */
+
+export interface PerformanceOptions {
+  /** Recall tempo (pacemaker rate factor). */
+  tempo?: number;
+  /** Only the notes starting in the first `seconds` of the performance. */
+  seconds?: number;
+  /** Keep the memory's spike raster of the recall (for a view). */
+  raster?: boolean;
+}
+
+/** The memory's spikes during recall (time s, neuron, group). */
+export interface RecallRaster {
+  time: number[];
+  neuron: number[];
+  group: number[];
+  groups: string[];
+}
+
+export interface PlayedNote {
+  pitch: number;
+  time: number;
+  duration: number;
+}
+
+/** Two arms, one at each end of the keyboard, elbows bent towards it. */
+export function armPair(robot: RobotDescription, kb: KeyboardDescription): [RobotDescription, RobotDescription] {
+  const length = kb.keys * kb.slot;
+  return [placeRobot(robot, -0.05, 'cw', `${robot.name} left`), placeRobot(robot, length + 0.05, 'ccw', `${robot.name} right`)];
+}
+
+export interface PlannedPerformance {
+  score: TimedNote[];
+  plans: Array<{ robot: RobotDescription; plan: ArmPlan; tracks: number[]; notes: number }>;
+  raster?: RecallRaster;
+}
+
+/**
+ * Recalls a title (notes from the network's spikes, timed by the pacemaker at `tempo`) and plans it
+ * for the given arms (ordered left to right): tracks go to arms by mean pitch, one arm per track, the
+ * lower tracks to the left. Works for simulated and real arms alike.
+ */
+export function planPerformance(memory: SequenceMemory, title: string, arms: RobotDescription[], kb: KeyboardDescription, options: PerformanceOptions = {}): PlannedPerformance {
+  const tempo = options.tempo ?? 1;
+  const r = memory.recall(title, { tempo, raster: options.raster === true });
+  const limit = options.seconds ?? Infinity;
+  let index = 0;
+  const tracks = r.tracks.map((t) =>
+    t.notes.filter((n) => n.time < limit && n.duration >= 0).map((n) => ({ index: 0, pitch: n.symbol, time: n.time, duration: n.seconds })),
+  );
+  const score: TimedNote[] = [];
+  for (const t of tracks) for (const n of t) score.push(n);
+  score.sort((a, b) => a.time - b.time || a.pitch - b.pitch);
+  score.forEach((n) => (n.index = index++));
+  const mean = (t: TimedNote[]) => (t.length ? t.reduce((a, n) => a + n.pitch, 0) / t.length : 60);
+  const order = tracks.map((t, i) => ({ i, m: mean(t) })).sort((a, b) => a.m - b.m);
+  const left = arms[0]!;
+  const right = arms[arms.length - 1]!;
+  const groups: Array<{ robot: RobotDescription; tracks: number[] }> = [];
+  if (order.length === 1 || arms.length === 1) groups.push({ robot: arms.length === 1 || order[0]!.m < 66 ? left : right, tracks: order.map((o) => o.i) });
+  else {
+    const half = Math.ceil(order.length / 2);
+    groups.push({ robot: left, tracks: order.slice(0, half).map((o) => o.i) });
+    groups.push({ robot: right, tracks: order.slice(half).map((o) => o.i) });
+  }
+  const armNotes = groups.map((g) => ({ robot: g.robot, notes: g.tracks.flatMap((t) => tracks[t]!) }));
+  const armPlans = planArms(kb, armNotes);
+  const plans = groups.map((g, i) => ({ robot: g.robot, plan: armPlans[i]!, tracks: g.tracks, notes: armNotes[i]!.notes.length }));
+  return { score, plans, ...(r.raster ? { raster: r.raster } : {}) };
+}
+
+/** Pairs key-down and key-up events into notes (a key still down at the end ends there). */
+export function keyEventsToNotes(events: ReadonlyArray<{ pitch: number; on: boolean; time: number }>, end: number): PlayedNote[] {
+  const open = new Map<number, number>();
+  const out: PlayedNote[] = [];
+  for (const e of events) {
+    if (e.on) open.set(e.pitch, e.time);
+    else {
+      const t = open.get(e.pitch);
+      if (t !== undefined) {
+        out.push({ pitch: e.pitch, time: t, duration: e.time - t });
+        open.delete(e.pitch);
+      }
+    }
+  }
+  for (const [pitch, t] of open) out.push({ pitch, time: t, duration: end - t });
+  return out.sort((a, b) => a.time - b.time || a.pitch - b.pitch);
+}
+
