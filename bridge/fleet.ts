@@ -1,5 +1,5 @@
 import type { KeyboardDescription } from '../robots/description.js';
-import { moveTime } from '../robots/kinematics.js';
+import { moveTime } from '../robots/planar.js';
 import { loadKeyboard } from '../robots/load.js';
 import type { EventSink, RobotFleet, RobotStatus } from '../src/agent/robot-fleet.js';
 import type { SequenceMemory } from '../src/memory/sequence-memory.js';
@@ -62,8 +62,8 @@ export class Fleet implements RobotFleet {
 
   add(member: FleetMember): void {
     if (this.#members.has(member.id)) throw new FleetError(`robot '${member.id}' is already connected`);
-    if (member.jointNames.length !== member.gate.description.links.length) {
-      throw new FleetError(`robot '${member.id}': ${member.jointNames.length} joint names for ${member.gate.description.links.length} joints`);
+    if (member.jointNames.length !== member.gate.description.joints.length) {
+      throw new FleetError(`robot '${member.id}': ${member.jointNames.length} joint names for ${member.gate.description.joints.length} joints`);
     }
     this.#members.set(member.id, member);
   }

@@ -22,7 +22,7 @@ export async function mqttMember(client: MqttClient, robotId: string, options: {
     id: robotId,
     transport: 'mqtt',
     gate,
-    jointNames: driver.description.links.map((l) => l.joint.name),
+    jointNames: driver.description.joints.map((j) => j.name),
     keys: () => driver.keys,
     linkUp: () => client.connected,
     dispose: () => {

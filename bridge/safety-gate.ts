@@ -93,7 +93,7 @@ export class SafetyGate implements RobotDriver {
 
   press(finger: number, extension: number, at?: number): void {
     this.#admit();
-    const hand = this.description.hand;
+    const hand = this.#hand();
     if (!Number.isInteger(finger) || finger < 0 || finger >= hand.fingers) {
       throw new SafetyError('limits', `${this.description.name}: finger ${finger} does not exist (0..${hand.fingers - 1})`);
     }
@@ -105,8 +105,9 @@ export class SafetyGate implements RobotDriver {
 
   release(finger: number, at?: number): void {
     this.#admit();
-    if (!Number.isInteger(finger) || finger < 0 || finger >= this.description.hand.fingers) {
-      throw new SafetyError('limits', `${this.description.name}: finger ${finger} does not exist (0..${this.description.hand.fingers - 1})`);
+    const hand = this.#hand();
+    if (!Number.isInteger(finger) || finger < 0 || finger >= hand.fingers) {
+      throw new SafetyError('limits', `${this.description.name}: finger ${finger} does not exist (0..${hand.fingers - 1})`);
     }
     this.#inner.release(finger, at);
   }
@@ -127,15 +128,15 @@ export class SafetyGate implements RobotDriver {
 
   /** Throws a SafetyError naming the joint and value for the first point that breaks a limit. */
   checkTrajectory(points: TrajectoryPoint[]): void {
-    const links = this.description.links;
+    const joints = this.description.joints;
     const slack = 1 + this.#opts.speedSlack;
     let prev = this.#lastPoint;
     points.forEach((p, k) => {
-      if (!p || !Number.isFinite(p.time) || !Array.isArray(p.positions) || p.positions.length !== links.length) {
-        throw new SafetyError('malformed', `${this.description.name}: trajectory point ${k} needs a time and ${links.length} joint positions`);
+      if (!p || !Number.isFinite(p.time) || !Array.isArray(p.positions) || p.positions.length !== joints.length) {
+        throw new SafetyError('malformed', `${this.description.name}: trajectory point ${k} needs a time and ${joints.length} joint positions`);
       }
-      for (let j = 0; j < links.length; j++) {
-        const lim = links[j]!.joint;
+      for (let j = 0; j < joints.length; j++) {
+        const lim = joints[j]!;
         const q = p.positions[j]!;
         if (!Number.isFinite(q) || q < lim.min || q > lim.max) {
           throw new SafetyError('limits', `${this.description.name}: point ${k}: joint ${lim.name} position ${q} rad is outside ${lim.min}..${lim.max}`);
@@ -155,6 +156,12 @@ export class SafetyGate implements RobotDriver {
       }
       prev = p;
     });
+  }
+
+  #hand(): NonNullable<RobotDescription['hand']> {
+    const hand = this.description.hand;
+    if (!hand) throw new SafetyError('limits', `${this.description.name} has no fingers`);
+    return hand;
   }
 
   #admit(): void {

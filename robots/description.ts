@@ -1,27 +1,45 @@
 /**
- * Robot descriptions as data: a planar arm working in the vertical plane along a keyboard, its joint
- * limits, and a hand of several fingers on a fixed spacing. Lengths in m, angles in rad, masses in kg,
- * torques in N m, forces in N, times in s. x runs along the keyboard from the left edge of its lowest
- * key; y points up from the top of the white keys.
+ * Robot descriptions as data. Any serial arm: the joints engram moves (with the limits the safety gate
+ * enforces), optionally its kinematic chain (from its URDF), and for piano arms a placement at the
+ * keyboard and a hand of fingers. Lengths in m, angles in rad, masses in kg, efforts in N m (N for
+ * prismatic joints), times in s. For piano arms, x runs along the keyboard from the left edge of its
+ * lowest key and y points up from the top of the white keys.
  */
+export type JointType = 'revolute' | 'continuous' | 'prismatic';
+
 export interface JointLimits {
   name: string;
-  /** Position range, rad (0 = link along +x; positive counter-clockwise). */
+  type: JointType;
+  /** Position range, rad (m for prismatic joints). A continuous joint gets a range too: the gate needs one. */
   min: number;
   max: number;
-  /** Largest speed, rad/s, and acceleration, rad/s^2. */
+  /** Largest speed (rad/s or m/s) and acceleration (rad/s^2 or m/s^2). */
   maxSpeed: number;
   maxAccel: number;
-  /** Largest torque, N m. */
-  maxTorque: number;
+  /** Largest effort: torque, N m (force, N, for prismatic joints). */
+  maxEffort: number;
 }
 
-export interface LinkDescription {
+/** One joint of the kinematic chain as URDF gives it (fixed joints included), parent link to child link. */
+export interface ChainJoint {
   name: string;
-  length: number;
-  mass: number;
-  /** The joint at the link's proximal end. */
-  joint: JointLimits;
+  type: JointType | 'fixed';
+  parent: string;
+  child: string;
+  /** The joint frame in the parent link's frame: translation, m, and roll-pitch-yaw, rad. */
+  origin: { xyz: [number, number, number]; rpy: [number, number, number] };
+  /** Unit axis of rotation or translation in the joint frame. */
+  axis: [number, number, number];
+}
+
+/** A planar three-link arm working in the vertical plane along a keyboard (the piano arms). */
+export interface PianoPlacement {
+  /** Shoulder position, m. */
+  base: { x: number; y: number };
+  /** Which way the elbow bends: 'cw' (elbow up when reaching to the right) or 'ccw' (reaching left). */
+  elbow: 'cw' | 'ccw';
+  /** Upper arm, forearm, wrist: each link's length and mass; the joint at its proximal end is joints[i]. */
+  links: Array<{ name: string; length: number; mass: number }>;
 }
 
 export interface HandDescription {
@@ -40,16 +58,22 @@ export interface HandDescription {
 
 export interface RobotDescription {
   name: string;
-  model: 'planar-arm';
   /** Where the figures come from. */
   source: string;
-  /** Shoulder position, m. */
-  base: { x: number; y: number };
-  /** Which way the elbow bends: 'cw' (elbow up when reaching to the right) or 'ccw' (reaching left). */
-  elbow: 'cw' | 'ccw';
-  links: LinkDescription[];
-  hand: HandDescription;
+  /** The joints engram moves, in the order of every command and joint state. */
+  joints: JointLimits[];
+  /** The kinematic chain from the base link to the tool (from the URDF), for kinematics and the view. */
+  chain?: ChainJoint[];
+  /** The URDF text the description came from (the web view draws the robot from it). */
+  urdf?: string;
+  /** A piano arm's placement at the keyboard. */
+  piano?: PianoPlacement;
+  /** A piano arm's fingers. */
+  hand?: HandDescription;
 }
+
+/** A robot that can play a keyboard: placed at it, with fingers. */
+export type PianoArm = RobotDescription & { piano: PianoPlacement; hand: HandDescription };
 
 export interface KeyboardDescription {
   name: string;
@@ -110,28 +134,50 @@ function fields(where: string, prefix: string, o: Record<string, unknown>, spec:
   for (const [k, check] of Object.entries(spec)) check(where, prefix ? `${prefix}.${k}` : k, o[k]);
 }
 
+const JOINT_TYPES = ['revolute', 'continuous', 'prismatic'];
+
 /** Checks a robot description (parsed JSON); `where` names its source in errors. */
 export function validateRobot(raw: unknown, where = 'robot description'): RobotDescription {
   const o = obj(where, '(root)', raw);
   fields(where, '', o, { name: str, source: str });
-  if (o.model !== 'planar-arm') throw new RobotDescriptionError(where, 'model', `must be "planar-arm", got ${JSON.stringify(o.model)}`);
-  if (o.elbow !== 'cw' && o.elbow !== 'ccw') throw new RobotDescriptionError(where, 'elbow', `must be "cw" or "ccw", got ${JSON.stringify(o.elbow)}`);
-  const base = obj(where, 'base', o.base);
-  fields(where, 'base', base, { x: num(-10, 10), y: num(-10, 10) });
-  if (!Array.isArray(o.links) || o.links.length !== 3) {
-    throw new RobotDescriptionError(where, 'links', `must be an array of 3 links (shoulder, elbow, wrist), got ${Array.isArray(o.links) ? o.links.length : JSON.stringify(o.links)}`);
+  if (!Array.isArray(o.joints) || o.joints.length < 1 || o.joints.length > 32) {
+    throw new RobotDescriptionError(where, 'joints', `must be an array of 1 to 32 joints, got ${Array.isArray(o.joints) ? o.joints.length : typeof o.joints}`);
   }
-  o.links.forEach((l, i) => {
-    const p = `links[${i}]`;
-    const link = obj(where, p, l);
-    fields(where, p, link, { name: str, length: positive, mass: positive });
-    const j = obj(where, `${p}.joint`, link.joint);
-    fields(where, `${p}.joint`, j, { name: str, min: num(-2 * Math.PI, 2 * Math.PI), max: num(-2 * Math.PI, 2 * Math.PI), maxSpeed: positive, maxAccel: positive, maxTorque: positive });
-    if ((j.min as number) >= (j.max as number)) throw new RobotDescriptionError(where, `${p}.joint.max`, `must be above min (${j.min}), got ${j.max}`);
+  const names = new Set<string>();
+  o.joints.forEach((raw, i) => {
+    const p = `joints[${i}]`;
+    const j = obj(where, p, raw);
+    fields(where, p, j, { name: str, min: num(-1000, 1000), max: num(-1000, 1000), maxSpeed: positive, maxAccel: positive, maxEffort: positive });
+    if (!JOINT_TYPES.includes(j.type as string)) throw new RobotDescriptionError(where, `${p}.type`, `must be one of ${JOINT_TYPES.join(', ')}`);
+    if ((j.min as number) >= (j.max as number)) throw new RobotDescriptionError(where, `${p}.max`, `must be above min (${j.min}), got ${j.max}`);
+    if (names.has(j.name as string)) throw new RobotDescriptionError(where, `${p}.name`, `names a joint twice`);
+    names.add(j.name as string);
   });
-  const hand = obj(where, 'hand', o.hand);
-  fields(where, 'hand', hand, { fingers: int(1, 24), spacing: positive, travel: positive, strokeTime: positive, maxForce: positive, mass: positive });
+  if (o.chain !== undefined && !Array.isArray(o.chain)) throw new RobotDescriptionError(where, 'chain', 'must be an array of joints');
+  if (o.urdf !== undefined && typeof o.urdf !== 'string') throw new RobotDescriptionError(where, 'urdf', 'must be the URDF text');
+  if (o.piano !== undefined) {
+    const piano = obj(where, 'piano', o.piano);
+    if (o.joints.length !== 3) throw new RobotDescriptionError(where, 'piano', `a piano arm is planar with 3 joints (shoulder, elbow, wrist), this robot has ${o.joints.length}`);
+    if (piano.elbow !== 'cw' && piano.elbow !== 'ccw') throw new RobotDescriptionError(where, 'piano.elbow', 'must be "cw" or "ccw"');
+    const base = obj(where, 'piano.base', piano.base);
+    fields(where, 'piano.base', base, { x: num(-10, 10), y: num(-10, 10) });
+    if (!Array.isArray(piano.links) || piano.links.length !== 3) throw new RobotDescriptionError(where, 'piano.links', 'must be an array of 3 links (upper arm, forearm, wrist)');
+    piano.links.forEach((l, i) => fields(where, `piano.links[${i}]`, obj(where, `piano.links[${i}]`, l), { name: str, length: positive, mass: positive }));
+    if (o.hand === undefined) throw new RobotDescriptionError(where, 'hand', 'a piano arm needs a hand (fingers)');
+  }
+  if (o.hand !== undefined) {
+    const hand = obj(where, 'hand', o.hand);
+    fields(where, 'hand', hand, { fingers: int(1, 24), spacing: positive, travel: positive, strokeTime: positive, maxForce: positive, mass: positive });
+  }
   return raw as RobotDescription;
+}
+
+/** The robot as a piano arm, or an error saying why it cannot play a keyboard. */
+export function pianoArm(robot: RobotDescription): PianoArm {
+  if (!robot.piano || !robot.hand) {
+    throw new RobotDescriptionError(robot.name, 'piano', 'this robot has no keyboard placement and fingers: it cannot play a piece (perform a skill on it instead)');
+  }
+  return robot as PianoArm;
 }
 
 export function validateKeyboard(raw: unknown, where = 'keyboard description'): KeyboardDescription {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RobotDescriptionError, validateKeyboard, validateRobot, type KeyboardDescription, type RobotDescription } from './description.js';
+import { pianoArm, RobotDescriptionError, validateKeyboard, validateRobot, type KeyboardDescription, type PianoArm, type RobotDescription } from './description.js';
 
 /** The robots/ folder, from this module in robots/ (tests) or dist/robots/ (built). */
 export function robotsDir(): string {
@@ -33,6 +33,11 @@ export function loadKeyboard(nameOrFile = 'piano-88'): KeyboardDescription {
 }
 
 /** The same arm placed at another shoulder position, bending its elbow the given way (one arm per hand). */
-export function placeRobot(robot: RobotDescription, x: number, elbow: RobotDescription['elbow'], name = `${robot.name}@${x.toFixed(2)}`): RobotDescription {
-  return { ...robot, name, elbow, base: { ...robot.base, x } };
+export function placeRobot(robot: PianoArm, x: number, elbow: PianoArm['piano']['elbow'], name = `${robot.name}@${x.toFixed(2)}`): PianoArm {
+  return { ...robot, name, piano: { ...robot.piano, elbow, base: { ...robot.piano.base, x } } };
+}
+
+/** A piano arm by file or bundled name: an error naming the robot when it has no keyboard placement or fingers. */
+export function loadPianoArm(nameOrFile = 'ur5e-planar'): PianoArm {
+  return pianoArm(loadRobot(nameOrFile));
 }

@@ -1,5 +1,5 @@
 import type { SequenceMemory } from '../src/memory/sequence-memory.js';
-import type { KeyboardDescription, RobotDescription } from '../robots/description.js';
+import { pianoArm, type KeyboardDescription, type PianoArm } from '../robots/description.js';
 import { loadKeyboard, loadRobot } from '../robots/load.js';
 import { executePlan } from '../robots/motion/execute.js';
 import { armPair, keyEventsToNotes, planPerformance, type PlayedNote } from '../robots/motion/piano.js';
@@ -24,7 +24,7 @@ export interface PerformOptions {
 /** What a view needs to replay a performance: arm poses and finger strokes over time. */
 export interface PerformanceRecording {
   fps: number;
-  robots: RobotDescription[];
+  robots: PianoArm[];
   keyboard: KeyboardDescription;
   /** frames[k][arm] = [q0, q1, q2, finger extensions...] (rad, m), rounded. */
   frames: number[][][];
@@ -65,7 +65,7 @@ export interface Performance {
 export function perform(memory: SequenceMemory, title: string, options: PerformOptions = {}): Performance {
   const tempo = options.tempo ?? 1;
   const kb = loadKeyboard(options.keyboard);
-  const robot = loadRobot(options.robot ?? 'ur5e-planar');
+  const robot = pianoArm(loadRobot(options.robot ?? 'ur5e-planar'));
   const { score, plans, raster } = planPerformance(memory, title, armPair(robot, kb), kb, { ...options, raster: options.recordFps !== undefined });
   const world = new World(kb, plans.map((p) => ({ robot: p.robot, startQ: p.plan.startQ })), { dtMs: options.dtMs ?? 2 });
   world.arms.forEach((arm, i) => executePlan(arm, plans[i]!.plan));

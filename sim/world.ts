@@ -1,6 +1,6 @@
 import Matter from 'matter-js';
-import { keyCentre, type KeyboardDescription, type RobotDescription } from '../robots/description.js';
-import { forward } from '../robots/kinematics.js';
+import { keyCentre, type KeyboardDescription, type PianoArm } from '../robots/description.js';
+import { forward } from '../robots/planar.js';
 import type { JointState, RobotDriver, TrajectoryPoint } from '../robots/driver.js';
 import { keyTop } from '../robots/motion/planner.js';
 import { toAngle, toX, toY } from './units.js';
@@ -136,7 +136,7 @@ class KeyboardBodies {
  * Fingers are driven bodies on the hand that push keys by contact.
  */
 export class ArmBodies implements RobotDriver {
-  readonly robot: RobotDescription;
+  readonly robot: PianoArm;
   readonly links: Matter.Body[] = [];
   readonly fingers: Matter.Body[] = [];
   /** Largest x error of the hand while a finger was extended, m. */
@@ -151,14 +151,14 @@ export class ArmBodies implements RobotDriver {
   #time = 0;
   #dtMs = 1;
 
-  constructor(robot: RobotDescription, startQ: number[], world: Matter.World) {
+  constructor(robot: PianoArm, startQ: number[], world: Matter.World) {
     this.robot = robot;
     const q = startQ;
     this.#hold = [...startQ];
-    let px = robot.base.x;
-    let py = robot.base.y;
+    let px = robot.piano.base.x;
+    let py = robot.piano.base.y;
     let a = 0;
-    robot.links.forEach((l, i) => {
+    robot.piano.links.forEach((l, i) => {
       a += q[i]!;
       const cx = px + (Math.cos(a) * l.length) / 2;
       const cy = py + (Math.sin(a) * l.length) / 2;
@@ -171,11 +171,11 @@ export class ArmBodies implements RobotDriver {
       px += Math.cos(a) * l.length;
       py += Math.sin(a) * l.length;
     });
-    const anchor = Bodies.circle(toX(robot.base.x), toY(robot.base.y), 6, { isStatic: true, collisionFilter: { group: -1, mask: 0 } });
+    const anchor = Bodies.circle(toX(robot.piano.base.x), toY(robot.piano.base.y), 6, { isStatic: true, collisionFilter: { group: -1, mask: 0 } });
     // Matter takes constraint offsets in the world frame at creation: the link ends, rotated
     const end = (i: number, sign: number) => {
       const b = this.links[i]!;
-      const h = (sign * toX(robot.links[i]!.length)) / 2;
+      const h = (sign * toX(robot.piano.links[i]!.length)) / 2;
       return { x: Math.cos(b.angle) * h, y: Math.sin(b.angle) * h };
     };
     const cons = [Constraint.create({ bodyA: anchor, pointA: { x: 0, y: 0 }, bodyB: this.links[0]!, pointB: end(0, -1), length: 0, stiffness: 1 })];
@@ -201,7 +201,7 @@ export class ArmBodies implements RobotDriver {
     this.#placeFingers(0);
   }
 
-  get description(): RobotDescription {
+  get description(): PianoArm {
     return this.robot;
   }
 
@@ -298,7 +298,7 @@ export class ArmBodies implements RobotDriver {
     const wn = 0.06; // rad/ms: 60 rad/s closed-loop bandwidth
     // positions of joints and link centres (mm, y down) for inertia and gravity terms
     const joints = [this.links[0]!, this.links[1]!, this.links[2]!].map((b, i) => {
-      const h = toX(this.robot.links[i]!.length) / 2;
+      const h = toX(this.robot.piano.links[i]!.length) / 2;
       return { x: b.position.x - Math.cos(b.angle) * h, y: b.position.y - Math.sin(b.angle) * h };
     });
     const torques = [0, 0, 0];
@@ -312,7 +312,7 @@ export class ArmBodies implements RobotDriver {
         inertia += b.inertia + b.mass * (rx * rx + ry * ry);
         gravity += b.mass * G * rx; // torque (y down frame) that gravity exerts about joint j, sign flipped below
       }
-      const lim = this.robot.links[j]!.joint;
+      const lim = this.robot.joints[j]!;
       const err = d.q[j]! - q[j]!;
       const e = err - 2 * Math.PI * Math.round(err / (2 * Math.PI));
       let acc = d.a[j]! + wn * wn * e + 2 * wn * (d.v[j]! - v[j]!);
@@ -320,7 +320,7 @@ export class ArmBodies implements RobotDriver {
       if (q[j]! > lim.max) acc += 0.01 * (lim.max - q[j]!) - 0.2 * Math.max(0, v[j]!);
       // model-frame torque: inertia * acc plus what holds the distal links against gravity
       let tau = inertia * acc + gravity;
-      const maxT = lim.maxTorque; // N m == kg mm^2 / ms^2
+      const maxT = lim.maxEffort; // N m == kg mm^2 / ms^2
       tau = Math.max(-maxT, Math.min(maxT, tau));
       torques[j] = tau;
     }
@@ -341,7 +341,7 @@ export class ArmBodies implements RobotDriver {
   /** Fingers follow the hand; each moves at stroke speed towards its latest commanded extension. */
   #placeFingers(dtMs: number): void {
     const hand = this.links[2]!;
-    const h = toX(this.robot.links[2]!.length) / 2;
+    const h = toX(this.robot.piano.links[2]!.length) / 2;
     // hand origin: the distal end of link 3; the hand's x axis is perpendicular to the wrist link
     const ex = Math.cos(hand.angle);
     const ey = Math.sin(hand.angle);
@@ -392,7 +392,7 @@ export class World {
   /** Simulated time, s. */
   time = 0;
 
-  constructor(kb: KeyboardDescription, arms: Array<{ robot: RobotDescription; startQ: number[] }>, options: WorldOptions = {}) {
+  constructor(kb: KeyboardDescription, arms: Array<{ robot: PianoArm; startQ: number[] }>, options: WorldOptions = {}) {
     this.dtMs = options.dtMs ?? 1;
     this.engine = Engine.create({ gravity: { x: 0, y: 1, scale: G } });
     this.engine.constraintIterations = Number(process.env.CI_IT ?? 4);

@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import type { KeyboardDescription, RobotDescription } from '../../robots/description.js';
+import type { KeyboardDescription, PianoArm } from '../../robots/description.js';
 import type { TrajectoryPoint } from '../../robots/driver.js';
 import { World } from '../../sim/world.js';
 import { parseChecked, robotTopics, validateFinger, validateTrajectory } from './robot-topics.js';
@@ -7,7 +7,7 @@ import { parseChecked, robotTopics, validateFinger, validateTrajectory } from '.
 export interface SimRobotOptions {
   url: string;
   robotId: string;
-  robot: RobotDescription;
+  robot: PianoArm;
   startQ: number[];
   keyboard: KeyboardDescription;
   prefix?: string;

@@ -60,8 +60,8 @@ export class RosArmDriver implements RobotDriver {
   readonly errors: string[] = [];
 
   constructor(options: RosArmOptions) {
-    if (options.jointNames.length !== options.description.links.length) {
-      throw new RangeError(`RosArmDriver: ${options.jointNames.length} joint names for ${options.description.links.length} joints`);
+    if (options.jointNames.length !== options.description.joints.length) {
+      throw new RangeError(`RosArmDriver: ${options.jointNames.length} joint names for ${options.description.joints.length} joints`);
     }
     if (!options.link && !options.url) throw new TypeError('RosArmDriver: give the rosbridge url or a link');
     this.description = options.description;

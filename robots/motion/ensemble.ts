@@ -1,7 +1,7 @@
-import type { KeyboardDescription } from '../description.js';
+import { pianoArm, type KeyboardDescription } from '../description.js';
 import type { RobotDriver } from '../driver.js';
 import type { SequenceMemory } from '../../src/memory/sequence-memory.js';
-import { moveTime } from '../kinematics.js';
+import { moveTime } from '../planar.js';
 import { executePlan } from './execute.js';
 import { keyEventsToNotes, planPerformance, type PlayedNote } from './piano.js';
 import { scoreNotes, type ScoreReport } from './score.js';
@@ -34,7 +34,8 @@ export async function performEnsemble(
   kb: KeyboardDescription,
   options: { tempo?: number; seconds?: number; lead?: number; signal?: AbortSignal } = {},
 ): Promise<EnsembleResult> {
-  const ordered = [...members].sort((a, b) => a.driver.description.base.x - b.driver.description.base.x);
+  const x = (m: EnsembleMember) => pianoArm(m.driver.description).piano.base.x;
+  const ordered = [...members].sort((a, b) => x(a) - x(b));
   const { score, plans } = planPerformance(memory, title, ordered.map((m) => m.driver.description), kb, options);
   // first each robot moves from where it is to its starting pose; the piece starts when all are there
   const setups = plans.map((p) => {

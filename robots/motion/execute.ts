@@ -1,5 +1,6 @@
+import { pianoArm } from '../description.js';
 import type { RobotDriver, TrajectoryPoint } from '../driver.js';
-import { inverse } from '../kinematics.js';
+import { inverse } from '../planar.js';
 import { movePoint, type ArmPlan } from './planner.js';
 
 /** Spacing of trajectory points along a hand move, s. */
@@ -12,7 +13,7 @@ const SAMPLE = 0.01;
  * `t0` is the driver-clock time of the plan's zero.
  */
 export function executePlan(driver: RobotDriver, plan: ArmPlan, t0 = 0): void {
-  const robot = driver.description;
+  const robot = pianoArm(driver.description);
   for (const m of plan.moves) {
     const n = Math.max(2, Math.ceil(m.duration / SAMPLE));
     const at = (k: number) => {

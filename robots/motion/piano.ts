@@ -1,5 +1,5 @@
 import type { SequenceMemory } from '../../src/memory/sequence-memory.js';
-import type { KeyboardDescription, RobotDescription } from '../description.js';
+import { pianoArm, type KeyboardDescription, type PianoArm, type RobotDescription } from '../description.js';
 import { placeRobot } from '../load.js';
 import { planArms, type ArmPlan, type TimedNote } from './planner.js';
 
@@ -32,14 +32,14 @@ export interface PlayedNote {
 }
 
 /** Two arms, one at each end of the keyboard, elbows bent towards it. */
-export function armPair(robot: RobotDescription, kb: KeyboardDescription): [RobotDescription, RobotDescription] {
+export function armPair(robot: PianoArm, kb: KeyboardDescription): [PianoArm, PianoArm] {
   const length = kb.keys * kb.slot;
   return [placeRobot(robot, -0.05, 'cw', `${robot.name} left`), placeRobot(robot, length + 0.05, 'ccw', `${robot.name} right`)];
 }
 
 export interface PlannedPerformance {
   score: TimedNote[];
-  plans: Array<{ robot: RobotDescription; plan: ArmPlan; tracks: number[]; notes: number }>;
+  plans: Array<{ robot: PianoArm; plan: ArmPlan; tracks: number[]; notes: number }>;
   raster?: RecallRaster;
 }
 
@@ -49,6 +49,7 @@ export interface PlannedPerformance {
  * lower tracks to the left. Works for simulated and real arms alike.
  */
 export function planPerformance(memory: SequenceMemory, title: string, arms: RobotDescription[], kb: KeyboardDescription, options: PerformanceOptions = {}): PlannedPerformance {
+  const pianoArms = arms.map(pianoArm); // a robot without keyboard and fingers is refused, naming it
   const tempo = options.tempo ?? 1;
   const r = memory.recall(title, { tempo, raster: options.raster === true });
   const limit = options.seconds ?? Infinity;
@@ -62,9 +63,9 @@ export function planPerformance(memory: SequenceMemory, title: string, arms: Rob
   score.forEach((n) => (n.index = index++));
   const mean = (t: TimedNote[]) => (t.length ? t.reduce((a, n) => a + n.pitch, 0) / t.length : 60);
   const order = tracks.map((t, i) => ({ i, m: mean(t) })).sort((a, b) => a.m - b.m);
-  const left = arms[0]!;
-  const right = arms[arms.length - 1]!;
-  const groups: Array<{ robot: RobotDescription; tracks: number[] }> = [];
+  const left = pianoArms[0]!;
+  const right = pianoArms[pianoArms.length - 1]!;
+  const groups: Array<{ robot: PianoArm; tracks: number[] }> = [];
   if (order.length === 1 || arms.length === 1) groups.push({ robot: arms.length === 1 || order[0]!.m < 66 ? left : right, tracks: order.map((o) => o.i) });
   else {
     const half = Math.ceil(order.length / 2);

@@ -1,5 +1,5 @@
-import { isBlack, keyCentre, type KeyboardDescription, type RobotDescription } from '../description.js';
-import { inverse, moveTime } from '../kinematics.js';
+import { isBlack, keyCentre, type KeyboardDescription, type PianoArm } from '../description.js';
+import { inverse, moveTime } from '../planar.js';
 
 /** A note to play: MIDI pitch, onset and duration in seconds (from recall: spike times). */
 export interface TimedNote {
@@ -39,7 +39,7 @@ export function movePoint(m: HandMove, u: number): { x: number; y: number } {
  * Shortest duration for a move under the joint speed and acceleration limits: the joint path is sampled
  * along the Cartesian path and the duration scaled until the peak joint speed and acceleration fit.
  */
-export function moveDuration(robot: RobotDescription, m: Omit<HandMove, 'start' | 'duration'>): number {
+export function moveDuration(robot: PianoArm, m: Omit<HandMove, 'start' | 'duration'>): number {
   const N = 24;
   const qs: number[][] = [];
   for (let i = 0; i <= N; i++) {
@@ -50,7 +50,7 @@ export function moveDuration(robot: RobotDescription, m: Omit<HandMove, 'start' 
   }
   let T = moveTime(robot, m.fromQ, m.toQ);
   for (let j = 0; j < 3; j++) {
-    const { maxSpeed, maxAccel } = robot.links[j]!.joint;
+    const { maxSpeed, maxAccel } = robot.joints[j]!;
     for (let i = 1; i < N; i++) {
       const dq = (qs[i + 1]![j]! - qs[i - 1]![j]!) / (2 / N); // per unit u
       const ddq = (qs[i + 1]![j]! - 2 * qs[i]![j]! + qs[i - 1]![j]!) * N * N;
@@ -81,7 +81,7 @@ export interface PlanIssue {
 }
 
 export interface ArmPlan {
-  robot: RobotDescription;
+  robot: PianoArm;
   /** Joint angles at the start (hand over the first window). */
   startQ: number[];
   moves: HandMove[];
@@ -157,7 +157,7 @@ export function separateRepeatedKeys(kb: KeyboardDescription, g: HandGeometry, l
 }
 
 /** Plans several arms that share one keyboard: each arm alone, then repeated keys across arms. */
-export function planArms(kb: KeyboardDescription, arms: Array<{ robot: RobotDescription; notes: TimedNote[] }>): ArmPlan[] {
+export function planArms(kb: KeyboardDescription, arms: Array<{ robot: PianoArm; notes: TimedNote[] }>): ArmPlan[] {
   const plans = arms.map((a) => planArm(a.robot, kb, a.notes));
   if (plans.length > 1) {
     const g = handGeometry(kb);
@@ -175,14 +175,14 @@ export function keyTop(kb: KeyboardDescription, pitch: number): number {
 }
 
 /** Finger extension that pushes `pitch` to `pressTo`, and the time from stroke start until the key sounds. */
-export function strokeFor(robot: RobotDescription, kb: KeyboardDescription, g: HandGeometry, pitch: number): { extension: number; lead: number } {
+export function strokeFor(robot: PianoArm, kb: KeyboardDescription, g: HandGeometry, pitch: number): { extension: number; lead: number } {
   const speed = robot.hand.travel / robot.hand.strokeTime;
   const toTop = g.hover - keyTop(kb, pitch);
   return { extension: Math.min(robot.hand.travel, toTop + g.pressTo), lead: (toTop + kb.pressDepth) / speed };
 }
 
 /** The hand's x when finger 0 is over key `base` (fingers on the key slots). */
-export function handX(robot: RobotDescription, kb: KeyboardDescription, base: number): number {
+export function handX(robot: PianoArm, kb: KeyboardDescription, base: number): number {
   return keyCentre(kb, base) + ((robot.hand.fingers - 1) / 2) * robot.hand.spacing;
 }
 
@@ -194,8 +194,8 @@ interface Event {
 /** Move durations between every pair of reachable windows, per robot placement (cached). */
 const moveTables = new Map<string, Float64Array>();
 
-function moveTable(robot: RobotDescription, kb: KeyboardDescription, minB: number, maxB: number, y: number, lift: number): Float64Array {
-  const key = JSON.stringify([robot.base, robot.elbow, robot.links, robot.hand, kb, y, lift]);
+function moveTable(robot: PianoArm, kb: KeyboardDescription, minB: number, maxB: number, y: number, lift: number): Float64Array {
+  const key = JSON.stringify([robot.piano.base, robot.piano.elbow, robot.piano.links, robot.hand, kb, y, lift]);
   let t = moveTables.get(key);
   if (t) return t;
   const W = maxB - minB + 1;
@@ -221,7 +221,7 @@ function moveTable(robot: RobotDescription, kb: KeyboardDescription, minB: numbe
  * joint limits allow with the fewest moves, times each move to arrive before its event's first stroke,
  * and assigns each note its finger. Everything the arm cannot do is reported with the note indices.
  */
-export function planArm(robot: RobotDescription, kb: KeyboardDescription, notes: TimedNote[]): ArmPlan {
+export function planArm(robot: PianoArm, kb: KeyboardDescription, notes: TimedNote[]): ArmPlan {
   const g = handGeometry(kb);
   const F = robot.hand.fingers;
   const issues: PlanIssue[] = [];

@@ -1,6 +1,6 @@
 import * as THREE from 'three';
-import { isBlack, type KeyboardDescription, type RobotDescription } from '../../robots/description.js';
-import { forward } from '../../robots/kinematics.js';
+import { isBlack, type KeyboardDescription, type PianoArm } from '../../robots/description.js';
+import { forward } from '../../robots/planar.js';
 
 /**
  * The Three.js view: the keyboard and the arms in the vertical plane along the keyboard (x along the
@@ -13,7 +13,7 @@ export class StageView {
   readonly #camera: THREE.PerspectiveCamera;
   #keys: THREE.Mesh[] = [];
   #keyRest: number[] = [];
-  #arms: Array<{ robot: RobotDescription; links: THREE.Mesh[]; joints: THREE.Mesh[]; fingers: THREE.Mesh[]; palm: THREE.Mesh }> = [];
+  #arms: Array<{ robot: PianoArm; links: THREE.Mesh[]; joints: THREE.Mesh[]; fingers: THREE.Mesh[]; palm: THREE.Mesh }> = [];
   #kb: KeyboardDescription | null = null;
 
   constructor(container: HTMLElement) {
@@ -44,7 +44,7 @@ export class StageView {
   }
 
   /** Builds the keyboard and the arms of a recording. */
-  build(kb: KeyboardDescription, robots: RobotDescription[]): void {
+  build(kb: KeyboardDescription, robots: PianoArm[]): void {
     for (const m of [...this.#keys, ...this.#arms.flatMap((a) => [...a.links, ...a.joints, ...a.fingers, a.palm])]) this.#scene.remove(m);
     this.#kb = kb;
     this.#keys = [];
@@ -67,7 +67,7 @@ export class StageView {
     this.#arms = robots.map((robot, k) => {
       const mat = new THREE.MeshStandardMaterial({ color: colours[k % 2], metalness: 0.3, roughness: 0.4 });
       const jointMat = new THREE.MeshStandardMaterial({ color: 0xc8d0d8, metalness: 0.6, roughness: 0.3 });
-      const links = robot.links.map((l) => new THREE.Mesh(new THREE.BoxGeometry(l.length, 0.05, 0.06), mat));
+      const links = robot.piano.links.map((l) => new THREE.Mesh(new THREE.BoxGeometry(l.length, 0.05, 0.06), mat));
       const joints = [0, 1, 2].map(() => new THREE.Mesh(new THREE.SphereGeometry(0.035, 20, 12), jointMat));
       const hand = robot.hand;
       const fingerMat = new THREE.MeshStandardMaterial({ color: 0xffb86b, metalness: 0.2, roughness: 0.5 });
@@ -87,7 +87,7 @@ export class StageView {
       const f = frame[k];
       if (!f) return;
       const q = f.slice(0, 3);
-      const pts = [arm.robot.base, ...forward(arm.robot, q)];
+      const pts = [arm.robot.piano.base, ...forward(arm.robot, q)];
       for (let i = 0; i < 3; i++) {
         const a = pts[i]!;
         const b = pts[i + 1]!;

@@ -74,14 +74,14 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
       const client = await mqtt.connectAsync(url, { clientId: `engram-robots-${process.pid}`, reconnectPeriod: 500, queueQoSZero: false, ...auth });
       closers.push(() => client.endAsync(true));
       if (o.simRobots > 0) {
-        const [{ SimMqttRobot }, { loadKeyboard, loadRobot }, { armPair }, { planArm }] = await Promise.all([
+        const [{ SimMqttRobot }, { loadKeyboard, loadPianoArm }, { armPair }, { planArm }] = await Promise.all([
           import('../../bridge/mqtt/sim-robot.js'),
           import('../../robots/load.js'),
           import('../../robots/motion/piano.js'),
           import('../../robots/motion/planner.js'),
         ]);
         const kb = loadKeyboard();
-        const arms = armPair(loadRobot('ur5e-planar'), kb).slice(0, o.simRobots);
+        const arms = armPair(loadPianoArm(), kb).slice(0, o.simRobots);
         const ids = ['sim-left', 'sim-right'];
         for (const [i, robot] of arms.entries()) {
           const sim = new SimMqttRobot({ url, robotId: ids[i]!, robot, startQ: planArm(robot, kb, []).startQ, keyboard: kb, ...auth });

@@ -16,8 +16,8 @@ export interface SkillJoint {
 }
 
 /** A robot's joints as skill joints: ranges from its description, names its own (ROS names may differ). */
-export function robotJoints(robot: RobotDescription, names: readonly string[] = robot.links.map((l) => l.joint.name)): SkillJoint[] {
-  return robot.links.map((l, i) => ({ name: names[i]!, min: l.joint.min, max: l.joint.max }));
+export function robotJoints(robot: RobotDescription, names: readonly string[] = robot.joints.map((j) => j.name)): SkillJoint[] {
+  return robot.joints.map((j, i) => ({ name: names[i]!, min: j.min, max: j.max }));
 }
 
 /** A demonstration that cannot be learned; the message names the sample and field. */

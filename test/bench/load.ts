@@ -12,11 +12,11 @@ import { createServer, type AddressInfo } from 'node:net';
 import { MqttRobotDriver } from '../../bridge/mqtt/robot-driver.js';
 import { robotTopics } from '../../bridge/mqtt/robot-topics.js';
 import { SafetyGate } from '../../bridge/safety-gate.js';
-import { loadKeyboard, loadRobot } from '../../robots/load.js';
+import { loadKeyboard, loadPianoArm } from '../../robots/load.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { bundledMelodies } from '../../src/music/notation.js';
 import { executePlan } from '../../robots/motion/execute.js';
-import { moveTime } from '../../robots/kinematics.js';
+import { moveTime } from '../../robots/planar.js';
 import { armPair, planPerformance } from '../../robots/motion/piano.js';
 
 export interface LoadResult {
@@ -42,7 +42,7 @@ export async function loadTest(robots = 50, seconds = 60): Promise<LoadResult> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const kb = loadKeyboard();
-  const [left] = armPair(loadRobot('ur5e-planar'), kb);
+  const [left] = armPair(loadPianoArm(), kb);
   const latencies: number[] = [];
   const received = new Map<string, number>();
   const robotClients: MqttClient[] = [];

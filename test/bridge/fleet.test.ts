@@ -7,8 +7,8 @@ import { MqttAgent } from '../../bridge/mqtt/agent.js';
 import { startEmbeddedBroker } from '../../bridge/mqtt/broker.js';
 import { SimMqttRobot } from '../../bridge/mqtt/sim-robot.js';
 import { agentTopics } from '../../bridge/mqtt/topics.js';
-import type { RobotDescription } from '../../robots/description.js';
-import { loadKeyboard, loadRobot } from '../../robots/load.js';
+import type { PianoArm } from '../../robots/description.js';
+import { loadKeyboard, loadPianoArm } from '../../robots/load.js';
 import { AgentCore } from '../../src/agent/agent-core.js';
 import type { AgentEvent } from '../../src/agent/commands.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
@@ -17,10 +17,10 @@ import { armPair } from '../../robots/motion/piano.js';
 import { planArm } from '../../robots/motion/planner.js';
 
 const kb = loadKeyboard();
-const [left, right0] = armPair(loadRobot('ur5e-planar'), kb);
+const [left, right0] = armPair(loadPianoArm(), kb);
 // the right robot's wrist is limited to +-1.2 rad: skills outside that must be refused for it
-const right: RobotDescription = { ...right0, links: right0.links.map((l, i) => (i === 2 ? { ...l, joint: { ...l.joint, min: -1.2, max: 1.2 } } : l)) };
-const startQ = (r: RobotDescription) => planArm(r, kb, []).startQ;
+const right: PianoArm = { ...right0, joints: right0.joints.map((j, i) => (i === 2 ? { ...j, min: -1.2, max: 1.2 } : j)) };
+const startQ = (r: PianoArm) => planArm(r, kb, []).startQ;
 
 describe('the agent drives robots over MQTT: teach, perform, stop', () => {
   const cleanup: Array<() => Promise<void>> = [];

@@ -6,7 +6,7 @@ import { MqttRobotDriver } from '../../bridge/mqtt/robot-driver.js';
 import { SimMqttRobot } from '../../bridge/mqtt/sim-robot.js';
 import { SafetyGate } from '../../bridge/safety-gate.js';
 import { validateRobot } from '../../robots/description.js';
-import { loadKeyboard, loadRobot } from '../../robots/load.js';
+import { loadKeyboard, loadPianoArm } from '../../robots/load.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { bundledMelodies } from '../../src/music/notation.js';
 import { armPair } from '../../robots/motion/piano.js';
@@ -14,7 +14,7 @@ import { planArm } from '../../robots/motion/planner.js';
 import { freePort } from '../helpers/mosquitto.js';
 
 const kb = loadKeyboard();
-const [left, right] = armPair(loadRobot('ur5e-planar'), kb);
+const [left, right] = armPair(loadPianoArm(), kb);
 const startQ = (r: typeof left) => planArm(r, kb, []).startQ;
 
 describe('simulated robots driven over MQTT (embedded broker)', () => {

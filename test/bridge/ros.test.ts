@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RosArmDriver } from '../../bridge/ros/ros-arm-driver.js';
 import { SafetyGate } from '../../bridge/safety-gate.js';
-import { forward, inverse } from '../../robots/kinematics.js';
+import { forward, inverse } from '../../robots/planar.js';
 import { armBehind, left, NAMES } from '../helpers/ros-arm.js';
 import { startRosbridge } from '../helpers/rosbridge-server.js';
 

@@ -1,11 +1,11 @@
-import { inverse } from '../../robots/kinematics.js';
-import { loadKeyboard, loadRobot } from '../../robots/load.js';
+import { inverse } from '../../robots/planar.js';
+import { loadKeyboard, loadPianoArm } from '../../robots/load.js';
 import { armPair } from '../../robots/motion/piano.js';
 import { World } from '../../sim/world.js';
 import type { TestRosbridge } from './rosbridge-server.js';
 
 export const kb = loadKeyboard();
-export const [left] = armPair(loadRobot('ur5e-planar'), kb);
+export const [left] = armPair(loadPianoArm(), kb);
 export const NAMES = ['shoulder_joint', 'elbow_joint', 'wrist_joint'];
 
 /** The simulated arm behind the test rosbridge: follows JointTrajectory, publishes JointState at 50 Hz. */

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateKeyboard, validateRobot } from '../../robots/description.js';
-import { forward, inverse } from '../../robots/kinematics.js';
-import { loadKeyboard, loadRobot } from '../../robots/load.js';
+import { forward, inverse } from '../../robots/planar.js';
+import { loadKeyboard, loadPianoArm, loadRobot } from '../../robots/load.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { bundledMelodies } from '../../src/music/notation.js';
 import { armPair } from '../../robots/motion/piano.js';
@@ -17,19 +17,19 @@ import { executePlan } from '../../robots/motion/execute.js';
 const dir = mkdtempSync(join(tmpdir(), 'engram-sim-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const kb = loadKeyboard();
-const robot = loadRobot('ur5e-planar');
+const robot = loadPianoArm('ur5e-planar');
 const [left, right] = armPair(robot, kb);
 const raw = () => JSON.parse(JSON.stringify(robot));
 
 describe('robot descriptions', () => {
   it('name the field that is wrong', () => {
     const cases: Array<[(r: any) => void, RegExp]> = [
-      [(r) => (r.links[1].joint.maxSpeed = -1), /links\[1\]\.joint\.maxSpeed: must be a number > 0/],
+      [(r) => (r.joints[1].maxSpeed = -1), /joints\[1\]\.maxSpeed: must be a number > 0/],
       [(r) => delete r.hand.fingers, /hand\.fingers: must be a whole number/],
-      [(r) => (r.model = 'delta'), /model: must be "planar-arm"/],
-      [(r) => r.links.pop(), /links: must be an array of 3 links/],
-      [(r) => (r.links[0].joint.min = 3.5), /links\[0\]\.joint\.max: must be above min/],
-      [(r) => (r.elbow = 'up'), /elbow: must be "cw" or "ccw"/],
+      [(r) => (r.joints[2].type = 'ball'), /joints\[2\]\.type: must be one of revolute, continuous, prismatic/],
+      [(r) => r.joints.pop(), /piano: a piano arm is planar with 3 joints/],
+      [(r) => (r.joints[0].min = 3.5), /joints\[0\]\.max: must be above min/],
+      [(r) => (r.piano.elbow = 'up'), /piano\.elbow: must be "cw" or "ccw"/],
     ];
     for (const [mutate, re] of cases) {
       const r = raw();

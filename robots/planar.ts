@@ -1,7 +1,7 @@
-import type { RobotDescription } from './description.js';
+import type { PianoArm, RobotDescription } from './description.js';
 
 /**
- * Kinematics of the planar 3-link arm. Joint angles are relative (q[0] from +x, q[1] from link 1, q[2]
+ * Kinematics of the planar 3-link piano arm. Joint angles are relative (q[0] from +x, q[1] from link 1, q[2]
  * from link 2); the hand hangs from the end of link 3. With the hand kept vertical (fingers down), the
  * wrist link points straight down, so the wrist joint sits `links[2].length` above the hand.
  */
@@ -11,15 +11,15 @@ export interface Point {
 }
 
 /** Positions of the elbow, wrist and hand (end of link 3) for joint angles q. */
-export function forward(robot: RobotDescription, q: readonly number[]): Point[] {
+export function forward(robot: PianoArm, q: readonly number[]): Point[] {
   const pts: Point[] = [];
-  let x = robot.base.x;
-  let y = robot.base.y;
+  let x = robot.piano.base.x;
+  let y = robot.piano.base.y;
   let a = 0;
   for (let i = 0; i < 3; i++) {
     a += q[i]!;
-    x += Math.cos(a) * robot.links[i]!.length;
-    y += Math.sin(a) * robot.links[i]!.length;
+    x += Math.cos(a) * robot.piano.links[i]!.length;
+    y += Math.sin(a) * robot.piano.links[i]!.length;
     pts.push({ x, y });
   }
   return pts;
@@ -30,20 +30,20 @@ export function forward(robot: RobotDescription, q: readonly number[]): Point[] 
  * side ('cw': the forearm bends clockwise from the upper arm, the elbow-up pose for reaching right;
  * 'ccw' for reaching left); null when the point is out of reach or a joint limit forbids it.
  */
-export function inverse(robot: RobotDescription, x: number, y: number): number[] | null {
-  const [l1, l2, l3] = robot.links.map((l) => l.length) as [number, number, number];
-  const wx = x - robot.base.x;
-  const wy = y + l3 - robot.base.y;
+export function inverse(robot: PianoArm, x: number, y: number): number[] | null {
+  const [l1, l2, l3] = robot.piano.links.map((l) => l.length) as [number, number, number];
+  const wx = x - robot.piano.base.x;
+  const wy = y + l3 - robot.piano.base.y;
   const d2 = wx * wx + wy * wy;
   const c2 = (d2 - l1 * l1 - l2 * l2) / (2 * l1 * l2);
   if (c2 < -1 || c2 > 1) return null;
-  const s2 = (robot.elbow === 'ccw' ? 1 : -1) * Math.sqrt(1 - c2 * c2);
+  const s2 = (robot.piano.elbow === 'ccw' ? 1 : -1) * Math.sqrt(1 - c2 * c2);
   const q2 = Math.atan2(s2, c2);
   const q1 = Math.atan2(wy, wx) - Math.atan2(l2 * s2, l1 + l2 * c2);
   const q3 = -Math.PI / 2 - q1 - q2;
   const q = [wrap(q1), wrap(q2), wrap(q3)];
   for (let i = 0; i < 3; i++) {
-    const j = robot.links[i]!.joint;
+    const j = robot.joints[i]!;
     if (q[i]! < j.min || q[i]! > j.max) return null;
   }
   return q;
@@ -61,9 +61,9 @@ function wrap(a: number): number {
  */
 export function moveTime(robot: RobotDescription, qa: readonly number[], qb: readonly number[]): number {
   let t = 0;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < robot.joints.length; i++) {
     const d = Math.abs(qb[i]! - qa[i]!);
-    const { maxSpeed: v, maxAccel: a } = robot.links[i]!.joint;
+    const { maxSpeed: v, maxAccel: a } = robot.joints[i]!;
     const ti = d <= (v * v) / a ? 2 * Math.sqrt(d / a) : d / v + v / a;
     if (ti > t) t = ti;
   }
