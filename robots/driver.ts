@@ -11,6 +11,8 @@ export interface TrajectoryPoint {
   positions: number[];
   /** Joint velocities, rad/s (optional: derived from neighbours when missing). */
   velocities?: number[];
+  /** Joint accelerations, rad/s^2 (optional: with them the controller interpolates a quintic, else a cubic). */
+  accelerations?: number[];
 }
 
 export interface JointState {
