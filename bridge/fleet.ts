@@ -2,11 +2,10 @@ import type { KeyboardDescription } from '../robots/description.js';
 import { moveTime } from '../robots/planar.js';
 import { loadKeyboard } from '../robots/load.js';
 import type { EventSink, RobotFleet, RobotStatus } from '../src/agent/robot-fleet.js';
-import type { SequenceMemory } from '../src/memory/sequence-memory.js';
 import { DemonstrationRecorder, robotJoints, type DemoSample, type SkillJoint } from '../src/skills/demonstration.js';
-import { recallSkill } from '../src/skills/skill.js';
 import { keyframesToTrajectory } from '../robots/motion/skill-trajectory.js';
 import { performEnsemble } from '../robots/motion/ensemble.js';
+import type { MotionSource } from '../robots/motion/motion-source.js';
 import type { SafetyGate } from './safety-gate.js';
 
 export interface KeyEvent {
@@ -50,13 +49,13 @@ export class FleetError extends Error {
  * reached, with the joint error there), teach progress, performed, stopped.
  */
 export class Fleet implements RobotFleet {
-  readonly #memory: SequenceMemory;
+  readonly #motion: MotionSource;
   readonly #kb: KeyboardDescription;
   readonly #members = new Map<string, FleetMember>();
   readonly #busy = new Map<string, Activity>();
 
-  constructor(memory: SequenceMemory, options: { keyboard?: KeyboardDescription } = {}) {
-    this.#memory = memory;
+  constructor(motion: MotionSource, options: { keyboard?: KeyboardDescription } = {}) {
+    this.#motion = motion;
     this.#kb = options.keyboard ?? loadKeyboard();
   }
 
@@ -166,7 +165,7 @@ export class Fleet implements RobotFleet {
     try {
       emit({ type: 'performing', title, robots: ids, tempo: options.tempo ?? 1 });
       const r = await performEnsemble(
-        this.#memory,
+        this.#motion,
         title,
         members.map((m) => ({ id: m.id, driver: m.gate, keys: () => m.keys?.() ?? [] })),
         this.#kb,
@@ -187,7 +186,7 @@ export class Fleet implements RobotFleet {
 
   async performSkill(skill: string, id: string, options: { tempo?: number }, emit: EventSink): Promise<unknown> {
     const m = this.member(id);
-    const recalled = recallSkill(this.#memory, skill, options);
+    const recalled = await this.#motion.recallSkill(skill, options);
     if (recalled.keyframes.length === 0) throw new FleetError(`skill '${skill}': recall produced no keyframes`);
     // skill joints -> this robot's joints, by name
     const order = m.jointNames.map((name) => recalled.joints.findIndex((j) => j.name === name));

@@ -13,11 +13,6 @@ import { SafetyGate, type SafetyGateOptions } from './safety-gate.js';
 export async function mqttMember(client: MqttClient, robotId: string, options: { prefix?: string; timeoutMs?: number; gate?: SafetyGateOptions } = {}): Promise<FleetMember> {
   const driver = await MqttRobotDriver.connect(client, robotId, { prefix: options.prefix, timeoutMs: options.timeoutMs, validate: validateRobot });
   const gate = new SafetyGate(driver, { watchdogMs: 600, ...options.gate });
-  driver.onState = () => gate.heartbeat();
-  const down = () => gate.setConnected(false);
-  const up = () => gate.setConnected(true);
-  client.on('close', down);
-  client.on('connect', up);
   return {
     id: robotId,
     transport: 'mqtt',
@@ -25,11 +20,7 @@ export async function mqttMember(client: MqttClient, robotId: string, options: {
     jointNames: driver.description.joints.map((j) => j.name),
     keys: () => driver.keys,
     linkUp: () => client.connected,
-    dispose: () => {
-      client.off('close', down);
-      client.off('connect', up);
-      driver.dispose();
-    },
+    dispose: () => driver.dispose(),
   };
 }
 
@@ -37,7 +28,5 @@ export async function mqttMember(client: MqttClient, robotId: string, options: {
 export function rosMember(id: string, driver: RosArmDriver, options: { gate?: SafetyGateOptions } = {}): FleetMember {
   const gate = new SafetyGate(driver, { watchdogMs: 600, ...options.gate });
   gate.setConnected(driver.connected);
-  driver.onState = () => gate.heartbeat();
-  driver.onConnection = (upNow) => gate.setConnected(upNow);
   return { id, transport: 'ros', gate, jointNames: driver.jointNames, linkUp: () => driver.connected, dispose: () => driver.close() };
 }

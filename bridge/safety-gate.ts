@@ -1,5 +1,6 @@
 import type { RobotDescription } from '../robots/description.js';
-import type { JointState, RobotDriver, TrajectoryPoint } from '../robots/driver.js';
+import type { DriverEvents, JointState, RobotDriver, TrajectoryPoint } from '../robots/driver.js';
+import { Emitter } from '../robots/events.js';
 
 /** A command the gate refused; nothing of it reached the robot. */
 export class SafetyError extends Error {
@@ -41,6 +42,9 @@ export class SafetyGate implements RobotDriver {
   readonly #clearInterval: (h: unknown) => void;
   /** Why the robot was last stopped, for status reports. */
   lastStopReason: string | null = null;
+  /** The robot's events passed on (its joint states feed the watchdog, its link state the gate), and the gate's own stops. */
+  readonly events = new Emitter<DriverEvents>();
+  readonly #unsubscribe: Array<() => void>;
 
   constructor(inner: RobotDriver, options: SafetyGateOptions = {}) {
     this.#inner = inner;
@@ -50,6 +54,14 @@ export class SafetyGate implements RobotDriver {
     const si = options.setInterval ?? ((fn: () => void, ms: number) => setInterval(fn, ms).unref());
     this.#clearInterval = options.clearInterval ?? ((h) => clearInterval(h as NodeJS.Timeout));
     this.#watchdog = si(() => this.#checkWatchdog(), Math.max(10, this.#opts.watchdogMs / 4));
+    const ev = inner.events;
+    this.#unsubscribe = [
+      ev.on('state', (s) => (this.heartbeat(), this.events.emit('state', s))),
+      ev.on('connection', (up) => (this.setConnected(up), this.events.emit('connection', up))),
+      ev.on('result', (r) => this.events.emit('result', r)),
+      ev.on('stopped', (s) => this.events.emit('stopped', s)),
+      ev.on('error', (e) => this.events.emit('error', e)),
+    ];
   }
 
   get description(): RobotDescription {
@@ -123,6 +135,7 @@ export class SafetyGate implements RobotDriver {
 
   dispose(): void {
     if (this.#watchdog !== null) this.#clearInterval(this.#watchdog);
+    for (const off of this.#unsubscribe) off();
     this.#watchdog = null;
   }
 
@@ -170,6 +183,7 @@ export class SafetyGate implements RobotDriver {
   }
 
   #halt(reason: string): void {
+    const was = this.#stopped;
     this.#stopped = true;
     this.lastStopReason = reason;
     this.#lastPoint = null;
@@ -178,6 +192,7 @@ export class SafetyGate implements RobotDriver {
     } catch {
       // the link may be down: the robot's own watchdog and the refused commands cover that case
     }
+    if (!was) this.events.emit('stopped', { reason });
   }
 
   #checkWatchdog(): void {

@@ -1,4 +1,5 @@
 import type { RobotDescription } from './description.js';
+import type { Emitter } from './events.js';
 
 /**
  * The interface every robot implements, simulated or real (Matter.js arm, ROS arm, MQTT arm): follow a
@@ -23,8 +24,32 @@ export interface JointState {
   fingers: number[];
 }
 
+/** How a trajectory goal ended on the controller: ok, or its error code and text (ros_control's codes where there are any). */
+export interface GoalResult {
+  ok: boolean;
+  /** 0 when ok; FollowJointTrajectory's error_code otherwise (-1 invalid goal, -2 invalid joints, -3 old header timestamp, -4 path tolerance, -5 goal tolerance). */
+  code: number;
+  error?: string;
+}
+
+/** What a driver reports as it happens. */
+export interface DriverEvents {
+  /** A joint state arrived (real robots) or was produced (simulated ones). */
+  state: JointState;
+  /** The link to the robot went down (false) or came back (true). */
+  connection: boolean;
+  /** A trajectory goal finished, was rejected or aborted. */
+  result: GoalResult;
+  /** The robot stopped by itself or was stopped (watchdog, stop command, link loss), and why. */
+  stopped: { reason: string };
+  /** Something went wrong that is not a command's answer (a malformed message from the robot). */
+  error: { message: string };
+}
+
 export interface RobotDriver {
   readonly description: RobotDescription;
+  /** Typed events: state, connection, result, stopped, error. */
+  readonly events: Emitter<DriverEvents>;
   /** Queues a trajectory (points in time order, after any already queued). */
   follow(points: TrajectoryPoint[]): void;
   /** Extends finger `finger` to `extension` m at time `at` (default: now). */

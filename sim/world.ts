@@ -1,7 +1,8 @@
 import Matter from 'matter-js';
 import { keyCentre, type KeyboardDescription, type PianoArm } from '../robots/description.js';
 import { forward } from '../robots/planar.js';
-import type { JointState, RobotDriver, TrajectoryPoint } from '../robots/driver.js';
+import type { DriverEvents, JointState, RobotDriver, TrajectoryPoint } from '../robots/driver.js';
+import { Emitter } from '../robots/events.js';
 import { keyTop } from '../robots/motion/planner.js';
 import { toAngle, toX, toY } from './units.js';
 
@@ -143,6 +144,8 @@ export class ArmBodies implements RobotDriver {
   maxStrokeError = 0;
   /** Each finger's extension at the last step, m (for views). */
   readonly extension: Float64Array;
+  /** state (after each run of the world, when someone listens), stopped. */
+  readonly events = new Emitter<DriverEvents>();
   /** Queued joint trajectory (time order) and each finger's queued [time, extension] commands. */
   #points: TrajectoryPoint[] = [];
   #segment = 0;
@@ -240,6 +243,7 @@ export class ArmBodies implements RobotDriver {
     this.#points = [];
     this.#segment = 0;
     for (let f = 0; f < this.#fingerCommands.length; f++) this.#fingerCommands[f] = [[this.#time, 0]];
+    this.events.emit('stopped', { reason: 'stop command' });
   }
 
   /** Joint angles (model convention, y up), rad. */
@@ -419,6 +423,7 @@ export class World {
   /** Steps until `until` seconds of simulated time. */
   run(until: number): void {
     while (this.time < until) this.step();
+    for (const a of this.arms) if (a.events.listenerCount('state') > 0) a.events.emit('state', a.state());
   }
 
   get events(): readonly KeyEvent[] {

@@ -1,6 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import type { RobotDescription } from '../../robots/description.js';
-import type { JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
+import type { DriverEvents, JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
+import { Emitter } from '../../robots/events.js';
 import { SafetyError } from '../safety-gate.js';
 import { parseChecked, robotTopics, validateState } from './robot-topics.js';
 
@@ -19,9 +20,10 @@ export class MqttRobotDriver implements RobotDriver {
   #heartbeat: NodeJS.Timeout;
   /** Key events the robot reported, in its clock. */
   readonly keys: Array<{ pitch: number; on: boolean; time: number }> = [];
-  /** Called on each joint state (the safety gate's watchdog feeds on it). */
-  onState: ((s: JointState) => void) | null = null;
-  readonly errors: string[] = [];
+  /** state (the safety gate's watchdog feeds on it), connection, error (a malformed message from the robot). */
+  readonly events = new Emitter<DriverEvents>();
+  readonly #onClose = () => this.events.emit('connection', false);
+  readonly #onConnect = () => this.events.emit('connection', true);
 
   private constructor(client: MqttClient, robotId: string, description: RobotDescription, prefix: string) {
     this.#client = client;
@@ -33,14 +35,14 @@ export class MqttRobotDriver implements RobotDriver {
     client.on('message', (topic, payload) => {
       if (topic === this.#t.state) {
         const r = parseChecked<JointState>(topic, payload, validateState);
-        if (!r.ok) return void this.errors.push(r.error);
+        if (!r.ok) return void this.events.emit('error', { message: r.error });
         this.#state = r.value;
-        this.onState?.(r.value);
+        this.events.emit('state', r.value);
       } else if (topic === this.#t.keys) {
         try {
           this.keys.push(JSON.parse(payload.toString()) as { pitch: number; on: boolean; time: number });
         } catch {
-          this.errors.push(`${topic}: not valid JSON`);
+          this.events.emit('error', { message: `${topic}: not valid JSON` });
         }
       }
     });
@@ -48,6 +50,8 @@ export class MqttRobotDriver implements RobotDriver {
       if (client.connected) client.publish(this.#t.heartbeat, JSON.stringify({ time: Date.now() }), { qos: 0 });
     }, 100);
     this.#heartbeat.unref();
+    client.on('close', this.#onClose);
+    client.on('connect', this.#onConnect);
   }
 
   /** Waits for the robot's retained description, then subscribes to its state and keys. */
@@ -108,5 +112,7 @@ export class MqttRobotDriver implements RobotDriver {
 
   dispose(): void {
     clearInterval(this.#heartbeat);
+    this.#client.off('close', this.#onClose);
+    this.#client.off('connect', this.#onConnect);
   }
 }

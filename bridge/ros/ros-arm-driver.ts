@@ -1,6 +1,7 @@
 import { Action, ActionClient, Goal, Topic } from 'roslib';
 import type { RobotDescription } from '../../robots/description.js';
-import type { JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
+import type { DriverEvents, JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
+import { Emitter } from '../../robots/events.js';
 import { SafetyError } from '../safety-gate.js';
 import { RosLink } from './ros-link.js';
 
@@ -53,11 +54,8 @@ export class RosArmDriver implements RobotDriver {
   #action: Action<unknown, unknown, { error_code?: number; error_string?: string }> | null = null;
   /** ROS 1 goals / ROS 2 goal ids still running (stop cancels them). */
   #goals = new Set<Goal<unknown> | string>();
-  /** Each finished FollowJointTrajectory goal: ok, or what the controller said. */
-  onResult: ((r: { ok: boolean; error?: string }) => void) | null = null;
-  onState: ((s: JointState) => void) | null = null;
-  onConnection: ((up: boolean) => void) | null = null;
-  readonly errors: string[] = [];
+  /** state, connection, result (each finished FollowJointTrajectory goal: ok, or what the controller said), error. */
+  readonly events = new Emitter<DriverEvents>();
 
   constructor(options: RosArmOptions) {
     if (options.jointNames.length !== options.description.joints.length) {
@@ -76,7 +74,7 @@ export class RosArmDriver implements RobotDriver {
       command: 'topic',
       ...options,
     };
-    this.#link.onConnection((up) => this.onConnection?.(up));
+    this.#link.onConnection((up) => this.events.emit('connection', up));
     const ros = this.#link.ros;
     const v2 = this.#o.rosVersion === 2;
     const pkg = (p: string, t: string) => (v2 ? `${p}/msg/${t}` : `${p}/${t}`);
@@ -119,14 +117,14 @@ export class RosArmDriver implements RobotDriver {
     const velocities: number[] = [];
     for (const name of this.#o.jointNames) {
       const i = m.name?.indexOf(name) ?? -1;
-      if (i < 0) return void this.errors.push(`${this.#o.jointStatesTopic}: joint '${name}' missing`);
+      if (i < 0) return void this.events.emit('error', { message: `${this.#o.jointStatesTopic}: joint '${name}' missing` });
       positions.push(m.position[i]!);
       velocities.push(m.velocity?.[i] ?? 0);
     }
     const s = m.header?.stamp;
     const time = s ? (s.sec ?? s.secs ?? 0) + (s.nanosec ?? s.nsecs ?? 0) / 1e9 : this.#state.time;
     this.#state = { time, positions, velocities, fingers: this.#state.fingers };
-    this.onState?.(this.#state);
+    this.events.emit('state', this.#state);
   }
 
   #publish(topic: Topic, msg: unknown): void {
@@ -176,8 +174,7 @@ export class RosArmDriver implements RobotDriver {
     if (goal !== undefined) this.#goals.delete(goal);
     const ok = (result?.error_code ?? 0) === 0;
     const error = ok ? undefined : `follow_joint_trajectory: error_code ${result?.error_code}${result?.error_string ? ` (${result.error_string})` : ''}`;
-    if (error) this.errors.push(error);
-    this.onResult?.({ ok, error });
+    this.events.emit('result', { ok, code: result?.error_code ?? 0, ...(error ? { error } : {}) });
   }
 
   #checkLink(): void {

@@ -1,9 +1,9 @@
 import { pianoArm, type KeyboardDescription } from '../description.js';
 import type { RobotDriver } from '../driver.js';
-import type { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { moveTime } from '../planar.js';
 import { executePlan } from './execute.js';
-import { keyEventsToNotes, planPerformance, type PlayedNote } from './piano.js';
+import { keyEventsToNotes, type PlayedNote } from './piano.js';
+import type { MotionSource } from './motion-source.js';
 import { scoreNotes, type ScoreReport } from './score.js';
 
 /** A robot taking part: its (gated) driver and the key events it reports, in its own clock. */
@@ -28,7 +28,7 @@ export interface EnsembleResult {
  * joint state. Each robot's key events are mapped back and scored together; each robot's lag is reported.
  */
 export async function performEnsemble(
-  memory: SequenceMemory,
+  motion: MotionSource,
   title: string,
   members: EnsembleMember[],
   kb: KeyboardDescription,
@@ -36,7 +36,7 @@ export async function performEnsemble(
 ): Promise<EnsembleResult> {
   const x = (m: EnsembleMember) => pianoArm(m.driver.description).piano.base.x;
   const ordered = [...members].sort((a, b) => x(a) - x(b));
-  const { score, plans } = planPerformance(memory, title, ordered.map((m) => m.driver.description), kb, options);
+  const { score, plans } = await motion.planPiece(title, ordered.map((m) => m.driver.description), kb, options);
   // first each robot moves from where it is to its starting pose; the piece starts when all are there
   const setups = plans.map((p) => {
     const m = ordered.find((x) => x.driver.description === p.robot)!;

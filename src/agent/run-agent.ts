@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { SequenceMemory } from '../memory/sequence-memory.js';
+import { localMotion } from '../../robots/motion/motion-source.js';
 import { AgentCore } from './agent-core.js';
 
 /** How `engram serve` is set up: every channel and robot it starts. */
@@ -67,7 +68,7 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
     await mqttAgent.start();
     closers.push(() => mqttAgent.stop());
 
-    const fleet = new Fleet(o.memory);
+    const fleet = new Fleet(localMotion(o.memory));
     core.robots = fleet;
     closers.push(() => fleet.close());
     if (o.simRobots > 0 || o.mqttRobots.length > 0) {

@@ -77,7 +77,6 @@ export async function loadTest(robots = 50, seconds = 60): Promise<LoadResult> {
     const d = await MqttRobotDriver.connect(agent, `r${i}`);
     drivers.push(d);
     const g = new SafetyGate(d, { watchdogMs: 1000 });
-    d.onState = () => g.heartbeat();
     gates.push(g);
   }
   // count what the agent sends to robots (trajectory chunks and finger commands)

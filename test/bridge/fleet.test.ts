@@ -1,6 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { localMotion } from '../../robots/motion/motion-source.js';
 import { Fleet } from '../../bridge/fleet.js';
 import { mqttMember } from '../../bridge/members.js';
 import { MqttAgent } from '../../bridge/mqtt/agent.js';
@@ -41,7 +42,7 @@ describe('the agent drives robots over MQTT: teach, perform, stop', () => {
     let saved = 0;
     const core = new AgentCore({ memory, save: () => saved++ });
     const robotClient = await mqtt.connectAsync(broker.url, { clientId: 'engram-fleet', reconnectPeriod: 200, queueQoSZero: false });
-    const fleet = new Fleet(memory, { keyboard: kb });
+    const fleet = new Fleet(localMotion(memory), { keyboard: kb });
     for (const id of ['left', 'right']) fleet.add(await mqttMember(robotClient, id));
     core.robots = fleet;
     const agent = new MqttAgent({ agent: core, url: broker.url });

@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { localMotion } from '../../robots/motion/motion-source.js';
 import { performEnsemble } from '../../robots/motion/ensemble.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../bridge/mqtt/broker.js';
 import { MqttRobotDriver } from '../../bridge/mqtt/robot-driver.js';
@@ -35,7 +36,6 @@ describe('simulated robots driven over MQTT (embedded broker)', () => {
     const drivers = await Promise.all(['left', 'right'].map((id) => MqttRobotDriver.connect(client, id, { validate: validateRobot })));
     const gates = drivers.map((d) => {
       const g = new SafetyGate(d, { watchdogMs: 600 });
-      d.onState = () => g.heartbeat();
       client.on('close', () => g.setConnected(false));
       client.on('connect', () => g.setConnected(true));
       return g;
@@ -55,7 +55,7 @@ describe('simulated robots driven over MQTT (embedded broker)', () => {
     for (const m of bundledMelodies()) memory.learn(m.title, m.sequence);
     const { drivers, gates } = await setup();
     const members = drivers.map((d, i) => ({ id: d.robotId, driver: gates[i]!, keys: () => d.keys }));
-    const r = await performEnsemble(memory, 'Minuet in G', members, kb, { seconds: 4, tempo: 1.5 });
+    const r = await performEnsemble(localMotion(memory), 'Minuet in G', members, kb, { seconds: 4, tempo: 1.5 });
     expect(r.report.f1).toBeGreaterThanOrEqual(0.9);
     expect(r.lags.map((l) => l.id).sort()).toEqual(['left', 'right']);
     for (const l of r.lags) expect(Math.abs(l.medianMs)).toBeLessThan(40);
@@ -69,7 +69,7 @@ describe('simulated robots driven over MQTT (embedded broker)', () => {
     let env = await setup(port);
     const { drivers, gates, robots, client } = env;
     const members = drivers.map((d, i) => ({ id: d.robotId, driver: gates[i]!, keys: () => d.keys }));
-    const performance = performEnsemble(memory, 'Ode to Joy', members, kb, { seconds: 6 }).catch((e: Error) => e);
+    const performance = performEnsemble(localMotion(memory), 'Ode to Joy', members, kb, { seconds: 6 }).catch((e: Error) => e);
     await new Promise((r) => setTimeout(r, 1500));
     await env.broker.close(); // the broker dies
     await new Promise((r) => setTimeout(r, 1200));

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { localMotion } from '../../robots/motion/motion-source.js';
 import { Fleet } from '../../bridge/fleet.js';
 import { rosMember } from '../../bridge/members.js';
 import { RosAgent } from '../../bridge/ros/ros-agent.js';
@@ -27,7 +28,7 @@ describe('the agent on ROS: services, command topic, events, a ROS arm taught an
       const memory = new SequenceMemory();
       for (const m of bundledMelodies().slice(0, 3)) memory.learn(m.title, m.sequence);
       const core = new AgentCore({ memory });
-      const fleet = new Fleet(memory, { keyboard: kb });
+      const fleet = new Fleet(localMotion(memory), { keyboard: kb });
       // the agent and the arm share one WebSocket, as engram serve does
       const link = new RosLink(bridge.url);
       const driver = new RosArmDriver({ link, description: left, jointNames: NAMES, rosVersion: version, command: 'action' });
@@ -95,7 +96,7 @@ describe('the agent on ROS: services, command topic, events, a ROS arm taught an
     const sim = armBehind(bridge);
     const memory = new SequenceMemory();
     const core = new AgentCore({ memory });
-    const fleet = new Fleet(memory, { keyboard: kb });
+    const fleet = new Fleet(localMotion(memory), { keyboard: kb });
     const driver = new RosArmDriver({ url: bridge.url, description: left, jointNames: NAMES });
     await driver.connect();
     await expect.poll(() => driver.state().positions.length).toBe(3);

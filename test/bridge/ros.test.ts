@@ -22,7 +22,6 @@ describe('an arm behind rosbridge (test server speaking rosbridge v2 over WebSoc
       await expect.poll(() => driver.state().positions.length).toBe(3);
       expect(driver.state().positions[0]).toBeCloseTo(sim.q0[0]!, 3);
       const gate = new SafetyGate(driver, { watchdogMs: 1000 });
-      driver.onState = () => gate.heartbeat();
       cleanup.push(() => gate.dispose());
       const target = inverse(left, 0.45, 0.05)!;
       const t = driver.state().time;
@@ -44,7 +43,7 @@ describe('an arm behind rosbridge (test server speaking rosbridge v2 over WebSoc
       await driver.connect();
       await expect.poll(() => driver.state().positions.length).toBe(3);
       const results: Array<{ ok: boolean; error?: string }> = [];
-      driver.onResult = (r) => results.push(r);
+      driver.events.on('result', (r) => results.push(r));
       const target = inverse(left, 0.45, 0.05)!;
       let t = driver.state().time;
       driver.follow([
@@ -52,7 +51,7 @@ describe('an arm behind rosbridge (test server speaking rosbridge v2 over WebSoc
         { time: t + 0.7, positions: target, velocities: [0, 0, 0] },
       ]);
       await expect.poll(() => results.length, { timeout: 5000 }).toBe(1);
-      expect(results[0]).toEqual({ ok: true, error: undefined });
+      expect(results[0]).toEqual({ ok: true, code: 0 });
       expect(forward(left, sim.arm.state().positions)[2]!.x).toBeGreaterThan(0.44);
       // a long move, cancelled half way by stop(): the arm holds where it was
       t = driver.state().time;

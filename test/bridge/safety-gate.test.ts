@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SafetyError, SafetyGate } from '../../bridge/safety-gate.js';
-import type { JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
+import type { DriverEvents, JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
+import { Emitter } from '../../robots/events.js';
 import { loadRobot } from '../../robots/load.js';
 
 const robot = loadRobot('ur5e-planar');
@@ -10,6 +11,7 @@ function fakeDriver() {
   const sent: string[] = [];
   const driver: RobotDriver = {
     description: robot,
+    events: new Emitter<DriverEvents>(),
     follow: (p: TrajectoryPoint[]) => void sent.push(`follow ${p.length}`),
     press: (f: number) => void sent.push(`press ${f}`),
     release: (f: number) => void sent.push(`release ${f}`),
