@@ -2,7 +2,7 @@ import type { SequenceMemory } from '../src/memory/sequence-memory.js';
 import { pianoArm, type KeyboardDescription, type PianoArm } from '../robots/description.js';
 import { loadKeyboard, loadRobot } from '../robots/load.js';
 import { executePlan } from '../robots/motion/execute.js';
-import { armPair, keyEventsToNotes, planPerformance, type PlayedNote } from '../robots/motion/piano.js';
+import { armPair, keyEventsToNotes, planPerformance, type PlannedPerformance, type PlayedNote } from '../robots/motion/piano.js';
 import type { PlanIssue, TimedNote } from '../robots/motion/planner.js';
 import { scoreNotes, type ScoreReport } from '../robots/motion/score.js';
 import { World } from './world.js';
@@ -63,10 +63,16 @@ export interface Performance {
  * the left arm), plans each arm, runs the physics and scores what the keys actually played.
  */
 export function perform(memory: SequenceMemory, title: string, options: PerformOptions = {}): Performance {
-  const tempo = options.tempo ?? 1;
   const kb = loadKeyboard(options.keyboard);
   const robot = pianoArm(loadRobot(options.robot ?? 'ur5e-planar'));
-  const { score, plans, raster } = planPerformance(memory, title, armPair(robot, kb), kb, { ...options, raster: options.recordFps !== undefined });
+  const planned = planPerformance(memory, title, armPair(robot, kb), kb, { ...options, raster: options.recordFps !== undefined });
+  return performPlanned(title, planned, kb, options);
+}
+
+/** The physics of a piece already recalled and planned (planPerformance): the arms play it, the keys are scored. */
+export function performPlanned(title: string, planned: PlannedPerformance, kb: KeyboardDescription, options: Pick<PerformOptions, 'tempo' | 'dtMs' | 'recordFps'> = {}): Performance {
+  const tempo = options.tempo ?? 1;
+  const { score, plans, raster } = planned;
   const world = new World(kb, plans.map((p) => ({ robot: p.robot, startQ: p.plan.startQ })), { dtMs: options.dtMs ?? 2 });
   world.arms.forEach((arm, i) => executePlan(arm, plans[i]!.plan));
   const end = score.reduce((a, n) => Math.max(a, n.time + n.duration), 0) + 0.5;

@@ -1,15 +1,15 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { randomUUID } from 'node:crypto';
-import { AgentCore } from '../../src/agent/agent-core.js';
-import type { AgentEvent } from '../../src/agent/commands.js';
-import type { SequenceMemory } from '../../src/memory/sequence-memory.js';
+import type { Emitter } from '../../robots/events.js';
 import { checkCommand, withoutRoute } from '../../src/agent/command-schemas.js';
+import type { AgentEvent, AgentEvents, CommandHandler } from '../../src/agent/commands.js';
 import { agentTopics } from './topics.js';
 
 export interface MqttAgentOptions {
-  /** The agent shared with the other channels; or a memory, for an MQTT-only agent. */
-  agent?: AgentCore;
-  memory?: SequenceMemory;
+  /** Runs a validated command (the agent's one dispatcher); its result or error is the answer. */
+  handle: CommandHandler;
+  /** The agent's events: published on <prefix>/agent/events; a refused message without a reply address goes out there too. */
+  events: Emitter<AgentEvents>;
   /** Broker URL (mqtt://, mqtts://, ws://); the embedded broker's when none is given. */
   url: string;
   username?: string;
@@ -22,7 +22,6 @@ export interface MqttAgentOptions {
   protocolVersion?: 4 | 5;
   prefix?: string;
   clientId?: string;
-  save?: () => void;
 }
 
 /**
@@ -33,7 +32,8 @@ export interface MqttAgentOptions {
 export class MqttAgent {
   readonly #opts: MqttAgentOptions;
   readonly #topics: ReturnType<typeof agentTopics>;
-  readonly #agent: AgentCore;
+  readonly #handle: CommandHandler;
+  readonly #events: Emitter<AgentEvents>;
   #offEvents: (() => void) | null = null;
   #client: MqttClient | null = null;
   /** Commands handled (for status and tests). */
@@ -42,8 +42,8 @@ export class MqttAgent {
   constructor(options: MqttAgentOptions) {
     this.#opts = options;
     this.#topics = agentTopics(options.prefix);
-    if (!options.agent && !options.memory) throw new TypeError('MqttAgent: give an agent or a memory');
-    this.#agent = options.agent ?? new AgentCore({ memory: options.memory!, save: options.save });
+    this.#handle = options.handle;
+    this.#events = options.events;
   }
 
   get client(): MqttClient | null {
@@ -66,7 +66,7 @@ export class MqttAgent {
     };
     const client = await mqtt.connectAsync(o.url, options);
     this.#client = client;
-    this.#offEvents = this.#agent.onEvent((e) => this.emit(e));
+    this.#offEvents = this.#events.on('event', (e) => this.emit(e));
     client.on('message', (topic, payload) => {
       if (topic === this.#topics.cmd) void this.#onCommand(payload);
     });
@@ -89,7 +89,7 @@ export class MqttAgent {
   }
 
   async #announce(): Promise<void> {
-    await this.#client?.publishAsync(this.#topics.state, JSON.stringify({ online: true, titles: this.#agent.memory.size, time: Date.now() }), { qos: 1, retain: true });
+    await this.#client?.publishAsync(this.#topics.state, JSON.stringify({ online: true, time: Date.now() }), { qos: 1, retain: true });
   }
 
   async #onCommand(payload: Buffer): Promise<void> {
@@ -97,12 +97,12 @@ export class MqttAgent {
     this.handled++;
     if (!checked.ok) {
       if (checked.replyTo) this.#reply(checked.replyTo, { id: checked.id ?? null, ok: false, error: checked.error });
-      else this.#agent.emit({ type: 'error', time: Date.now(), channel: 'mqtt', error: `message on ${this.#topics.cmd} refused: ${checked.error}` });
+      else this.#events.emit('event', { type: 'error', time: Date.now(), channel: 'mqtt', error: `message on ${this.#topics.cmd} refused: ${checked.error}` });
       return;
     }
     const { id, replyTo } = checked.message;
     try {
-      const result = await this.#agent.run(withoutRoute(checked.message), 'mqtt');
+      const result = await this.#handle(withoutRoute(checked.message), 'mqtt');
       this.#reply(replyTo, { id, ok: true, result });
     } catch (err) {
       this.#reply(replyTo, { id, ok: false, error: (err as Error).message });

@@ -1,11 +1,14 @@
 import { Service, Topic } from 'roslib';
-import type { AgentCore } from '../../src/agent/agent-core.js';
+import type { Emitter } from '../../robots/events.js';
 import { checkRoutedCommand } from '../../src/agent/command-schemas.js';
-import type { AgentEvent } from '../../src/agent/commands.js';
+import type { AgentEvent, AgentEvents, CommandHandler } from '../../src/agent/commands.js';
 import { RosLink } from './ros-link.js';
 
 export interface RosAgentOptions {
-  agent: AgentCore;
+  /** Runs a validated command (the agent's one dispatcher); its result or error is the answer. */
+  handle: CommandHandler;
+  /** The agent's events: published on <ns>/events (notes also on <ns>/notes); refused topic messages go out there too. */
+  events: Emitter<AgentEvents>;
   /** rosbridge WebSocket URL, e.g. ws://127.0.0.1:9090; or a link shared with an arm driver on the same rosbridge. */
   url?: string;
   link?: RosLink;
@@ -33,8 +36,9 @@ const TRIGGERS = ['status', 'list', 'stop', 'resume'] as const;
  * services are advertised again; nothing is published while the link is down (roslib would queue it).
  */
 export class RosAgent {
-  readonly #o: Required<Omit<RosAgentOptions, 'agent' | 'url' | 'link'>>;
-  readonly #agent: AgentCore;
+  readonly #o: Required<Omit<RosAgentOptions, 'handle' | 'events' | 'url' | 'link'>>;
+  readonly #run: CommandHandler;
+  readonly #events: Emitter<AgentEvents>;
   readonly #link: RosLink;
   readonly #ownLink: boolean;
   readonly #out: { response: Topic; events: Topic; notes: Topic };
@@ -44,8 +48,10 @@ export class RosAgent {
   #services: Array<() => void> = [];
 
   constructor(options: RosAgentOptions) {
-    this.#agent = options.agent;
-    this.#o = { rosVersion: 1, namespace: '/engram', backoffMs: [200, 5000], ...options };
+    this.#run = options.handle;
+    this.#events = options.events;
+    const { handle: _h, events: _e, url: _u, link: _l, ...rest } = options;
+    this.#o = { rosVersion: 1, namespace: '/engram', backoffMs: [200, 5000], ...rest };
     if (!options.link && !options.url) throw new TypeError('RosAgent: give the rosbridge url or a link');
     this.#ownLink = !options.link;
     this.#link = options.link ?? new RosLink(options.url!, this.#o.backoffMs);
@@ -66,7 +72,7 @@ export class RosAgent {
 
   /** Connects (or joins a shared link) and advertises; later drops reconnect by themselves. */
   async start(timeoutMs = 5000): Promise<void> {
-    this.#offEvents = this.#agent.onEvent((e) => this.#onEvent(e));
+    this.#offEvents = this.#events.on('event', (e) => this.#onEvent(e));
     this.#offLink = this.#link.onConnection((up) => up && this.#advertise());
     if (this.#link.connected) this.#advertise(); // a shared link already up: no connection event will come
     await this.#link.connect(timeoutMs);
@@ -94,7 +100,7 @@ export class RosAgent {
         const s = new Service<Record<string, never>, { success: boolean; message: string }>({ ros, name: `${ns}/${command}`, serviceType: this.#type('std_srvs', 'srv', 'Trigger') });
         const answer = async () => {
           try {
-            return { success: true, message: JSON.stringify(await this.#agent.run({ command }, 'ros')) };
+            return { success: true, message: JSON.stringify(await this.#run({ command }, 'ros')) };
           } catch (err) {
             return { success: false, message: (err as Error).message };
           }
@@ -122,7 +128,7 @@ export class RosAgent {
     const checked = checkRoutedCommand(raw, 'ros', { requireId: true });
     if (!checked.ok) return { id: checked.id, ok: false, error: checked.error };
     try {
-      return { id: checked.id, ok: true, result: await this.#agent.run(checked.command, 'ros') };
+      return { id: checked.id, ok: true, result: await this.#run(checked.command, 'ros') };
     } catch (err) {
       return { id: checked.id, ok: false, error: (err as Error).message };
     }
@@ -131,7 +137,7 @@ export class RosAgent {
   async #onCommandTopic(json: string): Promise<void> {
     const r = await this.#handle(json);
     if (r.id === null && !r.ok) {
-      this.#agent.emit({ type: 'error', time: Date.now(), channel: 'ros', error: `message on ${this.#o.namespace}/command refused: ${r.error}` });
+      this.#events.emit('event', { type: 'error', time: Date.now(), channel: 'ros', error: `message on ${this.#o.namespace}/command refused: ${r.error}` });
       return;
     }
     this.#send(this.#out.response, r);

@@ -1,44 +1,38 @@
-import type { SequenceMemory } from '../memory/sequence-memory.js';
-import { runCommand, type AgentCommand, type AgentEvent, type CommandContext } from './commands.js';
+import { Emitter } from '../../robots/events.js';
+import { runCommand, type AgentCommand, type AgentEvent, type AgentEvents, type ArmSimulator, type CommandContext, type CommandHandler } from './commands.js';
+import type { MemoryService } from './memory-service.js';
 import type { RobotFleet } from './robot-fleet.js';
 
-export type EventListener = (event: AgentEvent) => void;
-
 /**
- * The agent's one state, shared by every channel (web, MQTT, ROS): the memory, how to persist it, the
- * robots, and the event stream. A command from any channel runs here; its events reach all channels.
+ * The agent's one state, shared by every channel (web, MQTT, ROS): the memory service, the robots, the
+ * simulated arms, and the event stream. A command from any channel runs here (handle); its events reach
+ * every listener of `events` ('event').
  */
 export class AgentCore {
-  readonly memory: SequenceMemory;
+  readonly memory: MemoryService;
   readonly startedAt = Date.now();
   robots: RobotFleet | undefined;
-  readonly #save: (() => void) | undefined;
-  readonly #listeners = new Set<EventListener>();
+  simulator: ArmSimulator | undefined;
+  /** Every agent event (learned, performing, note, keyframe, error, ...), for any number of channels. */
+  readonly events = new Emitter<AgentEvents>();
+  /** Runs a validated command from a channel: what the channels are given instead of the core. */
+  readonly handle: CommandHandler = (command, channel) => this.run(command, channel);
+  readonly #offMemory: () => void;
 
-  constructor(options: { memory: SequenceMemory; save?: () => void; robots?: RobotFleet }) {
+  constructor(options: { memory: MemoryService; robots?: RobotFleet; simulator?: ArmSimulator }) {
     this.memory = options.memory;
-    this.#save = options.save;
     this.robots = options.robots;
-  }
-
-  /** Adds an event listener; returns its remover. */
-  onEvent(listener: EventListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    this.simulator = options.simulator;
+    // a memory worker crash fails what was pending and restarts it: every channel hears of it
+    this.#offMemory = this.memory.events.on('error', (err) => this.emit({ type: 'error', time: Date.now(), channel: 'memory', error: err.message }));
   }
 
   emit(event: AgentEvent): void {
-    for (const l of this.#listeners) {
-      try {
-        l(event);
-      } catch {
-        // one channel's failure must not silence the others
-      }
-    }
+    this.events.emit('event', event);
   }
 
   get context(): CommandContext {
-    return { memory: this.memory, save: this.#save, emit: (e) => this.emit(e), startedAt: this.startedAt, robots: this.robots };
+    return { memory: this.memory, robots: this.robots, simulator: this.simulator, emit: (e) => this.emit(e), startedAt: this.startedAt };
   }
 
   /** Runs a validated command from `channel`; failures are reported as error events too. */
@@ -49,5 +43,11 @@ export class AgentCore {
       this.emit({ type: 'error', time: Date.now(), channel, command: msg.command, error: (err as Error).message });
       throw err;
     }
+  }
+
+  /** Stops listening to the memory's events (the memory itself is closed by whoever made it). */
+  dispose(): void {
+    this.#offMemory();
+    this.events.removeAll();
   }
 }

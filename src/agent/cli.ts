@@ -208,14 +208,6 @@ async function main(argv: string[]): Promise<void> {
       demo(memoryFile, typeof opts.memory === 'string');
       return;
     case 'serve': {
-      const memory = openMemory(memoryFile);
-      let learned = 0;
-      for (const m of bundledMelodies()) {
-        if (memory.has(m.title)) continue;
-        memory.learn(m.title, m.sequence);
-        learned++;
-      }
-      if (learned > 0) saveMemory(memory, memoryFile);
       const host = typeof opts.host === 'string' ? opts.host : '127.0.0.1';
       const rosUrl = typeof opts.ros === 'string' ? opts.ros : undefined;
       const rosVersion = num('ros-version', 1);
@@ -229,8 +221,7 @@ async function main(argv: string[]): Promise<void> {
       }
       const { runAgent } = await import('./run-agent.js');
       const agent = await runAgent({
-        memory,
-        save: () => saveMemory(memory, memoryFile),
+        memoryFile,
         host,
         port: num('port', 8080),
         broker: typeof opts.broker === 'string' ? opts.broker : undefined,
@@ -246,15 +237,17 @@ async function main(argv: string[]): Promise<void> {
       });
       const addr = agent.http.address();
       const where = typeof addr === 'object' && addr ? `http://${addr.address}:${addr.port}/` : String(addr);
-      const robots = agent.core.robots?.list() ?? [];
+      const robots = agent.fleet.list();
+      const { titles } = await agent.memory.stats();
+      const learned = agent.bundledLearned;
       process.stdout.write(
-        `engram agent: memory ${memoryFile} (${memory.size} titles${learned ? `, ${learned} bundled melodies learned now` : ''})\n` +
+        `engram agent: memory ${memoryFile} (${titles} titles${learned ? `, ${learned} bundled melodies learned now` : ''})\n` +
           `web app and API on ${where}\n` +
           `MQTT commands on ${agent.mqttUrl} topic engram/agent/cmd${typeof opts.broker === 'string' ? '' : ' (embedded broker)'}\n` +
           (rosUrl ? `ROS: services /engram/{status,list,stop,resume,run}, topics /engram/{command,response,events,notes} on ${rosUrl}\n` : '') +
           `robots: ${robots.length ? robots.map((r) => `${r.id} (${r.transport}, ${r.robot})`).join(', ') : 'none'}\n(Ctrl-C stops)\n`,
       );
-      agent.core.onEvent((e) => {
+      agent.core.events.on('event', (e) => {
         if (e.type === 'error' || e.type === 'learned' || e.type === 'performed' || e.type === 'stopped') process.stdout.write(`event ${JSON.stringify(e)}\n`);
       });
       const stop = () => void agent.close().finally(() => process.exit(0));

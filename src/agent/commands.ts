@@ -1,11 +1,8 @@
 import { loadRobot } from '../../robots/load.js';
-import type { SequenceMemory } from '../memory/sequence-memory.js';
 import type { Fragment } from '../memory/types.js';
-import { parseMidi } from '../music/midi-reader.js';
 import { robotJoints, type DemoSample, type SkillJoint } from '../skills/demonstration.js';
-import { isSkill, recallSkill, teachSkill } from '../skills/skill.js';
 import { COMMAND_SCHEMAS } from './command-schemas.js';
-import { notesPerTitle } from './library.js';
+import type { MemoryService } from './memory-service.js';
 import type { EventSink, RobotFleet } from './robot-fleet.js';
 
 /** An event the agent reports on every channel (MQTT, ROS, web). */
@@ -15,14 +12,39 @@ export interface AgentEvent {
   [key: string]: unknown;
 }
 
+/** The agent's event stream, as a typed Emitter (robots/events.ts) map: channels listen to 'event'. */
+export interface AgentEvents {
+  event: AgentEvent;
+}
+
+/** What a channel (MQTT, ROS, web) hands a validated command to; resolves with the result or rejects naming the input. */
+export type CommandHandler = (command: AgentCommand, channel: string) => Promise<unknown>;
+
+/** What a simulated performance answers (the physics run's Performance has these and more). */
+export interface SimulatedPerformance {
+  title: string;
+  tempo: number;
+  report: { reference: number; played: number; matched: number; precision: number; recall: number; f1: number; onsetMedianMs: number; onsetP95Ms: number; missed: unknown[]; extra: unknown[] };
+  played: unknown[];
+  arms: Array<{ issues: unknown[] }>;
+}
+
+/** The simulated piano arms (armSimulator, from the sim layer), handed in by the wiring. */
+export interface ArmSimulator {
+  perform(title: string, options: { tempo?: number; seconds?: number }): Promise<SimulatedPerformance>;
+  /** The performance with its recording for the web page's view, as JSON text. */
+  recording(title: string, options: { tempo?: number; seconds?: number; recordFps: number }): Promise<string>;
+}
+
+/** What the commands work with, handed in by the wiring (run-agent.ts): nothing is imported from the sim or bridge layers. */
 export interface CommandContext {
-  memory: SequenceMemory;
-  /** Persists the memory after it changed. */
-  save?: () => void;
-  emit?: (event: AgentEvent) => void;
-  startedAt?: number;
-  /** Connected robots (MQTT, ROS) behind their safety gates; without it, perform uses the simulated arms. */
+  memory: MemoryService;
+  /** Connected robots (MQTT, ROS) behind their safety gates. */
   robots?: RobotFleet;
+  /** The simulated arms: perform without robots. */
+  simulator?: ArmSimulator;
+  emit: (event: AgentEvent) => void;
+  startedAt?: number;
 }
 
 /** A command, already validated by its channel (field types are the schema's). */
@@ -44,13 +66,13 @@ export class CommandError extends Error {
  */
 export async function runCommand(ctx: CommandContext, msg: AgentCommand): Promise<unknown> {
   const m = ctx.memory;
-  const emit: EventSink = (e) => ctx.emit?.({ time: Date.now(), ...e } as AgentEvent);
+  const emit: EventSink = (e) => ctx.emit({ time: Date.now(), ...e } as AgentEvent);
   switch (msg.command) {
     case 'status': {
-      const s = m.stats();
+      const s = await m.stats();
       return {
         titles: s.titles,
-        skills: m.titles().filter((e) => e.meta?.kind === 'skill').length,
+        skills: s.skills,
         notes: s.notes,
         neurons: s.neurons,
         synapses: s.synapses,
@@ -58,13 +80,11 @@ export async function runCommand(ctx: CommandContext, msg: AgentCommand): Promis
         robots: ctx.robots?.list() ?? [],
       };
     }
-    case 'list': {
-      const counts = notesPerTitle(m);
-      return m.titles().map((e) => ({ title: e.title, kind: e.meta?.kind === 'skill' ? 'skill' : 'music', tracks: e.tracks, notes: counts.get(e.title) ?? 0 }));
-    }
+    case 'list':
+      return (await m.list()).map((e) => ({ title: e.title, kind: e.kind, tracks: e.tracks, notes: e.notes }));
     case 'recall': {
       const title = msg.title as string;
-      if (isSkill(m, title)) return recallSkill(m, title, { tempo: msg.tempo as number | undefined });
+      if ((await m.title(title)).kind === 'skill') return m.recallSkill(title, { tempo: msg.tempo as number | undefined });
       return m.recall(title, { tempo: msg.tempo as number | undefined, tracks: msg.tracks as number[] | undefined });
     }
     case 'identify':
@@ -73,9 +93,7 @@ export async function runCommand(ctx: CommandContext, msg: AgentCommand): Promis
       return m.complete(fragmentOf(msg), { count: msg.count as number | undefined, tempo: msg.tempo as number | undefined });
     case 'learn': {
       const title = msg.title as string;
-      const piece = parseMidi(Buffer.from(msg.midi as string, 'base64'), `MIDI for '${title}'`, title);
-      const stats = m.learn(title, piece.sequence);
-      ctx.save?.();
+      const stats = await m.learnMidi(title, Buffer.from(msg.midi as string, 'base64'));
       emit({ type: 'learned', title, notes: stats.notes });
       return stats;
     }
@@ -105,22 +123,21 @@ function robotIds(msg: AgentCommand): string[] {
 }
 
 async function perform(ctx: CommandContext, msg: AgentCommand, emit: EventSink): Promise<unknown> {
-  const m = ctx.memory;
   const title = msg.title as string;
   const tempo = msg.tempo as number | undefined;
   const ids = robotIds(msg);
-  m.entry(title); // unknown titles fail here, naming the title
+  const { kind } = await ctx.memory.title(title); // unknown titles fail here, naming the title
   if (ids.length > 0) {
     if (!ctx.robots) throw new CommandError('robots: this agent has no robots connected');
-    if (isSkill(m, title)) {
+    if (kind === 'skill') {
       if (ids.length !== 1) throw new CommandError(`robots: a skill is performed by one robot, got ${ids.length}`);
       return ctx.robots.performSkill(title, ids[0]!, { tempo }, emit);
     }
     return ctx.robots.performPiece(title, ids, { tempo, seconds: msg.seconds as number | undefined }, emit);
   }
-  if (isSkill(m, title)) throw new CommandError(`robot: '${title}' is a skill taught by demonstration: name the robot to perform it on`);
-  const { perform: simulate } = await import('../../sim/perform.js');
-  const p = simulate(m, title, { tempo, seconds: msg.seconds as number | undefined });
+  if (kind === 'skill') throw new CommandError(`robot: '${title}' is a skill taught by demonstration: name the robot to perform it on`);
+  if (!ctx.simulator) throw new CommandError('robots: this agent has no simulated arms: name the robots to perform on');
+  const p = await ctx.simulator.perform(title, { tempo, seconds: msg.seconds as number | undefined });
   const summary = { title: p.title, tempo: p.tempo, report: { ...p.report, missed: p.report.missed.length, extra: p.report.extra.length }, played: p.played, issues: p.arms.flatMap((a) => a.issues) };
   emit({ type: 'performed', title: p.title, f1: p.report.f1, notes: p.played.length, robots: ['simulated'] });
   return summary;
@@ -129,7 +146,7 @@ async function perform(ctx: CommandContext, msg: AgentCommand, emit: EventSink):
 async function teach(ctx: CommandContext, msg: AgentCommand, emit: EventSink): Promise<unknown> {
   const m = ctx.memory;
   const skill = msg.skill as string;
-  if (m.has(skill)) throw new CommandError(`skill: '${skill}' is already learned`);
+  if (await m.has(skill)) throw new CommandError(`skill: '${skill}' is already learned`);
   let joints: SkillJoint[];
   let samples: DemoSample[];
   const robot = typeof msg.robot === 'string' ? msg.robot : undefined;
@@ -149,8 +166,7 @@ async function teach(ctx: CommandContext, msg: AgentCommand, emit: EventSink): P
     emit({ type: 'teach', phase: 'recording', skill, robot, seconds });
     samples = await ctx.robots.record(robot, seconds, emit);
   }
-  const taught = teachSkill(m, skill, samples, joints, { robot, tolerance: msg.tolerance as number | undefined });
-  ctx.save?.();
+  const taught = await m.teachSkill(skill, samples, joints, { robot, tolerance: msg.tolerance as number | undefined });
   emit({ type: 'learned', title: skill, kind: 'skill', keyframes: taught.keyframes, samples: taught.samples });
   return taught;
 }

@@ -1,12 +1,24 @@
 import type { Server } from 'node:http';
-import type { SequenceMemory } from '../memory/sequence-memory.js';
-import { localMotion } from '../../robots/motion/motion-source.js';
+import type { Fleet } from '../../bridge/fleet.js';
+import type { SimMqttRobot } from '../../bridge/mqtt/sim-robot.js';
+import { armSimulator, physicsOnThread, type PhysicsRunner } from '../../sim/simulator.js';
+import { bundledMelodies } from '../music/notation.js';
 import { AgentCore } from './agent-core.js';
+import { openMemory } from './library.js';
+import { MemoryOnThread, MemoryWorker, type MemoryService } from './memory-service.js';
+import { WorkerClient } from './worker-client.js';
 
 /** How `engram serve` is set up: every channel and robot it starts. */
 export interface AgentSetup {
-  memory: SequenceMemory;
-  save: () => void;
+  /** The memory file (a new memory if it does not exist yet); every change is saved to it. */
+  memoryFile: string;
+  /** Learn the bundled melodies that are not in the memory yet (default true). */
+  bundled?: boolean;
+  /**
+   * Where the memory and the physics run: 'workers' (default) in worker threads, so the event loop that
+   * talks to robots never waits on them; 'main' on the agent's own thread (the bench's comparison).
+   */
+  threads?: 'workers' | 'main';
   host: string;
   port: number;
   /** An external broker's URL; none: the embedded broker on host:mqttPort. */
@@ -25,9 +37,33 @@ export interface AgentSetup {
 
 export interface RunningAgent {
   core: AgentCore;
+  memory: MemoryService;
+  fleet: Fleet;
+  /** The simulated arms started on the broker (sim-left, sim-right). */
+  simRobots: SimMqttRobot[];
+  /** Bundled melodies learned at this start. */
+  bundledLearned: number;
   http: Server;
   mqttUrl: string;
   close(): Promise<void>;
+}
+
+/** sim/sim-worker.js from dist/src/agent, or .ts when running from sources. */
+function simWorkerEntry(): URL {
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  return new URL(`../../sim/sim-worker.${ext}`, import.meta.url);
+}
+
+/** The physics in the sim worker: a long browser performance delays neither the robots nor the memory. */
+async function startSimWorker(): Promise<{ physics: PhysicsRunner; client: WorkerClient }> {
+  const entry = simWorkerEntry();
+  const client = new WorkerClient(entry, { name: 'sim worker', workerData: () => ({ entry: entry.href }) });
+  await client.start();
+  const physics: PhysicsRunner = {
+    perform: (...args) => client.request('perform', args),
+    record: (...args) => client.request('record', args),
+  };
+  return { physics, client };
 }
 
 /**
@@ -43,13 +79,32 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
     import('../../bridge/members.js'),
     import('mqtt'),
   ]);
-  const core = new AgentCore({ memory: o.memory, save: o.save });
   const closers: Array<() => Promise<void> | void> = [];
   const close = async () => {
     for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => undefined);
     closers.length = 0;
   };
+  const onThread = o.threads === 'main';
+  const memory: MemoryService = onThread ? new MemoryOnThread(openMemory(o.memoryFile), o.memoryFile) : await MemoryWorker.start({ file: o.memoryFile });
+  closers.push(() => memory.close());
   try {
+    let bundledLearned = 0;
+    if (o.bundled !== false) {
+      const melodies = bundledMelodies();
+      const have = await Promise.all(melodies.map((m) => memory.has(m.title)));
+      const missing = melodies.filter((_, i) => !have[i]);
+      // sent together: the worker saves them once
+      await Promise.all(missing.map((m) => memory.learn(m.title, m.sequence)));
+      bundledLearned = missing.length;
+    }
+    let physics = physicsOnThread;
+    if (!onThread) {
+      const sim = await startSimWorker();
+      closers.push(() => sim.client.close());
+      physics = sim.physics;
+    }
+    const core = new AgentCore({ memory, simulator: armSimulator(memory, physics) });
+    closers.push(() => core.dispose());
     const http = await serve({ agent: core, host: o.host, port: o.port }).catch((err: NodeJS.ErrnoException) => {
       throw new Error(err.code === 'EADDRINUSE' ? `port ${o.port} on ${o.host} is in use: pick another with --port` : `cannot listen on ${o.host}:${o.port}: ${err.message}`);
     });
@@ -64,13 +119,15 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
       url = broker.url;
     }
     const auth = { username: o.username, password: o.password };
-    const mqttAgent = new MqttAgent({ agent: core, url, ...auth });
+    const mqttAgent = new MqttAgent({ handle: core.handle, events: core.events, url, ...auth });
     await mqttAgent.start();
     closers.push(() => mqttAgent.stop());
 
-    const fleet = new Fleet(localMotion(o.memory));
+    // the fleet's recall and planning come from the memory service (its worker)
+    const fleet = new Fleet(memory);
     core.robots = fleet;
     closers.push(() => fleet.close());
+    const simRobots: SimMqttRobot[] = [];
     if (o.simRobots > 0 || o.mqttRobots.length > 0) {
       const client = await mqtt.connectAsync(url, { clientId: `engram-robots-${process.pid}`, reconnectPeriod: 500, queueQoSZero: false, ...auth });
       closers.push(() => client.endAsync(true));
@@ -88,6 +145,7 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
           const sim = new SimMqttRobot({ url, robotId: ids[i]!, robot, startQ: planArm(robot, kb, []).startQ, keyboard: kb, ...auth });
           await sim.start();
           closers.push(() => sim.stop());
+          simRobots.push(sim);
         }
         for (const id of ids.slice(0, arms.length)) fleet.add(await mqttMember(client, id));
       }
@@ -115,11 +173,11 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
         const driver = new RosArmDriver({ link, description: loadRobot(a.robot), jointNames: a.joints, controller: a.controller, rosVersion: o.ros.version, command: a.action ? 'action' : 'topic' });
         fleet.add(rosMember(a.id, driver));
       }
-      const rosAgent = new RosAgent({ agent: core, link, rosVersion: o.ros.version });
+      const rosAgent = new RosAgent({ handle: core.handle, events: core.events, link, rosVersion: o.ros.version });
       await rosAgent.start();
       closers.push(() => rosAgent.stop());
     }
-    return { core, http, mqttUrl: url, close };
+    return { core, memory, fleet, simRobots, bundledLearned, http, mqttUrl: url, close };
   } catch (err) {
     await close();
     throw err;

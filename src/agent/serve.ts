@@ -1,10 +1,8 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize } from 'node:path';
-import type { SequenceMemory } from '../memory/sequence-memory.js';
-import { MemoryInputError, UnknownTitleError } from '../memory/validate.js';
 import { checkRoutedCommand } from './command-schemas.js';
-import { AgentCore } from './agent-core.js';
+import type { AgentCore } from './agent-core.js';
 
 /** The built web app: dist/web beside dist/src (or repo/dist/web when running from sources). */
 export function webDir(): string {
@@ -13,8 +11,16 @@ export function webDir(): string {
   return join(root, 'dist', 'web');
 }
 
-/** Errors a request can cause (bad input, a robot that is stopped or busy): 400, not 500. */
-const USER_ERRORS = new Set(['MemoryInputError', 'CommandError', 'FleetError', 'SafetyError', 'DemonstrationError', 'MidiFileError', 'RangeError']);
+/**
+ * Errors a request can cause (bad input, a robot that is stopped or busy): 400, not 500. By name: errors
+ * from the memory and sim workers arrive as their name and message, not as their classes.
+ */
+const USER_ERRORS = new Set(['MemoryInputError', 'CommandError', 'FleetError', 'SafetyError', 'DemonstrationError', 'MidiFileError', 'RobotDescriptionError', 'RangeError']);
+
+/** The HTTP status for an error a command or performance threw. */
+function statusOf(err: Error): number {
+  return err.name === 'UnknownTitleError' ? 404 : USER_ERRORS.has(err.name) ? 400 : 500;
+}
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -26,9 +32,8 @@ const TYPES: Record<string, string> = {
 };
 
 export interface ServeOptions {
-  /** The agent shared with the other channels; or just a memory. */
-  agent?: AgentCore;
-  memory?: SequenceMemory;
+  /** The agent shared with the other channels: its commands, events, and simulated arms (/api/perform). */
+  agent: AgentCore;
   /** 127.0.0.1 unless said otherwise. */
   host?: string;
   /** 0 picks a free port. */
@@ -49,9 +54,7 @@ export interface ServeOptions {
  */
 export function serve(options: ServeOptions): Promise<Server> {
   const web = options.web ?? webDir();
-  if (!options.agent && !options.memory) throw new TypeError('serve: give an agent or a memory');
-  const agent = options.agent ?? new AgentCore({ memory: options.memory! });
-  const memory = agent.memory;
+  const agent = options.agent;
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => send(res, 500, { error: (err as Error).message }));
   });
@@ -61,7 +64,7 @@ export function serve(options: ServeOptions): Promise<Server> {
     if (url.pathname === '/api/events' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
       res.write(': engram events\n\n');
-      const off = agent.onEvent((e) => res.write(`data: ${JSON.stringify(e)}\n\n`));
+      const off = agent.events.on('event', (e) => res.write(`data: ${JSON.stringify(e)}\n\n`));
       req.on('close', off);
       return;
     }
@@ -79,8 +82,7 @@ export function serve(options: ServeOptions): Promise<Server> {
         return send(res, 200, { ok: true, result: await agent.run(checked.command, 'web') });
       } catch (err) {
         const e = err as Error;
-        const status = err instanceof UnknownTitleError ? 404 : USER_ERRORS.has(e.name) ? 400 : 500;
-        return send(res, status, { ok: false, error: e.message });
+        return send(res, statusOf(e), { ok: false, error: e.message });
       }
     }
     if (url.pathname === '/api/perform' && req.method === 'POST') {
@@ -93,14 +95,14 @@ export function serve(options: ServeOptions): Promise<Server> {
       if (typeof body.title !== 'string') return send(res, 400, { error: 'title: must be a string' });
       if (body.tempo !== undefined && typeof body.tempo !== 'number') return send(res, 400, { error: 'tempo: must be a number' });
       if (body.seconds !== undefined && typeof body.seconds !== 'number') return send(res, 400, { error: 'seconds: must be a number' });
+      if (!agent.simulator) return send(res, 503, { error: 'this agent has no simulated arms' });
       try {
-        const { perform } = await import('../../sim/perform.js');
-        const p = perform(memory, body.title, { tempo: body.tempo ?? 1, seconds: body.seconds ?? 60, recordFps: 60 });
-        return send(res, 200, p);
+        // recalled in the memory worker, played in the sim worker, encoded there: the loop only passes the text on
+        const json = await agent.simulator.recording(body.title, { tempo: body.tempo ?? 1, seconds: body.seconds ?? 60, recordFps: 60 });
+        return sendJson(res, 200, json);
       } catch (err) {
-        if (err instanceof UnknownTitleError) return send(res, 404, { error: err.message });
-        if (err instanceof MemoryInputError) return send(res, 400, { error: err.message });
-        throw err;
+        const e = err as Error;
+        return send(res, statusOf(e), { error: e.message });
       }
     }
     if (req.method !== 'GET') return send(res, 405, { error: `${req.method} ${url.pathname}: not allowed` });
@@ -122,7 +124,10 @@ export function serve(options: ServeOptions): Promise<Server> {
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  sendJson(res, status, JSON.stringify(body));
+}
+
+function sendJson(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

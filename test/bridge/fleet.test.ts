@@ -1,7 +1,9 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { localMotion } from '../../robots/motion/motion-source.js';
 import { Fleet } from '../../bridge/fleet.js';
 import { mqttMember } from '../../bridge/members.js';
 import { MqttAgent } from '../../bridge/mqtt/agent.js';
@@ -12,7 +14,9 @@ import type { PianoArm } from '../../robots/description.js';
 import { loadKeyboard, loadPianoArm } from '../../robots/load.js';
 import { AgentCore } from '../../src/agent/agent-core.js';
 import type { AgentEvent } from '../../src/agent/commands.js';
+import { MemoryOnThread } from '../../src/agent/memory-service.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
+import { loadSnapshot } from '../../src/memory/snapshot.js';
 import { bundledMelodies } from '../../src/music/notation.js';
 import { armPair } from '../../robots/motion/piano.js';
 import { planArm } from '../../robots/motion/planner.js';
@@ -39,13 +43,15 @@ describe('the agent drives robots over MQTT: teach, perform, stop', () => {
     for (const r of robots) await r.start();
     const memory = new SequenceMemory();
     for (const m of bundledMelodies()) memory.learn(m.title, m.sequence);
-    let saved = 0;
-    const core = new AgentCore({ memory, save: () => saved++ });
+    const dir = mkdtempSync(join(tmpdir(), 'engram-fleet-'));
+    const file = join(dir, 'memory.engram');
+    const service = new MemoryOnThread(memory, file);
+    const core = new AgentCore({ memory: service });
     const robotClient = await mqtt.connectAsync(broker.url, { clientId: 'engram-fleet', reconnectPeriod: 200, queueQoSZero: false });
-    const fleet = new Fleet(localMotion(memory), { keyboard: kb });
+    const fleet = new Fleet(service, { keyboard: kb });
     for (const id of ['left', 'right']) fleet.add(await mqttMember(robotClient, id));
     core.robots = fleet;
-    const agent = new MqttAgent({ agent: core, url: broker.url });
+    const agent = new MqttAgent({ handle: core.handle, events: core.events, url: broker.url });
     await agent.start();
     const user = await mqtt.connectAsync(broker.url, { clientId: 'user' });
     const t = agentTopics();
@@ -70,8 +76,10 @@ describe('the agent drives robots over MQTT: teach, perform, stop', () => {
       await robotClient.endAsync(true);
       for (const r of robots) await r.stop();
       await broker.close();
+      core.dispose();
+      rmSync(dir, { recursive: true, force: true });
     });
-    return { memory, fleet, robots, ask, events, saved: () => saved, client: robotClient as MqttClient };
+    return { memory, fleet, robots, ask, events, saved: () => loadSnapshot(file), client: robotClient as MqttClient };
   }
 
   it('records a demonstration from a robot, learns it as a skill, performs it at two tempi with keyframe events', async () => {
@@ -94,8 +102,8 @@ describe('the agent drives robots over MQTT: teach, perform, stop', () => {
     expect(taught.error).toBeUndefined();
     expect(taught.ok).toBe(true);
     expect(taught.result.keyframes).toBeGreaterThanOrEqual(3);
-    expect(saved()).toBe(1);
     expect(memory.has('wave')).toBe(true);
+    expect(saved().has('wave')).toBe(true);
     expect(events.some((e) => e.type === 'teach' && e.phase === 'recorded')).toBe(true);
     // back to where it started, then perform the skill from the memory
     const list = await ask({ command: 'list' });

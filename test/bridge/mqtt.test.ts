@@ -1,10 +1,16 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttAgent } from '../../bridge/mqtt/agent.js';
 import { startEmbeddedBroker } from '../../bridge/mqtt/broker.js';
 import { agentTopics } from '../../bridge/mqtt/topics.js';
+import { armSimulator, physicsOnThread } from '../../sim/simulator.js';
+import { AgentCore } from '../../src/agent/agent-core.js';
+import { MemoryOnThread } from '../../src/agent/memory-service.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
-import { encodeSnapshot } from '../../src/memory/snapshot.js';
+import { encodeSnapshot, loadSnapshot } from '../../src/memory/snapshot.js';
 import { encodeMidi } from '../../src/music/midi-writer.js';
 import { bundledMelodies } from '../../src/music/notation.js';
 import { haveMosquitto, startMosquitto } from '../helpers/mosquitto.js';
@@ -23,7 +29,9 @@ for (const b of brokers) {
     let agent: MqttAgent;
     let client: MqttClient;
     let memory: SequenceMemory;
-    let saved = 0;
+    let core: AgentCore;
+    const dir = mkdtempSync(join(tmpdir(), 'engram-mqtt-'));
+    const file = join(dir, 'memory.engram');
     const topics = agentTopics('engram');
     const pending = new Map<string, (body: any) => void>();
     const events: any[] = [];
@@ -33,7 +41,9 @@ for (const b of brokers) {
       broker = await b.start();
       memory = new SequenceMemory();
       for (const m of bundledMelodies()) memory.learn(m.title, m.sequence);
-      agent = new MqttAgent({ memory, url: broker.url, protocolVersion: b.protocolVersion, save: () => saved++ });
+      const service = new MemoryOnThread(memory, file);
+      core = new AgentCore({ memory: service, simulator: armSimulator(service, physicsOnThread) });
+      agent = new MqttAgent({ handle: core.handle, events: core.events, url: broker.url, protocolVersion: b.protocolVersion });
       await agent.start();
       client = await mqtt.connectAsync(broker.url, { protocolVersion: b.protocolVersion, clientId: `test-${b.protocolVersion}` });
       await client.subscribeAsync([topics.resp('tester'), topics.events, topics.state]);
@@ -48,6 +58,8 @@ for (const b of brokers) {
       await client?.endAsync();
       await agent?.stop();
       await broker?.stop();
+      core?.dispose();
+      rmSync(dir, { recursive: true, force: true });
     });
 
     function send(message: object | string): Promise<any> {
@@ -78,8 +90,8 @@ for (const b of brokers) {
       const midi = encodeMidi([{ name: 'm', notes: [60, 64, 67, 72].map((p, i) => ({ pitch: p, tick: i * 240, duration: 240 })) }], 480, [{ tick: 0, secondsPerTick: 0.5 / 480 }]);
       const r = await send({ command: 'learn', title: `arpeggio ${b.protocolVersion}`, midi: midi.toString('base64') });
       expect(r).toMatchObject({ ok: true, result: { notes: 4 } });
-      expect(saved).toBeGreaterThan(0);
       expect(memory.has(`arpeggio ${b.protocolVersion}`)).toBe(true);
+      expect(loadSnapshot(file).has(`arpeggio ${b.protocolVersion}`)).toBe(true);
     });
 
     it('performs with the simulated arms and reports the result', async () => {

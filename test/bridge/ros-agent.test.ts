@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { localMotion } from '../../robots/motion/motion-source.js';
 import { Fleet } from '../../bridge/fleet.js';
 import { rosMember } from '../../bridge/members.js';
 import { RosAgent } from '../../bridge/ros/ros-agent.js';
 import { RosArmDriver } from '../../bridge/ros/ros-arm-driver.js';
 import { RosLink } from '../../bridge/ros/ros-link.js';
 import { AgentCore } from '../../src/agent/agent-core.js';
+import { MemoryOnThread } from '../../src/agent/memory-service.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { bundledMelodies } from '../../src/music/notation.js';
 import { armBehind, kb, left, NAMES } from '../helpers/ros-arm.js';
@@ -27,8 +27,9 @@ describe('the agent on ROS: services, command topic, events, a ROS arm taught an
       const sim = armBehind(bridge, version === 2);
       const memory = new SequenceMemory();
       for (const m of bundledMelodies().slice(0, 3)) memory.learn(m.title, m.sequence);
-      const core = new AgentCore({ memory });
-      const fleet = new Fleet(localMotion(memory), { keyboard: kb });
+      const service = new MemoryOnThread(memory);
+      const core = new AgentCore({ memory: service });
+      const fleet = new Fleet(service, { keyboard: kb });
       // the agent and the arm share one WebSocket, as engram serve does
       const link = new RosLink(bridge.url);
       const driver = new RosArmDriver({ link, description: left, jointNames: NAMES, rosVersion: version, command: 'action' });
@@ -36,7 +37,7 @@ describe('the agent on ROS: services, command topic, events, a ROS arm taught an
       await expect.poll(() => driver.state().positions.length).toBe(3);
       fleet.add(rosMember('arm', driver));
       core.robots = fleet;
-      const agent = new RosAgent({ agent: core, link, rosVersion: version });
+      const agent = new RosAgent({ handle: core.handle, events: core.events, link, rosVersion: version });
       await agent.start();
       cleanup.push(() => link.close(), () => agent.stop(), () => fleet.close(), sim.stop, () => bridge.close());
       await expect.poll(() => bridge.advertisedServices.size).toBe(5);
@@ -95,14 +96,15 @@ describe('the agent on ROS: services, command topic, events, a ROS arm taught an
     const bridge = await startRosbridge();
     const sim = armBehind(bridge);
     const memory = new SequenceMemory();
-    const core = new AgentCore({ memory });
-    const fleet = new Fleet(localMotion(memory), { keyboard: kb });
+    const service = new MemoryOnThread(memory);
+    const core = new AgentCore({ memory: service });
+    const fleet = new Fleet(service, { keyboard: kb });
     const driver = new RosArmDriver({ url: bridge.url, description: left, jointNames: NAMES });
     await driver.connect();
     await expect.poll(() => driver.state().positions.length).toBe(3);
     fleet.add(rosMember('arm', driver));
     core.robots = fleet;
-    const agent = new RosAgent({ agent: core, url: bridge.url });
+    const agent = new RosAgent({ handle: core.handle, events: core.events, url: bridge.url });
     await agent.start();
     cleanup.push(() => agent.stop(), () => fleet.close(), sim.stop, () => bridge.close());
     await expect.poll(() => bridge.advertisedServices.size).toBe(5);

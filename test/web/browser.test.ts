@@ -3,6 +3,9 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { armSimulator, physicsOnThread } from '../../sim/simulator.js';
+import { AgentCore } from '../../src/agent/agent-core.js';
+import { MemoryOnThread } from '../../src/agent/memory-service.js';
 import { serve, webDir } from '../../src/agent/serve.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { bundledMelodies } from '../../src/music/notation.js';
@@ -27,7 +30,8 @@ describe.skipIf(!haveBrowser)('the web app in headless Chromium', () => {
   beforeAll(async () => {
     const memory = new SequenceMemory();
     for (const m of bundledMelodies()) memory.learn(m.title, m.sequence);
-    server = await serve({ memory, port: 0 });
+    const service = new MemoryOnThread(memory);
+    server = await serve({ agent: new AgentCore({ memory: service, simulator: armSimulator(service, physicsOnThread) }), port: 0 });
     const addr = server.address() as { port: number };
     url = `http://127.0.0.1:${addr.port}/`;
     browser = await chromium.launch({

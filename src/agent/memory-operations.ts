@@ -1,0 +1,132 @@
+import type { KeyboardDescription, RobotDescription } from '../../robots/description.js';
+import { planPerformance, type PerformanceOptions, type PlannedPerformance } from '../../robots/motion/piano.js';
+import type { LearnStats, MemoryStats, SequenceMemory } from '../memory/sequence-memory.js';
+import type { CompleteResult, Fragment, IdentifyMatch, RecallResult, Sequence } from '../memory/types.js';
+import { parseMidi } from '../music/midi-reader.js';
+import type { DemoSample, SkillJoint } from '../skills/demonstration.js';
+import { recallSkill, teachSkill, type RecalledSkill, type TaughtSkill } from '../skills/skill.js';
+import { notesPerTitle, saveMemory } from './library.js';
+
+/** A title as the commands see it: music (learned from MIDI) or a skill (taught by demonstration). */
+export interface TitleSummary {
+  title: string;
+  kind: 'music' | 'skill';
+  tracks: number;
+}
+
+/** A title in the library listing: with the notes the network holds for it and the file it came from. */
+export interface TitleListing extends TitleSummary {
+  notes: number;
+  file: string | null;
+}
+
+export type ServiceStats = MemoryStats & { skills: number };
+
+/** A planned piece with each plan's arm given as its index in the arms asked for (robots do not cross threads by identity). */
+export interface IndexedPlan {
+  score: PlannedPerformance['score'];
+  plans: Array<{ arm: number; plan: PlannedPerformance['plans'][number]['plan']; tracks: number[]; notes: number }>;
+  raster?: PlannedPerformance['raster'];
+}
+
+/**
+ * Everything the agent asks of its memory, run where the memory lives (the memory worker, or this
+ * thread for the CLI and tests): one implementation behind both MemoryService kinds. Changing calls
+ * (learn, teach) mark the memory dirty; whoever runs them saves before acknowledging.
+ */
+export class MemoryOperations {
+  readonly memory: SequenceMemory;
+  /** The memory file; none: nothing is saved. */
+  readonly file: string | undefined;
+  #dirty = false;
+
+  constructor(memory: SequenceMemory, file?: string) {
+    this.memory = memory;
+    this.file = file;
+  }
+
+  /** Whether something was learned since the last save. */
+  get dirty(): boolean {
+    return this.#dirty;
+  }
+
+  stats(): ServiceStats {
+    return { ...this.memory.stats(), skills: this.memory.titles().filter((e) => e.meta?.kind === 'skill').length };
+  }
+
+  list(): TitleListing[] {
+    const counts = notesPerTitle(this.memory);
+    return this.memory.titles().map((e) => ({ ...summary(e), notes: counts.get(e.title) ?? 0, file: typeof e.meta?.file === 'string' ? e.meta.file : null }));
+  }
+
+  /** Throws UnknownTitleError naming the title. */
+  title(title: string): TitleSummary {
+    return summary(this.memory.entry(title));
+  }
+
+  has(title: string): boolean {
+    return this.memory.has(title);
+  }
+
+  recall(title: string, options: { tempo?: number; tracks?: number[]; raster?: boolean } = {}): RecallResult {
+    return this.memory.recall(title, options);
+  }
+
+  identify(fragment: Fragment, options: { limit?: number } = {}): IdentifyMatch[] {
+    return this.memory.identify(fragment, options);
+  }
+
+  complete(fragment: Fragment, options: { count?: number; tempo?: number } = {}): CompleteResult {
+    return this.memory.complete(fragment, options);
+  }
+
+  learn(title: string, sequence: Sequence): LearnStats {
+    const stats = this.memory.learn(title, sequence);
+    this.#dirty = true;
+    return stats;
+  }
+
+  /** Learns a MIDI file's bytes under `title`; `source` names it in errors. */
+  learnMidi(title: string, midi: Uint8Array, source = `MIDI for '${title}'`): LearnStats {
+    return this.learn(title, parseMidi(midi, source, title).sequence);
+  }
+
+  teachSkill(skill: string, samples: DemoSample[], joints: SkillJoint[], options: { robot?: string; tolerance?: number } = {}): TaughtSkill {
+    const taught = teachSkill(this.memory, skill, samples, joints, options);
+    this.#dirty = true;
+    return taught;
+  }
+
+  recallSkill(skill: string, options: { tempo?: number } = {}): RecalledSkill {
+    return recallSkill(this.memory, skill, options);
+  }
+
+  planPiece(title: string, arms: RobotDescription[], kb: KeyboardDescription, options: PerformanceOptions = {}): IndexedPlan {
+    const p = planPerformance(this.memory, title, arms, kb, options);
+    return { score: p.score, plans: p.plans.map(({ robot, ...rest }) => ({ arm: arms.indexOf(robot), ...rest })), ...(p.raster ? { raster: p.raster } : {}) };
+  }
+
+  /** Writes the memory file (atomically); returns its size in bytes, 0 without a file. */
+  save(): number {
+    if (!this.file) return 0;
+    const bytes = saveMemory(this.memory, this.file);
+    this.#dirty = false;
+    return bytes;
+  }
+}
+
+/** Mutating operations: acknowledged only once saved. */
+export const CHANGING_OPERATIONS: ReadonlySet<string> = new Set(['learn', 'learnMidi', 'teachSkill']);
+
+/** A planned piece from its indexed form, each plan holding the very arm object it was asked for. */
+export function withArms(p: IndexedPlan, arms: RobotDescription[]): PlannedPerformance {
+  return {
+    score: p.score,
+    plans: p.plans.map(({ arm, ...rest }) => ({ robot: arms[arm] as PlannedPerformance['plans'][number]['robot'], ...rest })),
+    ...(p.raster ? { raster: p.raster } : {}),
+  };
+}
+
+function summary(e: { title: string; tracks: number; meta?: Record<string, unknown> }): TitleSummary {
+  return { title: e.title, kind: e.meta?.kind === 'skill' ? 'skill' : 'music', tracks: e.tracks };
+}
