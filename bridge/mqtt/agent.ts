@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Emitter } from '../../robots/events.js';
 import { checkCommand, withoutRoute } from '../../src/agent/command-schemas.js';
 import type { AgentEvent, AgentEvents, CommandHandler } from '../../src/agent/commands.js';
+import { sendAtOnce } from './no-delay.js';
 import { agentTopics } from './topics.js';
 
 export interface MqttAgentOptions {
@@ -64,7 +65,7 @@ export class MqttAgent {
       connectTimeout: 5000,
       will: { topic: this.#topics.state, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1, retain: true },
     };
-    const client = await mqtt.connectAsync(o.url, options);
+    const client = sendAtOnce(await mqtt.connectAsync(o.url, options));
     this.#client = client;
     this.#offEvents = this.#events.on('event', (e) => this.emit(e));
     client.on('message', (topic, payload) => {

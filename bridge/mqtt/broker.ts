@@ -13,7 +13,8 @@ export interface EmbeddedBroker {
  */
 export async function startEmbeddedBroker(options: { host?: string; port?: number } = {}): Promise<EmbeddedBroker> {
   const aedes = await Aedes.createBroker();
-  const server = createServer(aedes.handle);
+  // every packet at once: small packets (joint states, commands) must not wait for the last one's ACK
+  const server = createServer({ noDelay: true }, aedes.handle);
   const sockets = new Set<import('node:net').Socket>();
   server.on('connection', (sock) => {
     sockets.add(sock);

@@ -2,6 +2,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { KeyboardDescription, PianoArm } from '../../robots/description.js';
 import type { TrajectoryPoint } from '../../robots/driver.js';
 import { World } from '../../sim/world.js';
+import { sendAtOnce } from './no-delay.js';
 import { parseChecked, robotTopics, validateFinger, validateTrajectory } from './robot-topics.js';
 
 export interface SimRobotOptions {
@@ -65,7 +66,7 @@ export class SimMqttRobot {
       queueQoSZero: false,
       will: { topic: t.status, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1, retain: true },
     });
-    this.#client = client;
+    this.#client = sendAtOnce(client);
     const announce = async () => {
       await client.publishAsync(t.description, JSON.stringify(this.#o.robot), { qos: 1, retain: true });
       await client.publishAsync(t.status, JSON.stringify({ online: true }), { qos: 1, retain: true });

@@ -57,7 +57,7 @@ function simWorkerEntry(): URL {
 /** The physics in the sim worker: a long browser performance delays neither the robots nor the memory. */
 async function startSimWorker(): Promise<{ physics: PhysicsRunner; client: WorkerClient }> {
   const entry = simWorkerEntry();
-  const client = new WorkerClient(entry, { name: 'sim worker', workerData: () => ({ entry: entry.href }) });
+  const client = new WorkerClient(entry, { name: 'sim worker', workerData: () => ({ entry: entry.href }), nice: 10 });
   await client.start();
   const physics: PhysicsRunner = {
     perform: (...args) => client.request('perform', args),
@@ -72,9 +72,10 @@ async function startSimWorker(): Promise<{ physics: PhysicsRunner; client: Worke
  * channel. Everything listens on `host` (127.0.0.1 by default). close() stops the robots first.
  */
 export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
-  const [{ serve }, { MqttAgent }, { Fleet }, { mqttMember, rosMember }, mqtt] = await Promise.all([
+  const [{ serve }, { MqttAgent }, { sendAtOnce }, { Fleet }, { mqttMember, rosMember }, mqtt] = await Promise.all([
     import('./serve.js'),
     import('../../bridge/mqtt/agent.js'),
+    import('../../bridge/mqtt/no-delay.js'),
     import('../../bridge/fleet.js'),
     import('../../bridge/members.js'),
     import('mqtt'),
@@ -129,7 +130,7 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
     closers.push(() => fleet.close());
     const simRobots: SimMqttRobot[] = [];
     if (o.simRobots > 0 || o.mqttRobots.length > 0) {
-      const client = await mqtt.connectAsync(url, { clientId: `engram-robots-${process.pid}`, reconnectPeriod: 500, queueQoSZero: false, ...auth });
+      const client = sendAtOnce(await mqtt.connectAsync(url, { clientId: `engram-robots-${process.pid}`, reconnectPeriod: 500, queueQoSZero: false, ...auth }));
       closers.push(() => client.endAsync(true));
       if (o.simRobots > 0) {
         const [{ SimMqttRobot }, { loadKeyboard, loadPianoArm }, { armPair }, { planArm }] = await Promise.all([
