@@ -142,7 +142,8 @@ export class MemoryWorker implements MemoryService {
   static async start(options: MemoryWorkerOptions): Promise<MemoryWorker> {
     const entry = options.entry ?? defaultEntry();
     const data: MemoryWorkerData = { entry: entry.href, file: options.file, ...(options.params ? { params: options.params } : {}) };
-    const client = new WorkerClient(entry, { name: 'memory worker', workerData: () => data });
+    // nice 5: learning and recall give way to the robots' event loop, and take precedence over the physics (nice 10)
+    const client = new WorkerClient(entry, { name: 'memory worker', workerData: () => data, nice: 5 });
     await client.start();
     return new MemoryWorker(client, options.file);
   }

@@ -61,6 +61,11 @@ export interface WorkerClientOptions {
   workerData: () => unknown;
   /** Restart after a crash (default true); a worker that crashes before it is ready is not restarted. */
   restart?: boolean;
+  /**
+   * The worker thread's nice value (default 0; Linux keeps one per thread): a heavy worker above 0 lets
+   * the thread that talks to robots have a core first when they compete.
+   */
+  nice?: number;
 }
 
 /**
@@ -83,7 +88,7 @@ export class WorkerClient {
 
   constructor(entry: URL, options: WorkerClientOptions) {
     this.#entry = entry;
-    this.#o = { restart: true, ...options };
+    this.#o = { restart: true, nice: 0, ...options };
   }
 
   /** Starts the worker; resolves when it is ready, rejects with the error that kept it from starting. */
@@ -120,7 +125,7 @@ export class WorkerClient {
   }
 
   #spawn(): Promise<void> {
-    const worker = startWorker(this.#entry, this.#o.workerData());
+    const worker = startWorker(this.#entry, this.#o.workerData(), this.#o.nice);
     this.#worker = worker;
     let ready = false;
     let lastError: Error | null = null;
@@ -170,14 +175,15 @@ export class WorkerClient {
 }
 
 /**
- * A worker on `entry`: a .js entry runs as it is; a .ts entry (running from sources: vitest, tsx) is
- * imported after tsx's ESM loader is registered inside the worker. (Node 20 does not apply `--import tsx`
- * from execArgv to a worker's own entry module: ERR_UNKNOWN_FILE_EXTENSION.)
+ * A worker on `entry`, started by a small boot script: it sets the thread's nice value, and for a .ts
+ * entry (running from sources: vitest, tsx) registers tsx's ESM loader first. (Node 20 does not apply
+ * `--import tsx` from execArgv to a worker's own entry module: ERR_UNKNOWN_FILE_EXTENSION.)
  */
-function startWorker(entry: URL, workerData: unknown): Worker {
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData });
-  const boot = `import(${JSON.stringify(tsxEsmApi())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(boot, { eval: true, workerData });
+function startWorker(entry: URL, workerData: unknown, nice: number): Worker {
+  const steps = [`import('node:os').then((os) => { try { os.setPriority(${nice}); } catch {} })`];
+  if (entry.pathname.endsWith('.ts')) steps.push(`.then(() => import(${JSON.stringify(tsxEsmApi())})).then((tsx) => tsx.register())`);
+  steps.push(`.then(() => import(${JSON.stringify(entry.href)}));`);
+  return new Worker(steps.join(''), { eval: true, workerData });
 }
 
 /** tsx/esm/api as an ES module URL (tsx is a devDependency: only sources need it). */
