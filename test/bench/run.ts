@@ -2,10 +2,11 @@
  * npm run bench: the figures of the memory (issue 2) and of the simulated arms (issue 3) on
  * ../shared/data/piano-midi, printed as a report.
  * Options: --fragments N (per length, default 1000), --quick (100 fragments, fewer checks, 40 pieces
- * performed), --memory-only, --sim-only, --sim-pieces N, --load-only [--robots N --seconds S].
+ * performed), --memory-only, --sim-only, --sim-pieces N, --load-only [--robots N --seconds S],
+ * --stall-only [--stall-files N].
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { saveSnapshot, loadSnapshot } from '../../src/memory/snapshot.js';
@@ -14,6 +15,7 @@ import { exactRecall, learnAll, loadCorpus, makeFragments, scoreFragments, tempo
 import { bundledMelodies } from '../../src/music/notation.js';
 import { perform } from '../../sim/perform.js';
 import { loadTest } from './load.js';
+import { stallTest, type StallResult } from './stall.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -22,6 +24,7 @@ const LENGTHS = [3, 4, 6, 8, 12];
 const memoryOnly = args.includes('--memory-only');
 const simOnly = args.includes('--sim-only');
 const loadOnly = args.includes('--load-only');
+const stallOnly = args.includes('--stall-only');
 const simPieces = Number(args[args.indexOf('--sim-pieces') + 1]) || (quick ? 40 : Infinity);
 
 const pct = (a: number, b: number) => (b === 0 ? '   n/a' : `${((100 * a) / b).toFixed(2).padStart(6)}%`);
@@ -31,6 +34,37 @@ const rssMB = () => process.resourceUsage().maxRSS / 1024;
 if (loadOnly) {
   await benchLoad();
   process.exit(0);
+}
+if (stallOnly) {
+  await benchStall();
+  process.exit(0);
+}
+
+/**
+ * Issue 8: the gap between the agent's handling of a robot's joint states while the agent works (learning
+ * corpus files, browser performances, identify calls), with the memory and physics in worker threads
+ * (as engram serve runs) and, for comparison, on the agent's own thread.
+ */
+async function benchStall(): Promise<void> {
+  const dir = corpusDir();
+  if (!dir) {
+    line('== Stall (issue 8): skipped, ../shared/data/piano-midi not found (set ENGRAM_CORPUS)');
+    return;
+  }
+  const files = corpusFiles(dir).slice(0, Number(args[args.indexOf('--stall-files') + 1]) || 50);
+  line(`== Stall (issue 8): sim-left performs a 40 s skill over MQTT while the agent learns ${files.length} corpus files, plays 2 browser performances and answers 1000 identify calls`);
+  line('joint states every 20 ms; gap = time between the agent handling one and the next (its safety gate hearing them), ms');
+  const row = (name: string, r: StallResult) => {
+    const perf = 'error' in r.performed ? `failed: ${r.performed.error}` : `${r.performed.reached}/${r.performed.keyframes} keyframes${r.performed.stopped ? ', stopped' : ''}`;
+    const stops = [r.gateStop ? `gate: ${r.gateStop}` : '', r.robotWatchdogStops ? `robot watchdog: ${r.robotWatchdogStops}` : ''].filter(Boolean).join('; ') || 'none';
+    line(`${name.padEnd(34)} median ${r.medianMs.toFixed(1).padStart(6)}  p99 ${r.p99Ms.toFixed(1).padStart(7)}  max ${r.maxMs.toFixed(1).padStart(7)}  (${r.gapsMs.length} gaps; load ${r.loadSeconds.toFixed(1)} s${r.loadWhilePerforming ? '' : ', outlasted the skill'}); skill ${perf}; watchdog stops: ${stops}`);
+  };
+  row('memory and physics in workers', await stallTest({ threads: 'workers', files }));
+  row("on the agent's own thread", await stallTest({ threads: 'main', files }));
+  // what the machine itself adds (other processes, the simulated robot on the same loop)
+  row('no load (the floor on this machine)', await stallTest({ threads: 'workers', files: [], identifies: 0, browserPerformances: 0, skillSeconds: 15 }));
+  line(`(target: max < 50 ms with workers, no watchdog stop; load average now ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${availableParallelism()} cores)`);
+  line();
 }
 
 /** Issue 4: 50 robots over MQTT on loopback, each performing, for 60 s. */
@@ -146,6 +180,7 @@ line();
 
 if (!memoryOnly) benchPerformance(memory, pieces);
 if (!memoryOnly && !simOnly) await benchLoad();
+if (!memoryOnly && !simOnly) await benchStall();
 line(`peak RSS: ${rssMB().toFixed(0)} MB`);
 
 /** Issue 3: the simulated arms play the bundled melodies and the first 60 s of the corpus. */
