@@ -89,8 +89,10 @@ export class MqttAgent {
     this.#client?.publish(this.#topics.events, JSON.stringify(event), { qos: 0 });
   }
 
+  /** The retained online state, with the number of titles the agent's status reports. */
   async #announce(): Promise<void> {
-    await this.#client?.publishAsync(this.#topics.state, JSON.stringify({ online: true, time: Date.now() }), { qos: 1, retain: true });
+    const status = (await this.#handle({ command: 'status' }, 'mqtt').catch(() => ({}))) as { titles?: number };
+    await this.#client?.publishAsync(this.#topics.state, JSON.stringify({ online: true, titles: status.titles, time: Date.now() }), { qos: 1, retain: true });
   }
 
   async #onCommand(payload: Buffer): Promise<void> {
