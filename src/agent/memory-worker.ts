@@ -34,6 +34,10 @@ export function runMemoryWorker(port: MessagePort, data: MemoryWorkerData): void
 
   const drain = () => {
     scheduled = false;
+    // answers go out several to a message (each message takes the receiving port's lock and wakes the
+    // agent's loop), at least every 5 ms of work: before the batch's first change, and after its save
+    let now: WorkerReply[] = [];
+    let flushed = performance.now();
     const held: Array<{ reply: WorkerReply; changed: boolean }> = [];
     while (queue.length > 0) {
       const r = queue.shift()!;
@@ -46,8 +50,15 @@ export function runMemoryWorker(port: MessagePort, data: MemoryWorkerData): void
       // an answer after an unsaved change waits for the save
       const changed = CHANGING_OPERATIONS.has(r.method) && 'value' in reply;
       if (held.length > 0 || changed) held.push({ reply, changed });
-      else port.postMessage(reply);
+      else now.push(reply);
+      if (now.length > 0 && performance.now() - flushed > 5) {
+        port.postMessage(now);
+        now = [];
+        flushed = performance.now();
+      }
     }
+    if (now.length > 0) port.postMessage(now);
+    if (held.length === 0) return;
     if (ops.dirty) {
       try {
         ops.save();
@@ -57,7 +68,7 @@ export function runMemoryWorker(port: MessagePort, data: MemoryWorkerData): void
         for (const h of held) if (h.changed) h.reply = { id: h.reply.id, error };
       }
     }
-    for (const h of held) port.postMessage(h.reply);
+    port.postMessage(held.map((h) => h.reply));
   };
 
   port.on('message', (r: WorkerRequest) => {

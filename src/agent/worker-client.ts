@@ -6,7 +6,8 @@ import { Emitter } from '../../robots/events.js';
 
 /**
  * The messages between a WorkerClient and its worker. A worker posts `{ ready: true }` once it can take
- * requests (or throws, which fails the start), then answers each request with its id, in any order.
+ * requests (or throws, which fails the start), then answers each request with its id, in any order, one
+ * reply or several in one message (fewer hand-offs: each message takes the receiving port's lock).
  */
 export interface WorkerRequest {
   id: number;
@@ -130,16 +131,12 @@ export class WorkerClient {
     let ready = false;
     let lastError: Error | null = null;
     return new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: WorkerReply | WorkerReady) => {
+      worker.on('message', (m: WorkerReply | WorkerReply[] | WorkerReady) => {
         if ('ready' in m) {
           ready = true;
           return resolve();
         }
-        const p = this.#pending.get(m.id);
-        if (!p) return;
-        this.#pending.delete(m.id);
-        if ('error' in m) p.reject(decodeError(m.error));
-        else p.resolve(m.value);
+        for (const reply of Array.isArray(m) ? m : [m]) this.#settle(reply);
       });
       worker.on('error', (err) => (lastError = err));
       worker.on('exit', (code) => {
@@ -165,6 +162,14 @@ export class WorkerClient {
         this.events.emit('error', err);
       });
     });
+  }
+
+  #settle(reply: WorkerReply): void {
+    const p = this.#pending.get(reply.id);
+    if (!p) return;
+    this.#pending.delete(reply.id);
+    if ('error' in reply) p.reject(decodeError(reply.error));
+    else p.resolve(reply.value);
   }
 
   #failAll(err: Error): void {
