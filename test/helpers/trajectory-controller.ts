@@ -26,6 +26,7 @@ export const SUCCESSFUL = 0;
 export const INVALID_GOAL = -1;
 export const INVALID_JOINTS = -2;
 export const OLD_HEADER_TIMESTAMP = -3;
+export const PATH_TOLERANCE_VIOLATED = -4;
 
 /**
  * A position-controlled arm's joint trajectory controller, the way ros_control's
@@ -96,6 +97,19 @@ export class TrajectoryController {
     const previous = this.#goal;
     this.#goal = null;
     previous?.finish({ code: SUCCESSFUL, error: 'canceled' }, 'preempted');
+  }
+
+  /**
+   * A fault mid-motion (a protective stop, a joint that cannot follow): the arm holds where it is and the
+   * running goal is aborted with PATH_TOLERANCE_VIOLATED, as a controller whose path tolerance broke does.
+   */
+  fault(error: string): void {
+    const now = this.#now();
+    const here = sampleCurve(this.#curve, now);
+    this.#curve = [{ time: now, positions: here.positions, velocities: here.positions.map(() => 0) }];
+    const previous = this.#goal;
+    this.#goal = null;
+    previous?.finish({ code: PATH_TOLERANCE_VIOLATED, error }, 'aborted');
   }
 
   /** The controller's update: a goal whose last point's time has come succeeds. */
