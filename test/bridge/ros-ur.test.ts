@@ -2,6 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readUrdfFromRos } from '../../bridge/ros/robot-description.js';
 import { RosArmDriver } from '../../bridge/ros/ros-arm-driver.js';
 import { RosLink } from '../../bridge/ros/ros-link.js';
+import { Fleet, FleetError } from '../../bridge/fleet.js';
+import { rosMember } from '../../bridge/members.js';
+import { loadKeyboard } from '../../robots/load.js';
+import { localMotion } from '../../robots/motion/motion-source.js';
+import { AgentCore } from '../../src/agent/agent-core.js';
+import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import type { RobotDescription } from '../../robots/description.js';
 import type { GoalResult, TrajectoryPoint } from '../../robots/driver.js';
 import { GRIPPER_JOINT, UR_HOME, UR_JOINTS, UR_RANGES, urArmBehind } from '../helpers/ros-arm.js';
@@ -206,6 +212,86 @@ describe.each([1, 2] as const)('ROS %i: a UR-style arm behind rosbridge', (ros) 
     expect(sent.points.every((p) => p.velocities.length === 6)).toBe(true);
     d.state().positions.forEach((q, j) => expect(q).toBeCloseTo(UR_HOME[j]! + 0.15 * (j % 2 ? -1 : 1), 6));
     expect(results).toEqual([]);
+  });
+
+  /** The agent with the arm in its fleet, as engram serve wires it: commands run through AgentCore. */
+  const agent = (d: RosArmDriver) => {
+    const memory = new SequenceMemory();
+    const fleet = new Fleet(localMotion(memory), { keyboard: loadKeyboard() });
+    fleet.add(rosMember('ur', d));
+    cleanup.push(() => fleet.close());
+    const events: Array<{ type: string; [k: string]: unknown }> = [];
+    const core = new AgentCore({ memory, robots: fleet });
+    core.onEvent((e) => void events.push(e));
+    return { core, fleet, memory, events };
+  };
+  const POSES = [
+    [0.1, -1.3, 1.3, -1.8, -1.3, 0.4],
+    [-0.3, -1.9, 1.9, -1.2, -1.9, -0.4],
+    [0.25, -1.4, 1.35, -1.5, -1.25, 0.3],
+  ];
+
+  it('teaches all six joints from /joint_states while the arm is moved, and performs them back: the arm reaches every keyframe', async () => {
+    const sim = arm();
+    const d = driver();
+    const { core, events } = agent(d);
+    await until(link, () => d.state().positions.length === 6, 1000, 'first joint state');
+    const teach = core.run({ command: 'teach', skill: 'wave', robot: 'ur', seconds: 3.2 }, 'test');
+    await step(link, 200);
+    // someone moves the arm through three poses, every joint, pausing at the second
+    sim.move([
+      { after: 0.8, positions: POSES[0]! },
+      { after: 1.6, positions: POSES[1]! },
+      { after: 2.0, positions: POSES[1]! },
+      { after: 2.8, positions: POSES[2]! },
+    ]);
+    const taught = (await settle(link, teach, 5000, 'teach')) as { skill: string; keyframes: number; samples: number };
+    expect(taught).toMatchObject({ skill: 'wave' });
+    expect(taught.keyframes).toBeGreaterThanOrEqual(3);
+    // every other 125 Hz joint state (the recorder keeps one per 10 ms), the gripper's own messages not among them
+    expect(taught.samples).toBeGreaterThanOrEqual(195);
+    expect(taught.samples).toBeLessThanOrEqual(201);
+
+    const answer = (await settle(link, core.run({ command: 'perform', title: 'wave', robots: ['ur'] }, 'test'), 20_000, 'perform')) as {
+      keyframes: number;
+      due: number;
+      reached: number;
+      maxError: number;
+      stopped: boolean;
+    };
+    expect(answer).toMatchObject({ stopped: false, due: answer.keyframes, reached: answer.keyframes });
+    expect(answer.maxError).toBeLessThan(0.05);
+    expect(events.filter((e) => e.type === 'keyframe')).toHaveLength(answer.keyframes);
+    // one goal naming the six joints in the arm's order; every joint moves in it, as it did when taught
+    expect(sim.accepted).toHaveLength(1);
+    const goal = sim.accepted[0] as { joint_names: string[]; points: Array<{ positions: number[] }> };
+    expect(goal.joint_names).toEqual(UR_JOINTS);
+    for (let j = 0; j < 6; j++) {
+      const qs = goal.points.map((p) => p.positions[j]!);
+      expect(Math.max(...qs) - Math.min(...qs)).toBeGreaterThan(0.5);
+    }
+    expect(sim.outcomes).toEqual([{ code: 0, error: '', how: 'succeeded' }]);
+    // the arm ends at the last pose it was taught
+    d.state().positions.forEach((q, j) => expect(q).toBeCloseTo(POSES[2]![j]!, 1));
+  });
+
+  it('a goal the controller rejects makes perform fail with the controller code and text, and the arm stays stopped', async () => {
+    const sim = arm({ joints: [...UR_RANGES, { name: 'linear_axis_joint', min: 0, max: 1 }], q0: [...UR_HOME, 0.5] });
+    const d = driver();
+    const { core, fleet } = agent(d);
+    await until(link, () => d.state().positions.length === 6, 1000, 'first joint state');
+    const samples = Array.from({ length: 101 }, (_, i) => ({ time: i * 0.02, positions: UR_HOME.map((q, j) => q + 0.3 * Math.sin((i * 0.02 * (j + 1)) / 2)) }));
+    await core.run({ command: 'teach', skill: 'wave', robot: 'ur', samples }, 'test');
+    const err = await settle(link, core.run({ command: 'perform', title: 'wave', robots: ['ur'] }, 'test'), 20_000, 'perform');
+    expect(err).toBeInstanceOf(FleetError);
+    const text =
+      ros === 1
+        ? "robot 'ur': /scaled_pos_joint_traj_controller/follow_joint_trajectory: goal rejected: error_code -2 (INVALID_JOINTS): Joints on incoming goal don't match the controller joints."
+        : "robot 'ur': /scaled_joint_trajectory_controller/follow_joint_trajectory: goal rejected: error_code -1 (INVALID_GOAL): Action goal was rejected (a ROS 2 rejection carries no error code)";
+    expect((err as Error).message).toContain(text);
+    expect((err as Error).message).toMatch(/\(0 of \d+ keyframes were due before it ended\)$/);
+    expect(sim.outcomes).toEqual([{ code: -2, error: "Joints on incoming goal don't match the controller joints.", how: 'rejected' }]);
+    expect(fleet.list()[0]).toMatchObject({ stopped: true, activity: 'idle' });
   });
 
   it('reads the URDF from the robot: the parameter, else (ROS 2) the latched topic; a clear error naming both when neither answers', async () => {

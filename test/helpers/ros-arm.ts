@@ -134,6 +134,13 @@ export function urArmBehind(bridge: TestRosbridge, options: UrArmOptions) {
   const refusedOnTopic: ControllerOutcome[] = [];
   /** Every goal's outcome, in order: what the controller said. */
   const outcomes: Array<ControllerOutcome & { how: string }> = [];
+  /** Every trajectory the controller accepted (topic or goal), as it came. */
+  const accepted: any[] = [];
+  const command = (trajectory: any, goal: ControllerGoal | null) => {
+    const refused = controller.command(trajectory, goal);
+    if (!refused) accepted.push(trajectory);
+    return refused;
+  };
   bridge.advertise('/joint_states', type('sensor_msgs', 'JointState'));
   if (options.urdf !== undefined) {
     const where = options.describe ?? 'both';
@@ -153,7 +160,7 @@ export function urArmBehind(bridge: TestRosbridge, options: UrArmOptions) {
     bridge.publish(`${action}/result`, { header: { stamp: stamp(now()) }, status: goalStatus(goal_id, status, o.error), result: { error_code: o.code, error_string: o.error } });
   bridge.onPublish = (topic, msg: any) => {
     if (topic === commandTopic) {
-      const refused = controller.command(msg);
+      const refused = command(msg, null);
       if (refused) refusedOnTopic.push(refused);
       return;
     }
@@ -168,7 +175,7 @@ export function urArmBehind(bridge: TestRosbridge, options: UrArmOptions) {
         },
       };
       active.set(id, { goal_id: msg.goal_id, handle });
-      const refused = controller.command(msg.goal.trajectory, handle);
+      const refused = command(msg.goal.trajectory, handle);
       if (refused) {
         active.delete(id);
         outcomes.push({ ...refused, how: 'rejected' });
@@ -189,7 +196,7 @@ export function urArmBehind(bridge: TestRosbridge, options: UrArmOptions) {
       },
     };
     goal.onCancel = () => (controller.running(handle) ? controller.hold() : undefined);
-    const refused = controller.command(goal.args?.trajectory, handle);
+    const refused = command(goal.args?.trajectory, handle);
     if (refused) {
       outcomes.push({ ...refused, how: 'rejected' });
       goal.reject(); // a ROS 2 rejection carries no result: the code stays in the controller's log
@@ -217,6 +224,7 @@ export function urArmBehind(bridge: TestRosbridge, options: UrArmOptions) {
     action,
     commandTopic,
     outcomes,
+    accepted,
     refusedOnTopic,
     /** Moves the arm as a person at the teach pendant would: positions in the controller's order, times from now, s. */
     move(points: Array<{ after: number; positions: number[] }>) {
