@@ -118,8 +118,10 @@ export class RosArmDriver implements RobotDriver {
   #missingReported = false;
   #malformedReported = false;
   #state: JointState = { time: 0, positions: [], velocities: [], fingers: [] };
-  #trajectory: Topic;
-  #fingers: Topic;
+  readonly #trajectory: Topic;
+  readonly #fingers: Topic;
+  readonly #states: Topic<JointStateMsg>;
+  readonly #offLink: () => void;
   #actionlib: ActionClient | null = null;
   #action: Action<unknown, unknown, FjtResult> | null = null;
   readonly #goals = new Map<string, PendingGoal>();
@@ -153,7 +155,7 @@ export class RosArmDriver implements RobotDriver {
     this.#q = new Float64Array(this.#n);
     this.#v = new Float64Array(this.#n);
     this.#seen = new Float64Array(this.#n).fill(NaN);
-    this.#link.onConnection((up) => {
+    this.#offLink = this.#link.onConnection((up) => {
       if (!up) this.#forgetGoals(); // their results went with the link
       this.events.emit('connection', up);
     });
@@ -171,8 +173,8 @@ export class RosArmDriver implements RobotDriver {
       else this.#actionlib = new ActionClient({ ros, serverName: name, actionName: 'control_msgs/FollowJointTrajectoryAction' });
     }
     this.#fingers = new Topic({ ros, name: this.#o.fingersTopic, messageType: pkg('std_msgs', 'Float64MultiArray') });
-    const states = new Topic<JointStateMsg>({ ros, name: this.#o.jointStatesTopic, messageType: pkg('sensor_msgs', 'JointState') });
-    states.subscribe((m) => this.#onJointState(m));
+    this.#states = new Topic<JointStateMsg>({ ros, name: this.#o.jointStatesTopic, messageType: pkg('sensor_msgs', 'JointState') });
+    this.#states.subscribe(this.#onJointState);
   }
 
   /** The arm's ROS joint names, in the description's joint order. */
@@ -198,9 +200,14 @@ export class RosArmDriver implements RobotDriver {
     return this.#link.connect(timeoutMs);
   }
 
-  /** Closes the link if this driver made it (a shared link is closed by its owner). */
+  /** Unsubscribes and forgets its goals; closes the link if this driver made it (a shared link is closed by its owner). */
   close(): void {
     this.#forgetGoals();
+    this.#offLink();
+    this.#states.unsubscribe(this.#onJointState);
+    this.#actionlib?.dispose();
+    this.#trajectory.unadvertise();
+    this.#fingers.unadvertise();
     if (this.#ownLink) this.#link.close();
   }
 
@@ -209,7 +216,7 @@ export class RosArmDriver implements RobotDriver {
     return this.#lastStamp + (Date.now() - this.#receivedAt) / 1000;
   }
 
-  #onJointState(m: JointStateMsg): void {
+  readonly #onJointState = (m: JointStateMsg): void => {
     const names = m?.name;
     const pos = m?.position;
     if (!Array.isArray(names) || !Array.isArray(pos) || pos.length !== names.length) {
@@ -254,7 +261,7 @@ export class RosArmDriver implements RobotDriver {
     } else if (stamp - this.#firstStamp > this.#o.staleMs / 1000) {
       this.#reportMissing(stamp, names as string[]);
     }
-  }
+  };
 
   /** The first joint with no state within staleMs of robot time t, or -1. */
   #missingAt(t: number): number {

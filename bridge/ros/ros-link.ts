@@ -69,7 +69,8 @@ export class RosLink {
     if (!this.connected) return Promise.reject(new Error(`${service}: the rosbridge link ${this.url} is down`));
     const id = `call_service:${service}:${++this.#calls}`;
     return new Promise<T>((resolve, reject) => {
-      const answer = (m: { result?: boolean; values?: unknown }) => {
+      const answer = (msg: unknown) => {
+        const m = msg as { result?: boolean; values?: unknown };
         clearTimeout(timer);
         if (m.result) resolve(m.values as T);
         else reject(new Error(`${service}: ${typeof m.values === 'string' ? m.values : 'the call failed'}`));
