@@ -54,15 +54,20 @@ function motion(kind: number, ax: number, ay: number, az: number, v: number, out
   }
 }
 
+/** Fractional parts of square roots of primes: irrational steps that spread IK restarts over the joint ranges. */
+const SPREAD = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37].map((p) => Math.sqrt(p) % 1);
+
 export interface InverseOptions {
   /** Position tolerance, m (default 1e-4). */
   tolerance?: number;
   /** Orientation tolerance, rad (default 1e-3). */
   angularTolerance?: number;
-  /** Iterations before giving up (default 300). */
+  /** Iterations per start before giving up (default 300). */
   maxIterations?: number;
   /** Whether a 16-element target's orientation counts (default true). */
   orientation?: boolean;
+  /** Fresh starts after the seed fails (default 8; 0: the seed only). */
+  restarts?: number;
   /** Where to write the solution (length dof); default a new array. */
   out?: Float64Array;
 }
@@ -214,28 +219,43 @@ export class SerialChain {
   /**
    * Inverse kinematics by damped least squares (Levenberg-Marquardt damping) from `seed`, inside the joint
    * ranges. `target` is a position [x, y, z] or a 4x4 pose (position and orientation; options.orientation
-   * false for the position only). Joints that cannot move the tool keep their seed values. Returns the
-   * joint positions, or null when the target is not reached within tolerance. Deterministic.
+   * false for the position only). Joints that cannot move the tool keep their seed values. When the seed
+   * leads into a local minimum (often against a joint limit), it starts again from spread-out points of
+   * the joint ranges (a fixed sequence). Returns the joint positions, or null when the target is not
+   * reached within tolerance. Deterministic.
    */
   inverse(target: ArrayLike<number>, seed: ArrayLike<number>, options: InverseOptions = {}): Float64Array | null {
-    const tolerance = options.tolerance ?? 1e-4;
-    const angularTolerance = options.angularTolerance ?? 1e-3;
-    const maxIterations = options.maxIterations ?? 300;
     if (target.length !== 3 && target.length !== 16) throw new RangeError(`IK target must be a position (3 numbers) or a 4x4 pose (16), got ${target.length} numbers`);
     if (seed.length !== this.dof) throw new RangeError(`IK seed must have ${this.dof} joint positions, got ${seed.length}`);
     const rows = target.length === 16 && options.orientation !== false ? 6 : 3;
-    const n = this.dof;
-    const q = this.#q, trial = this.#trial, dq = this.#dq, jac = this.#jac, e = this.#err, locked = this.#locked;
-    for (let i = 0; i < n; i++) q[i] = Math.min(this.max[i]!, Math.max(this.min[i]!, seed[i]!));
-    let cost = this.#error(q, target, rows, e);
-    let lambda = 1e-2;
-    for (let iter = 0; iter <= maxIterations; iter++) {
-      if (this.#reached(e, rows, tolerance, angularTolerance)) {
-        const out = options.out ?? new Float64Array(n);
+    const restarts = options.restarts ?? 8;
+    const q = this.#q;
+    for (let attempt = 0; attempt <= restarts; attempt++) {
+      for (let i = 0; i < this.dof; i++) {
+        // Attempt k > 0 starts at the k-th point of an additive recurrence (irrational steps per joint).
+        const start = attempt === 0 ? seed[i]! : this.min[i]! + ((attempt * SPREAD[i % SPREAD.length]!) % 1) * (this.max[i]! - this.min[i]!);
+        q[i] = Math.min(this.max[i]!, Math.max(this.min[i]!, start));
+      }
+      if (this.#solve(target, rows, options)) {
+        const out = options.out ?? new Float64Array(this.dof);
         out.set(q);
         return out;
       }
-      if (iter === maxIterations) break;
+    }
+    return null;
+  }
+
+  /** Damped least squares from this.#q; true when it reaches the target (the answer left in this.#q). */
+  #solve(target: ArrayLike<number>, rows: number, options: InverseOptions): boolean {
+    const tolerance = options.tolerance ?? 1e-4;
+    const angularTolerance = options.angularTolerance ?? 1e-3;
+    const maxIterations = options.maxIterations ?? 300;
+    const n = this.dof;
+    const q = this.#q, trial = this.#trial, dq = this.#dq, jac = this.#jac, e = this.#err, locked = this.#locked;
+    let cost = this.#error(q, target, rows, e);
+    let lambda = 1e-2;
+    for (let iter = 0; iter < maxIterations; iter++) {
+      if (this.#reached(e, rows, tolerance, angularTolerance)) return true;
       this.jacobian(q, jac);
       // Joints at a limit and pushed outwards are left out of the step (an active set), up to n passes.
       locked.fill(0);
@@ -264,10 +284,10 @@ export class SerialChain {
         lambda = Math.max(lambda * 0.5, 1e-6);
       } else {
         lambda *= 4;
-        if (lambda > 1e4) break; // no step lowers the error: a local minimum or a limit
+        if (lambda > 1e4) return false; // no step lowers the error: a local minimum or a limit
       }
     }
-    return null;
+    return this.#reached(e, rows, tolerance, angularTolerance);
   }
 
   /** Task-space error target - current into e (position, then rotation vector); returns its squared norm. */
@@ -338,10 +358,10 @@ export function rotationError(a: ArrayLike<number>, b: ArrayLike<number>, e: Flo
   const m = (r: number, c: number) => a[r]! * b[c]! + a[4 + r]! * b[4 + c]! + a[8 + r]! * b[8 + c]!;
   const m00 = m(0, 0), m11 = m(1, 1), m22 = m(2, 2);
   const sx = m(2, 1) - m(1, 2), sy = m(0, 2) - m(2, 0), sz = m(1, 0) - m(0, 1);
-  const cos = Math.min(1, Math.max(-1, (m00 + m11 + m22 - 1) / 2));
-  const angle = Math.acos(cos);
+  // atan2 keeps the angle accurate near 0 (acos of a cosine near 1 does not).
   const sin = Math.hypot(sx, sy, sz) / 2;
-  if (angle < 1e-6) {
+  const angle = Math.atan2(sin, (m00 + m11 + m22 - 1) / 2);
+  if (angle < 1e-9) {
     e[3] = sx / 2;
     e[4] = sy / 2;
     e[5] = sz / 2;
