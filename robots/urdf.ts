@@ -79,7 +79,9 @@ function fail(where: string, field: string, message: string): never {
   throw new RobotDescriptionError(where, field, message);
 }
 
+/** A name as errors show it: quoted, or bare as a field key; clipped either way. */
 const q = (name: string): string => shown(name, 60);
+const key = (name: string): string => shown(name, 40).replace(/^"|"$/g, '');
 
 type Attrs = Record<string, unknown>;
 
@@ -245,7 +247,7 @@ const SIDECAR_FIELDS = ['name', 'source', 'urdf', 'baseLink', 'toolLink', 'joint
 export function validateSidecar(raw: unknown, where = 'sidecar'): Sidecar {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail(where, '(root)', `must be an object, got ${shown(raw)}`);
   const o = raw as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!SIDECAR_FIELDS.includes(k)) fail(where, shown(k, 40).replace(/^"|"$/g, ''), `is not a sidecar field (known: ${SIDECAR_FIELDS.join(', ')})`);
+  for (const k of Object.keys(o)) if (!SIDECAR_FIELDS.includes(k)) fail(where, key(k), `is not a sidecar field (known: ${SIDECAR_FIELDS.join(', ')})`);
   const str = (k: string, required = false) => {
     const v = o[k];
     if (v === undefined && !required) return;
@@ -269,7 +271,7 @@ export function validateSidecar(raw: unknown, where = 'sidecar'): Sidecar {
     const v = o[k];
     if (v === undefined) return;
     if (!v || typeof v !== 'object' || Array.isArray(v)) fail(where, k, 'must be an object keyed by joint name');
-    for (const [jn, x] of Object.entries(v)) check(`${k}.${shown(jn, 40).replace(/^"|"$/g, '')}`, x);
+    for (const [jn, x] of Object.entries(v)) check(`${k}.${key(jn)}`, x);
   };
   table('accelerations', (f, v) => positive(f, v));
   if (o.defaultAcceleration !== undefined) positive('defaultAcceleration', o.defaultAcceleration);
@@ -289,7 +291,7 @@ export function validateSidecar(raw: unknown, where = 'sidecar'): Sidecar {
       if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > 10) fail(where, `piano.base.${k}`, `must be a number in -10..10, got ${shown(v)}`);
     }
     if (p.elbow !== 'cw' && p.elbow !== 'ccw') fail(where, 'piano.elbow', 'must be "cw" or "ccw"');
-    for (const k of Object.keys(p)) if (k !== 'base' && k !== 'elbow') fail(where, `piano.${shown(k, 40).replace(/^"|"$/g, '')}`, 'is not a piano field (base, elbow; link lengths and masses come from the URDF)');
+    for (const k of Object.keys(p)) if (k !== 'base' && k !== 'elbow') fail(where, `piano.${key(k)}`, 'is not a piano field (base, elbow; link lengths and masses come from the URDF)');
     if (o.hand === undefined) fail(where, 'hand', 'a piano arm needs a hand (fingers)');
   }
   if (o.hand !== undefined && (!o.hand || typeof o.hand !== 'object' || Array.isArray(o.hand))) fail(where, 'hand', 'must be an object');
@@ -379,7 +381,7 @@ export function robotFromUrdf(urdfText: string, sidecar: Sidecar, where: string,
   });
   const movedSet = new Set(movedNames);
   for (const k of ['accelerations', 'ranges'] as const) {
-    for (const n of Object.keys(sidecar[k] ?? {})) if (!movedSet.has(n)) fail(sidecarWhere, `${k}.${shown(n, 40).replace(/^"|"$/g, '')}`, 'names no joint engram moves');
+    for (const n of Object.keys(sidecar[k] ?? {})) if (!movedSet.has(n)) fail(sidecarWhere, `${k}.${key(n)}`, 'names no joint engram moves');
   }
 
   const scale = sidecar.velocityScale ?? 1;
@@ -392,15 +394,15 @@ export function robotFromUrdf(urdfText: string, sidecar: Sidecar, where: string,
     let range = sidecar.ranges?.[j.name];
     if (!range && type === 'continuous') range = [-TWO_PI, TWO_PI];
     if (!range) {
-      if (limit.lower === undefined) fail(where, `${at} <limit lower>`, `is missing: engram needs the range of every joint it moves (or give ranges.${j.name} in the sidecar)`);
-      if (limit.upper === undefined) fail(where, `${at} <limit upper>`, `is missing: engram needs the range of every joint it moves (or give ranges.${j.name} in the sidecar)`);
+      if (limit.lower === undefined) fail(where, `${at} <limit lower>`, `is missing: engram needs the range of every joint it moves (or give ranges.${key(j.name)} in the sidecar)`);
+      if (limit.upper === undefined) fail(where, `${at} <limit upper>`, `is missing: engram needs the range of every joint it moves (or give ranges.${key(j.name)} in the sidecar)`);
       if (!(limit.upper > limit.lower)) fail(where, `${at} <limit upper>`, `must be above lower (${limit.lower}) for a joint engram moves, got ${limit.upper}`);
       range = [limit.lower, limit.upper];
     }
     const maxAccel =
       sidecar.accelerations?.[j.name] ??
       sidecar.defaultAcceleration ??
-      fail(sidecarWhere, `accelerations.${j.name}`, 'is missing: URDF has no acceleration limits; give accelerations.<joint> (rad/s^2) for every joint engram moves, or defaultAcceleration');
+      fail(sidecarWhere, `accelerations.${key(j.name)}`, 'is missing: URDF has no acceleration limits; give accelerations.<joint> (rad/s^2) for every joint engram moves, or defaultAcceleration');
     return { name: j.name, type, min: range[0], max: range[1], maxSpeed: limit.velocity * scale, maxAccel, maxEffort: limit.effort };
   });
 
