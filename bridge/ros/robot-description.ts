@@ -1,4 +1,8 @@
+import { join } from 'node:path';
 import { Topic } from 'roslib';
+import type { RobotDescription } from '../../robots/description.js';
+import { loadSidecar, robotsDir } from '../../robots/load.js';
+import { robotFromUrdf, validateSidecar, type Sidecar } from '../../robots/urdf.js';
 import type { RosLink } from './ros-link.js';
 
 export interface RosDescriptionOptions {
@@ -101,4 +105,31 @@ function latched(link: RosLink, name: string, messageType: string, timeoutMs: nu
     const timer = setTimeout(() => done({ why: `no message within ${timeoutMs} ms (is robot_state_publisher running? through rosbridge a late subscriber can miss a latched message)` }), timeoutMs);
     topic.subscribe((m) => done(textOf(m?.data)));
   });
+}
+
+export interface RosRobotOptions extends RosDescriptionOptions {
+  /**
+   * What URDF lacks (acceleration limits, which joints engram moves): a sidecar object, a sidecar file
+   * (.json), or the name of a bundled robot whose sidecar fits (e.g. 'ur5e': robots/arms/ur5e.engram.json;
+   * its `urdf` file is not read, the URDF is the robot's).
+   */
+  sidecar: Sidecar | string;
+}
+
+/**
+ * The robot's description read from the robot itself (for `--ros-robot-description`): its URDF from
+ * robot_description (readUrdfFromRos) with the sidecar, resolved by robotFromUrdf. Errors name what was
+ * tried (RobotDescriptionUnavailable) or the URDF element and attribute (RobotDescriptionError, `where`
+ * naming the parameter or topic it came from).
+ */
+export async function robotFromRos(link: RosLink, options: RosRobotOptions): Promise<RobotDescription> {
+  const { sidecar, sidecarWhere } = sidecarOf(options.sidecar);
+  const { urdf, where } = await readUrdfFromRos(link, options);
+  return robotFromUrdf(urdf, sidecar, where, sidecarWhere);
+}
+
+function sidecarOf(s: Sidecar | string): { sidecar: Sidecar; sidecarWhere: string } {
+  if (typeof s !== 'string') return { sidecar: validateSidecar(s, 'sidecar'), sidecarWhere: 'sidecar' };
+  const file = s.endsWith('.json') ? s : join(robotsDir(), 'arms', `${s}.engram.json`);
+  return { sidecar: loadSidecar(file), sidecarWhere: file };
 }

@@ -306,7 +306,7 @@ export class RosArmDriver implements RobotDriver {
     if (start < now) {
       throw new SafetyError(
         'malformed',
-        `${this.description.name}: the trajectory starts ${(now - start).toFixed(3)} s in the robot's past (robot clock ${now.toFixed(3)} s): a controller rejects old goals, so it is not sent`,
+        `${this.description.name}: the trajectory starts ${((now - start) * 1000).toFixed(1)} ms in the robot's past (robot clock ${now.toFixed(3)} s): a controller rejects old goals, so it is not sent`,
       );
     }
     const trajectory = {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { readUrdfFromRos } from '../../bridge/ros/robot-description.js';
+import { readUrdfFromRos, robotFromRos } from '../../bridge/ros/robot-description.js';
+import { SafetyError } from '../../bridge/safety-gate.js';
 import { RosArmDriver } from '../../bridge/ros/ros-arm-driver.js';
 import { RosLink } from '../../bridge/ros/ros-link.js';
 import { Fleet, FleetError } from '../../bridge/fleet.js';
@@ -8,9 +9,8 @@ import { loadKeyboard } from '../../robots/load.js';
 import { localMotion } from '../../robots/motion/motion-source.js';
 import { AgentCore } from '../../src/agent/agent-core.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
-import type { RobotDescription } from '../../robots/description.js';
 import type { GoalResult, TrajectoryPoint } from '../../robots/driver.js';
-import { GRIPPER_JOINT, UR_HOME, UR_JOINTS, UR_RANGES, urArmBehind } from '../helpers/ros-arm.js';
+import { GRIPPER_JOINT, UR5E, UR_HOME, UR_JOINTS, UR_RANGES, urArmBehind, urRobotDescription } from '../helpers/ros-arm.js';
 import { startRosbridge, type TestRosbridge } from '../helpers/rosbridge-server.js';
 import { settle, step, until, useRosFakeTime } from '../helpers/ros-time.js';
 
@@ -20,11 +20,6 @@ import { settle, step, until, useRosFakeTime } from '../helpers/ros-time.js';
  * does, the URDF served as robot_description. Fake time: the arm, the driver, the gate and the fleet run
  * on it; the sockets are real (ros-time.ts).
  */
-const UR5E: RobotDescription = {
-  name: 'ur5e',
-  source: 'test',
-  joints: UR_RANGES.map((r, i) => ({ name: r.name, type: 'revolute', min: r.min, max: r.max, maxSpeed: Math.PI, maxAccel: 15, maxEffort: i < 3 ? 150 : 28 })),
-};
 
 describe.each([1, 2] as const)('ROS %i: a UR-style arm behind rosbridge', (ros) => {
   const cleanup: Array<() => unknown> = [];
@@ -192,7 +187,7 @@ describe.each([1, 2] as const)('ROS %i: a UR-style arm behind rosbridge', (ros) 
     const s = d.state();
     await step(link, 300);
     expect(() => d.follow([{ time: s.time + 0.1, positions: s.positions }, { time: s.time + 1, positions: s.positions }])).toThrow(
-      /the trajectory starts 0\.\d{3} s in the robot's past \(robot clock \d+\.\d{3} s\): a controller rejects old goals, so it is not sent/,
+      /the trajectory starts 2\d\d\.\d ms in the robot's past \(robot clock \d+\.\d{3} s\): a controller rejects old goals, so it is not sent/,
     );
     await step(link, 50);
     expect(sim.outcomes).toHaveLength(1);
@@ -292,6 +287,54 @@ describe.each([1, 2] as const)('ROS %i: a UR-style arm behind rosbridge', (ros) 
     expect((err as Error).message).toMatch(/\(0 of \d+ keyframes were due before it ended\)$/);
     expect(sim.outcomes).toEqual([{ code: -2, error: "Joints on incoming goal don't match the controller joints.", how: 'rejected' }]);
     expect(fleet.list()[0]).toMatchObject({ stopped: true, activity: 'idle' });
+  });
+
+  it("reads the robot's description from the robot: the gate takes its limits from the URDF it serves", async () => {
+    // a UR5e with a gripper, configured with a narrower elbow and a slower base than the bundled UR5e
+    const urdf = urRobotDescription({ elbow_joint: { lower: -2.5, upper: 2.5 }, shoulder_pan_joint: { velocity: 1 } });
+    const sim = arm({ urdf, describe: 'param' });
+    const robot = await settle(link, robotFromRos(link, { rosVersion: ros, sidecar: 'ur5e' }), 2000, 'robotFromRos');
+    if (robot instanceof Error) throw robot;
+    expect(robot.joints.map((j) => j.name)).toEqual(UR_JOINTS); // the sidecar's six; the gripper's joint is not engram's
+    expect(robot.joints[2]).toMatchObject({ name: 'elbow_joint', min: -2.5, max: 2.5 });
+    expect(robot.joints[0]).toMatchObject({ name: 'shoulder_pan_joint', maxSpeed: 1, maxAccel: 15 });
+    expect(robot.urdf).toBe(urdf);
+    const d = driver({ description: robot }); // the joint names are the URDF's: no list to give
+    const { gate } = rosMember('ur', d);
+    cleanup.push(() => gate.dispose());
+    const results: GoalResult[] = [];
+    d.events.on('result', (r) => results.push(r));
+    await until(link, () => d.state().positions.length === 6, 1000, 'first joint state');
+    const to = (change: (q: number, j: number) => number, seconds: number, s = d.state()): TrajectoryPoint[] => [
+      { time: s.time + 0.05, positions: s.positions, velocities: s.positions.map(() => 0) },
+      { time: s.time + 0.05 + seconds, positions: s.positions.map(change), velocities: s.positions.map(() => 0) },
+    ];
+    const refusal = (points: TrajectoryPoint[]) => {
+      try {
+        gate.follow(points);
+      } catch (err) {
+        return err as SafetyError;
+      }
+      throw new Error('the gate let it through');
+    };
+    // past the elbow's URDF limit (inside the bundled UR5e's ±2π)
+    const elbow = refusal(to((q, j) => (j === 2 ? 2.7 : q), 3));
+    expect(elbow).toBeInstanceOf(SafetyError);
+    expect(elbow.reason).toBe('limits');
+    expect(elbow.message).toMatch(/elbow_joint/);
+    expect(elbow.message).toMatch(/2\.5/);
+    // the base faster than its URDF velocity limit (1 rad/s; the bundled UR5e allows π)
+    const fast = refusal(to((q, j) => (j === 0 ? q + 1.5 : q), 1));
+    expect(fast.reason).toBe('limits');
+    expect(fast.message).toMatch(/shoulder_pan_joint/);
+    expect(fast.message).toMatch(/\b1 rad\/s/);
+    await step(link, 50);
+    expect(sim.outcomes).toEqual([]); // nothing reached the controller
+    // within the robot's limits it goes through, and the arm gets there
+    gate.follow(to((q, j) => (j === 0 ? q + 0.5 : j === 2 ? 2.2 : q), 2));
+    await step(link, 2200);
+    expect(results).toEqual([{ ok: true, code: 0 }]);
+    expect(d.state().positions[2]).toBeCloseTo(2.2, 6);
   });
 
   it('reads the URDF from the robot: the parameter, else (ROS 2) the latched topic; a clear error naming both when neither answers', async () => {

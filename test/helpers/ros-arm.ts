@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { inverse } from '../../robots/planar.js';
-import { loadKeyboard, loadPianoArm } from '../../robots/load.js';
+import { loadKeyboard, loadPianoArm, loadRobot, robotsDir } from '../../robots/load.js';
 import { armPair } from '../../robots/motion/piano.js';
 import { World } from '../../sim/world.js';
 import type { TestRosbridge } from './rosbridge-server.js';
@@ -102,10 +104,33 @@ export interface UrArmOptions {
   published?: string[];
 }
 
-const TWO_PI = 2 * Math.PI;
-/** A UR arm's joint ranges (ur_description: ±2π, the elbow ±π). */
-export const UR_RANGES: ControllerJoint[] = UR_JOINTS.map((name) => ({ name, min: name === 'elbow_joint' ? -Math.PI : -TWO_PI, max: name === 'elbow_joint' ? Math.PI : TWO_PI }));
+/** The bundled UR5e (robots/arms/ur5e.urdf and its sidecar). */
+export const UR5E = loadRobot('ur5e');
+/** Its joint ranges, as its controller accepts them. */
+export const UR_RANGES: ControllerJoint[] = UR5E.joints.map((j) => ({ name: j.name, min: j.min, max: j.max }));
 export const UR_HOME = [0, -1.57, 1.57, -1.57, -1.57, 0];
+
+/**
+ * The UR5e's URDF as such a robot serves it as robot_description: the bundled URDF with a gripper
+ * finger joint after the tool flange, and optionally other limits for some joints (a robot configured
+ * with reduced limits).
+ */
+export function urRobotDescription(limits: Record<string, { lower?: number; upper?: number; velocity?: number }> = {}): string {
+  let urdf = readFileSync(join(robotsDir(), 'arms', 'ur5e.urdf'), 'utf8');
+  for (const [joint, l] of Object.entries(limits)) {
+    const at = urdf.indexOf(`<joint name="${joint}"`);
+    const end = urdf.indexOf('</joint>', at);
+    if (at < 0) throw new Error(`urRobotDescription: no joint ${joint}`);
+    let block = urdf.slice(at, end);
+    for (const [k, v] of Object.entries(l)) block = block.replace(new RegExp(`${k}="[^"]*"`), `${k}="${v}"`);
+    urdf = urdf.slice(0, at) + block + urdf.slice(end);
+  }
+  const gripper =
+    `  <link name="gripper_finger"/>\n` +
+    `  <joint name="${GRIPPER_JOINT}" type="revolute">\n    <parent link="tool0"/>\n    <child link="gripper_finger"/>\n` +
+    `    <origin xyz="0 0 0.05" rpy="0 0 0"/>\n    <axis xyz="1 0 0"/>\n    <limit lower="0" upper="0.8" velocity="2" effort="10"/>\n  </joint>\n`;
+  return urdf.replace('</robot>', `${gripper}</robot>`);
+}
 
 /**
  * A UR-style arm behind the test rosbridge, as a real one looks through rosbridge_suite: /joint_states
