@@ -79,9 +79,10 @@ const noop = () => undefined;
  * Joint states: sensor_msgs/JointState, matched by joint name. Joints the arm does not have (a gripper,
  * published beside the arm's or alone by another node at another rate) are ignored and nothing grows
  * with them. A joint that stops coming (or never came) is an error only while it is needed: one 'error'
- * event when its state has been missing for `staleMs`, and again only after it came back and went
- * missing once more; a command while it is missing is refused naming it. The robot clock is the joint
- * states' header stamp, advanced by the local clock between messages.
+ * event when its state has been missing for `staleMs` (local clock: nodes' clocks may differ), and again
+ * only after it came back and went missing once more; a command while it is missing is refused naming
+ * it. Malformed joint states are dropped, said once until a good one comes. The robot clock is the
+ * header stamp of the arm's own joint states, advanced by the local clock between them.
  *
  * Commands: every trajectory names all the arm's joints, with velocities at every point (filled as the
  * gate checks them when missing, robots/motion/spline.ts), stamped with its first point's time, which
@@ -109,11 +110,13 @@ export class RosArmDriver implements RobotDriver {
   readonly #index: Map<string, number>;
   readonly #q: Float64Array;
   readonly #v: Float64Array;
-  /** Robot time each joint's state last came, s (NaN: never). */
-  readonly #seen: Float64Array;
-  #firstStamp = NaN;
+  /** Local clock (ms) when each joint's state last came (NaN: never); staleness is judged on it, whatever the nodes' clocks. */
+  readonly #seenAt: Float64Array;
+  /** Local clock (ms) when the first joint state message came. */
+  #firstAt = NaN;
+  /** The arm's last joint state stamp, s (the robot clock). */
   #lastStamp = NaN;
-  /** Local clock (ms) when the last joint state came. */
+  /** Local clock (ms) when the arm's last joint state came. */
   #receivedAt = 0;
   #missingReported = false;
   #malformedReported = false;
@@ -154,7 +157,7 @@ export class RosArmDriver implements RobotDriver {
     this.#index = new Map(names.map((name, j) => [name, j]));
     this.#q = new Float64Array(this.#n);
     this.#v = new Float64Array(this.#n);
-    this.#seen = new Float64Array(this.#n).fill(NaN);
+    this.#seenAt = new Float64Array(this.#n).fill(NaN);
     this.#offLink = this.#link.onConnection((up) => {
       if (!up) this.#forgetGoals(); // their results went with the link
       this.events.emit('connection', up);
@@ -219,19 +222,9 @@ export class RosArmDriver implements RobotDriver {
   readonly #onJointState = (m: JointStateMsg): void => {
     const names = m?.name;
     const pos = m?.position;
-    if (!Array.isArray(names) || !Array.isArray(pos) || pos.length !== names.length) {
-      if (!this.#malformedReported) {
-        this.#malformedReported = true;
-        this.events.emit('error', { message: `${this.#o.jointStatesTopic}: a message without matching name and position arrays was dropped` });
-      }
-      return;
-    }
-    const s = m.header?.stamp;
-    const stamped = s ? (s.sec ?? s.secs ?? 0) + (s.nanosec ?? s.nsecs ?? 0) / 1e9 : 0;
-    const stamp = stamped > 0 ? stamped : Number.isNaN(this.#lastStamp) ? Date.now() / 1000 : this.#robotNow();
-    this.#lastStamp = stamp;
-    this.#receivedAt = Date.now();
-    if (Number.isNaN(this.#firstStamp)) this.#firstStamp = stamp;
+    const at = Date.now();
+    if (Number.isNaN(this.#firstAt)) this.#firstAt = at;
+    if (!Array.isArray(names) || !Array.isArray(pos) || pos.length !== names.length) return this.#malformed('a message without matching name and position arrays');
     const vel = Array.isArray(m.velocity) ? m.velocity : [];
     let hits = 0;
     let bad = false;
@@ -246,34 +239,44 @@ export class RosArmDriver implements RobotDriver {
       const v = vel[i];
       this.#q[j] = q;
       this.#v[j] = typeof v === 'number' && Number.isFinite(v) ? v : 0;
-      this.#seen[j] = stamp;
+      this.#seenAt[j] = at;
       hits++;
     }
-    if (bad && !this.#malformedReported) {
-      this.#malformedReported = true;
-      this.events.emit('error', { message: `${this.#o.jointStatesTopic}: a joint position that is not a finite number was dropped` });
-    } else if (!bad) this.#malformedReported = false;
-    if (this.#missingAt(stamp) < 0) {
+    if (bad) this.#malformed('a joint position that is not a finite number');
+    if (hits > 0) {
+      // the robot clock comes from the arm's own messages (another node's clock may differ)
+      const s = m.header?.stamp;
+      const stamped = s ? (s.sec ?? s.secs ?? 0) + (s.nanosec ?? s.nsecs ?? 0) / 1e9 : 0;
+      this.#lastStamp = stamped > 0 ? stamped : Number.isNaN(this.#lastStamp) ? at / 1000 : this.#robotNow();
+      this.#receivedAt = at;
+    }
+    if (this.#missingAt(at) < 0) {
       this.#missingReported = false;
-      if (hits === 0) return; // another node's joints only (a gripper): nothing of the arm changed
-      this.#state = { time: stamp, positions: Array.from(this.#q), velocities: Array.from(this.#v), fingers: this.#state.fingers };
+      if (hits === 0 || bad) return; // another node's joints only (a gripper): nothing of the arm changed
+      this.#malformedReported = false;
+      this.#state = { time: this.#lastStamp, positions: Array.from(this.#q), velocities: Array.from(this.#v), fingers: this.#state.fingers };
       this.events.emit('state', this.#state);
-    } else if (stamp - this.#firstStamp > this.#o.staleMs / 1000) {
-      this.#reportMissing(stamp, names as string[]);
+    } else if (at - this.#firstAt > this.#o.staleMs) {
+      this.#reportMissing(at, names as string[]);
     }
   };
 
-  /** The first joint with no state within staleMs of robot time t, or -1. */
-  #missingAt(t: number): number {
-    const stale = this.#o.staleMs / 1000;
-    for (let j = 0; j < this.#n; j++) if (!(t - this.#seen[j]! <= stale)) return j;
+  /** Says once (until a good joint state comes) that a joint state was dropped, and why. */
+  #malformed(what: string): void {
+    if (this.#malformedReported) return;
+    this.#malformedReported = true;
+    this.events.emit('error', { message: `${this.#o.jointStatesTopic}: ${what} was dropped` });
+  }
+
+  /** The first joint whose state has not come for staleMs at local time `at` (ms), or -1. */
+  #missingAt(at: number): number {
+    for (let j = 0; j < this.#n; j++) if (!(at - this.#seenAt[j]! <= this.#o.staleMs)) return j;
     return -1;
   }
 
   /** Says once (until the joints come back) which joints have no state, and what the joint states do name. */
-  #reportMissing(t: number, seen?: readonly string[]): string {
-    const stale = this.#o.staleMs / 1000;
-    const missing = this.#o.jointNames.filter((_, j) => !(t - this.#seen[j]! <= stale));
+  #reportMissing(at: number, seen?: readonly string[]): string {
+    const missing = this.#o.jointNames.filter((_, j) => !(at - this.#seenAt[j]! <= this.#o.staleMs));
     const quoted = seen ? ` (the last message names ${seen.slice(0, QUOTED_NAMES).join(', ')}${seen.length > QUOTED_NAMES ? ', ...' : ''})` : '';
     const message = `${this.#o.jointStatesTopic}: no state for joint${missing.length > 1 ? 's' : ''} ${missing.map((n) => `'${n}'`).join(', ')} for ${this.#o.staleMs} ms${quoted}`;
     if (!this.#missingReported) {
@@ -300,8 +303,8 @@ export class RosArmDriver implements RobotDriver {
     if (Number.isNaN(this.#lastStamp)) {
       throw new SafetyError('disconnected', `${this.description.name}: no joint state has come on ${this.#o.jointStatesTopic} yet: the command is refused`);
     }
+    if (this.#missingAt(Date.now()) >= 0) throw new SafetyError('disconnected', `${this.description.name}: ${this.#reportMissing(Date.now())}: the command is refused`);
     const now = this.#robotNow();
-    if (this.#missingAt(now) >= 0) throw new SafetyError('disconnected', `${this.description.name}: ${this.#reportMissing(now)}: the command is refused`);
     const start = points[0]!.time;
     if (start < now) {
       throw new SafetyError(

@@ -91,6 +91,10 @@ describe.each([1, 2] as const)('ROS %i: a UR-style arm behind rosbridge', (ros) 
     expect(() => d.follow([{ time: Date.now() / 1000 + 1, positions: UR_HOME }])).toThrow(/no state for joint 'wrist_3_joint'.*the command is refused/);
     expect(errors).toHaveLength(1); // said once
     expect(sim.outcomes).toEqual([]);
+    // malformed joint states: dropped, said once
+    for (let i = 0; i < 5; i++) bridge.publish('/joint_states', { name: ['elbow_joint'], position: [] });
+    await step(link, 50);
+    expect(errors.slice(1)).toEqual(['/joint_states: a message without matching name and position arrays was dropped']);
   });
 
   it('goals name all six joints, start in the robot future and come back as results; a newer goal supersedes, stop reports nothing', async () => {
