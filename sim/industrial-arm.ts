@@ -202,9 +202,10 @@ export class IndustrialArm implements RobotDriver {
     const now = this.time;
     const first = points[0]!.time;
     const last = points[points.length - 1]!.time;
-    if (first < now - this.#o.pastTolerance || last <= now) {
+    if (first < now - this.#o.pastTolerance) {
       return { ok: false, code: GoalCode.OLD_HEADER_TIMESTAMP, error: `${name}: the goal starts at ${first.toFixed(3)} s, ${(now - first).toFixed(3)} s before the arm's time ${now.toFixed(3)} s` };
     }
+    if (last <= now) return { ok: false, code: GoalCode.OLD_HEADER_TIMESTAMP, error: `${name}: the goal ends at ${last.toFixed(3)} s, not after the arm's time ${now.toFixed(3)} s` };
     return null;
   }
 

@@ -160,11 +160,14 @@ describe('a simulated industrial arm (position-controlled, 125 Hz)', () => {
     expect(results).toHaveLength(1);
     expect(results[0]).toMatchObject({ ok: false, code: GoalCode.OLD_HEADER_TIMESTAMP });
     expect(results[0]!.error).toMatch(/the goal starts at 0\.500 s, 0\.500 s before the arm's time 1\.000 s/);
+    // within the tolerance but over before it could start
+    a.follow([{ time: 0.95, positions: q1 }]);
+    expect(results[1]).toMatchObject({ ok: false, code: GoalCode.OLD_HEADER_TIMESTAMP, error: "six-joint test arm: the goal ends at 0.950 s, not after the arm's time 1.000 s" });
     a.advance(2.5);
     for (const s of states) expect(s.positions).toEqual(HOME);
     a.follow([{ time: 2.45, positions: HOME }, { time: 3, positions: q1 }]);
     a.advance(3.5);
-    expect(results[1]).toEqual({ ok: true, code: 0, at: 3 });
+    expect(results[2]).toEqual({ ok: true, code: 0, at: 3 });
   });
 
   it('stop brakes within its acceleration limit, holds, drops what was queued, answers the goal as cancelled', () => {
