@@ -80,4 +80,33 @@ describe('a simulated industrial arm over MQTT (embedded broker), driven through
     expect(results.map((x) => x.code)).toEqual([0, -2, -1]);
     gate.state().positions.forEach((q, j) => expect(q).toBeCloseTo(target[j]!, 6));
   }, 30_000);
+
+  it('stops by itself when the agent goes quiet while a goal is ahead, and answers the goal saying so', async () => {
+    const broker = await startEmbeddedBroker({ port: 0 });
+    cleanup.push(() => broker.close());
+    const sim = new SimMqttRobot({ url: broker.url, robotId: 'sim-arm', robot: simulatedIndustrialArm(six, { start: HOME }), watchdogMs: 300 });
+    await sim.start();
+    cleanup.push(() => sim.stop());
+    // a bare client: one goal, then no heartbeats
+    const client = await mqtt.connectAsync(broker.url, { clientId: 'quiet-agent' });
+    cleanup.push(() => client.endAsync(true));
+    const t = robotTopics('sim-arm');
+    const results: GoalResult[] = [];
+    const states: JointState[] = [];
+    client.on('message', (topic, payload) => {
+      if (topic === t.result) results.push(JSON.parse(payload.toString()));
+      if (topic === t.state) states.push(JSON.parse(payload.toString()));
+    });
+    await client.subscribeAsync([t.result, t.state]);
+    await expect.poll(() => states.length).toBeGreaterThan(0);
+    const now = states.at(-1)!.time;
+    const target = HOME.map((q) => q + 1);
+    await client.publishAsync(t.trajectory, JSON.stringify({ points: [{ time: now + 0.1, positions: HOME }, { time: now + 20, positions: target }] }));
+    await expect.poll(() => results.length, { timeout: 10_000 }).toBe(1);
+    expect(results[0]).toMatchObject({ ok: false, code: -1, error: expect.stringMatching(/goal cancelled \(watchdog: no word from the agent for 300 ms\)/) });
+    expect(sim.watchdogStops).toBe(1);
+    // it brakes to a hold well short of the target
+    await expect.poll(() => states.at(-1)!.velocities.every((v) => v === 0)).toBe(true);
+    expect(states.at(-1)!.positions[0]!).toBeLessThan(target[0]! - 0.5);
+  }, 30_000);
 });
