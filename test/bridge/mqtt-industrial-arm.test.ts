@@ -6,6 +6,7 @@ import { robotTopics } from '../../bridge/mqtt/robot-topics.js';
 import { SimMqttRobot } from '../../bridge/mqtt/sim-robot.js';
 import type { JointLimits, RobotDescription } from '../../robots/description.js';
 import type { GoalResult, JointState } from '../../robots/driver.js';
+import { loadRobot } from '../../robots/load.js';
 import { simulatedIndustrialArm } from '../../sim/simulated-robots.js';
 
 const names = ['shoulder_pan_joint', 'shoulder_lift_joint', 'elbow_joint', 'wrist_1_joint', 'wrist_2_joint', 'wrist_3_joint'];
@@ -28,10 +29,11 @@ describe('a simulated industrial arm over MQTT (embedded broker), driven through
     cleanup.length = 0;
   });
 
-  it('performs a 6-joint trajectory and gets the controller result; a goal the controller refuses comes back with its code', async () => {
+  it('performs a trajectory on the bundled UR5e (all 6 joints) and gets the controller result; a goal the controller refuses comes back with its code', async () => {
     const broker = await startEmbeddedBroker({ port: 0 });
     cleanup.push(() => broker.close());
-    const sim = new SimMqttRobot({ url: broker.url, robotId: 'sim-arm', robot: simulatedIndustrialArm(six, { start: HOME }) });
+    const ur5e = loadRobot('ur5e');
+    const sim = new SimMqttRobot({ url: broker.url, robotId: 'sim-arm', robot: simulatedIndustrialArm(ur5e, { start: HOME }) });
     await sim.start();
     cleanup.push(() => sim.stop());
     const client = await mqtt.connectAsync(broker.url, { clientId: 'engram-agent-test', reconnectPeriod: 200, queueQoSZero: false });
@@ -39,9 +41,10 @@ describe('a simulated industrial arm over MQTT (embedded broker), driven through
     const member = await mqttMember(client, 'sim-arm');
     cleanup.push(() => (member.gate.dispose(), member.dispose?.()));
     const gate = member.gate;
-    // the retained description: every joint
+    // the retained description: every joint, and the URDF it came from
     expect(member.jointNames).toEqual(names);
-    expect(gate.description.joints).toEqual(joints);
+    expect(gate.description.joints).toEqual(ur5e.joints);
+    expect(gate.description.urdf).toBe(ur5e.urdf);
     const states: JointState[] = [];
     const results: GoalResult[] = [];
     gate.events.on('state', (s) => states.push(s));
@@ -72,7 +75,7 @@ describe('a simulated industrial arm over MQTT (embedded broker), driven through
     await client.publishAsync(t.trajectory, JSON.stringify({ points: [{ time: at, positions: [0, 0, 0] }] }));
     const r = await refused;
     expect(r).toMatchObject({ ok: false, code: -2 });
-    expect(r.error).toMatch(/six-joint test arm: point 0 gives 3 joint positions; the goal must name all 6 joints/);
+    expect(r.error).toMatch(/ur5e: point 0 gives 3 joint positions; the goal must name all 6 joints/);
     // a malformed goal is answered too
     const malformed = next();
     await client.publishAsync(t.trajectory, JSON.stringify({ points: [{ time: at, positions: 'home' }] }));
