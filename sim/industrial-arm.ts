@@ -136,7 +136,7 @@ export class IndustrialArm implements RobotDriver {
 
   /** Runs control steps until time `t`, s (a time already passed does nothing). */
   advance(t: number): void {
-    if (Number.isNaN(t)) throw new RangeError(`${this.description.name}: advance needs a time in s`);
+    if (!Number.isFinite(t)) throw new RangeError(`${this.description.name}: advance needs a finite time in s`);
     const target = Math.floor(t * CONTROL_HZ + 1e-9);
     while (this.#steps < target) this.#step();
   }
