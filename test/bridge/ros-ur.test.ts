@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readUrdfFromRos, robotFromRos } from '../../bridge/ros/robot-description.js';
 import { SafetyError } from '../../bridge/safety-gate.js';
+import type { RobotDescription } from '../../robots/description.js';
 import { RosArmDriver } from '../../bridge/ros/ros-arm-driver.js';
 import { RosLink } from '../../bridge/ros/ros-link.js';
 import { Fleet, FleetError } from '../../bridge/fleet.js';
@@ -10,7 +11,7 @@ import { localMotion } from '../../robots/motion/motion-source.js';
 import { AgentCore } from '../../src/agent/agent-core.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import type { GoalResult, TrajectoryPoint } from '../../robots/driver.js';
-import { GRIPPER_JOINT, UR5E, UR_HOME, UR_JOINTS, UR_RANGES, urArmBehind, urRobotDescription } from '../helpers/ros-arm.js';
+import { GRIPPER_JOINT, UR5E, UR_HOME, UR_JOINTS, urArmBehind, urRobotDescription } from '../helpers/ros-arm.js';
 import { startRosbridge, type TestRosbridge } from '../helpers/rosbridge-server.js';
 import { settle, step, until, useRosFakeTime } from '../helpers/ros-time.js';
 
@@ -20,6 +21,14 @@ import { settle, step, until, useRosFakeTime } from '../helpers/ros-time.js';
  * does, the URDF served as robot_description. Fake time: the arm, the driver, the gate and the fleet run
  * on it; the sockets are real (ros-time.ts).
  */
+
+/** The UR5e on a linear axis: its controller drives seven joints. */
+const ON_RAIL: RobotDescription = {
+  ...UR5E,
+  name: 'ur5e on a rail',
+  joints: [...UR5E.joints, { name: 'linear_axis_joint', type: 'prismatic', min: 0, max: 1, maxSpeed: 0.5, maxAccel: 2, maxEffort: 500 }],
+};
+const SEVEN = "ur5e on a rail: point 0 gives 6 joint positions; the goal must name all 7 joints (shoulder_pan_joint, shoulder_lift_joint, elbow_joint, wrist_1_joint, wrist_2_joint, wrist_3_joint, linear_axis_joint)";
 
 describe.each([1, 2] as const)('ROS %i: a UR-style arm behind rosbridge', (ros) => {
   const cleanup: Array<() => unknown> = [];
@@ -128,18 +137,16 @@ describe.each([1, 2] as const)('ROS %i: a UR-style arm behind rosbridge', (ros) 
 
   it('a goal the controller rejects or aborts is a result with its code and text', async () => {
     // the controller drives a seventh joint (a linear axis): a six-joint goal is partial
-    let sim = arm({ joints: [...UR_RANGES, { name: 'linear_axis_joint', min: 0, max: 1 }], q0: [...UR_HOME, 0.5] });
+    let sim = arm({ robot: ON_RAIL, q0: [...UR_HOME, 0.5] });
     let d = driver();
     const results: GoalResult[] = [];
     d.events.on('result', (r) => results.push(r));
     await until(link, () => d.state().positions.length === 6, 1000, 'first joint state');
     d.follow(moveAll(d, 0.1));
     await step(link, 50);
-    expect(sim.outcomes).toEqual([{ code: -2, error: "Joints on incoming goal don't match the controller joints.", how: 'rejected' }]);
+    expect(sim.outcomes).toEqual([{ code: -2, error: SEVEN, how: 'rejected' }]);
     if (ros === 1) {
-      expect(results).toEqual([
-        { ok: false, code: -2, error: "/scaled_pos_joint_traj_controller/follow_joint_trajectory: goal rejected: error_code -2 (INVALID_JOINTS): Joints on incoming goal don't match the controller joints." },
-      ]);
+      expect(results).toEqual([{ ok: false, code: -2, error: `/scaled_pos_joint_traj_controller/follow_joint_trajectory: goal rejected: error_code -2 (INVALID_JOINTS): ${SEVEN}` }]);
     } else {
       expect(results).toEqual([
         { ok: false, code: -1, error: '/scaled_joint_trajectory_controller/follow_joint_trajectory: goal rejected: error_code -1 (INVALID_GOAL): Action goal was rejected (a ROS 2 rejection carries no error code)' },
@@ -148,8 +155,8 @@ describe.each([1, 2] as const)('ROS %i: a UR-style arm behind rosbridge', (ros) 
     sim.stop();
     d.close();
 
-    // a point outside the controller's limits (its soft limit on the elbow is tighter than the description's)
-    sim = arm({ joints: UR_RANGES.map((r) => (r.name === 'elbow_joint' ? { ...r, min: -2, max: 2 } : r)) });
+    // a point outside the controller's limits (the robot's elbow is limited to ±2 rad, the description says ±2π)
+    sim = arm({ robot: { ...UR5E, joints: UR5E.joints.map((j) => (j.name === 'elbow_joint' ? { ...j, min: -2, max: 2 } : j)) } });
     d = driver();
     results.length = 0;
     d.events.on('result', (r) => results.push(r));
@@ -160,20 +167,22 @@ describe.each([1, 2] as const)('ROS %i: a UR-style arm behind rosbridge', (ros) 
       { time: s.time + 1.5, positions: s.positions.map((q, j) => (j === 2 ? 2.5 : q)) },
     ]);
     await step(link, 50);
-    expect(sim.outcomes[0]).toMatchObject({ code: -1, error: 'point 1: joint elbow_joint position 2.5 is outside its limits -2..2' });
+    expect(sim.outcomes).toEqual([{ code: -1, error: 'ur5e: point 1: joint elbow_joint position 2.500 is outside -2.000..2.000', how: 'rejected' }]);
     expect(results[0]).toMatchObject({ ok: false, code: -1 });
-    if (ros === 1) expect(results[0]!.error).toMatch(/goal rejected: error_code -1 \(INVALID_GOAL\): point 1: joint elbow_joint position 2\.5 is outside its limits -2\.\.2$/);
+    if (ros === 1) expect(results[0]!.error).toMatch(/goal rejected: error_code -1 \(INVALID_GOAL\): ur5e: point 1: joint elbow_joint position 2\.500 is outside -2\.000\.\.2\.000$/);
 
-    // a fault mid-motion: the goal is aborted with the controller's code, on ROS 1 and ROS 2 alike
-    d.follow(moveAll(d, 0.2, 2));
-    await step(link, 600);
-    sim.controller.fault('shoulder_lift_joint: path tolerance violated');
-    await step(link, 50);
-    expect(results[1]).toEqual({
-      ok: false,
-      code: -4,
-      error: `/${ros === 1 ? 'scaled_pos_joint_traj_controller' : 'scaled_joint_trajectory_controller'}/follow_joint_trajectory: goal aborted: error_code -4 (PATH_TOLERANCE_VIOLATED): shoulder_lift_joint: path tolerance violated`,
-    });
+    // faster than the arm can go: it falls behind its trajectory and the goal is aborted, on ROS 1 and ROS 2 alike
+    const t = d.state();
+    d.follow([
+      { time: t.time + 0.05, positions: t.positions },
+      { time: t.time + 0.25, positions: t.positions.map((q, j) => (j === 0 ? q + 0.8 : q)) },
+    ]);
+    await step(link, 400);
+    expect(sim.outcomes[1]).toMatchObject({ code: -4, how: 'aborted' });
+    expect(results[1]).toMatchObject({ ok: false, code: -4 });
+    expect(results[1]!.error).toMatch(
+      new RegExp(`^/${ros === 1 ? 'scaled_pos_joint_traj_controller' : 'scaled_joint_trajectory_controller'}/follow_joint_trajectory: goal aborted: error_code -4 \\(PATH_TOLERANCE_VIOLATED\\): ur5e: joint \\w+ is 0\\.\\d+ off its trajectory`),
+    );
   });
 
   it('joint states that lag the controller clock make goals old: the controller says OLD_HEADER_TIMESTAMP; a trajectory already in the past is not sent', async () => {
@@ -186,7 +195,7 @@ describe.each([1, 2] as const)('ROS %i: a UR-style arm behind rosbridge', (ros) 
     await step(link, 50);
     expect(sim.outcomes[0]).toMatchObject({ code: -3, how: 'rejected' });
     expect(results[0]).toMatchObject({ ok: false, code: ros === 1 ? -3 : -1 });
-    if (ros === 1) expect(results[0]!.error).toMatch(/error_code -3 \(OLD_HEADER_TIMESTAMP\): the trajectory starts 0\.1\d\d s in the past/);
+    if (ros === 1) expect(results[0]!.error).toMatch(/error_code -3 \(OLD_HEADER_TIMESTAMP\): ur5e: the goal starts at -?\d+\.\d+ s, 0\.1\d\d s before the arm's time/);
     // a trajectory that starts before the robot's own clock is refused here, before it reaches the controller
     const s = d.state();
     await step(link, 300);
@@ -275,7 +284,7 @@ describe.each([1, 2] as const)('ROS %i: a UR-style arm behind rosbridge', (ros) 
   });
 
   it('a goal the controller rejects makes perform fail with the controller code and text, and the arm stays stopped', async () => {
-    const sim = arm({ joints: [...UR_RANGES, { name: 'linear_axis_joint', min: 0, max: 1 }], q0: [...UR_HOME, 0.5] });
+    const sim = arm({ robot: ON_RAIL, q0: [...UR_HOME, 0.5] });
     const d = driver();
     const { core, fleet } = agent(d);
     await until(link, () => d.state().positions.length === 6, 1000, 'first joint state');
@@ -285,11 +294,11 @@ describe.each([1, 2] as const)('ROS %i: a UR-style arm behind rosbridge', (ros) 
     expect(err).toBeInstanceOf(FleetError);
     const text =
       ros === 1
-        ? "robot 'ur': /scaled_pos_joint_traj_controller/follow_joint_trajectory: goal rejected: error_code -2 (INVALID_JOINTS): Joints on incoming goal don't match the controller joints."
+        ? `robot 'ur': /scaled_pos_joint_traj_controller/follow_joint_trajectory: goal rejected: error_code -2 (INVALID_JOINTS): ${SEVEN}`
         : "robot 'ur': /scaled_joint_trajectory_controller/follow_joint_trajectory: goal rejected: error_code -1 (INVALID_GOAL): Action goal was rejected (a ROS 2 rejection carries no error code)";
     expect((err as Error).message).toContain(text);
     expect((err as Error).message).toMatch(/\(0 of \d+ keyframes were due before it ended\)$/);
-    expect(sim.outcomes).toEqual([{ code: -2, error: "Joints on incoming goal don't match the controller joints.", how: 'rejected' }]);
+    expect(sim.outcomes).toEqual([{ code: -2, error: SEVEN, how: 'rejected' }]);
     expect(fleet.list()[0]).toMatchObject({ stopped: true, activity: 'idle' });
   });
 
