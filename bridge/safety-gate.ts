@@ -61,6 +61,7 @@ export class SafetyGate implements RobotDriver {
       ev.on('result', (r) => this.events.emit('result', r)),
       ev.on('stopped', (s) => this.events.emit('stopped', s)),
       ev.on('error', (e) => this.events.emit('error', e)),
+      ev.on('key', (k) => this.events.emit('key', k)),
     ];
   }
 

@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import type { Fleet } from '../../bridge/fleet.js';
 import type { SimMqttRobot } from '../../bridge/mqtt/sim-robot.js';
+import type { RobotDescription } from '../../robots/description.js';
+import type { SimulatedRobot } from '../../robots/simulated.js';
 import { armSimulator, physicsOnThread, type PhysicsRunner } from '../../sim/simulator.js';
 import { bundledMelodies } from '../music/notation.js';
 import { AgentCore } from './agent-core.js';
@@ -26,12 +28,26 @@ export interface AgentSetup {
   mqttPort: number;
   username?: string;
   password?: string;
-  /** Simulated arms started on the broker and driven like real ones (ids sim-left, sim-right). */
+  /** Simulated piano arms started on the broker and driven like real ones (ids sim-left, sim-right). */
   simRobots: number;
+  /** Start the simulated industrial arm 'sim-arm' on the broker, driven like a real one (default true). */
+  simArm?: boolean;
+  /** Its description: a bundled robot's name, a file, or the description (default 'ur5e', the 6-joint UR5e). */
+  simArmRobot?: string | RobotDescription;
   /** Robots already on the broker to drive (their ids). */
   mqttRobots: string[];
   /** A rosbridge to offer the agent's commands on, and optionally an arm behind it. */
-  ros?: { url: string; version: 1 | 2; arm?: { id: string; joints: string[]; controller: string; action: boolean; robot: string } };
+  ros?: {
+    url: string;
+    version: 1 | 2;
+    /**
+     * An arm behind the rosbridge: its joint names in /joint_states (default: the description's), its
+     * controller, action or topic, and its description: `robot` is a bundled name or a file (URDF,
+     * sidecar, description); with `fromRobot` the URDF is read from the robot (robot_description) and
+     * `robot` only gives the sidecar (acceleration limits, which joints).
+     */
+    arm?: { id: string; joints?: string[]; controller: string; action: boolean; robot: string; fromRobot?: boolean };
+  };
   log: (line: string) => void;
 }
 
@@ -39,8 +55,8 @@ export interface RunningAgent {
   core: AgentCore;
   memory: MemoryService;
   fleet: Fleet;
-  /** The simulated arms started on the broker (sim-left, sim-right). */
-  simRobots: SimMqttRobot[];
+  /** The simulated robots started on the broker, by id (sim-left, sim-right, sim-arm). */
+  simRobots: Map<string, SimMqttRobot>;
   /** Bundled melodies learned at this start. */
   bundledLearned: number;
   http: Server;
@@ -128,27 +144,35 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
     const fleet = new Fleet(memory);
     core.robots = fleet;
     closers.push(() => fleet.close());
-    const simRobots: SimMqttRobot[] = [];
-    if (o.simRobots > 0 || o.mqttRobots.length > 0) {
+    const simRobots = new Map<string, SimMqttRobot>();
+    const simArm = o.simArm ?? true;
+    if (o.simRobots > 0 || o.mqttRobots.length > 0 || simArm) {
       const client = sendAtOnce(await mqtt.connectAsync(url, { clientId: `engram-robots-${process.pid}`, reconnectPeriod: 500, queueQoSZero: false, ...auth }));
       closers.push(() => client.endAsync(true));
+      const [{ SimMqttRobot }, { simulatedIndustrialArm, simulatedPianoArm }, { loadKeyboard, loadPianoArm, loadRobot }] = await Promise.all([
+        import('../../bridge/mqtt/sim-robot.js'),
+        import('../../sim/simulated-robots.js'),
+        import('../../robots/load.js'),
+      ]);
+      // the simulated robots are built here and handed to the transport that makes them reachable
+      const startSim = async (robotId: string, robot: SimulatedRobot) => {
+        const sim = new SimMqttRobot({ url, robotId, robot, ...auth });
+        await sim.start();
+        closers.push(() => sim.stop());
+        simRobots.set(robotId, sim);
+      };
       if (o.simRobots > 0) {
-        const [{ SimMqttRobot }, { loadKeyboard, loadPianoArm }, { armPair }, { planArm }] = await Promise.all([
-          import('../../bridge/mqtt/sim-robot.js'),
-          import('../../robots/load.js'),
-          import('../../robots/motion/piano.js'),
-          import('../../robots/motion/planner.js'),
-        ]);
+        const [{ armPair }, { planArm }] = await Promise.all([import('../../robots/motion/piano.js'), import('../../robots/motion/planner.js')]);
         const kb = loadKeyboard();
         const arms = armPair(loadPianoArm(), kb).slice(0, o.simRobots);
         const ids = ['sim-left', 'sim-right'];
-        for (const [i, robot] of arms.entries()) {
-          const sim = new SimMqttRobot({ url, robotId: ids[i]!, robot, startQ: planArm(robot, kb, []).startQ, keyboard: kb, ...auth });
-          await sim.start();
-          closers.push(() => sim.stop());
-          simRobots.push(sim);
-        }
+        for (const [i, robot] of arms.entries()) await startSim(ids[i]!, simulatedPianoArm(kb, robot, planArm(robot, kb, []).startQ));
         for (const id of ids.slice(0, arms.length)) fleet.add(await mqttMember(client, id));
+      }
+      if (simArm) {
+        const robot = typeof o.simArmRobot === 'object' ? o.simArmRobot : loadRobot(o.simArmRobot ?? 'ur5e');
+        await startSim('sim-arm', simulatedIndustrialArm(robot));
+        fleet.add(await mqttMember(client, 'sim-arm'));
       }
       for (const id of o.mqttRobots) {
         try {
@@ -159,11 +183,12 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
       }
     }
     if (o.ros) {
-      const [{ RosAgent }, { RosArmDriver }, { RosLink }, { loadRobot }] = await Promise.all([
+      const [{ RosAgent }, { RosArmDriver }, { RosLink }, { loadRobot }, { robotFromRos }] = await Promise.all([
         import('../../bridge/ros/ros-agent.js'),
         import('../../bridge/ros/ros-arm-driver.js'),
         import('../../bridge/ros/ros-link.js'),
         import('../../robots/load.js'),
+        import('../../bridge/ros/robot-description.js'),
       ]);
       // one WebSocket for the agent's services and the arm
       const link = new RosLink(o.ros.url);
@@ -171,7 +196,8 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
       await link.connect();
       if (o.ros.arm) {
         const a = o.ros.arm;
-        const driver = new RosArmDriver({ link, description: loadRobot(a.robot), jointNames: a.joints, controller: a.controller, rosVersion: o.ros.version, command: a.action ? 'action' : 'topic' });
+        const description = a.fromRobot ? await robotFromRos(link, { rosVersion: o.ros.version, sidecar: a.robot }) : loadRobot(a.robot);
+        const driver = new RosArmDriver({ link, description, jointNames: a.joints, controller: a.controller, rosVersion: o.ros.version, command: a.action ? 'action' : 'topic' });
         fleet.add(rosMember(a.id, driver));
       }
       const rosAgent = new RosAgent({ handle: core.handle, events: core.events, link, rosVersion: o.ros.version });

@@ -74,7 +74,7 @@ export async function stallTest(o: StallOptions): Promise<StallResult> {
   try {
     const core = agent.core;
     const gate = agent.fleet.member('sim-left').gate;
-    const robot = agent.simRobots[0]!;
+    const robot = agent.simRobots.get('sim-left')!;
     const addr = agent.http.address() as { port: number };
     const api = `http://127.0.0.1:${addr.port}/api`;
     const run = (command: Record<string, unknown> & { command: string }) => core.run(command, 'stall');

@@ -5,6 +5,7 @@ import { performEnsemble } from '../../robots/motion/ensemble.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../bridge/mqtt/broker.js';
 import { MqttRobotDriver } from '../../bridge/mqtt/robot-driver.js';
 import { SimMqttRobot } from '../../bridge/mqtt/sim-robot.js';
+import { simulatedPianoArm } from '../../sim/simulated-robots.js';
 import { SafetyGate } from '../../bridge/safety-gate.js';
 import { validateRobot } from '../../robots/description.js';
 import { loadKeyboard, loadPianoArm } from '../../robots/load.js';
@@ -28,8 +29,8 @@ describe('simulated robots driven over MQTT (embedded broker)', () => {
   async function setup(port?: number) {
     const broker = await startEmbeddedBroker({ port: port ?? 0 });
     const robots = [
-      new SimMqttRobot({ url: broker.url, robotId: 'left', robot: left, startQ: startQ(left), keyboard: kb }),
-      new SimMqttRobot({ url: broker.url, robotId: 'right', robot: right, startQ: startQ(right), keyboard: kb }),
+      new SimMqttRobot({ url: broker.url, robotId: 'left', robot: simulatedPianoArm(kb, left, startQ(left)) }),
+      new SimMqttRobot({ url: broker.url, robotId: 'right', robot: simulatedPianoArm(kb, right, startQ(right)) }),
     ];
     for (const r of robots) await r.start();
     const client = await mqtt.connectAsync(broker.url, { clientId: 'engram-agent-test', reconnectPeriod: 200, queueQoSZero: false });
@@ -54,7 +55,7 @@ describe('simulated robots driven over MQTT (embedded broker)', () => {
     const memory = new SequenceMemory();
     for (const m of bundledMelodies()) memory.learn(m.title, m.sequence);
     const { drivers, gates } = await setup();
-    const members = drivers.map((d, i) => ({ id: d.robotId, driver: gates[i]!, keys: () => d.keys }));
+    const members = drivers.map((d, i) => ({ id: d.robotId, driver: gates[i]! }));
     const r = await performEnsemble(localMotion(memory), 'Minuet in G', members, kb, { seconds: 4, tempo: 1.5 });
     expect(r.report.f1).toBeGreaterThanOrEqual(0.9);
     expect(r.lags.map((l) => l.id).sort()).toEqual(['left', 'right']);
@@ -68,7 +69,7 @@ describe('simulated robots driven over MQTT (embedded broker)', () => {
     const titles = memory.size;
     let env = await setup(port);
     const { drivers, gates, robots, client } = env;
-    const members = drivers.map((d, i) => ({ id: d.robotId, driver: gates[i]!, keys: () => d.keys }));
+    const members = drivers.map((d, i) => ({ id: d.robotId, driver: gates[i]! }));
     const performance = performEnsemble(localMotion(memory), 'Ode to Joy', members, kb, { seconds: 6 }).catch((e: Error) => e);
     await new Promise((r) => setTimeout(r, 1500));
     await env.broker.close(); // the broker dies
