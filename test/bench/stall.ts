@@ -26,6 +26,8 @@ export interface StallResult {
   threads: 'workers' | 'main';
   /** Gaps between consecutive joint states handled while the robot performed (or the load ran, if longer), ms, in time order. */
   gapsMs: number[];
+  /** That window, performance.now() ms. */
+  window: [number, number];
   medianMs: number;
   p99Ms: number;
   maxMs: number;
@@ -78,6 +80,9 @@ export async function stallTest(o: StallOptions): Promise<StallResult> {
     const addr = agent.http.address() as { port: number };
     const api = `http://127.0.0.1:${addr.port}/api`;
     const run = (command: Record<string, unknown> & { command: string }) => core.run(command, 'stall');
+    // each command of the load arrives as its own event, as from a channel (on the agent's own thread the
+    // memory answers at once, and a loop of awaits would otherwise never give the event loop a turn)
+    const arrive = () => new Promise<void>((resolve) => setImmediate(resolve));
 
     // what the load sends, made before the robot moves; the HTTP client loaded (Node loads fetch on first use)
     const fragmentList = fragments(o.identifies ?? 1000);
@@ -107,6 +112,7 @@ export async function stallTest(o: StallOptions): Promise<StallResult> {
       let n = 0;
       for (const file of o.files) {
         const midi = readFileSync(file).toString('base64');
+        await arrive();
         await run({ command: 'learn', title: basename(file, extname(file)), midi });
         n++;
       }
@@ -129,6 +135,7 @@ export async function stallTest(o: StallOptions): Promise<StallResult> {
       await Promise.all(
         Array.from({ length: 8 }, async (_, c) => {
           for (let i = c; i < all.length; i += 8) {
+            await arrive();
             const matches = (await run({ command: 'identify', notes: all[i]!, limit: 3 })) as unknown[];
             if (Array.isArray(matches)) n++;
           }
@@ -150,6 +157,7 @@ export async function stallTest(o: StallOptions): Promise<StallResult> {
     return {
       threads: o.threads,
       gapsMs,
+      window: [t0, t1],
       medianMs: quantile(sorted, 0.5),
       p99Ms: quantile(sorted, 0.99),
       maxMs: sorted[sorted.length - 1] ?? NaN,

@@ -1,0 +1,52 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runAgent, type RunningAgent } from '../../src/agent/run-agent.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'engram-run-agent-'));
+const memoryFile = join(dir, 'memory.engram');
+let agent: RunningAgent | null = null;
+afterAll(async () => {
+  await agent?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const start = () => runAgent({ memoryFile, host: '127.0.0.1', port: 0, mqttPort: 0, simRobots: 0, simArm: false, mqttRobots: [], log: () => undefined });
+
+describe('the agent as engram serve wires it: the memory and the physics in worker threads', () => {
+  it('plays a browser performance planned in the memory worker and played in the sim worker; errors keep their status; what it learned is there after a restart', async () => {
+    agent = await start();
+    expect(agent.bundledLearned).toBe(14);
+    const api = `http://127.0.0.1:${(agent.http.address() as { port: number }).port}/api`;
+    const post = async (path: string, body: unknown) => {
+      const r = await fetch(`${api}/${path}`, { method: 'POST', body: JSON.stringify(body) });
+      return { status: r.status, body: (await r.json()) as any };
+    };
+    // the web page's Perform: recall, plan, physics and the recording for the view
+    const p = await post('perform', { title: 'Twinkle, Twinkle, Little Star', tempo: 1, seconds: 4 });
+    expect(p.status).toBe(200);
+    expect(p.body.title).toBe('Twinkle, Twinkle, Little Star');
+    expect(p.body.report.f1).toBe(1);
+    expect(p.body.recording.frames.length).toBeGreaterThan(4 * 60);
+    expect(p.body.recording.raster.time.length).toBeGreaterThan(0);
+    expect(p.body.recording.robots.map((r: { name: string }) => r.name)).toEqual(['ur5e-planar left', 'ur5e-planar right']);
+    // the same through the command channel: a summary
+    const c = await post('command', { command: 'perform', title: 'Ode to Joy', seconds: 3 });
+    expect(c.status).toBe(200);
+    expect(c.body.result).toMatchObject({ title: 'Ode to Joy', report: { f1: 1, missed: 0, extra: 0 } });
+    // errors from either worker arrive with their name: 404 for an unknown title, 400 for bad input
+    expect(await post('perform', { title: 'Nothing Like It' })).toEqual({ status: 404, body: { error: "unknown title 'Nothing Like It': it has not been learned (see 'engram list')" } });
+    expect((await post('command', { command: 'perform', title: 'Nothing Like It' })).status).toBe(404);
+    expect(await post('command', { command: 'learn', title: 'junk', midi: Buffer.from('not a midi file').toString('base64') })).toEqual({ status: 400, body: { ok: false, error: "MIDI for 'junk': is not a MIDI file (no MThd header)" } });
+    const skill = await post('command', { command: 'teach', skill: 'nod', samples: [{ time: 0, positions: [0, 0, 0] }, { time: 1, positions: [0.2, 0, 0] }, { time: 1.5, positions: [0.2, 0, 0] }] });
+    expect(skill.status).toBe(200);
+    expect((await post('command', { command: 'status' })).body.result).toMatchObject({ titles: 15, skills: 1 });
+    await agent.close();
+    agent = null;
+    // started again on the same file: the melodies and the skill were saved, nothing is learned twice
+    agent = await start();
+    expect(agent.bundledLearned).toBe(0);
+    expect(await agent.memory.title('nod')).toEqual({ title: 'nod', kind: 'skill', tracks: 1 });
+  }, 60_000);
+});
