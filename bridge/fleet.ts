@@ -1,7 +1,9 @@
 import type { KeyboardDescription } from '../robots/description.js';
 import { moveTime } from '../robots/planar.js';
 import { loadKeyboard } from '../robots/load.js';
-import type { EventSink, RobotFleet, RobotStatus } from '../src/agent/robot-fleet.js';
+import { Emitter } from '../robots/events.js';
+import { plannedPath } from '../robots/motion/planned-path.js';
+import type { EventSink, FleetDescription, FleetEvents, RobotFleet, RobotStatus } from '../src/agent/robot-fleet.js';
 import { DemonstrationRecorder, robotJoints, type DemoSample, type SkillJoint } from '../src/skills/demonstration.js';
 import { keyframesToTrajectory } from '../robots/motion/skill-trajectory.js';
 import { performEnsemble } from '../robots/motion/ensemble.js';
@@ -53,6 +55,9 @@ export class Fleet implements RobotFleet {
   readonly #kb: KeyboardDescription;
   readonly #members = new Map<string, FleetMember>();
   readonly #busy = new Map<string, Activity>();
+  readonly #unlisten = new Map<string, Array<() => void>>();
+  /** Every member's joint states, status changes and planned paths, tagged with its id (for live views). */
+  readonly events = new Emitter<FleetEvents>();
 
   constructor(motion: MotionSource, options: { keyboard?: KeyboardDescription } = {}) {
     this.#motion = motion;
@@ -65,6 +70,14 @@ export class Fleet implements RobotFleet {
       throw new FleetError(`robot '${member.id}': ${member.jointNames.length} joint names for ${member.gate.description.joints.length} joints`);
     }
     this.#members.set(member.id, member);
+    const id = member.id;
+    const ev = member.gate.events;
+    this.#unlisten.set(id, [
+      ev.on('state', (state) => this.events.emit('state', { id, state })),
+      ev.on('connection', () => this.events.emit('status', { id })),
+      ev.on('stopped', () => this.events.emit('status', { id })),
+    ]);
+    this.events.emit('members', { ids: [...this.#members.keys()] });
   }
 
   remove(id: string): void {
@@ -73,7 +86,10 @@ export class Fleet implements RobotFleet {
     this.stop('removed', [id]);
     m.gate.dispose();
     m.dispose?.();
+    for (const off of this.#unlisten.get(id) ?? []) off();
+    this.#unlisten.delete(id);
     this.#members.delete(id);
+    this.events.emit('members', { ids: [...this.#members.keys()] });
   }
 
   close(): void {
@@ -98,6 +114,10 @@ export class Fleet implements RobotFleet {
       activity: this.#busy.get(m.id)?.what ?? 'idle',
       positions: m.gate.state().positions,
     }));
+  }
+
+  describe(): FleetDescription {
+    return { keyboard: this.#kb, robots: this.list().map((s) => ({ ...s, description: this.member(s.id).gate.description })) };
   }
 
   joints(id: string): SkillJoint[] {
@@ -126,6 +146,7 @@ export class Fleet implements RobotFleet {
       if (!m || this.#busy.has(id)) continue;
       m.gate.resume();
       done.push(id);
+      this.events.emit('status', { id });
     }
     return done;
   }
@@ -140,11 +161,16 @@ export class Fleet implements RobotFleet {
     }
     const a: Activity = { what, abort: new AbortController() };
     for (const m of members) this.#busy.set(m.id, a);
+    for (const m of members) this.events.emit('status', { id: m.id });
     return a;
   }
 
   #release(ids: string[], a: Activity): void {
-    for (const id of ids) if (this.#busy.get(id) === a) this.#busy.delete(id);
+    for (const id of ids) {
+      if (this.#busy.get(id) !== a) continue;
+      this.#busy.delete(id);
+      this.events.emit('status', { id });
+    }
   }
 
   async performPiece(title: string, ids: string[], options: { tempo?: number; seconds?: number }, emit: EventSink): Promise<unknown> {
@@ -208,6 +234,7 @@ export class Fleet implements RobotFleet {
         ...keyframesToTrajectory(keyframes, start),
       ];
       m.gate.checkTrajectory(points); // all of it within limits at this tempo, or nothing moves
+      this.events.emit('path', { id, title: skill, ...plannedPath(points) });
       emit({ type: 'performing', title: skill, robots: [id], tempo: recalled.tempo, keyframes: keyframes.length });
       m.gate.follow(points);
       // keyframe events when each is due, with how far the robot was from it then

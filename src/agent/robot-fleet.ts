@@ -1,3 +1,7 @@
+import type { KeyboardDescription, RobotDescription } from '../../robots/description.js';
+import type { JointState } from '../../robots/driver.js';
+import type { Emitter } from '../../robots/events.js';
+import type { PlannedPath } from '../../robots/motion/planned-path.js';
 import type { SkillJoint, DemoSample } from '../skills/demonstration.js';
 
 /** What the agent reports about one connected robot. */
@@ -12,6 +16,25 @@ export interface RobotStatus {
   /** What it is doing: 'idle', 'performing <title>', 'recording <skill>'. */
   activity: string;
   positions: number[];
+}
+
+/** What a page needs to draw the robots: each one's description (with its URDF when it has one) and status. */
+export interface FleetDescription {
+  /** The keyboard the piano arms play. */
+  keyboard: KeyboardDescription;
+  robots: Array<RobotStatus & { description: RobotDescription }>;
+}
+
+/** What happens to the fleet's robots, as it happens (for live views; commands report through EventSink). */
+export interface FleetEvents {
+  /** A robot's joint state, as its safety gate passed it on (description joint order). */
+  state: { id: string; state: JointState };
+  /** A robot's link, stop or activity changed: its RobotStatus is worth reading again. */
+  status: { id: string };
+  /** The trajectory a robot is about to execute (a skill), sampled for drawing. */
+  path: { id: string; title: string } & PlannedPath;
+  /** A robot joined or left the fleet. */
+  members: { ids: string[] };
 }
 
 export type EventSink = (event: { type: string; [key: string]: unknown }) => void;
@@ -34,4 +57,8 @@ export interface RobotFleet {
   stop(reason: string, ids?: string[]): string[];
   /** Lets stopped robots take commands again; returns the ids resumed. */
   resume(ids?: string[]): string[];
+  /** Every robot's description and status (for views). */
+  describe?(): FleetDescription;
+  /** Joint states, status changes, planned paths and membership, as they happen. */
+  readonly events?: Emitter<FleetEvents>;
 }
