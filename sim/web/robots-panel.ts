@@ -97,6 +97,7 @@ export function robotsPanel(title: () => string | null, tempo: () => number): vo
     const e = JSON.parse(m.data as string) as RobotsPanelState['events'][0];
     state.events.push(e);
     if (state.events.length > 200) state.events.shift();
+    document.dispatchEvent(new CustomEvent('engram:agent-event', { detail: e }));
     const li = document.createElement('li');
     li.textContent = `${e.type}${e.title ? ` ${String(e.title)}` : ''}${e.robot ? ` @${String(e.robot)}` : ''}${e.error ? `: ${String(e.error)}` : ''}`;
     events.prepend(li);
