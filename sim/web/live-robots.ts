@@ -202,7 +202,7 @@ export class LiveRobots {
     const text = desc.urdf ?? (desc.chain?.length ? chainUrdf(desc.name, desc.chain) : null);
     if (text) {
       try {
-        const urdf = new UrdfRobotView(text);
+        const urdf = new UrdfRobotView(text, desc.chain?.[desc.chain.length - 1]?.child);
         this.#group.add(urdf.root);
         // a joint by the description's name, or by the robot's own (ROS names) when the URDF uses those
         const jointNames = desc.joints.map((j, i) => (urdf.joints[j.name] ? j.name : (d.joints[i] ?? j.name)));
@@ -244,7 +244,7 @@ export class LiveRobots {
         // not near each other in the world, so a far pose may overlap a neighbour rather than make
         // every robot small
         const box = new THREE.Box3().setFromObject(root);
-        const radius = Math.max(0.25, 0.7 * (r.urdf?.reach ?? 0), -box.min.x, box.max.x, -box.min.z, box.max.z);
+        const radius = Math.max(0.25, 0.8 * (r.urdf?.reach ?? 0), -box.min.x, box.max.x, -box.min.z, box.max.z);
         const x = cursor + radius;
         root.position.x = x;
         root.updateMatrixWorld(true);

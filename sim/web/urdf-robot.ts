@@ -14,11 +14,12 @@ const _v = new THREE.Vector3();
 export class UrdfRobotView {
   readonly root = new THREE.Group();
   readonly robot: URDFRobot;
-  /** The link at the end of the longest chain: the tool whose path is drawn. */
+  /** The tool whose path is drawn. */
   readonly tool: URDFLink;
   readonly #materials = new Set<THREE.MeshStandardMaterial | THREE.MeshPhongMaterial>();
 
-  constructor(urdf: string) {
+  /** `toolLink`: the link whose path is drawn (the end of the description's chain); else the deepest link. */
+  constructor(urdf: string, toolLink?: string) {
     const loader = new URDFLoader();
     let meshFiles = 0;
     loader.loadMeshCb = (_url, _manager, _material, done) => {
@@ -40,7 +41,7 @@ export class UrdfRobotView {
     });
     if (primitives === 0 || meshFiles > 0) this.#skeleton();
     for (const m of this.#materials) m.userData.colour = m.color.getHex();
-    this.tool = deepestLink(this.robot);
+    this.tool = (toolLink !== undefined ? this.robot.links[toolLink] : undefined) ?? deepestLink(this.robot);
     this.robot.rotation.x = -Math.PI / 2; // z-up to y-up
     this.root.add(this.robot);
   }
@@ -68,16 +69,33 @@ export class UrdfRobotView {
   }
 
   /**
-   * How far from its base the robot can reach, m: the longest sum of joint offsets from the base to a
-   * link, plus a margin for the links' own size (whatever its joints do, it stays inside this sphere).
+   * How far from its base axis (horizontally, m) the robot reaches: the furthest any link origin gets
+   * over a fixed spread of poses across its joints' ranges (deterministic, so the layout is too).
    */
   get reach(): number {
+    const movable = Object.values(this.robot.joints).filter((j) => j.jointType !== 'fixed');
+    const keep = movable.map((j) => Number(j.jointValue[0] ?? 0));
+    const links = Object.values(this.robot.links);
+    const inv = new THREE.Matrix4().copy(this.robot.matrixWorld).invert();
     let most = 0;
-    for (const link of Object.values(this.robot.links)) {
-      let sum = 0;
-      for (let o: THREE.Object3D | null = link; o && o !== this.robot; o = o.parent) if ((o as URDFJoint).isURDFJoint) sum += o.position.length();
-      most = Math.max(most, sum);
+    let seed = 12345;
+    const next = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    for (let k = 0; k < 64; k++) {
+      for (const j of movable) {
+        const ranged = j.jointType !== 'continuous' && Number(j.limit.upper) > Number(j.limit.lower);
+        const lo = ranged ? Number(j.limit.lower) : -Math.PI;
+        const hi = ranged ? Number(j.limit.upper) : Math.PI;
+        const [a, b] = j.jointType === 'prismatic' ? [lo, hi] : [Math.max(-Math.PI, lo), Math.min(Math.PI, hi)];
+        j.setJointValue(a + next() * (b - a));
+      }
+      this.robot.updateMatrixWorld(true);
+      for (const l of links) {
+        _v.setFromMatrixPosition(l.matrixWorld).applyMatrix4(inv); // in the robot's own (z-up) frame
+        most = Math.max(most, Math.hypot(_v.x, _v.y));
+      }
     }
+    movable.forEach((j, i) => j.setJointValue(keep[i]!));
+    this.robot.updateMatrixWorld(true);
     return most + 0.1;
   }
 

@@ -1,4 +1,5 @@
 import * as THREE from 'three';
+import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { isBlack, type KeyboardDescription, type PianoArm } from '../../robots/description.js';
 import { Emitter } from '../../robots/events.js';
 import { PlanarArmMesh } from './planar-arm.js';
@@ -30,6 +31,8 @@ export class StageView {
   #arms: PlanarArmMesh[] = [];
   #kb: KeyboardDescription | null = null;
   readonly #frames = new Map<string, THREE.Box3>();
+  /** Drag to turn, wheel to zoom, right-drag to pan; reset whenever what is framed changes. */
+  readonly #controls: OrbitControls;
   #renderQueued = false;
   /** Frames drawn so far. */
   renders = 0;
@@ -50,6 +53,9 @@ export class StageView {
     floor.rotation.x = -Math.PI / 2;
     floor.position.y = StageView.FLOOR;
     this.#scene.add(floor, this.#keyGroup, this.#recorded);
+    this.#controls = new OrbitControls(this.camera, this.renderer.domElement);
+    this.#controls.maxPolarAngle = Math.PI / 2 - 0.02; // not under the floor
+    this.#controls.addEventListener('change', () => this.requestRender());
     const resize = () => {
       const w = container.clientWidth || 800;
       const h = container.clientHeight || 380;
@@ -162,6 +168,11 @@ export class StageView {
     fog.far = distance * 6;
     cam.lookAt(_centre);
     cam.updateProjectionMatrix();
+    // (the constructor frames once before the controls exist)
+    if (this.#controls) {
+      this.#controls.target.copy(_centre);
+      this.#controls.update();
+    }
   }
 
   /** Where a point in the scene is on screen: CSS pixels from the stage's top left corner. */
