@@ -1,5 +1,6 @@
 import * as THREE from 'three';
 import type { KeyboardDescription, PianoArm, RobotDescription } from '../../robots/description.js';
+import { Emitter } from '../../robots/events.js';
 import type { FleetDescription, RobotStatus } from '../../src/agent/robot-fleet.js';
 import type { RobotStreamMessage } from '../../src/agent/robots-api.js';
 import { PlanarArmMesh } from './planar-arm.js';
@@ -75,6 +76,8 @@ export class LiveRobots {
   #again = false;
   #ghost = false;
   error: string | null = null;
+  /** 'robots': every robot's status, whenever one joins, leaves or changes (link, stop, activity). */
+  readonly events = new Emitter<{ robots: RobotStatus[] }>();
 
   constructor(view: StageView, overlay: HTMLElement) {
     this.#view = view;
@@ -138,6 +141,7 @@ export class LiveRobots {
       if (status.activity === 'idle') this.#setPath(r, null);
       this.#look(r);
       this.#view.requestRender();
+      this.#announce();
     } else if (m.type === 'robot-path') {
       const r = this.#robots.get(m.id);
       if (r) this.#setPath(r, m.positions);
@@ -185,6 +189,11 @@ export class LiveRobots {
     }
     this.#layout(kb);
     this.#view.requestRender();
+    this.#announce();
+  }
+
+  #announce(): void {
+    this.events.emit('robots', [...this.#robots.values()].map((r) => r.status));
   }
 
   #make(d: Described, kb: KeyboardDescription | null): LiveRobot {

@@ -223,7 +223,7 @@ loadLibrary().catch((err: unknown) => {
   status.textContent = `cannot reach the agent: ${page.error}`;
 });
 
-robotsPanel(() => page.title, () => page.tempo);
+robotsPanel(() => page.title, () => page.tempo, live.events);
 live.start();
 document.addEventListener('engram:agent-event', (e) => {
   const ev = (e as CustomEvent<{ type: string; robot?: unknown; pitch?: unknown; on?: unknown }>).detail;

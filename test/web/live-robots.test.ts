@@ -228,10 +228,13 @@ describe.skipIf(!haveBrowser)('every robot the agent drives, live in the page', 
     arm.pause(true); // no joint states: the agent's watchdog stops it
     await page.waitForFunction((id) => window.__engramView.robots().find((r) => r.id === id)?.stopped === true, ARM, { timeout: 10_000 });
     await expect.poll(() => page.locator('.robot-label.stopped').first().textContent()).toMatch(/^arm6 · stopped: no joint state/);
+    // the robots panel hears it from the same stream
+    await expect.poll(() => page.locator('#robots').textContent()).toMatch(/arm6 \(mqtt\) stopped: no joint state/);
     await page.locator('#stage').screenshot({ path: join(artifacts, 'arm6-stopped.png') });
     arm.pause(false);
     await page.locator('#resume-robots').click();
     await page.waitForFunction((id) => window.__engramView.robots().find((r) => r.id === id)?.stopped === false, ARM, { timeout: 10_000 });
     await expect.poll(() => page.locator('.robot-label.stopped').count()).toBe(0);
+    await expect.poll(() => page.locator('#robots').textContent()).toMatch(/arm6 \(mqtt\) idle/);
   }, 30_000);
 });
