@@ -30,6 +30,9 @@ export function completeVelocities(points: readonly TrajectoryPoint[]): FullPoin
   });
 }
 
+/** Scratch for evalSegment: no allocation per sample. */
+const _seg = new Float64Array(3);
+
 /** One joint on one segment: position, velocity and acceleration at time t (t0 <= t <= t1). */
 function evalSegment(
   t: number,
@@ -42,8 +45,31 @@ function evalSegment(
   v1: number,
   a1: number | undefined,
 ): [number, number, number] {
+  evalSegmentInto(_seg, t, t0, t1, p0, v0, a0, p1, v1, a1);
+  return [_seg[0]!, _seg[1]!, _seg[2]!];
+}
+
+
+/** evalSegment without allocating: writes position, velocity and acceleration into out[0..2]. */
+function evalSegmentInto(
+  out: Float64Array,
+  t: number,
+  t0: number,
+  t1: number,
+  p0: number,
+  v0: number,
+  a0: number | undefined,
+  p1: number,
+  v1: number,
+  a1: number | undefined,
+): void {
   const T = t1 - t0;
-  if (T <= 0) return [p1, v1, a1 ?? 0];
+  if (T <= 0) {
+    out[0] = p1;
+    out[1] = v1;
+    out[2] = a1 ?? 0;
+    return;
+  }
   const s = Math.min(T, Math.max(0, t - t0));
   if (a0 !== undefined && a1 !== undefined) {
     // quintic with position, velocity and acceleration at both ends
@@ -57,18 +83,17 @@ function evalSegment(
     const c3 = (20 * (p1 - p0) - (8 * v1 + 12 * v0) * T - (3 * a0 - a1) * T2) / (2 * T3);
     const c4 = (30 * (p0 - p1) + (14 * v1 + 16 * v0) * T + (3 * a0 - 2 * a1) * T2) / (2 * T4);
     const c5 = (12 * (p1 - p0) - 6 * (v1 + v0) * T - (a0 - a1) * T2) / (2 * T5);
-    const p = c0 + s * (c1 + s * (c2 + s * (c3 + s * (c4 + s * c5))));
-    const v = c1 + s * (2 * c2 + s * (3 * c3 + s * (4 * c4 + s * 5 * c5)));
-    const a = 2 * c2 + s * (6 * c3 + s * (12 * c4 + s * 20 * c5));
-    return [p, v, a];
+    out[0] = c0 + s * (c1 + s * (c2 + s * (c3 + s * (c4 + s * c5))));
+    out[1] = c1 + s * (2 * c2 + s * (3 * c3 + s * (4 * c4 + s * 5 * c5)));
+    out[2] = 2 * c2 + s * (6 * c3 + s * (12 * c4 + s * 20 * c5));
+    return;
   }
   // cubic Hermite
   const c2 = (3 * (p1 - p0) - (2 * v0 + v1) * T) / (T * T);
   const c3 = (2 * (p0 - p1) + (v0 + v1) * T) / (T * T * T);
-  const p = p0 + s * (v0 + s * (c2 + s * c3));
-  const v = v0 + s * (2 * c2 + s * 3 * c3);
-  const a = 2 * c2 + 6 * c3 * s;
-  return [p, v, a];
+  out[0] = p0 + s * (v0 + s * (c2 + s * c3));
+  out[1] = v0 + s * (2 * c2 + s * 3 * c3);
+  out[2] = 2 * c2 + 6 * c3 * s;
 }
 
 /**
@@ -96,6 +121,33 @@ export function sampleCurve(points: readonly FullPoint[], t: number, from?: Full
     out.accelerations[j] = acc;
   }
   return out;
+}
+
+/**
+ * sampleCurve without allocating, for a controller's loop: the curve through `all` (its first point is
+ * where the arm started, as `from` above) at time t, written into the three arrays. `segment` is where
+ * to start looking (time moves forward in a control loop); the segment found is returned for the next call.
+ */
+export function sampleCurveInto(all: readonly FullPoint[], t: number, positions: Float64Array, velocities: Float64Array, accelerations: Float64Array, segment = 0): number {
+  let k = Math.max(0, Math.min(segment, all.length - 1));
+  while (k > 0 && all[k]!.time >= t) k--;
+  while (k < all.length - 1 && all[k + 1]!.time < t) k++;
+  const a = all[k]!;
+  const b = all[Math.min(k + 1, all.length - 1)]!;
+  const n = a.positions.length;
+  for (let j = 0; j < n; j++) {
+    if (t <= a.time || a === b) {
+      positions[j] = (t <= a.time ? a : b).positions[j]!;
+      velocities[j] = 0;
+      accelerations[j] = 0;
+      continue;
+    }
+    evalSegmentInto(_seg, t, a.time, b.time, a.positions[j]!, a.velocities[j]!, a.accelerations?.[j], b.positions[j]!, b.velocities[j]!, b.accelerations?.[j]);
+    positions[j] = _seg[0]!;
+    velocities[j] = _seg[1]!;
+    accelerations[j] = _seg[2]!;
+  }
+  return k;
 }
 
 /** The worst a joint does along the curve: extreme positions, peak speed and acceleration, and when. */
