@@ -27,6 +27,7 @@ interface LiveRobot {
   /** The tool's planned path, in the scene. */
   pathPoints: THREE.Vector3[];
   statesShown: number;
+  stateTime: number | null;
   label: HTMLElement;
 }
 
@@ -37,6 +38,8 @@ export interface EngramView {
   jointValues(id: string): Record<string, number> | null;
   /** Joint states drawn so far. */
   statesShown(id: string): number;
+  /** The robot's time (its clock, s) of the joint state drawn now. */
+  stateTime(id: string): number | null;
   /** Points of the planned path drawn now (0: none). */
   pathPoints(id: string): number;
   /** The planned path of the tool on screen now: CSS pixels in the viewport. */
@@ -93,6 +96,7 @@ export class LiveRobots {
         return null;
       },
       statesShown: (id) => this.#robots.get(id)?.statesShown ?? 0,
+      stateTime: (id) => this.#robots.get(id)?.stateTime ?? null,
       pathPoints: (id) => this.#robots.get(id)?.pathPoints.length ?? 0,
       pathOnScreen: (id) => (this.#robots.get(id)?.pathPoints ?? []).map((p) => this.#onScreen(p)),
       screenBox: (id) => this.#screenBox(id),
@@ -201,7 +205,7 @@ export class LiveRobots {
     const label = document.createElement('div');
     label.className = 'robot-label';
     this.#overlay.appendChild(label);
-    const base = { id: d.id, status: d, description: desc, reach: new THREE.Box3(), path: null, pathPoints: [], statesShown: 0, label };
+    const base = { id: d.id, status: d, description: desc, reach: new THREE.Box3(), path: null, pathPoints: [], statesShown: 0, stateTime: null, label };
     if (desc.piano && desc.hand && kb) {
       this.#view.keyboard(kb);
       const planar = new PlanarArmMesh(desc as PianoArm, this.#robots.size % 2 ? 0x7fb0ff : 0x6fd3a8);
@@ -267,7 +271,10 @@ export class LiveRobots {
   #show(r: LiveRobot, s: Extract<RobotStreamMessage, { type: 'robot-state' }>, initial = false): void {
     if (r.urdf) r.urdf.setJoints(r.jointNames, s.positions);
     else if (r.planar) r.planar.pose([...s.positions.slice(0, 3), ...(s.fingers ?? [])]);
-    if (!initial) r.statesShown++;
+    if (!initial) {
+      r.statesShown++;
+      r.stateTime = s.time;
+    }
     this.#view.requestRender();
   }
 
@@ -298,15 +305,21 @@ export class LiveRobots {
     const s = r.status;
     const tint = !s.connected ? DOWN : s.stopped ? STOPPED : null;
     r.urdf?.look(tint);
-    r.planar?.look(tint, this.#ghost ? 0.25 : 1);
-    r.label.textContent = `${r.id}${r.kind === 'none' ? ' (no kinematics to draw)' : ''} · ${!s.connected ? 'disconnected' : s.stopped ? `stopped: ${s.stopReason ?? ''}` : s.activity}`;
+    if (r.planar) {
+      r.planar.look(tint, this.#ghost ? 0.25 : 1);
+      r.planar.group.position.z = this.#ghost ? -0.15 : 0; // behind the recorded arms, not through them
+    }
+    // short, so neighbours' labels do not run into each other; the reason is in the tooltip and the panel
+    r.label.textContent = `${r.id}${r.kind === 'none' ? ' (no kinematics to draw)' : ''} · ${!s.connected ? 'disconnected' : s.stopped ? 'stopped' : s.activity}`;
+    r.label.title = s.stopped ? `stopped: ${s.stopReason ?? ''}` : '';
     r.label.className = `robot-label ${!s.connected ? 'down' : s.stopped ? 'stopped' : 'up'}`;
   }
 
   #placeLabels(): void {
     for (const r of this.#robots.values()) {
       // under its base, clear of the arm and its path
-      const foot = new THREE.Vector3((r.reach.min.x + r.reach.max.x) / 2, StageView.FLOOR, 0.15);
+      const x = r.planar ? r.planar.robot.piano.base.x : (r.reach.min.x + r.reach.max.x) / 2;
+      const foot = new THREE.Vector3(x, StageView.FLOOR, 0.15);
       const p = this.#view.toScreen(foot);
       r.label.style.left = `${p.x}px`;
       r.label.style.top = `${p.y + 4}px`;

@@ -64,6 +64,7 @@ export class PlanarArmMesh {
   look(tint: number | null, opacity = 1): void {
     for (const m of this.#materials) {
       m.color.setHex(tint ?? (m.userData.colour as number));
+      if (m.transparent !== opacity < 1) m.needsUpdate = true; // a new shader program
       m.transparent = opacity < 1;
       m.opacity = opacity;
     }
