@@ -31,6 +31,7 @@ export class StageView {
   #arms: PlanarArmMesh[] = [];
   #kb: KeyboardDescription | null = null;
   readonly #frames = new Map<string, THREE.Box3>();
+  readonly #floor: THREE.Mesh;
   /** Drag to turn, wheel to zoom, right-drag to pan; reset whenever what is framed changes. */
   readonly #controls: OrbitControls;
   #renderQueued = false;
@@ -42,16 +43,17 @@ export class StageView {
     this.renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
     this.renderer.setPixelRatio(Math.min(2, window.devicePixelRatio));
     container.appendChild(this.renderer.domElement);
-    this.camera = new THREE.PerspectiveCamera(32, 2, 0.05, 200);
+    this.camera = new THREE.PerspectiveCamera(32, 2, 0.05, 100);
     this.#scene.background = new THREE.Color(0x0c1014);
-    this.#scene.fog = new THREE.Fog(0x0c1014, 10, 40); // the floor fades out instead of ending in a line
     this.#scene.add(new THREE.HemisphereLight(0xdde8ff, 0x202830, 1.6));
     const sun = new THREE.DirectionalLight(0xffffff, 1.8);
     sun.position.set(0.3, 1.5, 1.2);
     this.#scene.add(sun);
-    const floor = new THREE.Mesh(new THREE.PlaneGeometry(200, 200), new THREE.MeshStandardMaterial({ color: 0x151b21 }));
+    // a platform under what is framed (sized in #frame): a small floor keeps software rendering cheap
+    const floor = new THREE.Mesh(new THREE.PlaneGeometry(1, 1), new THREE.MeshLambertMaterial({ color: 0x151b21 }));
     floor.rotation.x = -Math.PI / 2;
     floor.position.y = StageView.FLOOR;
+    this.#floor = floor;
     this.#scene.add(floor, this.#keyGroup, this.#recorded);
     this.#controls = new OrbitControls(this.camera, this.renderer.domElement);
     this.#controls.maxPolarAngle = Math.PI / 2 - 0.02; // not under the floor
@@ -163,9 +165,10 @@ export class StageView {
       distance = Math.max(distance, towards + Math.abs(_corner.dot(_right)) / tanH, towards + Math.abs(_corner.dot(_up)) / tanV);
     }
     cam.position.copy(_centre).addScaledVector(VIEW_DIRECTION, distance * 1.04);
-    const fog = this.#scene.fog as THREE.Fog;
-    fog.near = distance * 1.5;
-    fog.far = distance * 6;
+    const size = all.getSize(_corner);
+    this.#floor.scale.set(size.x + 1.5, size.z + 1.5, 1);
+    this.#floor.position.x = _centre.x;
+    this.#floor.position.z = _centre.z;
     cam.lookAt(_centre);
     cam.updateProjectionMatrix();
     // (the constructor frames once before the controls exist)
