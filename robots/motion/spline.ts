@@ -30,6 +30,35 @@ export function completeVelocities(points: readonly TrajectoryPoint[]): FullPoin
   });
 }
 
+/**
+ * Position coefficients (ascending powers of the time into the segment) of one joint on one segment:
+ * a cubic Hermite (position and velocity at both ends), or a quintic with accelerations at both ends too.
+ */
+function segmentPolynomial(T: number, p0: number, v0: number, a0: number | undefined, p1: number, v1: number, a1: number | undefined): number[] {
+  if (a0 !== undefined && a1 !== undefined) {
+    const T2 = T * T;
+    return [
+      p0,
+      v0,
+      a0 / 2,
+      (20 * (p1 - p0) - (8 * v1 + 12 * v0) * T - (3 * a0 - a1) * T2) / (2 * T2 * T),
+      (30 * (p0 - p1) + (14 * v1 + 16 * v0) * T + (3 * a0 - 2 * a1) * T2) / (2 * T2 * T2),
+      (12 * (p1 - p0) - 6 * (v1 + v0) * T - (a0 - a1) * T2) / (2 * T2 * T2 * T),
+    ];
+  }
+  return [p0, v0, (3 * (p1 - p0) - (2 * v0 + v1) * T) / (T * T), (2 * (p0 - p1) + (v0 + v1) * T) / (T * T * T)];
+}
+
+function polyAt(c: readonly number[], s: number): number {
+  let y = 0;
+  for (let i = c.length - 1; i >= 0; i--) y = y * s + c[i]!;
+  return y;
+}
+
+function derivative(c: readonly number[]): number[] {
+  return c.slice(1).map((ci, i) => ci * (i + 1));
+}
+
 /** One joint on one segment: position, velocity and acceleration at time t (t0 <= t <= t1). */
 function evalSegment(
   t: number,
@@ -45,30 +74,9 @@ function evalSegment(
   const T = t1 - t0;
   if (T <= 0) return [p1, v1, a1 ?? 0];
   const s = Math.min(T, Math.max(0, t - t0));
-  if (a0 !== undefined && a1 !== undefined) {
-    // quintic with position, velocity and acceleration at both ends
-    const T2 = T * T;
-    const T3 = T2 * T;
-    const T4 = T3 * T;
-    const T5 = T4 * T;
-    const c0 = p0;
-    const c1 = v0;
-    const c2 = a0 / 2;
-    const c3 = (20 * (p1 - p0) - (8 * v1 + 12 * v0) * T - (3 * a0 - a1) * T2) / (2 * T3);
-    const c4 = (30 * (p0 - p1) + (14 * v1 + 16 * v0) * T + (3 * a0 - 2 * a1) * T2) / (2 * T4);
-    const c5 = (12 * (p1 - p0) - 6 * (v1 + v0) * T - (a0 - a1) * T2) / (2 * T5);
-    const p = c0 + s * (c1 + s * (c2 + s * (c3 + s * (c4 + s * c5))));
-    const v = c1 + s * (2 * c2 + s * (3 * c3 + s * (4 * c4 + s * 5 * c5)));
-    const a = 2 * c2 + s * (6 * c3 + s * (12 * c4 + s * 20 * c5));
-    return [p, v, a];
-  }
-  // cubic Hermite
-  const c2 = (3 * (p1 - p0) - (2 * v0 + v1) * T) / (T * T);
-  const c3 = (2 * (p0 - p1) + (v0 + v1) * T) / (T * T * T);
-  const p = p0 + s * (v0 + s * (c2 + s * c3));
-  const v = v0 + s * (2 * c2 + s * 3 * c3);
-  const a = 2 * c2 + 6 * c3 * s;
-  return [p, v, a];
+  const cp = segmentPolynomial(T, p0, v0, a0, p1, v1, a1);
+  const cv = derivative(cp);
+  return [polyAt(cp, s), polyAt(cv, s), polyAt(derivative(cv), s)];
 }
 
 /**
@@ -109,11 +117,48 @@ export interface JointPeaks {
 }
 
 /**
- * Peaks of every joint along the executed curve (from `from`, where the arm is, through every point).
- * Each segment is sampled `perSegment` times plus its ends: the cubic's speed is a parabola and its
- * acceleration a line, so the ends and the speed's vertex (added exactly) bound them.
+ * Where a polynomial crosses zero inside (lo, hi): exactly up to degree 2; above that between the
+ * roots of its derivative, where it is monotone, by bisection. No extremum can hide between samples.
  */
-export function curvePeaks(points: readonly FullPoint[], from?: FullPoint, perSegment = 32): JointPeaks[] {
+function rootsIn(c: readonly number[], lo: number, hi: number): number[] {
+  let deg = c.length - 1;
+  while (deg > 0 && c[deg] === 0) deg--;
+  const inside = (s: number) => s > lo && s < hi;
+  if (deg <= 0) return [];
+  if (deg === 1) return [-c[0]! / c[1]!].filter(inside);
+  if (deg === 2) {
+    const [k0, k1, k2] = [c[0]!, c[1]!, c[2]!];
+    const disc = k1 * k1 - 4 * k2 * k0;
+    if (disc < 0) return [];
+    // the numerically stable pair of roots
+    const q = -0.5 * (k1 + Math.sign(k1 || 1) * Math.sqrt(disc));
+    return [q / k2, q !== 0 ? k0 / q : 0].filter(inside);
+  }
+  const breaks = [lo, ...rootsIn(derivative(c.slice(0, deg + 1)), lo, hi).sort((x, y) => x - y), hi];
+  const roots: number[] = [];
+  for (let i = 0; i + 1 < breaks.length; i++) {
+    let a = breaks[i]!;
+    let b = breaks[i + 1]!;
+    let fa = polyAt(c, a);
+    const fb = polyAt(c, b);
+    if (fa === 0 || fa * fb > 0) continue;
+    for (let it = 0; it < 60 && b - a > 1e-15 * Math.max(1, Math.abs(b)); it++) {
+      const m = (a + b) / 2;
+      const fm = polyAt(c, m);
+      if (fm * fa > 0) (a = m), (fa = fm);
+      else b = m;
+    }
+    roots.push((a + b) / 2);
+  }
+  return roots.filter(inside);
+}
+
+/**
+ * Peaks of every joint along the executed curve (from `from`, where the arm is, through every point),
+ * found exactly: on each segment the position is checked where the velocity crosses zero, the speed
+ * where the acceleration does, the acceleration where the jerk does, and every segment's ends.
+ */
+export function curvePeaks(points: readonly FullPoint[], from?: FullPoint): JointPeaks[] {
   const all = from ? [from, ...points] : [...points];
   const n = all[0]?.positions.length ?? 0;
   const peaks: JointPeaks[] = Array.from({ length: n }, (_, j) => ({
@@ -129,29 +174,23 @@ export function curvePeaks(points: readonly FullPoint[], from?: FullPoint, perSe
     const b = all[k + 1]!;
     const T = b.time - a.time;
     if (T <= 0) continue;
-    const quintic = a.accelerations !== undefined && b.accelerations !== undefined;
     for (let j = 0; j < n; j++) {
       const pk = peaks[j]!;
-      const at = (t: number) => {
-        const [p, v, acc] = evalSegment(t, a.time, b.time, a.positions[j]!, a.velocities[j]!, a.accelerations?.[j], b.positions[j]!, b.velocities[j]!, b.accelerations?.[j]);
+      const cp = segmentPolynomial(T, a.positions[j]!, a.velocities[j]!, a.accelerations?.[j], b.positions[j]!, b.velocities[j]!, b.accelerations?.[j]);
+      const cv = derivative(cp);
+      const ca = derivative(cv);
+      for (const s of [0, T, ...rootsIn(cv, 0, T)]) {
+        const p = polyAt(cp, s);
         if (p < pk.minPosition) pk.minPosition = p;
         if (p > pk.maxPosition) pk.maxPosition = p;
-        if (Math.abs(v) > pk.maxSpeed) (pk.maxSpeed = Math.abs(v)), (pk.maxSpeedAt = t);
-        if (Math.abs(acc) > pk.maxAccel) (pk.maxAccel = Math.abs(acc)), (pk.maxAccelAt = t);
-      };
-      for (let i = 0; i <= perSegment; i++) at(a.time + (T * i) / perSegment);
-      if (!quintic) {
-        // the cubic's speed peaks where its acceleration crosses zero
-        const p0 = a.positions[j]!;
-        const p1 = b.positions[j]!;
-        const v0 = a.velocities[j]!;
-        const v1 = b.velocities[j]!;
-        const c2 = (3 * (p1 - p0) - (2 * v0 + v1) * T) / (T * T);
-        const c3 = (2 * (p0 - p1) + (v0 + v1) * T) / (T * T * T);
-        if (c3 !== 0) {
-          const s = -c2 / (3 * c3);
-          if (s > 0 && s < T) at(a.time + s);
-        }
+      }
+      for (const s of [0, T, ...rootsIn(ca, 0, T)]) {
+        const v = Math.abs(polyAt(cv, s));
+        if (v > pk.maxSpeed) (pk.maxSpeed = v), (pk.maxSpeedAt = a.time + s);
+      }
+      for (const s of [0, T, ...rootsIn(derivative(ca), 0, T)]) {
+        const acc = Math.abs(polyAt(ca, s));
+        if (acc > pk.maxAccel) (pk.maxAccel = acc), (pk.maxAccelAt = a.time + s);
       }
     }
   }
