@@ -31,7 +31,16 @@ export interface FleetMember {
 interface Activity {
   what: string;
   abort: AbortController;
+  /** Set when the operator stopped it (stop command): a stop asked for, not a failure. */
+  stoppedBy?: string;
+  /** What went wrong on the robots while it ran: rejected or aborted goals, stops nobody asked for. */
+  failures: string[];
+  /** Listeners on the robots' gates, removed when the activity ends. */
+  unsubscribe: Array<() => void>;
 }
+
+/** A keyframe counts as reached when every joint is this close to it when it is due, rad. */
+const REACHED = 0.05;
 
 /** A robot is busy with one thing at a time; stop() ends it. */
 export class FleetError extends Error {
@@ -111,23 +120,31 @@ export class Fleet implements RobotFleet {
     for (const id of targets) {
       const m = this.#members.get(id);
       if (!m) continue;
+      const busy = this.#busy.get(id);
+      if (busy) busy.stoppedBy ??= reason;
       m.gate.stop(reason); // first: the stop reaches the robot whatever else happens
-      this.#busy.get(id)?.abort.abort();
+      busy?.abort.abort();
       done.push(id);
     }
     return done;
   }
 
-  resume(ids?: string[]): string[] {
+  /** Resumes the robots that can be (connected, idle); says why each other one was not. */
+  resume(ids?: string[]): { resumed: string[]; refused: Array<{ robot: string; reason: string }> } {
     const targets = ids ?? [...this.#members.keys()];
-    const done: string[] = [];
+    const resumed: string[] = [];
+    const refused: Array<{ robot: string; reason: string }> = [];
     for (const id of targets) {
       const m = this.#members.get(id);
-      if (!m || this.#busy.has(id)) continue;
-      m.gate.resume();
-      done.push(id);
+      if (!m) refused.push({ robot: id, reason: 'not connected to this agent' });
+      else if (this.#busy.has(id)) refused.push({ robot: id, reason: `busy (${this.#busy.get(id)!.what})` });
+      else if (!m.gate.connected || m.linkUp?.() === false) refused.push({ robot: id, reason: 'the link is down: resume once it is back' });
+      else {
+        m.gate.resume();
+        resumed.push(id);
+      }
     }
-    return done;
+    return { resumed, refused };
   }
 
   #claim(ids: string[], what: string): Activity {
@@ -138,19 +155,50 @@ export class Fleet implements RobotFleet {
       if (m.gate.stopped) throw new FleetError(`robot '${m.id}' is stopped (${m.gate.lastStopReason}): resume it first`);
       if (!m.gate.connected || m.linkUp?.() === false) throw new FleetError(`robot '${m.id}' is not connected`);
     }
-    const a: Activity = { what, abort: new AbortController() };
+    const a: Activity = { what, abort: new AbortController(), failures: [], unsubscribe: [] };
+    // whatever the robots report while busy: a rejected or aborted goal, or a stop the operator did not
+    // ask for (watchdog, link loss), ends the activity and makes its answer an error
+    for (const m of members) {
+      a.unsubscribe.push(
+        m.gate.events.on('result', (r) => {
+          if (r.ok) return;
+          a.failures.push(`robot '${m.id}': ${r.error ?? `the controller refused the goal (error_code ${r.code})`}`);
+          if (!a.abort.signal.aborted) this.stop(`goal failed: error_code ${r.code}`, ids);
+        }),
+        m.gate.events.on('stopped', ({ reason }) => {
+          if (a.stoppedBy !== undefined) return;
+          a.failures.push(`robot '${m.id}' was stopped: ${reason}`);
+          a.stoppedBy = reason;
+          if (!a.abort.signal.aborted) this.stop(reason, ids);
+        }),
+      );
+    }
     for (const m of members) this.#busy.set(m.id, a);
     return a;
   }
 
   #release(ids: string[], a: Activity): void {
+    for (const off of a.unsubscribe) off();
     for (const id of ids) if (this.#busy.get(id) === a) this.#busy.delete(id);
+  }
+
+  /** Throws when something went wrong on a robot during the activity, saying what and what was done. */
+  #failIfBroken(a: Activity, done: string): void {
+    if (a.failures.length === 0) return;
+    throw new FleetError(`${a.what}: ${[...new Set(a.failures)].join('; ')} (${done})`);
   }
 
   async performPiece(title: string, ids: string[], options: { tempo?: number; seconds?: number }, emit: EventSink): Promise<unknown> {
     if (new Set(ids).size !== ids.length) throw new FleetError(`robots: a robot is named twice (${ids.join(', ')})`);
+    for (const id of ids) {
+      const d = this.member(id).gate.description;
+      if (!d.piano || !d.hand) {
+        throw new FleetError(`robot '${id}' (${d.name}) has no keyboard and fingers: a piece is played by piano arms; perform a skill on it instead`);
+      }
+    }
     const a = this.#claim(ids, `performing ${title}`);
     const members = ids.map((id) => this.member(id));
+    const unscored = members.filter((m) => !m.keys).map((m) => m.id);
     // key events as they come in: 'note' events on every channel
     const seen = members.map((m) => m.keys?.().length ?? 0);
     const poll = setInterval(() => {
@@ -171,12 +219,24 @@ export class Fleet implements RobotFleet {
         this.#kb,
         { ...options, signal: a.abort.signal },
       );
-      const summary = { title, robots: ids, stopped: r.stopped, report: { ...r.report, missed: r.report.missed.length, extra: r.report.extra.length }, lags: r.lags, notes: r.played.length };
-      emit({ type: 'performed', title, robots: ids, stopped: r.stopped, f1: r.report.f1, notes: r.played.length, lags: r.lags });
+      this.#failIfBroken(a, `${r.played.length} notes played of ${r.report.reference}`);
+      const stopped = r.stopped;
+      const summary = {
+        title,
+        robots: ids,
+        stopped,
+        ...(stopped ? { stopReason: a.stoppedBy ?? null } : {}),
+        report: { ...r.report, missed: r.report.missed.length, extra: r.report.extra.length },
+        lags: r.lags,
+        notes: r.played.length,
+        // robots that report no key presses: what they played is unknown, so not scored
+        ...(unscored.length ? { unscored, warning: `no key feedback from ${unscored.join(', ')}: their notes are not scored` } : {}),
+      };
+      emit({ type: 'performed', title, robots: ids, stopped, f1: r.report.f1, notes: r.played.length, lags: r.lags });
       return summary;
     } catch (err) {
       // a refused command mid-performance: the rest must not play on
-      this.stop(`performance failed: ${(err as Error).message}`, ids);
+      if (!a.abort.signal.aborted) this.stop(`performance failed: ${(err as Error).message}`, ids);
       throw err;
     } finally {
       clearInterval(poll);
@@ -196,6 +256,7 @@ export class Fleet implements RobotFleet {
     }
     const keyframes = recalled.keyframes.map((k) => ({ ...k, positions: order.map((j) => k.positions[j]!) }));
     const a = this.#claim([id], `performing ${skill}`);
+    let due = 0;
     try {
       const now = m.gate.state().time;
       const from = m.gate.state().positions;
@@ -212,22 +273,36 @@ export class Fleet implements RobotFleet {
       m.gate.follow(points);
       // keyframe events when each is due, with how far the robot was from it then
       const wall0 = Date.now() - now * 1000;
-      const reached: number[] = [];
+      const errors: number[] = [];
       await new Promise<void>((resolve) => {
         const timers = keyframes.map((k, i) =>
           setTimeout(() => {
             const s = m.gate.state().positions;
             const error = Math.max(...k.positions.map((q, j) => Math.abs(q - (s[j] ?? NaN))));
-            reached.push(error);
+            errors.push(error);
+            due = i + 1;
             emit({ type: 'keyframe', title: skill, robot: id, index: i, of: keyframes.length, error });
           }, Math.max(0, wall0 + (start + k.time + k.dwell) * 1000 - Date.now())),
         );
         const end = setTimeout(resolve, Math.max(0, wall0 + (start + keyframes[keyframes.length - 1]!.time + keyframes[keyframes.length - 1]!.dwell + 0.3) * 1000 - Date.now()));
         a.abort.signal.addEventListener('abort', () => (timers.forEach(clearTimeout), clearTimeout(end), resolve()), { once: true });
       });
+      this.#failIfBroken(a, `${due} of ${keyframes.length} keyframes were due before it ended`);
       const stopped = a.abort.signal.aborted;
-      const result = { title: skill, robot: id, tempo: recalled.tempo, keyframes: keyframes.length, reached: reached.length, maxError: reached.length ? Math.max(...reached) : null, stopped, incomplete: recalled.incomplete };
-      emit({ type: 'performed', title: skill, robots: [id], stopped, keyframes: reached.length });
+      const result = {
+        title: skill,
+        robot: id,
+        tempo: recalled.tempo,
+        keyframes: keyframes.length,
+        // keyframes whose time came before the end, and those the robot was at (within REACHED rad) then
+        due,
+        reached: errors.filter((e) => e <= REACHED).length,
+        maxError: errors.length ? Math.max(...errors) : null,
+        stopped,
+        ...(stopped ? { stopReason: a.stoppedBy ?? null } : {}),
+        incomplete: recalled.incomplete,
+      };
+      emit({ type: 'performed', title: skill, robots: [id], stopped, keyframes: due });
       return result;
     } finally {
       this.#release([id], a);
@@ -239,17 +314,13 @@ export class Fleet implements RobotFleet {
     const joints = this.joints(id);
     const a = this.#claim([id], `recording for ${seconds} s`);
     const rec = new DemonstrationRecorder(joints);
-    let last = NaN;
     const started = Date.now();
     try {
       await new Promise<void>((resolve) => {
-        const sample = setInterval(() => {
-          const s = m.gate.state();
-          if (s.time !== last && s.positions.length === joints.length) rec.add(s.time, s.positions);
-          last = s.time;
-        }, 5);
+        // every joint state the robot sends while recording (the recorder drops repeats and bad ones)
+        const off = m.gate.events.on('state', (s) => rec.add(s.time, s.positions));
         const progress = setInterval(() => emit({ type: 'teach', phase: 'recording', robot: id, elapsed: (Date.now() - started) / 1000, seconds, samples: rec.samples.length }), 1000);
-        const end = () => (clearInterval(sample), clearInterval(progress), resolve());
+        const end = () => (off(), clearInterval(progress), resolve());
         const timer = setTimeout(end, seconds * 1000);
         a.abort.signal.addEventListener('abort', () => (clearTimeout(timer), end()), { once: true });
       });

@@ -30,6 +30,8 @@ export interface ChainJoint {
   origin: { xyz: [number, number, number]; rpy: [number, number, number] };
   /** Unit axis of rotation or translation in the joint frame. */
   axis: [number, number, number];
+  /** A joint that follows another (URDF <mimic>): position = multiplier * that joint's + offset. engram never commands it. */
+  mimic?: { joint: string; multiplier: number; offset: number };
 }
 
 /** A planar three-link arm working in the vertical plane along a keyboard (the piano arms). */
@@ -105,12 +107,18 @@ export class RobotDescriptionError extends Error {
 
 type Check = (where: string, field: string, v: unknown) => void;
 
+/** A value as an error shows it: short, never the whole input. */
+export function shown(v: unknown, max = 40): string {
+  const s = v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v));
+  return s.length > max ? `${s.slice(0, max)}...` : s;
+}
+
 const num =
   (min: number, max = Infinity, strictMin = false): Check =>
   (where, field, v) => {
     if (typeof v !== 'number' || !Number.isFinite(v) || (strictMin ? v <= min : v < min) || v > max) {
       const range = `${strictMin ? '>' : '>='} ${min}${max < Infinity ? ` and <= ${max}` : ''}`;
-      throw new RobotDescriptionError(where, field, `must be a number ${range}, got ${JSON.stringify(v)}`);
+      throw new RobotDescriptionError(where, field, `must be a number ${range}, got ${shown(v)}`);
     }
   };
 const positive = num(0, Infinity, true);
@@ -118,15 +126,15 @@ const int =
   (min: number, max: number): Check =>
   (where, field, v) => {
     if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
-      throw new RobotDescriptionError(where, field, `must be a whole number in ${min}..${max}, got ${JSON.stringify(v)}`);
+      throw new RobotDescriptionError(where, field, `must be a whole number in ${min}..${max}, got ${shown(v)}`);
     }
   };
 const str: Check = (where, field, v) => {
-  if (typeof v !== 'string' || v.trim() === '') throw new RobotDescriptionError(where, field, `must be a non-empty string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || v.trim() === '') throw new RobotDescriptionError(where, field, `must be a non-empty string, got ${shown(v)}`);
 };
 
 function obj(where: string, field: string, v: unknown): Record<string, unknown> {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new RobotDescriptionError(where, field, `must be an object, got ${JSON.stringify(v)}`);
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new RobotDescriptionError(where, field, `must be an object, got ${shown(v)}`);
   return v as Record<string, unknown>;
 }
 
@@ -153,7 +161,7 @@ export function validateRobot(raw: unknown, where = 'robot description'): RobotD
     if (names.has(j.name as string)) throw new RobotDescriptionError(where, `${p}.name`, `names a joint twice`);
     names.add(j.name as string);
   });
-  if (o.chain !== undefined && !Array.isArray(o.chain)) throw new RobotDescriptionError(where, 'chain', 'must be an array of joints');
+  if (o.chain !== undefined) validateChain(where, o.chain);
   if (o.urdf !== undefined && typeof o.urdf !== 'string') throw new RobotDescriptionError(where, 'urdf', 'must be the URDF text');
   if (o.piano !== undefined) {
     const piano = obj(where, 'piano', o.piano);
@@ -170,6 +178,40 @@ export function validateRobot(raw: unknown, where = 'robot description'): RobotD
     fields(where, 'hand', hand, { fingers: int(1, 24), spacing: positive, travel: positive, strokeTime: positive, maxForce: positive, mass: positive });
   }
   return raw as RobotDescription;
+}
+
+const CHAIN_TYPES = ['revolute', 'continuous', 'prismatic', 'fixed'];
+
+function vec3(where: string, field: string, v: unknown): void {
+  if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    throw new RobotDescriptionError(where, field, 'must be an array of 3 numbers');
+  }
+}
+
+/** A chain: joints from the base link to the tool, each one's parent the previous one's child. */
+function validateChain(where: string, chain: unknown): void {
+  if (!Array.isArray(chain) || chain.length < 1 || chain.length > 64) {
+    throw new RobotDescriptionError(where, 'chain', `must be an array of 1 to 64 joints, got ${Array.isArray(chain) ? chain.length : typeof chain}`);
+  }
+  chain.forEach((raw, i) => {
+    const p = `chain[${i}]`;
+    const j = obj(where, p, raw);
+    fields(where, p, j, { name: str, parent: str, child: str });
+    if (!CHAIN_TYPES.includes(j.type as string)) throw new RobotDescriptionError(where, `${p}.type`, `must be one of ${CHAIN_TYPES.join(', ')}`);
+    const origin = obj(where, `${p}.origin`, j.origin);
+    vec3(where, `${p}.origin.xyz`, origin.xyz);
+    vec3(where, `${p}.origin.rpy`, origin.rpy);
+    vec3(where, `${p}.axis`, j.axis);
+    const [x, y, z] = j.axis as number[];
+    if (Math.abs(Math.hypot(x!, y!, z!) - 1) > 1e-6) throw new RobotDescriptionError(where, `${p}.axis`, 'must be a unit vector');
+    if (j.mimic !== undefined) {
+      const m = obj(where, `${p}.mimic`, j.mimic);
+      fields(where, `${p}.mimic`, m, { joint: str, multiplier: num(-1000, 1000), offset: num(-1000, 1000) });
+    }
+    if (i > 0 && (chain[i - 1] as { child: unknown }).child !== j.parent) {
+      throw new RobotDescriptionError(where, `${p}.parent`, 'must be the previous joint\'s child link (a chain runs from the base link to the tool)');
+    }
+  });
 }
 
 /** The robot as a piano arm, or an error saying why it cannot play a keyboard. */

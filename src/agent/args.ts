@@ -1,3 +1,5 @@
+import { parseArgs as parseNodeArgs } from 'node:util';
+
 /** A command line that does not fit the command. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -21,30 +23,34 @@ export interface ParsedArgs {
   opts: Record<string, string | string[] | boolean>;
 }
 
+/**
+ * The command line through node:util's parseArgs (strict: unknown options and missing values are
+ * errors), with its error codes turned into short usage errors that name the option.
+ */
 export function parseArgs(argv: string[], spec: ArgSpec): ParsedArgs {
-  const opts: ParsedArgs['opts'] = {};
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-h') {
-      opts.help = true;
-      continue;
-    }
-    if (!a.startsWith('--')) {
-      positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq < 0 ? undefined : eq);
-    if (spec.flags.includes(name)) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      opts[name] = true;
-    } else if (spec.values.includes(name)) {
-      const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
-      if (v === undefined) throw new UsageError(`--${name} needs a value`);
-      if (spec.repeatable?.includes(name)) opts[name] = [...((opts[name] as string[] | undefined) ?? []), v];
-      else opts[name] = v;
-    } else throw new UsageError(`unknown option --${name}`);
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  for (const f of spec.flags) options[f] = { type: 'boolean', ...(f === 'help' ? { short: 'h' } : {}) };
+  for (const v of spec.values) options[v] = { type: 'string', ...(spec.repeatable?.includes(v) ? { multiple: true } : {}) };
+  let parsed: { values: Record<string, string | boolean | Array<string | boolean> | undefined>; positionals: string[] };
+  try {
+    parsed = parseNodeArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(usageMessage(err as Error & { code?: string }));
   }
+  const opts: ParsedArgs['opts'] = {};
+  for (const [k, v] of Object.entries(parsed.values)) if (v !== undefined) opts[k] = Array.isArray(v) ? v.map(String) : v;
+  const positional = [...parsed.positionals];
   return { command: positional.shift(), positional, opts };
+}
+
+function usageMessage(err: Error & { code?: string }): string {
+  const option = /'(-{1,2}[^' ]+)/.exec(err.message)?.[1];
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${option ?? ''}`.trim();
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return /argument missing/.test(err.message) ? `${option ?? 'an option'} needs a value` : `${option ?? 'an option'} takes no value`;
+    default:
+      return err.message.split('\n')[0]!;
+  }
 }

@@ -89,8 +89,9 @@ export async function runCommand(ctx: CommandContext, msg: AgentCommand): Promis
       return { stopped };
     }
     case 'resume': {
-      const resumed = ctx.robots?.resume(msg.robots as string[] | undefined) ?? [];
+      const { resumed, refused } = ctx.robots?.resume(msg.robots as string[] | undefined) ?? { resumed: [], refused: [] };
       emit({ type: 'resumed', robots: resumed });
+      if (refused.length) throw new CommandError(`resume: ${refused.map((r) => `robot '${r.robot}': ${r.reason}`).join('; ')}${resumed.length ? ` (resumed: ${resumed.join(', ')})` : ''}`);
       return { resumed };
     }
     default:

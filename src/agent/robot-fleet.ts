@@ -32,6 +32,6 @@ export interface RobotFleet {
   record(id: string, seconds: number, emit: EventSink): Promise<DemoSample[]>;
   /** Stops every robot now (or the named ones) and ends what they were doing; returns the ids stopped. */
   stop(reason: string, ids?: string[]): string[];
-  /** Lets stopped robots take commands again; returns the ids resumed. */
-  resume(ids?: string[]): string[];
+  /** Lets stopped robots take commands again: the ids resumed, and why each other one was not (link down, busy). */
+  resume(ids?: string[]): { resumed: string[]; refused: Array<{ robot: string; reason: string }> };
 }
