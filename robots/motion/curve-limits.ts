@@ -98,16 +98,3 @@ export function fitFactor(joints: readonly JointLimits[], points: readonly Traje
   return lo;
 }
 
-/**
- * The shortest duration of one cubic segment from rest at `qa` to rest at `qb` within every joint's
- * speed and acceleration limits: the cubic peaks at 1.5 times the average speed and starts and ends at
- * 6 d / T^2, so a trapezoidal profile's time (planar.ts moveTime) is too short for it.
- */
-export function restToRestTime(joints: readonly JointLimits[], qa: readonly number[], qb: readonly number[]): number {
-  let t = 0;
-  for (let j = 0; j < joints.length; j++) {
-    const d = Math.abs(qb[j]! - qa[j]!);
-    t = Math.max(t, (1.5 * d) / joints[j]!.maxSpeed, Math.sqrt((6 * d) / joints[j]!.maxAccel));
-  }
-  return t;
-}

@@ -1,10 +1,10 @@
 import { pianoArm, type KeyboardDescription } from '../description.js';
 import type { RobotDriver } from '../driver.js';
+import { moveTime } from '../planar.js';
 import { executePlan } from './execute.js';
 import { keyEventsToNotes, type PlayedNote } from './piano.js';
 import type { MotionSource } from './motion-source.js';
 import { scoreNotes, type ScoreReport } from './score.js';
-import { restToRestTime } from './curve-limits.js';
 
 /** A robot taking part: its (gated) driver and the key events it reports, in its own clock. */
 export interface EnsembleMember {
@@ -41,7 +41,7 @@ export async function performEnsemble(
   const setups = plans.map((p) => {
     const m = ordered.find((x) => x.driver.description === p.robot)!;
     const from = m.driver.state().positions;
-    return { m, p, from, time: restToRestTime(p.robot.joints, from, p.plan.startQ) };
+    return { m, p, from, time: moveTime(p.robot, from, p.plan.startQ) };
   });
   const lead = Math.max(options.lead ?? 0.5, ...setups.map((s) => s.time + 0.3));
   const starts = new Map<EnsembleMember, number>();
