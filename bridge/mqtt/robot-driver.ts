@@ -20,7 +20,7 @@ export class MqttRobotDriver implements RobotDriver {
   #heartbeat: NodeJS.Timeout;
   /** Key events the robot reported, in its clock. */
   readonly keys: Array<{ pitch: number; on: boolean; time: number }> = [];
-  /** state (the safety gate's watchdog feeds on it), connection, error (a malformed message from the robot). */
+  /** state (the safety gate's watchdog feeds on it), connection, stopped (a stop sent), error (a malformed message from the robot). */
   readonly events = new Emitter<DriverEvents>();
   readonly #onClose = () => this.events.emit('connection', false);
   readonly #onConnect = () => this.events.emit('connection', true);
@@ -89,6 +89,11 @@ export class MqttRobotDriver implements RobotDriver {
   }
 
   follow(points: TrajectoryPoint[]): void {
+    // the robot would drop a goal for the wrong joints without a word: refuse it here, where the caller hears
+    const n = this.description.joints.length;
+    points.forEach((p, k) => {
+      if (p.positions.length !== n) throw new SafetyError('malformed', `robot '${this.robotId}': trajectory point ${k} needs ${n} joint positions, got ${p.positions.length}`);
+    });
     // large trajectories go in chunks
     for (let i = 0; i < points.length; i += 500) this.#send(this.#t.trajectory, { points: points.slice(i, i + 500) });
   }
@@ -107,7 +112,9 @@ export class MqttRobotDriver implements RobotDriver {
 
   stop(): void {
     // best effort when connected; when not, the robot's own watchdog stops it
-    if (this.#client.connected) this.#client.publish(this.#t.stop, '{}', { qos: 0 });
+    if (!this.#client.connected) return;
+    this.#client.publish(this.#t.stop, '{}', { qos: 0 });
+    this.events.emit('stopped', { reason: 'stop command' });
   }
 
   dispose(): void {

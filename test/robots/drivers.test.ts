@@ -1,0 +1,89 @@
+import mqtt from 'mqtt';
+import { vi } from 'vitest';
+import { startEmbeddedBroker } from '../../bridge/mqtt/broker.js';
+import { MqttRobotDriver } from '../../bridge/mqtt/robot-driver.js';
+import { SimMqttRobot } from '../../bridge/mqtt/sim-robot.js';
+import { SafetyGate } from '../../bridge/safety-gate.js';
+import { validateRobot, type PianoArm } from '../../robots/description.js';
+import { loadKeyboard, loadPianoArm } from '../../robots/load.js';
+import { planArm } from '../../robots/motion/planner.js';
+import { forward, inverse } from '../../robots/planar.js';
+import { World } from '../../sim/world.js';
+import { advanceDelivered, describeDriverContract, pump, type DriverUnderTest } from './driver-contract.js';
+
+/**
+ * Every RobotDriver through the one contract (driver-contract.ts). Adding a driver is one
+ * describeDriverContract call whose setup builds it, says how its time passes and closes it.
+ */
+const kb = loadKeyboard();
+const piano = loadPianoArm();
+const startQ = planArm(piano, kb, []).startQ;
+
+/** A piano arm's reachable pose: the hand lifted 8 cm above where it is, clear of the keys. */
+const lifted = (robot: PianoArm) => (q: readonly number[]) => {
+  const hand = forward(robot, q)[2]!;
+  return inverse(robot, hand.x, hand.y + 0.08) ?? [...q];
+};
+
+/** The Matter.js piano arm in its world; time passes by stepping the world (and the fake timers with it). */
+function matterArm() {
+  const world = new World(kb, [{ robot: piano, startQ }], { dtMs: 1 });
+  const arm = world.arms[0]!;
+  const advance = async (seconds: number) => {
+    const end = world.time + seconds;
+    while (world.time < end - 1e-9) {
+      const step = Math.min(0.01, end - world.time);
+      world.run(world.time + step);
+      await vi.advanceTimersByTimeAsync(step * 1000);
+    }
+  };
+  return { world, arm, advance };
+}
+
+describeDriverContract('the Matter.js piano arm', async (): Promise<DriverUnderTest> => {
+  const { arm, advance } = matterArm();
+  return { driver: arm, advance, afterStop: { accepts: true }, reachable: lifted(piano), close: async () => undefined };
+});
+
+describeDriverContract('the safety gate over the Matter.js piano arm', async (): Promise<DriverUnderTest> => {
+  const { arm, advance } = matterArm();
+  const gate = new SafetyGate(arm, { watchdogMs: 200 });
+  return {
+    driver: gate,
+    advance,
+    afterStop: { accepts: false, resume: () => gate.resume() },
+    reachable: lifted(piano),
+    close: async () => gate.dispose(),
+  };
+});
+
+describeDriverContract('the MQTT driver (embedded broker, simulated robot)', async (): Promise<DriverUnderTest> => {
+  const broker = await pump(startEmbeddedBroker({ port: 0 }));
+  const robot = new SimMqttRobot({ url: broker.url, robotId: 'contract', robot: piano, startQ, keyboard: kb });
+  await pump(robot.start());
+  const client = await pump(mqtt.connectAsync(broker.url, { clientId: 'engram-agent-contract', reconnectPeriod: 0, queueQoSZero: false }));
+  const driver = await pump(MqttRobotDriver.connect(client, 'contract', { validate: validateRobot }));
+  // delivered: every command sent has reached the robot's arm, and the agent has the robot's latest state
+  let sent = 0;
+  let arrived = 0;
+  client.on('packetsend', (p) => {
+    if (p.cmd === 'publish' && /\/cmd\/(trajectory|stop)$/.test(p.topic)) sent++;
+  });
+  const arm = robot.arm;
+  const follow = arm.follow.bind(arm);
+  arm.follow = (points) => (arrived++, follow(points));
+  arm.events.on('stopped', () => void arrived++);
+  const delivered = () => arrived >= sent && robot.now() - driver.state().time <= 0.03;
+  return {
+    driver,
+    advance: (seconds) => advanceDelivered(seconds, delivered),
+    afterStop: { accepts: true },
+    reachable: lifted(piano),
+    close: async () => {
+      driver.dispose();
+      await pump(client.endAsync(true));
+      await pump(robot.stop());
+      await pump(broker.close());
+    },
+  };
+});
