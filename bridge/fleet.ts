@@ -260,7 +260,8 @@ export class Fleet implements RobotFleet {
     try {
       const now = m.gate.state().time;
       const from = m.gate.state().positions;
-      const setup = moveTime(m.gate.description, from, keyframes[0]!.positions);
+      // at least a short move: a strict controller refuses two points at the same time
+      const setup = Math.max(0.05, moveTime(m.gate.description, from, keyframes[0]!.positions));
       const zero = from.map(() => 0);
       const start = now + 0.1 + setup + 0.1;
       const points = [

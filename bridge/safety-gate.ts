@@ -296,7 +296,7 @@ export class SafetyGate implements RobotDriver {
     this.#lastPoint = null;
     this.#halting = true;
     try {
-      this.#inner.stop();
+      this.#inner.stop(reason);
     } catch {
       // the link may be down: the robot's own watchdog and the refused commands cover that case
     } finally {

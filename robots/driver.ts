@@ -57,6 +57,6 @@ export interface RobotDriver {
   /** Retracts finger `finger` at time `at` (default: now). */
   release(finger: number, at?: number): void;
   state(): JointState;
-  /** Drops every queued command, retracts the fingers and holds the joints where they are. Always works. */
-  stop(): void;
+  /** Drops every queued command, retracts the fingers and holds the joints where they are. Always works. `reason` says why (watchdog, operator). */
+  stop(reason?: string): void;
 }

@@ -238,12 +238,12 @@ export class ArmBodies implements RobotDriver {
     return { time: this.#time, positions: this.jointAngles(), velocities: [w[0]!, w[1]! - w[0]!, w[2]! - w[1]!], fingers: [...this.extension] };
   }
 
-  stop(): void {
+  stop(reason = 'stop command'): void {
     this.#hold = this.jointAngles();
     this.#points = [];
     this.#segment = 0;
     for (let f = 0; f < this.#fingerCommands.length; f++) this.#fingerCommands[f] = [[this.#time, 0]];
-    this.events.emit('stopped', { reason: 'stop command' });
+    this.events.emit('stopped', { reason });
   }
 
   /** Joint angles (model convention, y up), rad. */

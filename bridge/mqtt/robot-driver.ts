@@ -1,15 +1,16 @@
 import type { MqttClient } from 'mqtt';
 import type { RobotDescription } from '../../robots/description.js';
-import type { DriverEvents, JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
+import type { DriverEvents, GoalResult, JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
 import { Emitter } from '../../robots/events.js';
 import { SafetyError } from '../safety-gate.js';
-import { parseChecked, robotTopics, validateState } from './robot-topics.js';
+import { MAX_POINTS, parseChecked, robotTopics, validateResult, validateState } from './robot-topics.js';
 
 /**
  * A robot reached over MQTT, seen from the agent: the RobotDriver interface as messages on the robot's
  * topics. Commands go out at QoS 0 and only while connected (mqtt.js would otherwise hold them and
  * deliver them in a burst after a reconnect); the agent's heartbeat lets the robot stop by itself when
- * the agent goes quiet. Put a SafetyGate in front of it.
+ * the agent goes quiet. Each follow() is one goal; the robot answers each on its result topic, passed on
+ * as a 'result' event. Put a SafetyGate in front of it.
  */
 export class MqttRobotDriver implements RobotDriver {
   readonly description: RobotDescription;
@@ -20,10 +21,32 @@ export class MqttRobotDriver implements RobotDriver {
   #heartbeat: NodeJS.Timeout;
   /** Key events the robot reported, in its clock. */
   readonly keys: Array<{ pitch: number; on: boolean; time: number }> = [];
-  /** state (the safety gate's watchdog feeds on it), connection, stopped (a stop sent), error (a malformed message from the robot). */
+  /** state (the safety gate's watchdog feeds on it), result (each goal's answer), connection, stopped (a stop sent), error (a malformed message from the robot). */
   readonly events = new Emitter<DriverEvents>();
   readonly #onClose = () => this.events.emit('connection', false);
   readonly #onConnect = () => this.events.emit('connection', true);
+  readonly #onMessage = (topic: string, payload: Buffer): void => {
+    if (topic === this.#t.state) {
+      const r = parseChecked<JointState>(topic, payload, validateState);
+      if (!r.ok) return void this.events.emit('error', { message: r.error });
+      const n = this.description.joints.length;
+      if (r.value.positions.length !== n || r.value.velocities.length !== n) {
+        return void this.events.emit('error', { message: `${topic}: a joint state needs ${n} positions and velocities, got ${r.value.positions.length} and ${r.value.velocities.length}` });
+      }
+      this.#state = r.value;
+      this.events.emit('state', r.value);
+    } else if (topic === this.#t.result) {
+      const r = parseChecked<GoalResult>(topic, payload, validateResult);
+      if (!r.ok) return void this.events.emit('error', { message: r.error });
+      this.events.emit('result', r.value);
+    } else if (topic === this.#t.keys) {
+      try {
+        this.keys.push(JSON.parse(payload.toString()) as { pitch: number; on: boolean; time: number });
+      } catch {
+        this.events.emit('error', { message: `${topic}: not valid JSON` });
+      }
+    }
+  };
 
   private constructor(client: MqttClient, robotId: string, description: RobotDescription, prefix: string) {
     this.#client = client;
@@ -32,20 +55,7 @@ export class MqttRobotDriver implements RobotDriver {
     this.#t = robotTopics(robotId, prefix);
     // one listener per robot on a shared client
     client.setMaxListeners(client.getMaxListeners() + 1);
-    client.on('message', (topic, payload) => {
-      if (topic === this.#t.state) {
-        const r = parseChecked<JointState>(topic, payload, validateState);
-        if (!r.ok) return void this.events.emit('error', { message: r.error });
-        this.#state = r.value;
-        this.events.emit('state', r.value);
-      } else if (topic === this.#t.keys) {
-        try {
-          this.keys.push(JSON.parse(payload.toString()) as { pitch: number; on: boolean; time: number });
-        } catch {
-          this.events.emit('error', { message: `${topic}: not valid JSON` });
-        }
-      }
-    });
+    client.on('message', this.#onMessage);
     this.#heartbeat = setInterval(() => {
       if (client.connected) client.publish(this.#t.heartbeat, JSON.stringify({ time: Date.now() }), { qos: 0 });
     }, 100);
@@ -54,7 +64,7 @@ export class MqttRobotDriver implements RobotDriver {
     client.on('connect', this.#onConnect);
   }
 
-  /** Waits for the robot's retained description, then subscribes to its state and keys. */
+  /** Waits for the robot's retained description, then subscribes to its state, results and keys and waits for a first joint state. */
   static async connect(client: MqttClient, robotId: string, options: { prefix?: string; timeoutMs?: number; validate?: (raw: unknown, where: string) => RobotDescription } = {}): Promise<MqttRobotDriver> {
     const prefix = options.prefix ?? 'engram';
     const t = robotTopics(robotId, prefix);
@@ -74,12 +84,18 @@ export class MqttRobotDriver implements RobotDriver {
       client.on('message', onMsg);
       void client.subscribeAsync(t.description, { qos: 1 });
     });
-    await client.subscribeAsync([t.state, t.keys], { qos: 0 });
     const driver = new MqttRobotDriver(client, robotId, description, prefix);
-    // wait for a first joint state, so the robot's clock is known
-    const start = Date.now();
-    while (driver.#state.positions.length === 0 && Date.now() - start < (options.timeoutMs ?? 5000)) await new Promise((r) => setTimeout(r, 10));
-    if (driver.#state.positions.length === 0) throw new Error(`robot '${robotId}': no joint state on ${t.state}`);
+    // a first joint state, so the robot's clock is known
+    const first = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => (off(), resolve(false)), options.timeoutMs ?? 5000);
+      const off = driver.events.once('state', () => (clearTimeout(timer), resolve(true)));
+    });
+    await client.subscribeAsync([t.state, t.keys], { qos: 0 });
+    await client.subscribeAsync(t.result, { qos: 1 });
+    if (!(await first)) {
+      driver.dispose();
+      throw new Error(`robot '${robotId}': no joint state on ${t.state} within ${options.timeoutMs ?? 5000} ms`);
+    }
     return driver;
   }
 
@@ -88,14 +104,14 @@ export class MqttRobotDriver implements RobotDriver {
     this.#client.publish(topic, JSON.stringify(body), { qos: 0 });
   }
 
+  /** Sends the trajectory as one goal (the robot answers it once, on its result topic). */
   follow(points: TrajectoryPoint[]): void {
-    // the robot would drop a goal for the wrong joints without a word: refuse it here, where the caller hears
+    if (points.length > MAX_POINTS) throw new SafetyError('malformed', `robot '${this.robotId}': a goal of ${points.length} points is over ${MAX_POINTS}: split it`);
     const n = this.description.joints.length;
     points.forEach((p, k) => {
       if (p.positions.length !== n) throw new SafetyError('malformed', `robot '${this.robotId}': trajectory point ${k} needs ${n} joint positions, got ${p.positions.length}`);
     });
-    // large trajectories go in chunks
-    for (let i = 0; i < points.length; i += 500) this.#send(this.#t.trajectory, { points: points.slice(i, i + 500) });
+    this.#send(this.#t.trajectory, { points });
   }
 
   press(finger: number, extension: number, at?: number): void {
@@ -110,16 +126,17 @@ export class MqttRobotDriver implements RobotDriver {
     return this.#state;
   }
 
-  stop(): void {
+  stop(reason = 'stop command'): void {
     // best effort when connected; when not, the robot's own watchdog stops it
     if (!this.#client.connected) return;
     this.#client.publish(this.#t.stop, '{}', { qos: 0 });
-    this.events.emit('stopped', { reason: 'stop command' });
+    this.events.emit('stopped', { reason });
   }
 
   dispose(): void {
     clearInterval(this.#heartbeat);
     this.#client.off('close', this.#onClose);
     this.#client.off('connect', this.#onConnect);
+    this.#client.off('message', this.#onMessage);
   }
 }

@@ -5,9 +5,13 @@ import { Ajv } from 'ajv';
  *
  *   description      robot -> agent, retained: its RobotDescription
  *   status           robot -> agent, retained: {online} (last will: online false)
- *   state            robot -> agent, ~50 Hz: {time, positions, velocities, fingers} (time: robot clock, s)
+ *   state            robot -> agent, at the robot's rate (50 Hz, 125 Hz for an industrial arm):
+ *                    {time, positions, velocities, fingers} (time: robot clock, s; one entry per joint)
  *   keys             robot -> agent: {pitch, on, time} key events (robots at a keyboard)
- *   cmd/trajectory   agent -> robot: {points: [{time, positions, velocities?}]}
+ *   result           robot -> agent: {ok, code, error?} for each trajectory goal, as it finishes, aborts
+ *                    or is refused (code: FollowJointTrajectory's error_code, 0 when ok)
+ *   cmd/trajectory   agent -> robot: {points: [{time, positions, velocities?, accelerations?}]}, one goal
+ *                    naming every joint (up to 32)
  *   cmd/finger       agent -> robot: {finger, extension, at}  (extension 0 = release)
  *   cmd/stop         agent -> robot: {}
  *   cmd/heartbeat    agent -> robot: {time}  (the robot stops when these stop while it moves)
@@ -21,6 +25,7 @@ export function robotTopics(robotId: string, prefix = 'engram') {
     status: `${r}/status`,
     state: `${r}/state`,
     keys: `${r}/keys`,
+    result: `${r}/result`,
     trajectory: `${r}/cmd/trajectory`,
     finger: `${r}/cmd/finger`,
     stop: `${r}/cmd/stop`,
@@ -31,6 +36,11 @@ export function robotTopics(robotId: string, prefix = 'engram') {
 const num = { type: 'number' };
 const ajv = new Ajv({ strict: false });
 
+/** Most joints a robot may have (as robots/description.ts allows), and most points in one trajectory goal. */
+export const MAX_JOINTS = 32;
+export const MAX_POINTS = 100000;
+const perJoint = { type: 'array', items: num, minItems: 1, maxItems: MAX_JOINTS };
+
 export const validateTrajectory = ajv.compile({
   type: 'object',
   required: ['points'],
@@ -38,12 +48,13 @@ export const validateTrajectory = ajv.compile({
   properties: {
     points: {
       type: 'array',
-      maxItems: 100000,
+      minItems: 1,
+      maxItems: MAX_POINTS,
       items: {
         type: 'object',
         required: ['time', 'positions'],
         additionalProperties: false,
-        properties: { time: num, positions: { type: 'array', items: num, minItems: 1, maxItems: 16 }, velocities: { type: 'array', items: num, maxItems: 16 } },
+        properties: { time: num, positions: perJoint, velocities: perJoint, accelerations: perJoint },
       },
     },
   },
@@ -59,7 +70,14 @@ export const validateFinger = ajv.compile({
 export const validateState = ajv.compile({
   type: 'object',
   required: ['time', 'positions', 'velocities'],
-  properties: { time: num, positions: { type: 'array', items: num }, velocities: { type: 'array', items: num }, fingers: { type: 'array', items: num } },
+  properties: { time: num, positions: { ...perJoint, minItems: 0 }, velocities: { ...perJoint, minItems: 0 }, fingers: { type: 'array', items: num, maxItems: 64 } },
+});
+
+export const validateResult = ajv.compile({
+  type: 'object',
+  required: ['ok', 'code'],
+  additionalProperties: false,
+  properties: { ok: { type: 'boolean' }, code: { type: 'integer' }, error: { type: 'string', maxLength: 2000 } },
 });
 
 /** Parses a payload and validates it; returns the value or an error message naming the topic. */

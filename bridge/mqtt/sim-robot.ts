@@ -1,51 +1,56 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import type { KeyboardDescription, PianoArm } from '../../robots/description.js';
-import type { TrajectoryPoint } from '../../robots/driver.js';
-import { World } from '../../sim/world.js';
+import type { GoalResult, JointState, TrajectoryPoint } from '../../robots/driver.js';
+import type { SimulatedRobot } from '../../robots/simulated.js';
 import { parseChecked, robotTopics, validateFinger, validateTrajectory } from './robot-topics.js';
 
 export interface SimRobotOptions {
   url: string;
   robotId: string;
-  robot: PianoArm;
-  startQ: number[];
-  keyboard: KeyboardDescription;
+  /** The simulated robot (a Matter.js piano arm, an industrial arm): the wiring builds it. */
+  robot: SimulatedRobot;
   prefix?: string;
   protocolVersion?: 4 | 5;
   /** Stop when the agent's heartbeats stop for this long while commands are queued, ms. */
   watchdogMs?: number;
-  stateHz?: number;
   username?: string;
   password?: string;
 }
 
+/** How many refused commands are kept for inspection (the newest). */
+const REFUSED_KEPT = 20;
+
 /**
- * A simulated arm reached over MQTT: the Matter.js arm at its own keyboard, stepped in real time,
- * taking trajectory, finger and stop commands, publishing joint states and key events. Like a real
- * robot controller it stops by itself when the agent goes quiet.
+ * A simulated robot reached over MQTT like a real one: its clock runs in real time, it takes trajectory,
+ * finger and stop commands, publishes its description (retained), joint states at its own rate, goal
+ * results and key events. Like a real robot controller it stops by itself when the agent goes quiet
+ * while commands are still ahead.
  */
 export class SimMqttRobot {
   readonly #o: Required<Omit<SimRobotOptions, 'prefix' | 'protocolVersion' | 'username' | 'password'>> & { prefix: string; protocolVersion: 4 | 5; username?: string; password?: string };
   readonly #t: ReturnType<typeof robotTopics>;
+  readonly #robot: SimulatedRobot;
   #client: MqttClient | null = null;
-  #world: World;
   #t0 = 0;
   #loop: NodeJS.Timeout | null = null;
   #lastHeartbeat = 0;
+  #lastState = -Infinity;
   #keysSent = 0;
   #busyUntil = -Infinity;
-  /** Commands refused (malformed), stops done by the watchdog. */
-  refused: string[] = [];
+  readonly #unsubscribe: Array<() => void> = [];
+  /** The newest commands refused (malformed or refused by the robot), newest last. */
+  readonly refused: string[] = [];
+  /** Stops done by the watchdog. */
   watchdogStops = 0;
 
   constructor(options: SimRobotOptions) {
-    this.#o = { prefix: 'engram', protocolVersion: 4, watchdogMs: 400, stateHz: 50, ...options };
+    this.#o = { prefix: 'engram', protocolVersion: 4, watchdogMs: 400, ...options };
     this.#t = robotTopics(options.robotId, this.#o.prefix);
-    this.#world = new World(options.keyboard, [{ robot: options.robot, startQ: options.startQ }], { dtMs: 2 });
+    this.#robot = options.robot;
   }
 
+  /** The simulated robot's driver (what it executes, its state). */
   get arm() {
-    return this.#world.arms[0]!;
+    return this.#robot.driver;
   }
 
   /** Seconds on this robot's clock. */
@@ -55,6 +60,7 @@ export class SimMqttRobot {
 
   async start(): Promise<void> {
     const t = this.#t;
+    const driver = this.#robot.driver;
     this.#t0 = Date.now();
     const client = await mqtt.connectAsync(this.#o.url, {
       clientId: `engram-robot-${this.#o.robotId}`,
@@ -67,31 +73,37 @@ export class SimMqttRobot {
     });
     this.#client = client;
     const announce = async () => {
-      await client.publishAsync(t.description, JSON.stringify(this.#o.robot), { qos: 1, retain: true });
+      await client.publishAsync(t.description, JSON.stringify(driver.description), { qos: 1, retain: true });
       await client.publishAsync(t.status, JSON.stringify({ online: true }), { qos: 1, retain: true });
     };
     client.on('connect', () => void announce().catch(() => undefined));
     client.on('message', (topic, payload) => this.#onMessage(topic, payload));
+    // joint states at the robot's rate, by its clock; goal results as they happen
+    const period = 1 / this.#robot.stateHz;
+    this.#unsubscribe.push(
+      driver.events.on('state', (s: JointState) => {
+        if (!client.connected || s.time - this.#lastState < period - 1e-6) return;
+        this.#lastState = s.time;
+        client.publish(t.state, JSON.stringify(s), { qos: 0 });
+      }),
+      driver.events.on('result', (r: GoalResult) => this.#publishResult(r)),
+    );
     await client.subscribeAsync([t.trajectory, t.finger, t.stop, t.heartbeat], { qos: 0 });
     await announce();
-    let lastState = 0;
     this.#loop = setInterval(() => {
       const now = this.now();
-      this.#world.run(now);
+      this.#robot.advance(now);
       this.#checkWatchdog(now);
-      if (!client.connected) return;
-      if (now - lastState >= 1 / this.#o.stateHz) {
-        lastState = now;
-        client.publish(t.state, JSON.stringify(this.arm.state()), { qos: 0 });
-      }
-      const events = this.#world.events;
-      for (; this.#keysSent < events.length; this.#keysSent++) client.publish(t.keys, JSON.stringify(events[this.#keysSent]), { qos: 0 });
-    }, 5);
+      if (!client.connected || !this.#robot.keyEvents) return;
+      const keys = this.#robot.keyEvents();
+      for (; this.#keysSent < keys.length; this.#keysSent++) client.publish(t.keys, JSON.stringify(keys[this.#keysSent]), { qos: 0 });
+    }, Math.min(5, 500 / this.#robot.stateHz));
   }
 
   async stop(): Promise<void> {
     if (this.#loop) clearInterval(this.#loop);
     this.#loop = null;
+    for (const off of this.#unsubscribe.splice(0)) off();
     const c = this.#client;
     this.#client = null;
     if (c) {
@@ -100,36 +112,49 @@ export class SimMqttRobot {
     }
   }
 
+  #publishResult(r: GoalResult): void {
+    // QoS 1: an answer is worth delivering late after a reconnect
+    this.#client?.publish(this.#t.result, JSON.stringify({ ok: r.ok, code: r.code, ...(r.error ? { error: r.error } : {}) }), { qos: 1 });
+  }
+
+  #refuse(error: string, goal: boolean): void {
+    this.refused.push(error);
+    if (this.refused.length > REFUSED_KEPT) this.refused.shift();
+    // a trajectory goal is always answered, even a malformed one
+    if (goal) this.#publishResult({ ok: false, code: -1, error });
+  }
+
   #onMessage(topic: string, payload: Buffer): void {
     const t = this.#t;
+    const driver = this.#robot.driver;
     this.#lastHeartbeat = this.now();
     if (topic === t.heartbeat) return;
     if (topic === t.stop) {
-      this.arm.stop();
+      driver.stop('stop command');
       this.#busyUntil = -Infinity;
       return;
     }
     if (topic === t.trajectory) {
       const r = parseChecked<{ points: TrajectoryPoint[] }>(topic, payload, validateTrajectory);
-      if (!r.ok) return void this.refused.push(r.error);
+      if (!r.ok) return this.#refuse(r.error, true);
       try {
-        this.arm.follow(r.value.points);
+        driver.follow(r.value.points);
         const last = r.value.points[r.value.points.length - 1];
         if (last) this.#busyUntil = Math.max(this.#busyUntil, last.time);
       } catch (err) {
-        this.refused.push(`${topic}: ${(err as Error).message}`);
+        this.#refuse(`${topic}: ${(err as Error).message}`, true);
       }
       return;
     }
     if (topic === t.finger) {
       const r = parseChecked<{ finger: number; extension: number; at?: number }>(topic, payload, validateFinger);
-      if (!r.ok) return void this.refused.push(r.error);
+      if (!r.ok) return this.#refuse(r.error, false);
       try {
-        if (r.value.extension > 0) this.arm.press(r.value.finger, r.value.extension, r.value.at);
-        else this.arm.release(r.value.finger, r.value.at);
+        if (r.value.extension > 0) driver.press(r.value.finger, r.value.extension, r.value.at);
+        else driver.release(r.value.finger, r.value.at);
         this.#busyUntil = Math.max(this.#busyUntil, r.value.at ?? 0);
       } catch (err) {
-        this.refused.push(`${topic}: ${(err as Error).message}`);
+        this.#refuse(`${topic}: ${(err as Error).message}`, false);
       }
     }
   }
@@ -137,7 +162,7 @@ export class SimMqttRobot {
   /** With commands still ahead and no word from the agent for watchdogMs: stop. */
   #checkWatchdog(now: number): void {
     if (now < this.#busyUntil && (now - this.#lastHeartbeat) * 1000 > this.#o.watchdogMs) {
-      this.arm.stop();
+      this.#robot.driver.stop(`watchdog: no word from the agent for ${this.#o.watchdogMs} ms`);
       this.#busyUntil = -Infinity;
       this.watchdogStops++;
     }

@@ -142,6 +142,9 @@ function rootsIn(c: Float64Array, degree: number, lo: number, hi: number, out: F
   return n;
 }
 
+/** Scratch for evalSegment: no allocation per sample. */
+const _seg = new Float64Array(3);
+
 /** One joint on one segment: position, velocity and acceleration at time t (t0 <= t <= t1). */
 function evalSegment(
   t: number,
@@ -154,13 +157,37 @@ function evalSegment(
   v1: number,
   a1: number | undefined,
 ): [number, number, number] {
+  evalSegmentInto(_seg, t, t0, t1, p0, v0, a0, p1, v1, a1);
+  return [_seg[0]!, _seg[1]!, _seg[2]!];
+}
+
+/** evalSegment without allocating: writes position, velocity and acceleration into out[0..2]. */
+function evalSegmentInto(
+  out: Float64Array,
+  t: number,
+  t0: number,
+  t1: number,
+  p0: number,
+  v0: number,
+  a0: number | undefined,
+  p1: number,
+  v1: number,
+  a1: number | undefined,
+): void {
   const T = t1 - t0;
-  if (T <= 0) return [p1, v1, a1 ?? 0];
+  if (T <= 0) {
+    out[0] = p1;
+    out[1] = v1;
+    out[2] = a1 ?? 0;
+    return;
+  }
   const s = Math.min(T, Math.max(0, t - t0));
   const deg = segmentPolynomial(_p, T, p0, v0, a0, p1, v1, a1);
   const dv = derive(_p, deg, _v);
   const da = derive(_v, dv, _a);
-  return [polyAt(_p, deg, s), polyAt(_v, dv, s), polyAt(_a, da, s)];
+  out[0] = polyAt(_p, deg, s);
+  out[1] = polyAt(_v, dv, s);
+  out[2] = polyAt(_a, da, s);
 }
 
 /**
@@ -188,6 +215,33 @@ export function sampleCurve(points: readonly FullPoint[], t: number, from?: Full
     out.accelerations[j] = acc;
   }
   return out;
+}
+
+/**
+ * sampleCurve without allocating, for a controller's loop: the curve through `all` (its first point is
+ * where the arm started, as `from` above) at time t, written into the three arrays. `segment` is where
+ * to start looking (time moves forward in a control loop); the segment found is returned for the next call.
+ */
+export function sampleCurveInto(all: readonly FullPoint[], t: number, positions: Float64Array, velocities: Float64Array, accelerations: Float64Array, segment = 0): number {
+  let k = Math.max(0, Math.min(segment, all.length - 1));
+  while (k > 0 && all[k]!.time >= t) k--;
+  while (k < all.length - 1 && all[k + 1]!.time < t) k++;
+  const a = all[k]!;
+  const b = all[Math.min(k + 1, all.length - 1)]!;
+  const n = a.positions.length;
+  for (let j = 0; j < n; j++) {
+    if (t <= a.time || a === b) {
+      positions[j] = (t <= a.time ? a : b).positions[j]!;
+      velocities[j] = 0;
+      accelerations[j] = 0;
+      continue;
+    }
+    evalSegmentInto(_seg, t, a.time, b.time, a.positions[j]!, a.velocities[j]!, a.accelerations?.[j], b.positions[j]!, b.velocities[j]!, b.accelerations?.[j]);
+    positions[j] = _seg[0]!;
+    velocities[j] = _seg[1]!;
+    accelerations[j] = _seg[2]!;
+  }
+  return k;
 }
 
 /** The worst a joint does along the curve: extreme positions, peak speed and acceleration, and when. */

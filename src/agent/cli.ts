@@ -37,7 +37,8 @@ Commands:
                            if missing), serves the web app and its API on http://127.0.0.1:8080,
                            takes commands over MQTT (embedded broker on 127.0.0.1:1883 unless
                            --broker <url> [--username u --password p] names another) and drives
-                           robots: --sim-robots <0|1|2> simulated arms over MQTT (default 1),
+                           robots: --sim-robots <0|1|2> simulated piano arms over MQTT (default 1),
+                           a simulated 6-joint industrial arm 'sim-arm' (--no-sim-arm: none),
                            --mqtt-robot <id> (repeatable) robots already on the broker,
                            --ros <ws://host:9090> [--ros-version 1|2] the agent on ROS, with
                            --ros-arm <id> --ros-joints <a,b,c> [--ros-controller <name>]
@@ -92,7 +93,7 @@ function learnFiles(memory: SequenceMemory, paths: string[], title: string | und
 
 async function main(argv: string[]): Promise<void> {
   const { command, positional, opts } = parseArgs(argv, {
-    flags: ['json', 'bundled', 'help', 'ros-action'],
+    flags: ['json', 'bundled', 'help', 'ros-action', 'sim-arm', 'no-sim-arm'],
     values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller'],
     repeatable: ['track', 'mqtt-robot'],
   });
@@ -238,6 +239,7 @@ async function main(argv: string[]): Promise<void> {
         username: typeof opts.username === 'string' ? opts.username : undefined,
         password: typeof opts.password === 'string' ? opts.password : undefined,
         simRobots: num('sim-robots', 1),
+        simArm: opts['no-sim-arm'] !== true,
         mqttRobots: (opts['mqtt-robot'] as string[] | undefined) ?? [],
         ros: rosUrl ? { url: rosUrl, version: rosVersion, arm } : undefined,
         log: (line) => process.stderr.write(`engram: ${line}\n`),

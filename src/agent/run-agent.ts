@@ -1,5 +1,7 @@
 import type { Server } from 'node:http';
 import type { SequenceMemory } from '../memory/sequence-memory.js';
+import type { RobotDescription } from '../../robots/description.js';
+import type { SimulatedRobot } from '../../robots/simulated.js';
 import { localMotion } from '../../robots/motion/motion-source.js';
 import { AgentCore } from './agent-core.js';
 
@@ -14,8 +16,12 @@ export interface AgentSetup {
   mqttPort: number;
   username?: string;
   password?: string;
-  /** Simulated arms started on the broker and driven like real ones (ids sim-left, sim-right). */
+  /** Simulated piano arms started on the broker and driven like real ones (ids sim-left, sim-right). */
   simRobots: number;
+  /** Start the simulated industrial arm 'sim-arm' on the broker, driven like a real one (default true). */
+  simArm?: boolean;
+  /** Its description: a bundled robot's name, a file, or the description (default 'ur5e', the 6-joint UR5e). */
+  simArmRobot?: string | RobotDescription;
   /** Robots already on the broker to drive (their ids). */
   mqttRobots: string[];
   /** A rosbridge to offer the agent's commands on, and optionally an arm behind it. */
@@ -71,25 +77,33 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
     const fleet = new Fleet(localMotion(o.memory));
     core.robots = fleet;
     closers.push(() => fleet.close());
-    if (o.simRobots > 0 || o.mqttRobots.length > 0) {
+    const simArm = o.simArm ?? true;
+    if (o.simRobots > 0 || o.mqttRobots.length > 0 || simArm) {
       const client = await mqtt.connectAsync(url, { clientId: `engram-robots-${process.pid}`, reconnectPeriod: 500, queueQoSZero: false, ...auth });
       closers.push(() => client.endAsync(true));
+      const [{ SimMqttRobot }, { simulatedIndustrialArm, simulatedPianoArm }, { loadKeyboard, loadPianoArm, loadRobot }] = await Promise.all([
+        import('../../bridge/mqtt/sim-robot.js'),
+        import('../../sim/simulated-robots.js'),
+        import('../../robots/load.js'),
+      ]);
+      // the simulated robots are built here and handed to the transport that makes them reachable
+      const startSim = async (robotId: string, robot: SimulatedRobot) => {
+        const sim = new SimMqttRobot({ url, robotId, robot, ...auth });
+        await sim.start();
+        closers.push(() => sim.stop());
+      };
       if (o.simRobots > 0) {
-        const [{ SimMqttRobot }, { loadKeyboard, loadPianoArm }, { armPair }, { planArm }] = await Promise.all([
-          import('../../bridge/mqtt/sim-robot.js'),
-          import('../../robots/load.js'),
-          import('../../robots/motion/piano.js'),
-          import('../../robots/motion/planner.js'),
-        ]);
+        const [{ armPair }, { planArm }] = await Promise.all([import('../../robots/motion/piano.js'), import('../../robots/motion/planner.js')]);
         const kb = loadKeyboard();
         const arms = armPair(loadPianoArm(), kb).slice(0, o.simRobots);
         const ids = ['sim-left', 'sim-right'];
-        for (const [i, robot] of arms.entries()) {
-          const sim = new SimMqttRobot({ url, robotId: ids[i]!, robot, startQ: planArm(robot, kb, []).startQ, keyboard: kb, ...auth });
-          await sim.start();
-          closers.push(() => sim.stop());
-        }
+        for (const [i, robot] of arms.entries()) await startSim(ids[i]!, simulatedPianoArm(kb, robot, planArm(robot, kb, []).startQ));
         for (const id of ids.slice(0, arms.length)) fleet.add(await mqttMember(client, id));
+      }
+      if (simArm) {
+        const robot = typeof o.simArmRobot === 'object' ? o.simArmRobot : loadRobot(o.simArmRobot ?? 'ur5e');
+        await startSim('sim-arm', simulatedIndustrialArm(robot));
+        fleet.add(await mqttMember(client, 'sim-arm'));
       }
       for (const id of o.mqttRobots) {
         try {

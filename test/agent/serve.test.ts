@@ -42,7 +42,7 @@ describe('engram serve: one agent, every channel (web API, events, MQTT, CLI), s
     agent.stdout!.on('data', (d) => (out += d));
     agent.stderr!.on('data', (d) => (out += d));
     await expect.poll(() => out, { timeout: 30_000, interval: 100 }).toMatch(/Ctrl-C stops/);
-    expect(out).toMatch(/robots: sim-left \(mqtt, ur5e-planar left\), sim-right \(mqtt, ur5e-planar right\)/);
+    expect(out).toMatch(/robots: sim-left \(mqtt, ur5e-planar left\), sim-right \(mqtt, ur5e-planar right\), sim-arm \(mqtt, ur5e\)/);
     const api = `http://127.0.0.1:${port}/api`;
     const post = async (body: unknown) => {
       const r = await fetch(`${api}/command`, { method: 'POST', body: JSON.stringify(body) });
@@ -68,7 +68,10 @@ describe('engram serve: one agent, every channel (web API, events, MQTT, CLI), s
     expect(status.body.result.robots.map((r: { id: string; connected: boolean }) => [r.id, r.connected])).toEqual([
       ['sim-left', true],
       ['sim-right', true],
+      ['sim-arm', true],
     ]);
+    // the industrial arm: all six joints
+    expect(status.body.result.robots[2].joints).toHaveLength(6);
     // a skill taught from a file by the CLI cannot be added while the agent holds the memory; teach it over the API
     const q0 = status.body.result.robots[0].positions as number[];
     const csv = join(dir, 'wave.csv');
@@ -89,10 +92,10 @@ describe('engram serve: one agent, every channel (web API, events, MQTT, CLI), s
     await new Promise((r) => setTimeout(r, 1500));
     const stop = engram('stop', '--mqtt-port', String(mqttPort));
     expect(stop.err).toBe('');
-    expect(JSON.parse(stop.out)).toEqual({ stopped: ['sim-left', 'sim-right'] });
+    expect(JSON.parse(stop.out)).toEqual({ stopped: ['sim-left', 'sim-right', 'sim-arm'] });
     expect((await piece).body.result.stopped).toBe(true);
     const st = JSON.parse(engram('status', '--mqtt-port', String(mqttPort)).out);
-    expect(st.robots.map((r: { stopped: boolean }) => r.stopped)).toEqual([true, true]);
+    expect(st.robots.map((r: { stopped: boolean }) => r.stopped)).toEqual([true, true, true]);
     expect(events.some((e) => e.type === 'note')).toBe(true);
     expect(events.some((e) => e.type === 'stopped')).toBe(true);
     stream.abort();

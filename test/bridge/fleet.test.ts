@@ -7,6 +7,7 @@ import { mqttMember } from '../../bridge/members.js';
 import { MqttAgent } from '../../bridge/mqtt/agent.js';
 import { startEmbeddedBroker } from '../../bridge/mqtt/broker.js';
 import { SimMqttRobot } from '../../bridge/mqtt/sim-robot.js';
+import { simulatedPianoArm } from '../../sim/simulated-robots.js';
 import { agentTopics } from '../../bridge/mqtt/topics.js';
 import type { PianoArm } from '../../robots/description.js';
 import { loadKeyboard, loadPianoArm } from '../../robots/load.js';
@@ -33,8 +34,8 @@ describe('the agent drives robots over MQTT: teach, perform, stop', () => {
   async function setup() {
     const broker = await startEmbeddedBroker({ port: 0 });
     const robots = [
-      new SimMqttRobot({ url: broker.url, robotId: 'left', robot: left, startQ: startQ(left), keyboard: kb }),
-      new SimMqttRobot({ url: broker.url, robotId: 'right', robot: right, startQ: startQ(right), keyboard: kb }),
+      new SimMqttRobot({ url: broker.url, robotId: 'left', robot: simulatedPianoArm(kb, left, startQ(left)) }),
+      new SimMqttRobot({ url: broker.url, robotId: 'right', robot: simulatedPianoArm(kb, right, startQ(right)) }),
     ];
     for (const r of robots) await r.start();
     const memory = new SequenceMemory();

@@ -5,6 +5,7 @@ import { performEnsemble } from '../../robots/motion/ensemble.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../bridge/mqtt/broker.js';
 import { MqttRobotDriver } from '../../bridge/mqtt/robot-driver.js';
 import { SimMqttRobot } from '../../bridge/mqtt/sim-robot.js';
+import { simulatedPianoArm } from '../../sim/simulated-robots.js';
 import { SafetyGate } from '../../bridge/safety-gate.js';
 import { validateRobot } from '../../robots/description.js';
 import { loadKeyboard, loadPianoArm } from '../../robots/load.js';
@@ -28,8 +29,8 @@ describe('simulated robots driven over MQTT (embedded broker)', () => {
   async function setup(port?: number) {
     const broker = await startEmbeddedBroker({ port: port ?? 0 });
     const robots = [
-      new SimMqttRobot({ url: broker.url, robotId: 'left', robot: left, startQ: startQ(left), keyboard: kb }),
-      new SimMqttRobot({ url: broker.url, robotId: 'right', robot: right, startQ: startQ(right), keyboard: kb }),
+      new SimMqttRobot({ url: broker.url, robotId: 'left', robot: simulatedPianoArm(kb, left, startQ(left)) }),
+      new SimMqttRobot({ url: broker.url, robotId: 'right', robot: simulatedPianoArm(kb, right, startQ(right)) }),
     ];
     for (const r of robots) await r.start();
     const client = await mqtt.connectAsync(broker.url, { clientId: 'engram-agent-test', reconnectPeriod: 200, queueQoSZero: false });

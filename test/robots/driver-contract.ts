@@ -52,7 +52,11 @@ export async function advanceDelivered(seconds: number, delivered: () => boolean
   }
 }
 
-/** Awaits a promise that needs fake time and real I/O to settle (connecting over a socket, say). */
+/**
+ * Awaits a promise that needs fake time and real I/O to settle (connecting over a socket, say): fake
+ * time moves `stepMs` per real millisecond or so, so a timeout in fake time still gives the sockets
+ * real time to answer.
+ */
 export async function pump<T>(promise: Promise<T>, stepMs = 5): Promise<T> {
   let settled = false;
   const watched = promise.finally(() => (settled = true));
@@ -60,7 +64,7 @@ export async function pump<T>(promise: Promise<T>, stepMs = 5): Promise<T> {
   for (let i = 0; !settled; i++) {
     if (i > 20_000) throw new Error('pump: the promise did not settle');
     await vi.advanceTimersByTimeAsync(stepMs);
-    await ioTurn();
+    await new Promise<void>((resolve) => realSetTimeout(resolve, 1));
   }
   return watched;
 }

@@ -5,9 +5,12 @@ import { MqttRobotDriver } from '../../bridge/mqtt/robot-driver.js';
 import { SimMqttRobot } from '../../bridge/mqtt/sim-robot.js';
 import { SafetyGate } from '../../bridge/safety-gate.js';
 import { validateRobot, type PianoArm } from '../../robots/description.js';
-import { loadKeyboard, loadPianoArm } from '../../robots/load.js';
+import { loadKeyboard, loadPianoArm, loadRobot } from '../../robots/load.js';
 import { planArm } from '../../robots/motion/planner.js';
 import { forward, inverse } from '../../robots/planar.js';
+import type { SimulatedRobot } from '../../robots/simulated.js';
+import { IndustrialArm } from '../../sim/industrial-arm.js';
+import { simulatedIndustrialArm, simulatedPianoArm } from '../../sim/simulated-robots.js';
 import { World } from '../../sim/world.js';
 import { advanceDelivered, describeDriverContract, pump, type DriverUnderTest } from './driver-contract.js';
 
@@ -57,28 +60,59 @@ describeDriverContract('the safety gate over the Matter.js piano arm', async ():
   };
 });
 
-describeDriverContract('the MQTT driver (embedded broker, simulated robot)', async (): Promise<DriverUnderTest> => {
+/** The simulated industrial arm (6-joint UR5e from its URDF); time passes by its own control steps. */
+const ur5e = loadRobot('ur5e');
+const HOME = [0, -1.57, 1.57, -1.57, -1.57, 0];
+function industrialArm() {
+  const arm = new IndustrialArm(ur5e, { start: HOME });
+  let clock = 0;
+  const advance = async (seconds: number) => {
+    const end = clock + seconds;
+    while (clock < end - 1e-9) {
+      const step = Math.min(0.01, end - clock);
+      arm.advance((clock += step));
+      await vi.advanceTimersByTimeAsync(step * 1000);
+    }
+  };
+  return { arm, advance };
+}
+
+describeDriverContract('the industrial arm', async (): Promise<DriverUnderTest> => {
+  const { arm, advance } = industrialArm();
+  return { driver: arm, advance, afterStop: { accepts: true }, close: async () => undefined };
+});
+
+describeDriverContract('the safety gate over the industrial arm', async (): Promise<DriverUnderTest> => {
+  const { arm, advance } = industrialArm();
+  const gate = new SafetyGate(arm, { watchdogMs: 200 });
+  return { driver: gate, advance, afterStop: { accepts: false, resume: () => gate.resume() }, close: async () => gate.dispose() };
+});
+
+/**
+ * A simulated robot behind the MQTT driver, over the embedded broker on real sockets. Delivered: every
+ * command sent has reached the robot, and the agent has the robot's latest joint state.
+ */
+async function overMqtt(sim: SimulatedRobot, reachable?: DriverUnderTest['reachable']): Promise<DriverUnderTest> {
   const broker = await pump(startEmbeddedBroker({ port: 0 }));
-  const robot = new SimMqttRobot({ url: broker.url, robotId: 'contract', robot: piano, startQ, keyboard: kb });
-  await pump(robot.start());
-  const client = await pump(mqtt.connectAsync(broker.url, { clientId: 'engram-agent-contract', reconnectPeriod: 0, queueQoSZero: false }));
-  const driver = await pump(MqttRobotDriver.connect(client, 'contract', { validate: validateRobot }));
-  // delivered: every command sent has reached the robot's arm, and the agent has the robot's latest state
+  const robot = new SimMqttRobot({ url: broker.url, robotId: 'contract', robot: sim });
+  const arm = robot.arm;
   let sent = 0;
   let arrived = 0;
-  client.on('packetsend', (p) => {
-    if (p.cmd === 'publish' && /\/cmd\/(trajectory|stop)$/.test(p.topic)) sent++;
-  });
-  const arm = robot.arm;
   const follow = arm.follow.bind(arm);
   arm.follow = (points) => (arrived++, follow(points));
   arm.events.on('stopped', () => void arrived++);
-  const delivered = () => arrived >= sent && robot.now() - driver.state().time <= 0.03;
+  await pump(robot.start());
+  const client = await pump(mqtt.connectAsync(broker.url, { clientId: 'engram-agent-contract', reconnectPeriod: 0, queueQoSZero: false }));
+  client.on('packetsend', (p) => {
+    if (p.cmd === 'publish' && /\/cmd\/(trajectory|stop)$/.test(p.topic)) sent++;
+  });
+  const driver = await pump(MqttRobotDriver.connect(client, 'contract', { validate: validateRobot }));
+  const delivered = () => arrived >= sent && robot.now() - driver.state().time <= 2 / sim.stateHz + 0.01;
   return {
     driver,
     advance: (seconds) => advanceDelivered(seconds, delivered),
     afterStop: { accepts: true },
-    reachable: lifted(piano),
+    ...(reachable ? { reachable } : {}),
     close: async () => {
       driver.dispose();
       await pump(client.endAsync(true));
@@ -86,4 +120,7 @@ describeDriverContract('the MQTT driver (embedded broker, simulated robot)', asy
       await pump(broker.close());
     },
   };
-});
+}
+
+describeDriverContract('the MQTT driver to a piano arm', () => overMqtt(simulatedPianoArm(kb, piano, startQ), lifted(piano)));
+describeDriverContract('the MQTT driver to an industrial arm', () => overMqtt(simulatedIndustrialArm(ur5e, { start: HOME })));

@@ -1,0 +1,115 @@
+import mqtt from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mqttMember } from '../../bridge/members.js';
+import { startEmbeddedBroker } from '../../bridge/mqtt/broker.js';
+import { robotTopics } from '../../bridge/mqtt/robot-topics.js';
+import { SimMqttRobot } from '../../bridge/mqtt/sim-robot.js';
+import type { JointLimits, RobotDescription } from '../../robots/description.js';
+import type { GoalResult, JointState } from '../../robots/driver.js';
+import { loadRobot } from '../../robots/load.js';
+import { simulatedIndustrialArm } from '../../sim/simulated-robots.js';
+
+const names = ['shoulder_pan_joint', 'shoulder_lift_joint', 'elbow_joint', 'wrist_1_joint', 'wrist_2_joint', 'wrist_3_joint'];
+const joints: JointLimits[] = names.map((name, j) => ({
+  name,
+  type: 'revolute',
+  min: j === 2 ? -Math.PI : -2 * Math.PI,
+  max: j === 2 ? Math.PI : 2 * Math.PI,
+  maxSpeed: Math.PI,
+  maxAccel: j < 3 ? 8 : 12,
+  maxEffort: j < 3 ? 150 : 28,
+}));
+const six: RobotDescription = { name: 'six-joint test arm', source: 'test', joints };
+const HOME = [0, -1.57, 1.57, -1.57, -1.57, 0];
+
+describe('a simulated industrial arm over MQTT (embedded broker), driven through the safety gate', () => {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    cleanup.length = 0;
+  });
+
+  it('performs a trajectory on the bundled UR5e (all 6 joints) and gets the controller result; a goal the controller refuses comes back with its code', async () => {
+    const broker = await startEmbeddedBroker({ port: 0 });
+    cleanup.push(() => broker.close());
+    const ur5e = loadRobot('ur5e');
+    const sim = new SimMqttRobot({ url: broker.url, robotId: 'sim-arm', robot: simulatedIndustrialArm(ur5e, { start: HOME }) });
+    await sim.start();
+    cleanup.push(() => sim.stop());
+    const client = await mqtt.connectAsync(broker.url, { clientId: 'engram-agent-test', reconnectPeriod: 200, queueQoSZero: false });
+    cleanup.push(() => client.endAsync(true));
+    const member = await mqttMember(client, 'sim-arm');
+    cleanup.push(() => (member.gate.dispose(), member.dispose?.()));
+    const gate = member.gate;
+    // the retained description: every joint, and the URDF it came from
+    expect(member.jointNames).toEqual(names);
+    expect(gate.description.joints).toEqual(ur5e.joints);
+    expect(gate.description.urdf).toBe(ur5e.urdf);
+    const states: JointState[] = [];
+    const results: GoalResult[] = [];
+    gate.events.on('state', (s) => states.push(s));
+    gate.events.on('result', (r) => results.push(r));
+    const next = () => new Promise<GoalResult>((resolve) => gate.events.once('result', resolve));
+
+    const now = gate.state().time;
+    expect(gate.state().positions).toEqual(HOME);
+    const target = HOME.map((q, j) => q + [0.4, -0.3, 0.3, 0.5, -0.4, 0.6][j]!);
+    const zero = HOME.map(() => 0);
+    const done = next();
+    gate.follow([
+      { time: now + 0.1, positions: HOME, velocities: zero },
+      { time: now + 1.1, positions: target, velocities: zero },
+    ]);
+    expect(await done).toEqual({ ok: true, code: 0 });
+    await expect.poll(() => gate.state().positions.every((q, j) => Math.abs(q - target[j]!) < 1e-6)).toBe(true);
+    expect(gate.stopped).toBe(false);
+    // joint states at the arm's 125 Hz, by its clock
+    const steps = states.slice(1).map((s, i) => Math.round((s.time - states[i]!.time) * 1000));
+    expect(steps.filter((ms) => ms === 8).length).toBeGreaterThanOrEqual(0.95 * steps.length);
+    expect(states.every((s) => s.positions.length === 6 && s.velocities.length === 6)).toBe(true);
+
+    // a client that names 3 of the 6 joints, past any gate: the arm refuses it as its controller would
+    const t = robotTopics('sim-arm');
+    const refused = next();
+    const at = gate.state().time + 0.2;
+    await client.publishAsync(t.trajectory, JSON.stringify({ points: [{ time: at, positions: [0, 0, 0] }] }));
+    const r = await refused;
+    expect(r).toMatchObject({ ok: false, code: -2 });
+    expect(r.error).toMatch(/ur5e: point 0 gives 3 joint positions; the goal must name all 6 joints/);
+    // a malformed goal is answered too
+    const malformed = next();
+    await client.publishAsync(t.trajectory, JSON.stringify({ points: [{ time: at, positions: 'home' }] }));
+    expect(await malformed).toMatchObject({ ok: false, code: -1, error: expect.stringMatching(/cmd\/trajectory: points\.0\.positions: must be array/) });
+    expect(results.map((x) => x.code)).toEqual([0, -2, -1]);
+    gate.state().positions.forEach((q, j) => expect(q).toBeCloseTo(target[j]!, 6));
+  }, 30_000);
+
+  it('stops by itself when the agent goes quiet while a goal is ahead, and answers the goal saying so', async () => {
+    const broker = await startEmbeddedBroker({ port: 0 });
+    cleanup.push(() => broker.close());
+    const sim = new SimMqttRobot({ url: broker.url, robotId: 'sim-arm', robot: simulatedIndustrialArm(six, { start: HOME }), watchdogMs: 300 });
+    await sim.start();
+    cleanup.push(() => sim.stop());
+    // a bare client: one goal, then no heartbeats
+    const client = await mqtt.connectAsync(broker.url, { clientId: 'quiet-agent' });
+    cleanup.push(() => client.endAsync(true));
+    const t = robotTopics('sim-arm');
+    const results: GoalResult[] = [];
+    const states: JointState[] = [];
+    client.on('message', (topic, payload) => {
+      if (topic === t.result) results.push(JSON.parse(payload.toString()));
+      if (topic === t.state) states.push(JSON.parse(payload.toString()));
+    });
+    await client.subscribeAsync([t.result, t.state]);
+    await expect.poll(() => states.length).toBeGreaterThan(0);
+    const now = states.at(-1)!.time;
+    const target = HOME.map((q) => q + 1);
+    await client.publishAsync(t.trajectory, JSON.stringify({ points: [{ time: now + 0.1, positions: HOME }, { time: now + 20, positions: target }] }));
+    await expect.poll(() => results.length, { timeout: 10_000 }).toBe(1);
+    expect(results[0]).toMatchObject({ ok: false, code: -1, error: expect.stringMatching(/goal cancelled \(watchdog: no word from the agent for 300 ms\)/) });
+    expect(sim.watchdogStops).toBe(1);
+    // it brakes to a hold well short of the target
+    await expect.poll(() => states.at(-1)!.velocities.every((v) => v === 0)).toBe(true);
+    expect(states.at(-1)!.positions[0]!).toBeLessThan(target[0]! - 0.5);
+  }, 30_000);
+});
