@@ -103,6 +103,7 @@ export class SafetyGate implements RobotDriver {
       ev.on('result', (r) => this.events.emit('result', r)),
       ev.on('stopped', (s) => this.#robotStopped(s.reason)),
       ev.on('error', (e) => this.events.emit('error', e)),
+      ev.on('key', (k) => this.events.emit('key', k)),
     ];
   }
 

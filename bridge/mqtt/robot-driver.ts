@@ -1,9 +1,9 @@
 import type { MqttClient } from 'mqtt';
 import type { RobotDescription } from '../../robots/description.js';
-import type { DriverEvents, GoalResult, JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
+import type { DriverEvents, GoalResult, KeyPress, JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
 import { Emitter } from '../../robots/events.js';
 import { SafetyError } from '../safety-gate.js';
-import { MAX_POINTS, parseChecked, robotTopics, validateResult, validateState } from './robot-topics.js';
+import { MAX_POINTS, parseChecked, robotTopics, validateKey, validateResult, validateState } from './robot-topics.js';
 
 /**
  * A robot reached over MQTT, seen from the agent: the RobotDriver interface as messages on the robot's
@@ -19,9 +19,7 @@ export class MqttRobotDriver implements RobotDriver {
   readonly #t: ReturnType<typeof robotTopics>;
   #state: JointState = { time: 0, positions: [], velocities: [], fingers: [] };
   #heartbeat: NodeJS.Timeout;
-  /** Key events the robot reported, in its clock. */
-  readonly keys: Array<{ pitch: number; on: boolean; time: number }> = [];
-  /** state (the safety gate's watchdog feeds on it), result (each goal's answer), connection, stopped (a stop sent), error (a malformed message from the robot). */
+  /** state (the safety gate's watchdog feeds on it), result (each goal's answer), connection, stopped (a stop sent), key, error (a malformed message from the robot). */
   readonly events = new Emitter<DriverEvents>();
   readonly #onClose = () => this.events.emit('connection', false);
   readonly #onConnect = () => this.events.emit('connection', true);
@@ -40,11 +38,9 @@ export class MqttRobotDriver implements RobotDriver {
       if (!r.ok) return void this.events.emit('error', { message: r.error });
       this.events.emit('result', r.value);
     } else if (topic === this.#t.keys) {
-      try {
-        this.keys.push(JSON.parse(payload.toString()) as { pitch: number; on: boolean; time: number });
-      } catch {
-        this.events.emit('error', { message: `${topic}: not valid JSON` });
-      }
+      const r = parseChecked<KeyPress>(topic, payload, validateKey);
+      if (!r.ok) return void this.events.emit('error', { message: r.error });
+      this.events.emit('key', r.value);
     }
   };
 
