@@ -10,12 +10,6 @@ import { performEnsemble } from '../robots/motion/ensemble.js';
 import type { MotionSource } from '../robots/motion/motion-source.js';
 import type { SafetyGate } from './safety-gate.js';
 
-export interface KeyEvent {
-  pitch: number;
-  on: boolean;
-  time: number;
-}
-
 /** One robot the agent drives: its safety gate (every command goes through it) and how it is reached. */
 export interface FleetMember {
   id: string;
@@ -23,8 +17,8 @@ export interface FleetMember {
   gate: SafetyGate;
   /** The robot's own joint names, in its description's joint order (ROS names may differ from the description's). */
   jointNames: string[];
-  /** Key events the robot reported (robots at a keyboard), in its clock. */
-  keys?: () => ReadonlyArray<KeyEvent>;
+  /** Whether the robot reports the keys it presses ('key' events): without them what it plays cannot be scored. */
+  reportsKeys?: boolean;
   /** Whether the transport link is up (the gate also knows). */
   linkUp?: () => boolean;
   dispose?: () => void;
@@ -224,24 +218,15 @@ export class Fleet implements RobotFleet {
     }
     const a = this.#claim(ids, `performing ${title}`);
     const members = ids.map((id) => this.member(id));
-    const unscored = members.filter((m) => !m.keys).map((m) => m.id);
-    // key events as they come in: 'note' events on every channel
-    const seen = members.map((m) => m.keys?.().length ?? 0);
-    const poll = setInterval(() => {
-      members.forEach((m, i) => {
-        const keys = m.keys?.() ?? [];
-        for (; seen[i]! < keys.length; seen[i]!++) {
-          const k = keys[seen[i]!]!;
-          emit({ type: 'note', robot: m.id, pitch: k.pitch, on: k.on, robotTime: k.time });
-        }
-      });
-    }, 50);
+    const unscored = members.filter((m) => !m.reportsKeys).map((m) => m.id);
+    // keys as the robots report them: 'note' events on every channel
+    const offKeys = members.map((m) => m.gate.events.on('key', (k) => emit({ type: 'note', robot: m.id, pitch: k.pitch, on: k.on, robotTime: k.time })));
     try {
       emit({ type: 'performing', title, robots: ids, tempo: options.tempo ?? 1 });
       const r = await performEnsemble(
         this.#motion,
         title,
-        members.map((m) => ({ id: m.id, driver: m.gate, keys: () => m.keys?.() ?? [] })),
+        members.map((m) => ({ id: m.id, driver: m.gate })),
         this.#kb,
         { ...options, signal: a.abort.signal },
       );
@@ -265,7 +250,7 @@ export class Fleet implements RobotFleet {
       if (!a.abort.signal.aborted) this.stop(`performance failed: ${(err as Error).message}`, ids);
       throw err;
     } finally {
-      clearInterval(poll);
+      for (const off of offKeys) off();
       this.#release(ids, a);
     }
   }
@@ -286,7 +271,8 @@ export class Fleet implements RobotFleet {
     try {
       const now = m.gate.state().time;
       const from = m.gate.state().positions;
-      const setup = moveTime(m.gate.description, from, keyframes[0]!.positions);
+      // at least a short move: a strict controller refuses two points at the same time
+      const setup = Math.max(0.05, moveTime(m.gate.description, from, keyframes[0]!.positions));
       const zero = from.map(() => 0);
       const start = now + 0.1 + setup + 0.1;
       const points = [

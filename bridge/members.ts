@@ -18,7 +18,7 @@ export async function mqttMember(client: MqttClient, robotId: string, options: {
     transport: 'mqtt',
     gate,
     jointNames: driver.description.joints.map((j) => j.name),
-    keys: () => driver.keys,
+    reportsKeys: driver.description.hand !== undefined,
     linkUp: () => client.connected,
     dispose: () => driver.dispose(),
   };

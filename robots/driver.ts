@@ -24,6 +24,13 @@ export interface JointState {
   fingers: number[];
 }
 
+/** A key going down or up under a robot's finger: MIDI pitch, robot clock time, s. */
+export interface KeyPress {
+  pitch: number;
+  on: boolean;
+  time: number;
+}
+
 /** How a trajectory goal ended on the controller: ok, or its error code and text (ros_control's codes where there are any). */
 export interface GoalResult {
   ok: boolean;
@@ -42,6 +49,8 @@ export interface DriverEvents {
   result: GoalResult;
   /** The robot stopped by itself or was stopped (watchdog, stop command, link loss), and why. */
   stopped: { reason: string };
+  /** A key the robot pressed or released (robots at a keyboard), in its clock. */
+  key: KeyPress;
   /** Something went wrong that is not a command's answer (a malformed message from the robot). */
   error: { message: string };
 }

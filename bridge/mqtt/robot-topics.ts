@@ -80,6 +80,13 @@ export const validateResult = ajv.compile({
   properties: { ok: { type: 'boolean' }, code: { type: 'integer' }, error: { type: 'string', maxLength: 2000 } },
 });
 
+export const validateKey = ajv.compile({
+  type: 'object',
+  required: ['pitch', 'on', 'time'],
+  additionalProperties: false,
+  properties: { pitch: { type: 'integer', minimum: 0, maximum: 127 }, on: { type: 'boolean' }, time: num },
+});
+
 /** Parses a payload and validates it; returns the value or an error message naming the topic. */
 export function parseChecked<T>(topic: string, payload: Buffer, validate: ((v: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string }> | null }): { ok: true; value: T } | { ok: false; error: string } {
   let v: unknown;

@@ -1,7 +1,8 @@
 import { Action, ActionClient, Goal, Topic } from 'roslib';
 import type { RobotDescription } from '../../robots/description.js';
-import type { DriverEvents, JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
+import type { DriverEvents, GoalResult, JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
 import { Emitter } from '../../robots/events.js';
+import { completeVelocities } from '../../robots/motion/spline.js';
 import { SafetyError } from '../safety-gate.js';
 import { RosLink } from './ros-link.js';
 
@@ -10,8 +11,11 @@ export interface RosArmOptions {
   url?: string;
   link?: RosLink;
   description: RobotDescription;
-  /** ROS joint names, in the description's joint order (joint states are matched by name). */
-  jointNames: string[];
+  /**
+   * ROS joint names, in the description's joint order (joint states are matched by name). Default: the
+   * description's own joint names (a description read from the robot's URDF already has them).
+   */
+  jointNames?: string[];
   /** The trajectory controller's name: commands go to /<controller>/command (ROS 1) or /<controller>/joint_trajectory (ROS 2). */
   controller?: string;
   rosVersion?: 1 | 2;
@@ -20,47 +24,120 @@ export interface RosArmOptions {
   fingersTopic?: string;
   /**
    * How trajectories reach the controller: 'topic' (trajectory_msgs/JointTrajectory on its command
-   * topic) or 'action' (control_msgs/FollowJointTrajectory on /<controller>/follow_joint_trajectory:
-   * actionlib for ROS 1, a ROS 2 action for ROS 2). Default 'topic'.
+   * topic: the controller answers nothing, so no result events) or 'action'
+   * (control_msgs/FollowJointTrajectory on /<controller>/follow_joint_trajectory: actionlib for ROS 1,
+   * a ROS 2 action for ROS 2; every goal's outcome is a result event). Default 'topic'.
    */
   command?: 'topic' | 'action';
   /** Reconnect backoff, ms: first delay and cap. */
   backoffMs?: [number, number];
+  /** A joint whose state has not come for this long (robot clock) is missing, ms. */
+  staleMs?: number;
 }
 
 interface JointStateMsg {
-  header?: { stamp?: { sec?: number; secs?: number; nanosec?: number; nsecs?: number } };
-  name: string[];
-  position: number[];
-  velocity?: number[];
+  header?: { stamp?: Stamp };
+  name?: unknown;
+  position?: unknown;
+  velocity?: unknown;
 }
 
+type Stamp = { sec?: number; secs?: number; nanosec?: number; nsecs?: number };
+type FjtResult = { error_code?: number; error_string?: string };
+
+/** FollowJointTrajectory's error codes, named in error texts. */
+const CODE_NAMES: Record<number, string> = {
+  0: 'SUCCESSFUL',
+  [-1]: 'INVALID_GOAL',
+  [-2]: 'INVALID_JOINTS',
+  [-3]: 'OLD_HEADER_TIMESTAMP',
+  [-4]: 'PATH_TOLERANCE_VIOLATED',
+  [-5]: 'GOAL_TOLERANCE_VIOLATED',
+};
+
+/** A goal sent and not yet finished. */
+interface PendingGoal {
+  /** Order of sending: a goal preempted after a newer one of ours was sent was superseded by it. */
+  seq: number;
+  cancel(): void;
+  /** Drops roslib's bookkeeping for it (roslib keeps every goal and listener otherwise). */
+  forget(): void;
+  /** Cancelled by stop(): its end is the stop, which the gate reports. */
+  stopped: boolean;
+}
+
+/** At most this many goals are tracked; the oldest is forgotten (its result, if one ever comes, is not reported). */
+const MAX_PENDING = 32;
+/** Names of a joint state message quoted in an error, at most. */
+const QUOTED_NAMES = 12;
+
+const noop = () => undefined;
+
 /**
- * An arm behind a rosbridge (ROS 1 or 2), through roslib: joint states from sensor_msgs/JointState
- * (matched by joint name), trajectories out as trajectory_msgs/JointTrajectory on the controller's
- * topic. roslib never reconnects by itself and queues publishes while disconnected: this driver
+ * An arm behind a rosbridge (ROS 1 or 2), through roslib, with any number of joints.
+ *
+ * Joint states: sensor_msgs/JointState, matched by joint name. Joints the arm does not have (a gripper,
+ * published beside the arm's or alone by another node at another rate) are ignored and nothing grows
+ * with them. A joint that stops coming (or never came) is an error only while it is needed: one 'error'
+ * event when its state has been missing for `staleMs` (local clock: nodes' clocks may differ), and again
+ * only after it came back and went missing once more; a command while it is missing is refused naming
+ * it. Malformed joint states are dropped, said once until a good one comes. The robot clock is the
+ * header stamp of the arm's own joint states, advanced by the local clock between them.
+ *
+ * Commands: every trajectory names all the arm's joints, with velocities at every point (filled as the
+ * gate checks them when missing, robots/motion/spline.ts), stamped with its first point's time, which
+ * must not be in the robot's past (a controller rejects old goals: the command is refused here,
+ * naming how late it is). In 'action' mode every goal's outcome is a 'result' event carrying the
+ * controller's error_code and error_string: succeeded (ok), rejected at send, aborted, or preempted by
+ * someone else. Two outcomes are not reported, because something else reports them: a goal this driver
+ * cancelled (stop(): the gate reports the stop) and a goal superseded by a newer goal of this driver
+ * (the newer goal's outcome is the one that counts). A ROS 2 rejection carries no error code through
+ * rosbridge: it is reported as INVALID_GOAL (-1), the only reason ros2_controllers rejects a goal, and
+ * says so. In 'topic' mode the controller answers nothing: there are no result events (`reportsResults`
+ * is false).
+ *
+ * Link: roslib never reconnects by itself and queues publishes while disconnected: this driver
  * reconnects with backoff (roslib then re-subscribes its topics) and refuses commands while the link
- * is down instead of letting them queue. The robot clock is the joint states' header stamp.
+ * is down instead of letting them queue.
  */
 export class RosArmDriver implements RobotDriver {
   readonly description: RobotDescription;
   readonly #o: Required<Omit<RosArmOptions, 'description' | 'url' | 'link'>>;
   readonly #link: RosLink;
   readonly #ownLink: boolean;
+  readonly #n: number;
+  /** ROS joint name -> joint index. */
+  readonly #index: Map<string, number>;
+  readonly #q: Float64Array;
+  readonly #v: Float64Array;
+  /** Local clock (ms) when each joint's state last came (NaN: never); staleness is judged on it, whatever the nodes' clocks. */
+  readonly #seenAt: Float64Array;
+  /** Local clock (ms) when the first joint state message came. */
+  #firstAt = NaN;
+  /** The arm's last joint state stamp, s (the robot clock). */
+  #lastStamp = NaN;
+  /** Local clock (ms) when the arm's last joint state came. */
+  #receivedAt = 0;
+  #missingReported = false;
+  #malformedReported = false;
   #state: JointState = { time: 0, positions: [], velocities: [], fingers: [] };
-  #trajectory: Topic;
-  #fingers: Topic;
+  readonly #trajectory: Topic;
+  readonly #fingers: Topic;
+  readonly #states: Topic<JointStateMsg>;
+  readonly #offLink: () => void;
   #actionlib: ActionClient | null = null;
-  #action: Action<unknown, unknown, { error_code?: number; error_string?: string }> | null = null;
-  /** ROS 1 goals / ROS 2 goal ids still running (stop cancels them). */
-  #goals = new Set<Goal<unknown> | string>();
-  /** state, connection, result (each finished FollowJointTrajectory goal: ok, or what the controller said), error. */
+  #action: Action<unknown, unknown, FjtResult> | null = null;
+  readonly #goals = new Map<string, PendingGoal>();
+  #seq = 0;
+  /** state, connection, result (action mode: each goal's outcome), error. */
   readonly events = new Emitter<DriverEvents>();
 
   constructor(options: RosArmOptions) {
-    if (options.jointNames.length !== options.description.joints.length) {
-      throw new RangeError(`RosArmDriver: ${options.jointNames.length} joint names for ${options.description.joints.length} joints`);
+    const names = options.jointNames ?? options.description.joints.map((j) => j.name);
+    if (names.length !== options.description.joints.length) {
+      throw new RangeError(`RosArmDriver: ${names.length} joint names for ${options.description.joints.length} joints`);
     }
+    if (new Set(names).size !== names.length) throw new RangeError(`RosArmDriver: a joint name is given twice (${names.join(', ')})`);
     if (!options.link && !options.url) throw new TypeError('RosArmDriver: give the rosbridge url or a link');
     this.description = options.description;
     this.#ownLink = !options.link;
@@ -72,9 +149,19 @@ export class RosArmDriver implements RobotDriver {
       fingersTopic: `/${options.controller ?? 'arm_controller'}/fingers`,
       backoffMs: [200, 5000],
       command: 'topic',
+      staleMs: 500,
       ...options,
+      jointNames: names,
     };
-    this.#link.onConnection((up) => this.events.emit('connection', up));
+    this.#n = names.length;
+    this.#index = new Map(names.map((name, j) => [name, j]));
+    this.#q = new Float64Array(this.#n);
+    this.#v = new Float64Array(this.#n);
+    this.#seenAt = new Float64Array(this.#n).fill(NaN);
+    this.#offLink = this.#link.onConnection((up) => {
+      if (!up) this.#forgetGoals(); // their results went with the link
+      this.events.emit('connection', up);
+    });
     const ros = this.#link.ros;
     const v2 = this.#o.rosVersion === 2;
     const pkg = (p: string, t: string) => (v2 ? `${p}/msg/${t}` : `${p}/${t}`);
@@ -84,13 +171,13 @@ export class RosArmDriver implements RobotDriver {
       messageType: pkg('trajectory_msgs', 'JointTrajectory'),
     });
     if (this.#o.command === 'action') {
-      const name = `/${this.#o.controller}/follow_joint_trajectory`;
+      const name = this.#actionName;
       if (v2) this.#action = new Action({ ros, name, actionType: 'control_msgs/action/FollowJointTrajectory' });
       else this.#actionlib = new ActionClient({ ros, serverName: name, actionName: 'control_msgs/FollowJointTrajectoryAction' });
     }
     this.#fingers = new Topic({ ros, name: this.#o.fingersTopic, messageType: pkg('std_msgs', 'Float64MultiArray') });
-    const states = new Topic<JointStateMsg>({ ros, name: this.#o.jointStatesTopic, messageType: pkg('sensor_msgs', 'JointState') });
-    states.subscribe((m) => this.#onJointState(m));
+    this.#states = new Topic<JointStateMsg>({ ros, name: this.#o.jointStatesTopic, messageType: pkg('sensor_msgs', 'JointState') });
+    this.#states.subscribe(this.#onJointState);
   }
 
   /** The arm's ROS joint names, in the description's joint order. */
@@ -102,29 +189,101 @@ export class RosArmDriver implements RobotDriver {
     return this.#link.connected;
   }
 
+  /** Whether the controller's outcomes come as result events (action mode) or not at all (topic mode). */
+  get reportsResults(): boolean {
+    return this.#o.command === 'action';
+  }
+
+  get #actionName(): string {
+    return `/${this.#o.controller}/follow_joint_trajectory`;
+  }
+
   /** Connects (resolves on the first connection; later drops reconnect by themselves). */
   connect(timeoutMs = 5000): Promise<void> {
     return this.#link.connect(timeoutMs);
   }
 
-  /** Closes the link if this driver made it (a shared link is closed by its owner). */
+  /** Unsubscribes and forgets its goals; closes the link if this driver made it (a shared link is closed by its owner). */
   close(): void {
+    this.#forgetGoals();
+    this.#offLink();
+    this.#states.unsubscribe(this.#onJointState);
+    this.#actionlib?.dispose();
+    this.#trajectory.unadvertise();
+    this.#fingers.unadvertise();
     if (this.#ownLink) this.#link.close();
   }
 
-  #onJointState(m: JointStateMsg): void {
-    const positions: number[] = [];
-    const velocities: number[] = [];
-    for (const name of this.#o.jointNames) {
-      const i = m.name?.indexOf(name) ?? -1;
-      if (i < 0) return void this.events.emit('error', { message: `${this.#o.jointStatesTopic}: joint '${name}' missing` });
-      positions.push(m.position[i]!);
-      velocities.push(m.velocity?.[i] ?? 0);
+  /** The robot's clock now, s: the last joint state's stamp plus the local time since it came. */
+  #robotNow(): number {
+    return this.#lastStamp + (Date.now() - this.#receivedAt) / 1000;
+  }
+
+  readonly #onJointState = (m: JointStateMsg): void => {
+    const names = m?.name;
+    const pos = m?.position;
+    const at = Date.now();
+    if (Number.isNaN(this.#firstAt)) this.#firstAt = at;
+    if (!Array.isArray(names) || !Array.isArray(pos) || pos.length !== names.length) return this.#malformed('a message without matching name and position arrays');
+    const vel = Array.isArray(m.velocity) ? m.velocity : [];
+    let hits = 0;
+    let bad = false;
+    for (let i = 0; i < names.length; i++) {
+      const j = this.#index.get(names[i] as string);
+      if (j === undefined) continue;
+      const q = pos[i];
+      if (typeof q !== 'number' || !Number.isFinite(q)) {
+        bad = true;
+        continue;
+      }
+      const v = vel[i];
+      this.#q[j] = q;
+      this.#v[j] = typeof v === 'number' && Number.isFinite(v) ? v : 0;
+      this.#seenAt[j] = at;
+      hits++;
     }
-    const s = m.header?.stamp;
-    const time = s ? (s.sec ?? s.secs ?? 0) + (s.nanosec ?? s.nsecs ?? 0) / 1e9 : this.#state.time;
-    this.#state = { time, positions, velocities, fingers: this.#state.fingers };
-    this.events.emit('state', this.#state);
+    if (bad) this.#malformed('a joint position that is not a finite number');
+    if (hits > 0) {
+      // the robot clock comes from the arm's own messages (another node's clock may differ)
+      const s = m.header?.stamp;
+      const stamped = s ? (s.sec ?? s.secs ?? 0) + (s.nanosec ?? s.nsecs ?? 0) / 1e9 : 0;
+      this.#lastStamp = stamped > 0 ? stamped : Number.isNaN(this.#lastStamp) ? at / 1000 : this.#robotNow();
+      this.#receivedAt = at;
+    }
+    if (this.#missingAt(at) < 0) {
+      this.#missingReported = false;
+      if (hits === 0 || bad) return; // another node's joints only (a gripper): nothing of the arm changed
+      this.#malformedReported = false;
+      this.#state = { time: this.#lastStamp, positions: Array.from(this.#q), velocities: Array.from(this.#v), fingers: this.#state.fingers };
+      this.events.emit('state', this.#state);
+    } else if (at - this.#firstAt > this.#o.staleMs) {
+      this.#reportMissing(at, names as string[]);
+    }
+  };
+
+  /** Says once (until a good joint state comes) that a joint state was dropped, and why. */
+  #malformed(what: string): void {
+    if (this.#malformedReported) return;
+    this.#malformedReported = true;
+    this.events.emit('error', { message: `${this.#o.jointStatesTopic}: ${what} was dropped` });
+  }
+
+  /** The first joint whose state has not come for staleMs at local time `at` (ms), or -1. */
+  #missingAt(at: number): number {
+    for (let j = 0; j < this.#n; j++) if (!(at - this.#seenAt[j]! <= this.#o.staleMs)) return j;
+    return -1;
+  }
+
+  /** Says once (until the joints come back) which joints have no state, and what the joint states do name. */
+  #reportMissing(at: number, seen?: readonly string[]): string {
+    const missing = this.#o.jointNames.filter((_, j) => !(at - this.#seenAt[j]! <= this.#o.staleMs));
+    const quoted = seen ? ` (the last message names ${seen.slice(0, QUOTED_NAMES).join(', ')}${seen.length > QUOTED_NAMES ? ', ...' : ''})` : '';
+    const message = `${this.#o.jointStatesTopic}: no state for joint${missing.length > 1 ? 's' : ''} ${missing.map((n) => `'${n}'`).join(', ')} for ${this.#o.staleMs} ms${quoted}`;
+    if (!this.#missingReported) {
+      this.#missingReported = true;
+      this.events.emit('error', { message });
+    }
+    return message;
   }
 
   #publish(topic: Topic, msg: unknown): void {
@@ -132,49 +291,122 @@ export class RosArmDriver implements RobotDriver {
     topic.publish(msg);
   }
 
+  #stamp(x: number): Stamp {
+    const sec = Math.floor(x);
+    const ns = Math.min(999_999_999, Math.round((x - sec) * 1e9));
+    return this.#o.rosVersion === 2 ? { sec, nanosec: ns } : { secs: sec, nsecs: ns };
+  }
+
   follow(points: TrajectoryPoint[]): void {
     if (points.length === 0) return;
-    const stamp = points[0]!.time;
-    const t = (x: number) => {
-      const sec = Math.floor(x);
-      const ns = Math.round((x - sec) * 1e9);
-      return this.#o.rosVersion === 2 ? { sec, nanosec: ns } : { secs: sec, nsecs: ns };
-    };
+    this.#checkLink();
+    if (Number.isNaN(this.#lastStamp)) {
+      throw new SafetyError('disconnected', `${this.description.name}: no joint state has come on ${this.#o.jointStatesTopic} yet: the command is refused`);
+    }
+    if (this.#missingAt(Date.now()) >= 0) throw new SafetyError('disconnected', `${this.description.name}: ${this.#reportMissing(Date.now())}: the command is refused`);
+    const now = this.#robotNow();
+    const start = points[0]!.time;
+    if (start < now) {
+      throw new SafetyError(
+        'malformed',
+        `${this.description.name}: the trajectory starts ${((now - start) * 1000).toFixed(1)} ms in the robot's past (robot clock ${now.toFixed(3)} s): a controller rejects old goals, so it is not sent`,
+      );
+    }
     const trajectory = {
-      header: { stamp: t(stamp), frame_id: '' },
+      header: { stamp: this.#stamp(start), frame_id: '' },
       joint_names: this.#o.jointNames,
-      points: points.map((p) => ({
-        positions: p.positions,
-        velocities: p.velocities ?? [],
-        accelerations: [],
+      points: completeVelocities(points).map((p) => ({
+        positions: [...p.positions],
+        velocities: [...p.velocities],
+        accelerations: p.accelerations ? [...p.accelerations] : [],
         effort: [],
-        time_from_start: t(p.time - stamp),
+        time_from_start: this.#stamp(p.time - start),
       })),
     };
     if (this.#o.command === 'topic') return this.#publish(this.#trajectory, trajectory);
-    this.#checkLink();
-    const goal = { trajectory, path_tolerance: [], goal_tolerance: [], goal_time_tolerance: t(0) };
-    if (this.#action) {
-      const id = this.#action.sendGoal(
-        goal,
-        (result: { error_code?: number; error_string?: string }) => this.#finished(id, result),
-        undefined,
-        (error: string) => this.#finished(id, { error_code: -1, error_string: error }),
-      );
-      if (id) this.#goals.add(id);
-    } else {
-      const g = new Goal({ actionClient: this.#actionlib!, goalMessage: goal });
-      g.on('result', (result) => this.#finished(g, result as { error_code?: number; error_string?: string }));
-      this.#goals.add(g);
-      g.send();
+    const goal = { trajectory, path_tolerance: [], goal_tolerance: [], goal_time_tolerance: this.#stamp(0) };
+    if (this.#action) this.#sendGoal2(goal);
+    else this.#sendGoal1(goal);
+  }
+
+  /** ROS 1: an actionlib goal; its result message carries the final status and the controller's result. */
+  #sendGoal1(goalMessage: unknown): void {
+    const client = this.#actionlib!;
+    const g = new Goal({ actionClient: client, goalMessage });
+    const id = g.goalID;
+    this.#track(id, {
+      seq: ++this.#seq,
+      stopped: false,
+      cancel: () => g.cancel(),
+      forget: () => {
+        delete client.goals[id];
+        g.removeAllListeners();
+      },
+    });
+    g.on('result', (result) => {
+      const status = (g.status as { status?: number; text?: string } | undefined) ?? {};
+      const r = (result ?? {}) as FjtResult;
+      // actionlib: 3 SUCCEEDED, 4 ABORTED, 5 REJECTED, 2 PREEMPTED, 8 RECALLED
+      const how = status.status === 3 ? 'succeeded' : status.status === 5 ? 'rejected' : status.status === 2 || status.status === 8 ? 'preempted' : 'aborted';
+      this.#finished(id, how, r.error_code ?? 0, r.error_string || status.text || '');
+    });
+    g.send();
+  }
+
+  /** ROS 2: rosbridge's send_action_goal; the action_result message is read here, not through roslib's callbacks (they lose the status and the code). */
+  #sendGoal2(goal: unknown): void {
+    const ros = this.#link.ros;
+    const id = this.#action!.sendGoal(goal, noop, noop, noop);
+    if (!id) return;
+    this.#track(id, {
+      seq: ++this.#seq,
+      stopped: false,
+      cancel: () => this.#action!.cancelGoal(id),
+      forget: () => void ros.removeAllListeners(id),
+    });
+    ros.on(id, (msg: { op?: string; result?: boolean; status?: number; values?: unknown }) => {
+      if (msg?.op !== 'action_result') return;
+      if (!msg.result) {
+        // rejected, or rosbridge could not send it: no result, only rosbridge's text
+        const text = typeof msg.values === 'string' ? msg.values : 'the goal was not accepted';
+        return this.#finished(id, 'rejected', -1, `${text} (a ROS 2 rejection carries no error code)`);
+      }
+      // older rosbridges wrap it: {status, result}
+      const v = (msg.values ?? {}) as FjtResult & { status?: number; result?: FjtResult };
+      const r = v.result && typeof v.result === 'object' ? v.result : v;
+      const status = msg.status ?? v.status;
+      // action_msgs/GoalStatus: 4 SUCCEEDED, 5 CANCELED, 6 ABORTED
+      const how = status === 4 ? 'succeeded' : status === 5 ? 'preempted' : 'aborted';
+      this.#finished(id, how, r.error_code ?? 0, r.error_string ?? '');
+    });
+  }
+
+  #track(id: string, goal: PendingGoal): void {
+    this.#goals.set(id, goal);
+    if (this.#goals.size > MAX_PENDING) {
+      const [oldest, g] = this.#goals.entries().next().value!;
+      this.#goals.delete(oldest);
+      g.forget();
     }
   }
 
-  #finished(goal: Goal<unknown> | string | undefined, result: { error_code?: number; error_string?: string }): void {
-    if (goal !== undefined) this.#goals.delete(goal);
-    const ok = (result?.error_code ?? 0) === 0;
-    const error = ok ? undefined : `follow_joint_trajectory: error_code ${result?.error_code}${result?.error_string ? ` (${result.error_string})` : ''}`;
-    this.events.emit('result', { ok, code: result?.error_code ?? 0, ...(error ? { error } : {}) });
+  #finished(id: string, how: 'succeeded' | 'rejected' | 'aborted' | 'preempted', code: number, text: string): void {
+    const g = this.#goals.get(id);
+    if (!g) return;
+    this.#goals.delete(id);
+    g.forget();
+    if (how === 'preempted' && (g.stopped || g.seq < this.#seq)) return; // our stop, or our newer goal: reported elsewhere
+    const ok = how === 'succeeded' && code === 0;
+    const name = CODE_NAMES[code] ? ` (${CODE_NAMES[code]})` : '';
+    const what = how === 'succeeded' ? (ok ? 'goal succeeded' : 'goal ended') : `goal ${how === 'preempted' ? 'preempted by another client' : how}`;
+    const result: GoalResult = { ok, code };
+    if (!ok) result.error = `${this.#actionName}: ${what}: error_code ${code}${name}${text ? `: ${text}` : ''}`;
+    this.events.emit('result', result);
+  }
+
+  #forgetGoals(): void {
+    for (const g of this.#goals.values()) g.forget();
+    this.#goals.clear();
   }
 
   #checkLink(): void {
@@ -200,12 +432,11 @@ export class RosArmDriver implements RobotDriver {
    * trajectory controller); sent only while connected, never queued.
    */
   stop(): void {
-    if (!this.#link.connected) return void this.#goals.clear();
-    for (const g of this.#goals) {
-      if (typeof g === 'string') this.#action?.cancelGoal(g);
-      else g.cancel();
+    if (!this.#link.connected) return void this.#forgetGoals();
+    for (const g of this.#goals.values()) {
+      g.stopped = true;
+      g.cancel();
     }
-    this.#goals.clear();
     this.#trajectory.publish({ header: { frame_id: '' }, joint_names: this.#o.jointNames, points: [] });
   }
 }

@@ -15,6 +15,7 @@ export class RosLink {
   #closed = false;
   #started = false;
   #delay: number;
+  #calls = 0;
 
   constructor(url: string, backoffMs: [number, number] = [200, 5000]) {
     this.url = url;
@@ -57,6 +58,30 @@ export class RosLink {
       void this.ros.connect(this.url).catch(() => undefined);
     }
     await up;
+  }
+
+  /**
+   * Calls a ROS service through the bridge once and resolves with its response values; rejects with
+   * rosbridge's text when the call fails, after `timeoutMs` without an answer, or at once while the link
+   * is down (nothing is queued).
+   */
+  call<T = unknown>(service: string, args: unknown, timeoutMs = 3000): Promise<T> {
+    if (!this.connected) return Promise.reject(new Error(`${service}: the rosbridge link ${this.url} is down`));
+    const id = `call_service:${service}:${++this.#calls}`;
+    return new Promise<T>((resolve, reject) => {
+      const answer = (msg: unknown) => {
+        const m = msg as { result?: boolean; values?: unknown };
+        clearTimeout(timer);
+        if (m.result) resolve(m.values as T);
+        else reject(new Error(`${service}: ${typeof m.values === 'string' ? m.values : 'the call failed'}`));
+      };
+      const timer = setTimeout(() => {
+        this.ros.off(id, answer);
+        reject(new Error(`${service}: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.ros.once(id, answer);
+      this.ros.callOnConnection({ op: 'call_service', id, service, args });
+    });
   }
 
   close(): void {

@@ -1,16 +1,15 @@
 import { pianoArm, type KeyboardDescription } from '../description.js';
-import type { RobotDriver } from '../driver.js';
+import type { KeyPress, RobotDriver } from '../driver.js';
 import { moveTime } from '../planar.js';
 import { executePlan } from './execute.js';
 import { keyEventsToNotes, type PlayedNote } from './piano.js';
 import type { MotionSource } from './motion-source.js';
 import { scoreNotes, type ScoreReport } from './score.js';
 
-/** A robot taking part: its (gated) driver and the key events it reports, in its own clock. */
+/** A robot taking part: its (gated) driver, whose 'key' events say what it played, in its own clock. */
 export interface EnsembleMember {
   id: string;
   driver: RobotDriver;
-  keys: () => ReadonlyArray<{ pitch: number; on: boolean; time: number }>;
 }
 
 export interface EnsembleResult {
@@ -36,23 +35,43 @@ export async function performEnsemble(
 ): Promise<EnsembleResult> {
   const x = (m: EnsembleMember) => pianoArm(m.driver.description).piano.base.x;
   const ordered = [...members].sort((a, b) => x(a) - x(b));
+  // the keys each robot reports from now to the end (bounded by the performance)
+  const keys = ordered.map(() => [] as KeyPress[]);
+  const offs = ordered.map((m, i) => m.driver.events.on('key', (k) => void keys[i]!.push(k)));
+  try {
+    return await play(motion, title, ordered, keys, kb, options);
+  } finally {
+    for (const off of offs) off();
+  }
+}
+
+async function play(
+  motion: MotionSource,
+  title: string,
+  ordered: EnsembleMember[],
+  keys: KeyPress[][],
+  kb: KeyboardDescription,
+  options: { tempo?: number; seconds?: number; lead?: number; signal?: AbortSignal },
+): Promise<EnsembleResult> {
   const { score, plans } = await motion.planPiece(title, ordered.map((m) => m.driver.description), kb, options);
   // first each robot moves from where it is to its starting pose; the piece starts when all are there
+  // plans name their robot (the plan may come from another thread: match by name, not identity)
   const setups = plans.map((p) => {
-    const m = ordered.find((x) => x.driver.description === p.robot)!;
+    const i = ordered.findIndex((x) => x.driver.description.name === p.robot.name);
+    const m = ordered[i]!;
     const from = m.driver.state().positions;
-    return { m, p, from, time: moveTime(p.robot, from, p.plan.startQ) };
+    return { m, i, p, from, time: Math.max(0.05, moveTime(p.robot, from, p.plan.startQ)) };
   });
   const lead = Math.max(options.lead ?? 0.5, ...setups.map((s) => s.time + 0.3));
-  const starts = new Map<EnsembleMember, number>();
-  for (const { m, p, from, time } of setups) {
+  const starts = new Map<EnsembleMember, { t0: number; i: number }>();
+  for (const { m, i, p, from, time } of setups) {
     const now = m.driver.state().time;
     m.driver.follow([
       { time: now + 0.05, positions: from, velocities: [0, 0, 0] },
       { time: now + 0.05 + time, positions: p.plan.startQ, velocities: [0, 0, 0] },
     ]);
     const t0 = now + lead;
-    starts.set(m, t0);
+    starts.set(m, { t0, i });
     executePlan(m.driver, p.plan, t0);
   }
   const end = score.reduce((a, n) => Math.max(a, n.time + n.duration), 0) + lead + 0.5;
@@ -62,8 +81,8 @@ export async function performEnsemble(
   });
   const played: PlayedNote[] = [];
   const lags: EnsembleResult['lags'] = [];
-  for (const [m, t0] of starts) {
-    const events = m.keys().filter((e) => e.time >= t0 - 0.1).map((e) => ({ ...e, time: e.time - t0 }));
+  for (const [m, { t0, i }] of starts) {
+    const events = keys[i]!.filter((e) => e.time >= t0 - 0.1).map((e) => ({ ...e, time: e.time - t0 }));
     const notes = keyEventsToNotes(events, end);
     played.push(...notes);
     const errs: number[] = [];

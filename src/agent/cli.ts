@@ -28,10 +28,10 @@ Commands:
                            --tempo <x>, --out <file.mid>, --json
   perform <title>          recall a piece and play it with simulated arms at the keyboard (physics);
                            prints the score report; --tempo <x>, --out played.mid, --wav played.wav,
-                           --seconds <n> (only the first n s), --robot <name|file.json>, --json
+                           --seconds <n> (only the first n s), --robot <name|file.urdf>, --json
   teach <skill>            learn a skill from a demonstration file: --demo <file.json|file.csv>
                            (JSON {joints?, samples: [{time, positions}]} or CSV 'time,<joint>,...';
-                           seconds and radians), --robot <name|file.json> for joint ranges,
+                           seconds and radians), --robot <name|file.urdf> for joint ranges,
                            --tolerance <rad> (keyframe fit, default 0.02)
   serve                    the agent (npm start): holds the memory (the bundled melodies are learned
                            if missing), serves the web app and its API on http://127.0.0.1:8080,
@@ -41,8 +41,11 @@ Commands:
                            a simulated 6-joint industrial arm 'sim-arm' (--no-sim-arm: none),
                            --mqtt-robot <id> (repeatable) robots already on the broker,
                            --ros <ws://host:9090> [--ros-version 1|2] the agent on ROS, with
-                           --ros-arm <id> --ros-joints <a,b,c> [--ros-controller <name>]
-                           [--ros-action] [--robot <name|file.json>] an arm behind that rosbridge;
+                           --ros-arm <id> [--ros-controller <name>] [--ros-action] an arm behind
+                           that rosbridge, described by --robot <name|file.urdf|sidecar.json>
+                           (default ur5e) or, with --ros-robot-description, by the URDF it serves
+                           (robot_description) plus --robot's sidecar for acceleration limits;
+                           [--ros-joints <a,b,c>] when its names differ from the description's;
                            --port <n>, --host <addr>, --mqtt-port <n>
   status | stop | resume   ask the running agent (over MQTT: --broker <url> or --mqtt-port <n>):
                            its memory and robots; stop every robot now; let them move again
@@ -93,7 +96,7 @@ function learnFiles(memory: SequenceMemory, paths: string[], title: string | und
 
 async function main(argv: string[]): Promise<void> {
   const { command, positional, opts } = parseArgs(argv, {
-    flags: ['json', 'bundled', 'help', 'ros-action', 'sim-arm', 'no-sim-arm'],
+    flags: ['json', 'bundled', 'help', 'ros-action', 'ros-robot-description', 'sim-arm', 'no-sim-arm'],
     values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller'],
     repeatable: ['track', 'mqtt-robot'],
   });
@@ -224,9 +227,16 @@ async function main(argv: string[]): Promise<void> {
       let arm: NonNullable<AgentSetup['ros']>['arm'];
       if (typeof opts['ros-arm'] === 'string') {
         if (!rosUrl) throw new UsageError('--ros-arm needs --ros <ws://host:9090>');
-        const joints = typeof opts['ros-joints'] === 'string' ? opts['ros-joints'].split(',').map((j) => j.trim()).filter(Boolean) : [];
-        if (joints.length === 0) throw new UsageError("--ros-arm needs --ros-joints <name,name,...>: the arm's joint names in /joint_states, shoulder first");
-        arm = { id: opts['ros-arm'], joints, controller: typeof opts['ros-controller'] === 'string' ? opts['ros-controller'] : 'arm_controller', action: opts['ros-action'] === true, robot: typeof opts.robot === 'string' ? opts.robot : 'ur5e-planar' };
+        const joints = typeof opts['ros-joints'] === 'string' ? opts['ros-joints'].split(',').map((j) => j.trim()).filter(Boolean) : undefined;
+        if (joints?.length === 0) throw new UsageError("--ros-joints needs the arm's joint names in /joint_states, comma-separated, base first");
+        arm = {
+          id: opts['ros-arm'],
+          joints,
+          controller: typeof opts['ros-controller'] === 'string' ? opts['ros-controller'] : 'arm_controller',
+          action: opts['ros-action'] === true,
+          robot: typeof opts.robot === 'string' ? opts.robot : 'ur5e',
+          fromRobot: opts['ros-robot-description'] === true,
+        };
       }
       const { runAgent } = await import('./run-agent.js');
       const agent = await runAgent({

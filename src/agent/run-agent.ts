@@ -25,7 +25,17 @@ export interface AgentSetup {
   /** Robots already on the broker to drive (their ids). */
   mqttRobots: string[];
   /** A rosbridge to offer the agent's commands on, and optionally an arm behind it. */
-  ros?: { url: string; version: 1 | 2; arm?: { id: string; joints: string[]; controller: string; action: boolean; robot: string } };
+  ros?: {
+    url: string;
+    version: 1 | 2;
+    /**
+     * An arm behind the rosbridge: its joint names in /joint_states (default: the description's), its
+     * controller, action or topic, and its description: `robot` is a bundled name or a file (URDF,
+     * sidecar, description); with `fromRobot` the URDF is read from the robot (robot_description) and
+     * `robot` only gives the sidecar (acceleration limits, which joints).
+     */
+    arm?: { id: string; joints?: string[]; controller: string; action: boolean; robot: string; fromRobot?: boolean };
+  };
   log: (line: string) => void;
 }
 
@@ -114,11 +124,12 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
       }
     }
     if (o.ros) {
-      const [{ RosAgent }, { RosArmDriver }, { RosLink }, { loadRobot }] = await Promise.all([
+      const [{ RosAgent }, { RosArmDriver }, { RosLink }, { loadRobot }, { robotFromRos }] = await Promise.all([
         import('../../bridge/ros/ros-agent.js'),
         import('../../bridge/ros/ros-arm-driver.js'),
         import('../../bridge/ros/ros-link.js'),
         import('../../robots/load.js'),
+        import('../../bridge/ros/robot-description.js'),
       ]);
       // one WebSocket for the agent's services and the arm
       const link = new RosLink(o.ros.url);
@@ -126,7 +137,8 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
       await link.connect();
       if (o.ros.arm) {
         const a = o.ros.arm;
-        const driver = new RosArmDriver({ link, description: loadRobot(a.robot), jointNames: a.joints, controller: a.controller, rosVersion: o.ros.version, command: a.action ? 'action' : 'topic' });
+        const description = a.fromRobot ? await robotFromRos(link, { rosVersion: o.ros.version, sidecar: a.robot }) : loadRobot(a.robot);
+        const driver = new RosArmDriver({ link, description, jointNames: a.joints, controller: a.controller, rosVersion: o.ros.version, command: a.action ? 'action' : 'topic' });
         fleet.add(rosMember(a.id, driver));
       }
       const rosAgent = new RosAgent({ agent: core, link, rosVersion: o.ros.version });

@@ -55,7 +55,7 @@ describe('simulated robots driven over MQTT (embedded broker)', () => {
     const memory = new SequenceMemory();
     for (const m of bundledMelodies()) memory.learn(m.title, m.sequence);
     const { drivers, gates } = await setup();
-    const members = drivers.map((d, i) => ({ id: d.robotId, driver: gates[i]!, keys: () => d.keys }));
+    const members = drivers.map((d, i) => ({ id: d.robotId, driver: gates[i]! }));
     const r = await performEnsemble(localMotion(memory), 'Minuet in G', members, kb, { seconds: 4, tempo: 1.5 });
     expect(r.report.f1).toBeGreaterThanOrEqual(0.9);
     expect(r.lags.map((l) => l.id).sort()).toEqual(['left', 'right']);
@@ -69,7 +69,7 @@ describe('simulated robots driven over MQTT (embedded broker)', () => {
     const titles = memory.size;
     let env = await setup(port);
     const { drivers, gates, robots, client } = env;
-    const members = drivers.map((d, i) => ({ id: d.robotId, driver: gates[i]!, keys: () => d.keys }));
+    const members = drivers.map((d, i) => ({ id: d.robotId, driver: gates[i]! }));
     const performance = performEnsemble(localMotion(memory), 'Ode to Joy', members, kb, { seconds: 6 }).catch((e: Error) => e);
     await new Promise((r) => setTimeout(r, 1500));
     await env.broker.close(); // the broker dies
