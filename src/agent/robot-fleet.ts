@@ -50,7 +50,7 @@ export interface RobotFleet {
   /** Several robots play a piece together (one per track); resolves when done or stopped. */
   performPiece(title: string, ids: string[], options: { tempo?: number; seconds?: number }, emit: EventSink): Promise<unknown>;
   /** One robot performs a skill recalled from the memory. */
-  performSkill(skill: string, id: string, options: { tempo?: number }, emit: EventSink): Promise<unknown>;
+  performSkill(skill: string, id: string, options: { tempo?: number; fit?: boolean }, emit: EventSink): Promise<unknown>;
   /** Records a robot's joint states for `seconds` (or until stop): a demonstration. */
   record(id: string, seconds: number, emit: EventSink): Promise<DemoSample[]>;
   /** Stops every robot now (or the named ones) and ends what they were doing; returns the ids stopped. */
