@@ -8,6 +8,7 @@ import { Emitter } from '../../robots/events.js';
 import { loadKeyboard } from '../../robots/load.js';
 import type { MotionSource } from '../../robots/motion/motion-source.js';
 import { plannedPath } from '../../robots/motion/planned-path.js';
+import { completeVelocities, sampleCurve } from '../../robots/motion/spline.js';
 import { AgentCore } from '../../src/agent/agent-core.js';
 import { robotStream, type RobotStreamMessage } from '../../src/agent/robots-api.js';
 import { serve } from '../../src/agent/serve.js';
@@ -33,6 +34,15 @@ class TestDriver implements RobotDriver {
   }
   follow(points: TrajectoryPoint[]): void {
     this.followed.push(points);
+  }
+  /** Reports states along the last trajectory, every 8 ms of its clock, to 0.5 s past its end. */
+  play(): void {
+    const pts = completeVelocities(this.followed[this.followed.length - 1]!);
+    for (let t = pts[0]!.time; t <= pts[pts.length - 1]!.time + 0.5; t += 0.008) {
+      const q = sampleCurve(pts, t).positions;
+      this.#state = { time: t, positions: q, velocities: q.map(() => 0), fingers: [] };
+      this.events.emit('state', this.#state);
+    }
   }
   press(): void {}
   release(): void {}
@@ -153,7 +163,8 @@ describe('the robots stream: joint states thinned per robot, status, paths, memb
     expect(Math.max(...path!.positions.map((q) => q[3]!))).toBeGreaterThanOrEqual(0.79);
     const statuses = () => got.filter((m) => m.type === 'robot-status').map((m) => (m as { activity: string }).activity);
     expect(statuses()).toEqual(['performing wave']);
-    await vi.advanceTimersByTimeAsync(5000);
+    drivers.get('a')!.play();
+    await vi.advanceTimersByTimeAsync(100);
     await done;
     expect(statuses()).toEqual(['performing wave', 'idle']);
     expect(events).toContain('performed');
