@@ -71,6 +71,7 @@ async function pixelChanges(page: Page, a: string, b: string, box: Box): Promise
 describe.skipIf(!haveBrowser)('every robot the agent drives, live in the page', () => {
   let broker: EmbeddedBroker;
   let arm: MqttUrdfArm;
+  let chainOnly: MqttUrdfArm;
   let agent: RunningAgent;
   let fleet: Fleet;
   let browser: Browser;
@@ -78,6 +79,7 @@ describe.skipIf(!haveBrowser)('every robot the agent drives, live in the page', 
   /** The agent's own 6-joint arm (what npm start runs) and a robot of someone else's on the broker. */
   const SIM = 'sim-arm';
   const ARM = 'arm6';
+  const CHAIN = 'chain7';
   const UR5E = loadRobot('ur5e').joints.map((j) => j.name);
   /** Every joint state the agent had from the sim arm, by its time. */
   const simStates = new Map<number, number[]>();
@@ -86,8 +88,12 @@ describe.skipIf(!haveBrowser)('every robot the agent drives, live in the page', 
     broker = await startEmbeddedBroker({ port: 0 });
     arm = new MqttUrdfArm({ url: broker.url, robotId: ARM });
     await arm.start();
+    // a robot that sends its kinematic chain but no URDF: drawn as a skeleton from the chain
+    const { urdf: _, ...panda } = loadRobot('panda');
+    chainOnly = new MqttUrdfArm({ url: broker.url, robotId: CHAIN, description: panda });
+    await chainOnly.start();
     // as npm start: the piano arms and the 6-joint sim arm; and the other robot, named
-    agent = await runAgent({ memory: new SequenceMemory(), save: () => undefined, host: '127.0.0.1', port: 0, broker: broker.url, mqttPort: 0, simRobots: 2, mqttRobots: [ARM], log: () => undefined });
+    agent = await runAgent({ memory: new SequenceMemory(), save: () => undefined, host: '127.0.0.1', port: 0, broker: broker.url, mqttPort: 0, simRobots: 2, mqttRobots: [ARM, CHAIN], log: () => undefined });
     fleet = agent.core.robots as Fleet;
     fleet.events.on('state', ({ id, state }) => {
       if (id === SIM) simStates.set(state.time, [...state.positions]);
@@ -99,7 +105,7 @@ describe.skipIf(!haveBrowser)('every robot the agent drives, live in the page', 
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`http://127.0.0.1:${port}/`);
-    await page.waitForFunction(() => window.__engramView?.robots().length === 4, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => window.__engramView?.robots().length === 5, undefined, { timeout: 30_000 });
     mkdirSync(artifacts, { recursive: true });
   }, 90_000);
 
@@ -107,6 +113,7 @@ describe.skipIf(!haveBrowser)('every robot the agent drives, live in the page', 
     await browser?.close();
     await agent?.close();
     await arm?.stop();
+    await chainOnly?.stop();
     await broker?.close();
   });
 
@@ -117,10 +124,11 @@ describe.skipIf(!haveBrowser)('every robot the agent drives, live in the page', 
     return { x, y, width: Math.max(a.x + a.width, b.x + b.width) - x, height: Math.max(a.y + a.height, b.y + b.height) - y };
   };
 
-  it('shows the 6-joint sim arm and the robot on MQTT from their URDFs, and the two piano arms, each live', async () => {
+  it('shows the 6-joint sim arm and the robot on MQTT from their URDFs, a robot from its chain alone, and the two piano arms, each live', async () => {
     const robots = await page.evaluate(() => window.__engramView.robots());
     expect(robots.map((r) => [r.id, r.kind, r.connected]).sort()).toEqual([
       [ARM, 'urdf', true],
+      [CHAIN, 'urdf', true],
       [SIM, 'urdf', true],
       ['sim-left', 'planar', true],
       ['sim-right', 'planar', true],
@@ -131,7 +139,8 @@ describe.skipIf(!haveBrowser)('every robot the agent drives, live in the page', 
     expect(Object.keys((await view((id) => window.__engramView.jointValues(id), SIM))!).sort()).toEqual([...UR5E].sort());
     expect(Object.keys((await view((id) => window.__engramView.jointValues(id), ARM))!).sort()).toEqual([...SIX_JOINTS].sort());
     // states keep arriving for every robot (a live view, not a snapshot)
-    const ids = [SIM, ARM, 'sim-left', 'sim-right'];
+    expect(Object.keys((await view((id) => window.__engramView.jointValues(id), CHAIN))!)).toHaveLength(7);
+    const ids = [SIM, ARM, CHAIN, 'sim-left', 'sim-right'];
     const before = await page.evaluate((ids) => ids.map((id) => window.__engramView.statesShown(id)), ids);
     await page.waitForFunction(([ids, b]) => ids.every((id, i) => window.__engramView.statesShown(id) > b[i]! + 5), [ids, before] as const, { timeout: 20_000 });
     // every robot is in the picture
@@ -268,10 +277,13 @@ describe.skipIf(!haveBrowser)('every robot the agent drives, live in the page', 
       watching = false;
       return { answer, seen, path, pathAfter: window.__engramView.pathPoints(id), robot: window.__engramView.robots().find((r) => r.id === id) };
     }, SIM);
-    await page.waitForFunction((id) => window.__engramView.pathPoints(id) > 0, SIM, { timeout: 20_000 });
-    await page.waitForFunction((id) => window.__engramView.robots().find((r) => r.id === id)?.activity === 'performing lean and turn', SIM);
-    await page.waitForTimeout(1000); // part way along, for the picture
-    await page.locator('#stage').screenshot({ path: join(artifacts, 'sim-arm-skill-path.png') });
+    // the path shows up while it runs (or the answer says why it did not run)
+    const first = await Promise.race([run.then(() => 'answered'), page.waitForFunction((id) => window.__engramView.pathPoints(id) > 0, SIM, { timeout: 20_000 }).then(() => 'path')]);
+    if (first === 'path') {
+      await page.waitForFunction((id) => window.__engramView.robots().find((r) => r.id === id)?.activity === 'performing lean and turn', SIM);
+      await page.waitForTimeout(1000); // part way along, for the picture
+      await page.locator('#stage').screenshot({ path: join(artifacts, 'sim-arm-skill-path.png') });
+    }
     const r = await run;
     expect(r.answer.ok, r.answer.error).toBe(true);
     expect(r.answer.result.stopped).toBe(false);
@@ -307,15 +319,17 @@ describe.skipIf(!haveBrowser)('every robot the agent drives, live in the page', 
   it('a robot that goes quiet is shown stopped, and the Resume button brings it back', async () => {
     arm.pause(true); // no joint states: the agent's watchdog stops it
     await page.waitForFunction((id) => window.__engramView.robots().find((r) => r.id === id)?.stopped === true, ARM, { timeout: 10_000 });
-    await expect.poll(() => page.locator('.robot-label.stopped').first().textContent()).toBe('arm6 · stopped');
-    expect(await page.locator('.robot-label.stopped').first().getAttribute('title')).toMatch(/^stopped: no joint state/);
+    const label = page.locator('.robot-label', { hasText: /^arm6 · / });
+    await expect.poll(() => label.textContent()).toBe('arm6 · stopped');
+    expect(await label.getAttribute('class')).toBe('robot-label stopped');
+    expect(await label.getAttribute('title')).toMatch(/^stopped: no joint state/);
     // the robots panel hears it from the same stream
     await expect.poll(() => page.locator('#robots').textContent()).toMatch(/arm6 \(mqtt\) stopped: no joint state/);
     await page.locator('#stage').screenshot({ path: join(artifacts, 'arm6-stopped.png') });
     arm.pause(false);
     await page.locator('#resume-robots').click();
     await page.waitForFunction((id) => window.__engramView.robots().find((r) => r.id === id)?.stopped === false, ARM, { timeout: 10_000 });
-    await expect.poll(() => page.locator('.robot-label.stopped').count()).toBe(0);
+    await expect.poll(() => label.getAttribute('class')).toBe('robot-label up');
     await expect.poll(() => page.locator('#robots').textContent()).toMatch(/arm6 \(mqtt\) idle/);
   }, 30_000);
 });
