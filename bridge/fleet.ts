@@ -1,12 +1,14 @@
 import type { KeyboardDescription } from '../robots/description.js';
 import { moveTime } from '../robots/planar.js';
 import { loadKeyboard } from '../robots/load.js';
-import type { EventSink, RobotFleet, RobotStatus } from '../src/agent/robot-fleet.js';
+import { Emitter } from '../robots/events.js';
+import { plannedPath } from '../robots/motion/planned-path.js';
+import type { EventSink, FleetDescription, FleetEvents, RobotFleet, RobotStatus } from '../src/agent/robot-fleet.js';
 import { DemonstrationRecorder, robotJoints, type DemoSample, type SkillJoint } from '../src/skills/demonstration.js';
 import { keyframesToTrajectory } from '../robots/motion/skill-trajectory.js';
 import { performEnsemble } from '../robots/motion/ensemble.js';
 import type { MotionSource } from '../robots/motion/motion-source.js';
-import type { SafetyGate } from './safety-gate.js';
+import { fastestTempo, SafetyError, type SafetyGate } from './safety-gate.js';
 
 /** One robot the agent drives: its safety gate (every command goes through it) and how it is reached. */
 export interface FleetMember {
@@ -33,6 +35,9 @@ interface Activity {
   unsubscribe: Array<() => void>;
 }
 
+/** Two decimals, rounded down: a tempo that still fits. */
+const floor2 = (x: number) => (Math.floor(x * 100) / 100).toFixed(2);
+
 /** A keyframe counts as reached when every joint is this close to it when it is due, rad. */
 const REACHED = 0.05;
 
@@ -56,6 +61,9 @@ export class Fleet implements RobotFleet {
   readonly #kb: KeyboardDescription;
   readonly #members = new Map<string, FleetMember>();
   readonly #busy = new Map<string, Activity>();
+  readonly #unlisten = new Map<string, Array<() => void>>();
+  /** Every member's joint states, status changes and planned paths, tagged with its id (for live views). */
+  readonly events = new Emitter<FleetEvents>();
 
   constructor(motion: MotionSource, options: { keyboard?: KeyboardDescription } = {}) {
     this.#motion = motion;
@@ -68,6 +76,14 @@ export class Fleet implements RobotFleet {
       throw new FleetError(`robot '${member.id}': ${member.jointNames.length} joint names for ${member.gate.description.joints.length} joints`);
     }
     this.#members.set(member.id, member);
+    const id = member.id;
+    const ev = member.gate.events;
+    this.#unlisten.set(id, [
+      ev.on('state', (state) => this.events.emit('state', { id, state })),
+      ev.on('connection', () => this.events.emit('status', { id })),
+      ev.on('stopped', () => this.events.emit('status', { id })),
+    ]);
+    this.events.emit('members', { ids: [...this.#members.keys()] });
   }
 
   remove(id: string): void {
@@ -76,7 +92,10 @@ export class Fleet implements RobotFleet {
     this.stop('removed', [id]);
     m.gate.dispose();
     m.dispose?.();
+    for (const off of this.#unlisten.get(id) ?? []) off();
+    this.#unlisten.delete(id);
     this.#members.delete(id);
+    this.events.emit('members', { ids: [...this.#members.keys()] });
   }
 
   close(): void {
@@ -101,6 +120,10 @@ export class Fleet implements RobotFleet {
       activity: this.#busy.get(m.id)?.what ?? 'idle',
       positions: m.gate.state().positions,
     }));
+  }
+
+  describe(): FleetDescription {
+    return { keyboard: this.#kb, robots: this.list().map((s) => ({ ...s, description: this.member(s.id).gate.description })) };
   }
 
   joints(id: string): SkillJoint[] {
@@ -136,6 +159,7 @@ export class Fleet implements RobotFleet {
       else {
         m.gate.resume();
         resumed.push(id);
+        this.events.emit('status', { id });
       }
     }
     return { resumed, refused };
@@ -168,12 +192,17 @@ export class Fleet implements RobotFleet {
       );
     }
     for (const m of members) this.#busy.set(m.id, a);
+    for (const m of members) this.events.emit('status', { id: m.id });
     return a;
   }
 
   #release(ids: string[], a: Activity): void {
     for (const off of a.unsubscribe) off();
-    for (const id of ids) if (this.#busy.get(id) === a) this.#busy.delete(id);
+    for (const id of ids) {
+      if (this.#busy.get(id) !== a) continue;
+      this.#busy.delete(id);
+      this.events.emit('status', { id });
+    }
   }
 
   /** Throws when something went wrong on a robot during the activity, saying what and what was done. */
@@ -229,7 +258,7 @@ export class Fleet implements RobotFleet {
     }
   }
 
-  async performSkill(skill: string, id: string, options: { tempo?: number }, emit: EventSink): Promise<unknown> {
+  async performSkill(skill: string, id: string, options: { tempo?: number; fit?: boolean }, emit: EventSink): Promise<unknown> {
     const m = this.member(id);
     const recalled = await this.#motion.recallSkill(skill, options);
     if (recalled.keyframes.length === 0) throw new FleetError(`skill '${skill}': recall produced no keyframes`);
@@ -249,36 +278,58 @@ export class Fleet implements RobotFleet {
       const setup = Math.max(0.05, moveTime(m.gate.description, from, keyframes[0]!.positions));
       const zero = from.map(() => 0);
       const start = now + 0.1 + setup + 0.1;
-      const points = [
+      const asked = [
         { time: now + 0.05, positions: from, velocities: zero },
         { time: now + 0.05 + setup, positions: keyframes[0]!.positions, velocities: zero },
         ...keyframesToTrajectory(keyframes, start),
       ];
-      m.gate.checkTrajectory(points); // all of it within limits at this tempo, or nothing moves
-      emit({ type: 'performing', title: skill, robots: [id], tempo: recalled.tempo, keyframes: keyframes.length });
+      // the point where each keyframe is left (after its pause): when it is due
+      const leave: number[] = [];
+      for (let i = 0, p = 2; i < keyframes.length; i++) leave.push((p += keyframes[i]!.dwell > 0 ? 2 : 1) - 1);
+      // all of it within limits at this tempo, or nothing moves; with fit, slowed until it is
+      let points = asked;
+      let tempo = recalled.tempo;
+      if (options.fit) {
+        const fitted = m.gate.fit(asked);
+        points = fitted.points;
+        tempo *= fitted.factor;
+      } else {
+        try {
+          m.gate.checkTrajectory(asked);
+        } catch (err) {
+          const fastest = err instanceof SafetyError ? fastestTempo(err, tempo) : undefined;
+          if (fastest === undefined) throw err;
+          throw new FleetError(`skill '${skill}' at tempo ${tempo}: ${(err as Error).message}. The fastest tempo that fits is ${floor2(fastest)}: ask for that, or send fit: true to slow it down to it`);
+        }
+      }
+      this.events.emit('path', { id, title: skill, ...plannedPath(points) });
+      emit({ type: 'performing', title: skill, robots: [id], tempo, keyframes: keyframes.length, ...(tempo !== recalled.tempo ? { fittedFrom: recalled.tempo } : {}) });
       m.gate.follow(points);
-      // keyframe events when each is due, with how far the robot was from it then
-      const wall0 = Date.now() - now * 1000;
+      // keyframe events when each is due on the robot's own clock, with how far the robot was from it
+      // then (its first joint state at or after that time): no wall-clock guessing of where it is
       const errors: number[] = [];
+      const endTime = points[points.length - 1]!.time + 0.3;
       await new Promise<void>((resolve) => {
-        const timers = keyframes.map((k, i) =>
-          setTimeout(() => {
-            const s = m.gate.state().positions;
-            const error = Math.max(...k.positions.map((q, j) => Math.abs(q - (s[j] ?? NaN))));
+        const off = m.gate.events.on('state', (s) => {
+          while (due < keyframes.length && s.time >= points[leave[due]!]!.time) {
+            const k = keyframes[due]!;
+            const error = Math.max(...k.positions.map((q, j) => Math.abs(q - (s.positions[j] ?? NaN))));
             errors.push(error);
-            due = i + 1;
-            emit({ type: 'keyframe', title: skill, robot: id, index: i, of: keyframes.length, error });
-          }, Math.max(0, wall0 + (start + k.time + k.dwell) * 1000 - Date.now())),
-        );
-        const end = setTimeout(resolve, Math.max(0, wall0 + (start + keyframes[keyframes.length - 1]!.time + keyframes[keyframes.length - 1]!.dwell + 0.3) * 1000 - Date.now()));
-        a.abort.signal.addEventListener('abort', () => (timers.forEach(clearTimeout), clearTimeout(end), resolve()), { once: true });
+            emit({ type: 'keyframe', title: skill, robot: id, index: due, of: keyframes.length, error });
+            due++;
+          }
+          if (s.time >= endTime) finish();
+        });
+        const finish = () => (off(), resolve());
+        a.abort.signal.addEventListener('abort', finish, { once: true });
       });
       this.#failIfBroken(a, `${due} of ${keyframes.length} keyframes were due before it ended`);
       const stopped = a.abort.signal.aborted;
       const result = {
         title: skill,
         robot: id,
-        tempo: recalled.tempo,
+        tempo,
+        ...(tempo !== recalled.tempo ? { fittedFrom: recalled.tempo } : {}),
         keyframes: keyframes.length,
         // keyframes whose time came before the end, and those the robot was at (within REACHED rad) then
         due,

@@ -1,15 +1,49 @@
-import type { RobotDescription } from '../robots/description.js';
+import type { JointLimits, RobotDescription } from '../robots/description.js';
 import type { DriverEvents, JointState, RobotDriver, TrajectoryPoint } from '../robots/driver.js';
 import { Emitter } from '../robots/events.js';
+import { fitFactor, worstBreak, type LimitQuantity } from '../robots/motion/curve-limits.js';
+import { completeVelocities, retime, type FullPoint } from '../robots/motion/spline.js';
+
+/** What a 'limits' refusal of a trajectory is about. */
+export interface LimitData {
+  robot: string;
+  joint: string;
+  quantity: LimitQuantity;
+  /** The figure the executed curve would reach (rad, rad/s, rad/s^2; m for prismatic joints). */
+  value: number;
+  /** The limit it breaks (a range bound, maxSpeed or maxAccel). */
+  limit: number;
+  /**
+   * Below 1: the largest time-scaling factor at which the same trajectory (retimed about where the arm
+   * is, the move to its first point included) fits every limit. Undefined when slowing down cannot
+   * make it fit (a position outside the range).
+   */
+  fitFactor?: number;
+}
 
 /** A command the gate refused; nothing of it reached the robot. */
 export class SafetyError extends Error {
   readonly reason: 'limits' | 'disconnected' | 'stopped' | 'malformed';
-  constructor(reason: SafetyError['reason'], message: string) {
+  /** For a trajectory over a joint limit: which joint, what figure, and how much slower would fit. */
+  readonly data?: LimitData;
+  constructor(reason: SafetyError['reason'], message: string, data?: LimitData) {
     super(message);
     this.name = 'SafetyError';
     this.reason = reason;
+    if (data) this.data = data;
   }
+}
+
+/** The fastest tempo that fits, for a trajectory refused at `tempo` (tempo scales speed), or undefined when none does. */
+export function fastestTempo(err: SafetyError, tempo: number): number | undefined {
+  const f = err.data?.fitFactor;
+  return f === undefined ? undefined : tempo * f;
+}
+
+/** A trajectory slowed down to fit its robot's limits, and by how much (1: it already fitted). */
+export interface FittedTrajectory {
+  points: TrajectoryPoint[];
+  factor: number;
 }
 
 export interface SafetyGateOptions {
@@ -23,12 +57,17 @@ export interface SafetyGateOptions {
   clearInterval?: (handle: unknown) => void;
 }
 
+/** A figure with three significant digits, for messages. */
+const fmt = (x: number) => (Number.isFinite(x) ? String(Number(x.toPrecision(3))) : String(x));
+
 /**
  * The gate between the memory and any real robot. Every command is checked against the robot's
- * description before it is passed on: joint positions inside their limits, speeds (given, and implied
- * between consecutive points) under the joint's maximum, finger indices and strokes in range. While the
- * link is down, or after stop(), commands are refused, never queued. stop() always reaches the driver,
- * whatever state the gate is in. A watchdog stops the robot when its joint states stop arriving.
+ * description before it is passed on: a trajectory's executed curve (the cubic, or quintic, a
+ * ros_control controller interpolates, from where the arm is through every point) must stay inside
+ * each joint's range, speed and acceleration limits at its peaks; finger indices and strokes must be in
+ * range. While the link is down, or after a stop, commands are refused, never queued, and only resume()
+ * on a live link lifts a stop. stop() always reaches the driver, whatever state the gate is in. A
+ * watchdog stops the robot when its joint states stop arriving.
  */
 export class SafetyGate implements RobotDriver {
   readonly #inner: RobotDriver;
@@ -36,8 +75,11 @@ export class SafetyGate implements RobotDriver {
   readonly #now: () => number;
   #connected = true;
   #stopped = false;
+  /** True while the gate itself is stopping the robot (the robot's own 'stopped' echo is not a second stop). */
+  #halting = false;
   #lastState = 0;
-  #lastPoint: TrajectoryPoint | null = null;
+  /** The last point sent, as sent: the next trajectory starts from it while it is still ahead of the robot's clock. */
+  #lastPoint: FullPoint | null = null;
   #watchdog: unknown = null;
   readonly #clearInterval: (h: unknown) => void;
   /** Why the robot was last stopped, for status reports. */
@@ -59,7 +101,7 @@ export class SafetyGate implements RobotDriver {
       ev.on('state', (s) => (this.heartbeat(), this.events.emit('state', s))),
       ev.on('connection', (up) => (this.setConnected(up), this.events.emit('connection', up))),
       ev.on('result', (r) => this.events.emit('result', r)),
-      ev.on('stopped', (s) => this.events.emit('stopped', s)),
+      ev.on('stopped', (s) => this.#robotStopped(s.reason)),
       ev.on('error', (e) => this.events.emit('error', e)),
       ev.on('key', (k) => this.events.emit('key', k)),
     ];
@@ -89,19 +131,36 @@ export class SafetyGate implements RobotDriver {
     this.#lastState = this.#now();
   }
 
-  /** Allows commands again after a stop (an explicit operator action). */
+  /** Allows commands again after a stop (an explicit operator action); refused while the link is down. */
   resume(): void {
+    if (!this.#connected) throw new SafetyError('disconnected', `${this.description.name} is not connected: resume once the link is back`);
     this.#stopped = false;
     this.lastStopReason = null;
     this.#lastPoint = null;
     this.#lastState = this.#now();
   }
 
+  /** Checks the trajectory and sends it with every point's velocities filled in, so the robot interpolates exactly the curve that was checked. */
   follow(points: TrajectoryPoint[]): void {
     this.#admit();
-    this.checkTrajectory(points);
-    this.#inner.follow(points);
-    this.#lastPoint = points[points.length - 1] ?? this.#lastPoint;
+    const full = this.#check(points);
+    if (full.length === 0) return;
+    this.#inner.follow(full);
+    this.#lastPoint = full[full.length - 1]!;
+  }
+
+  /**
+   * The trajectory slowed down (retimed about where the arm is, the move to its first point included)
+   * just enough to fit every joint's range, speed and acceleration limits, and the factor (1: it
+   * already fits, returned as it is). Throws a SafetyError when it is malformed or slowing down
+   * cannot make it fit (a position outside a joint's range). Sends nothing.
+   */
+  fit(points: TrajectoryPoint[]): FittedTrajectory {
+    const from = this.#validate(points);
+    if (points.length === 0) return { points, factor: 1 };
+    const factor = fitFactor(this.description.joints, points, from);
+    if (factor === undefined) throw this.#limitError(points, from, worstBreak(this.description.joints, completeVelocities(points), from)!);
+    return factor === 1 ? { points, factor } : { points: retime(points, factor, from.time), factor };
   }
 
   press(finger: number, extension: number, at?: number): void {
@@ -140,35 +199,83 @@ export class SafetyGate implements RobotDriver {
     this.#watchdog = null;
   }
 
-  /** Throws a SafetyError naming the joint and value for the first point that breaks a limit. */
+  /**
+   * Throws a SafetyError unless the curve the robot would execute for these points, from where it is
+   * (or from the end of what is queued), stays inside every joint's limits: 'malformed' for a wrong
+   * joint count, times that do not increase or a first point in the robot's past; 'limits' naming the
+   * joint, the figure and the limit, with data for callers (LimitData: fitFactor, the slowing that fits).
+   */
   checkTrajectory(points: TrajectoryPoint[]): void {
-    const joints = this.description.joints;
-    const slack = 1 + this.#opts.speedSlack;
-    let prev = this.#lastPoint;
+    this.#check(points);
+  }
+
+  /** The checked points with their velocities filled in. */
+  #check(points: TrajectoryPoint[]): FullPoint[] {
+    const from = this.#validate(points);
+    const full = completeVelocities(points);
+    const b = worstBreak(this.description.joints, full, from, this.#opts.speedSlack);
+    if (b) throw this.#limitError(points, from, b);
+    return full;
+  }
+
+  /** Shape, numbers and times of the points; returns where the executed curve starts. */
+  #validate(points: TrajectoryPoint[]): FullPoint {
+    const name = this.description.name;
+    const n = this.description.joints.length;
+    if (!Array.isArray(points)) throw new SafetyError('malformed', `${name}: a trajectory is a list of points`);
+    const finite = (xs: unknown, len: number) => Array.isArray(xs) && xs.length === len && xs.every((x) => typeof x === 'number' && Number.isFinite(x));
     points.forEach((p, k) => {
-      if (!p || !Number.isFinite(p.time) || !Array.isArray(p.positions) || p.positions.length !== joints.length) {
-        throw new SafetyError('malformed', `${this.description.name}: trajectory point ${k} needs a time and ${joints.length} joint positions`);
+      if (!p || typeof p.time !== 'number' || !Number.isFinite(p.time) || !finite(p.positions, n)) {
+        throw new SafetyError('malformed', `${name}: trajectory point ${k} needs a time and ${n} joint positions`);
       }
-      for (let j = 0; j < joints.length; j++) {
-        const lim = joints[j]!;
-        const q = p.positions[j]!;
-        if (!Number.isFinite(q) || q < lim.min || q > lim.max) {
-          throw new SafetyError('limits', `${this.description.name}: point ${k}: joint ${lim.name} position ${q} rad is outside ${lim.min}..${lim.max}`);
-        }
-        const v = p.velocities?.[j];
-        if (v !== undefined && (!Number.isFinite(v) || Math.abs(v) > lim.maxSpeed * slack)) {
-          throw new SafetyError('limits', `${this.description.name}: point ${k}: joint ${lim.name} speed ${v} rad/s is over its ${lim.maxSpeed} rad/s`);
-        }
-        if (prev && p.time > prev.time) {
-          const implied = Math.abs(q - prev.positions[j]!) / (p.time - prev.time);
-          if (implied > lim.maxSpeed * slack) {
-            throw new SafetyError('limits', `${this.description.name}: point ${k}: joint ${lim.name} would move at ${implied.toFixed(3)} rad/s, over its ${lim.maxSpeed} rad/s`);
-          }
-        } else if (prev && p.time < prev.time) {
-          throw new SafetyError('malformed', `${this.description.name}: point ${k}: time ${p.time} goes back (after ${prev.time})`);
-        }
-      }
-      prev = p;
+      if (p.velocities !== undefined && !finite(p.velocities, n)) throw new SafetyError('malformed', `${name}: trajectory point ${k}: velocities need ${n} finite numbers`);
+      if (p.accelerations !== undefined && !finite(p.accelerations, n)) throw new SafetyError('malformed', `${name}: trajectory point ${k}: accelerations need ${n} finite numbers`);
+      if (k > 0 && !(p.time > points[k - 1]!.time)) throw new SafetyError('malformed', `${name}: point ${k}: time ${p.time} s does not come after ${points[k - 1]!.time} s`);
+    });
+    const from = this.#from();
+    if (points.length > 0 && points[0]!.time < from.time) {
+      const why = this.#lastPoint === from ? `before the end of its queued trajectory (${from.time} s)` : `in the robot's past (its clock reads ${from.time} s)`;
+      throw new SafetyError('malformed', `${name}: the first point (${points[0]!.time} s) is ${why}`);
+    }
+    return from;
+  }
+
+  /** Where the executed curve starts: the end of the queued trajectory while it is still ahead, else the arm's joint state. */
+  #from(): FullPoint {
+    const s = this.#inner.state();
+    const queued = this.#lastPoint;
+    if (queued && queued.time > s.time) return queued;
+    const n = this.description.joints.length;
+    if (s.positions.length !== n) {
+      throw new SafetyError('disconnected', `${this.description.name} has not reported the state of its ${n} joints: the move to the first point cannot be checked`);
+    }
+    return { time: s.time, positions: [...s.positions], velocities: s.velocities.length === n ? [...s.velocities] : s.positions.map(() => 0) };
+  }
+
+  #limitError(points: TrajectoryPoint[], from: FullPoint, b: NonNullable<ReturnType<typeof worstBreak>>): SafetyError {
+    const lim: JointLimits = this.description.joints[b.jointIndex]!;
+    const unit = lim.type === 'prismatic' ? 'm' : 'rad';
+    const robot = this.description.name;
+    if (b.quantity === 'position') {
+      return new SafetyError('limits', `${robot}: joint ${b.joint} would reach ${fmt(b.value)} ${unit}, outside its ${fmt(lim.min)}..${fmt(lim.max)} ${unit}`, {
+        robot,
+        joint: b.joint,
+        quantity: b.quantity,
+        value: b.value,
+        limit: b.limit,
+      });
+    }
+    const f = fitFactor(this.description.joints, points, from);
+    const u = b.quantity === 'speed' ? `${unit}/s` : `${unit}/s^2`;
+    const figure = Number.isFinite(b.value) ? `would reach ${fmt(b.value)} ${u}` : 'would jump in no time';
+    const fits = f === undefined ? '' : `; it fits at ${fmt(f)} times this speed`;
+    return new SafetyError('limits', `${robot}: joint ${b.joint} ${figure}, over its ${fmt(b.limit)} ${u}${fits}`, {
+      robot,
+      joint: b.joint,
+      quantity: b.quantity,
+      value: b.value,
+      limit: b.limit,
+      ...(f === undefined ? {} : { fitFactor: f }),
     });
   }
 
@@ -188,12 +295,27 @@ export class SafetyGate implements RobotDriver {
     this.#stopped = true;
     this.lastStopReason = reason;
     this.#lastPoint = null;
+    this.#halting = true;
     try {
-      this.#inner.stop();
+      this.#inner.stop(reason);
     } catch {
       // the link may be down: the robot's own watchdog and the refused commands cover that case
+    } finally {
+      this.#halting = false;
     }
     if (!was) this.events.emit('stopped', { reason });
+  }
+
+  /** The robot stopped by itself (its own watchdog, an aborted goal): it stays stopped here until resumed. */
+  #robotStopped(reason: string): void {
+    if (this.#halting) return;
+    const was = this.#stopped;
+    this.#stopped = true;
+    this.#lastPoint = null;
+    if (!was) {
+      this.lastStopReason = reason;
+      this.events.emit('stopped', { reason });
+    }
   }
 
   #checkWatchdog(): void {

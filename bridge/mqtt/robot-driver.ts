@@ -19,8 +19,7 @@ export class MqttRobotDriver implements RobotDriver {
   readonly #t: ReturnType<typeof robotTopics>;
   #state: JointState = { time: 0, positions: [], velocities: [], fingers: [] };
   #heartbeat: NodeJS.Timeout;
-  /** Key events the robot reported, in its clock. */
-  /** state (the safety gate's watchdog feeds on it), result (each goal's answer), connection, error (a malformed message from the robot). */
+  /** state (the safety gate's watchdog feeds on it), result (each goal's answer), connection, stopped (a stop sent), key, error (a malformed message from the robot). */
   readonly events = new Emitter<DriverEvents>();
   readonly #onClose = () => this.events.emit('connection', false);
   readonly #onConnect = () => this.events.emit('connection', true);
@@ -104,6 +103,10 @@ export class MqttRobotDriver implements RobotDriver {
   /** Sends the trajectory as one goal (the robot answers it once, on its result topic). */
   follow(points: TrajectoryPoint[]): void {
     if (points.length > MAX_POINTS) throw new SafetyError('malformed', `robot '${this.robotId}': a goal of ${points.length} points is over ${MAX_POINTS}: split it`);
+    const n = this.description.joints.length;
+    points.forEach((p, k) => {
+      if (p.positions.length !== n) throw new SafetyError('malformed', `robot '${this.robotId}': trajectory point ${k} needs ${n} joint positions, got ${p.positions.length}`);
+    });
     this.#send(this.#t.trajectory, { points });
   }
 
@@ -119,9 +122,11 @@ export class MqttRobotDriver implements RobotDriver {
     return this.#state;
   }
 
-  stop(): void {
+  stop(reason = 'stop command'): void {
     // best effort when connected; when not, the robot's own watchdog stops it
-    if (this.#client.connected) this.#client.publish(this.#t.stop, '{}', { qos: 0 });
+    if (!this.#client.connected) return;
+    this.#client.publish(this.#t.stop, '{}', { qos: 0 });
+    this.events.emit('stopped', { reason });
   }
 
   dispose(): void {

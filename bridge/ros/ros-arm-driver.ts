@@ -299,6 +299,9 @@ export class RosArmDriver implements RobotDriver {
 
   follow(points: TrajectoryPoint[]): void {
     if (points.length === 0) return;
+    const n = this.#o.jointNames.length;
+    const bad = points.findIndex((p) => p.positions.length !== n || (p.velocities !== undefined && p.velocities.length !== n));
+    if (bad >= 0) throw new SafetyError('malformed', `${this.description.name}: trajectory point ${bad} needs ${n} joint positions (${this.#o.jointNames.join(', ')}), got ${points[bad]!.positions.length}`);
     this.#checkLink();
     if (Number.isNaN(this.#lastStamp)) {
       throw new SafetyError('disconnected', `${this.description.name}: no joint state has come on ${this.#o.jointStatesTopic} yet: the command is refused`);
@@ -431,7 +434,8 @@ export class RosArmDriver implements RobotDriver {
    * Cancels running FollowJointTrajectory goals and sends an empty trajectory (which stops a ROS
    * trajectory controller); sent only while connected, never queued.
    */
-  stop(): void {
+  stop(reason = 'stop command'): void {
+    this.events.emit('stopped', { reason });
     if (!this.#link.connected) return void this.#forgetGoals();
     for (const g of this.#goals.values()) {
       g.stopped = true;

@@ -57,6 +57,17 @@ export function moveDuration(robot: PianoArm, m: Omit<HandMove, 'start' | 'durat
       T = Math.max(T, Math.abs(dq) / maxSpeed, Math.sqrt(Math.abs(ddq) / maxAccel));
     }
   }
+  // the hand starts and stops at rest, accelerating hardest there: the second derivative at both ends
+  const eps = 1e-3;
+  for (const [u0, du] of [[0, eps], [1, -eps]] as const) {
+    const e = [0, 1, 2, 3].map((k) => inverse(robot, movePoint({ ...m, start: 0, duration: 1 }, u0 + k * du).x, movePoint({ ...m, start: 0, duration: 1 }, u0 + k * du).y));
+    if (e.some((q) => !q)) return Infinity;
+    for (let j = 0; j < 3; j++) {
+      const q = (k: number) => e[k]![j]!;
+      const ddq = (2 * q(0) - 5 * q(1) + 4 * q(2) - q(3)) / (eps * eps);
+      T = Math.max(T, Math.sqrt(Math.abs(ddq) / robot.joints[j]!.maxAccel));
+    }
+  }
   return T;
 }
 

@@ -30,6 +30,118 @@ export function completeVelocities(points: readonly TrajectoryPoint[]): FullPoin
   });
 }
 
+/** Scratch coefficient arrays (ascending powers): the hot loops allocate nothing. */
+const _p = new Float64Array(6);
+const _v = new Float64Array(5);
+const _a = new Float64Array(4);
+const _j = new Float64Array(3);
+const _roots = new Float64Array(8);
+const _levels = [0, 1, 2].map(() => ({ d: new Float64Array(6), r: new Float64Array(8) }));
+
+/**
+ * Position coefficients of one joint on one segment into `out`: a cubic Hermite (position and velocity
+ * at both ends), or a quintic with accelerations at both ends too. Returns the degree.
+ */
+function segmentPolynomial(out: Float64Array, T: number, p0: number, v0: number, a0: number | undefined, p1: number, v1: number, a1: number | undefined): number {
+  out[0] = p0;
+  out[1] = v0;
+  if (a0 !== undefined && a1 !== undefined) {
+    const T2 = T * T;
+    out[2] = a0 / 2;
+    out[3] = (20 * (p1 - p0) - (8 * v1 + 12 * v0) * T - (3 * a0 - a1) * T2) / (2 * T2 * T);
+    out[4] = (30 * (p0 - p1) + (14 * v1 + 16 * v0) * T + (3 * a0 - 2 * a1) * T2) / (2 * T2 * T2);
+    out[5] = (12 * (p1 - p0) - 6 * (v1 + v0) * T - (a0 - a1) * T2) / (2 * T2 * T2 * T);
+    return 5;
+  }
+  out[2] = (3 * (p1 - p0) - (2 * v0 + v1) * T) / (T * T);
+  out[3] = (2 * (p0 - p1) + (v0 + v1) * T) / (T * T * T);
+  return 3;
+}
+
+function polyAt(c: Float64Array, deg: number, s: number): number {
+  let y = 0;
+  for (let i = deg; i >= 0; i--) y = y * s + c[i]!;
+  return y;
+}
+
+/** The derivative's coefficients into `out`; returns its degree. */
+function derive(c: Float64Array, deg: number, out: Float64Array): number {
+  for (let i = 0; i < deg; i++) out[i] = c[i + 1]! * (i + 1);
+  return Math.max(0, deg - 1);
+}
+
+/**
+ * Where a polynomial changes sign inside (lo, hi), ascending, into `out`; returns how many. Exact up
+ * to degree 2; above that by bisection between the roots of its derivative, where it is monotone, so
+ * no root can hide between samples. (A root where the sign does not change is no extremum of the
+ * polynomial's integral, so it is not wanted.)
+ */
+function rootsIn(c: Float64Array, degree: number, lo: number, hi: number, out: Float64Array, level = 0): number {
+  let deg = degree;
+  while (deg > 0 && c[deg] === 0) deg--;
+  let n = 0;
+  if (deg === 0) return 0;
+  if (deg === 1) {
+    const r = -c[0]! / c[1]!;
+    if (r > lo && r < hi) out[n++] = r;
+    return n;
+  }
+  if (deg === 2) {
+    const k0 = c[0]!;
+    const k1 = c[1]!;
+    const k2 = c[2]!;
+    const disc = k1 * k1 - 4 * k2 * k0;
+    if (disc <= 0) return 0;
+    // the numerically stable pair
+    const q = -0.5 * (k1 + (k1 < 0 ? -1 : 1) * Math.sqrt(disc));
+    const r1 = q / k2;
+    const r2 = q !== 0 ? k0 / q : r1;
+    const first = Math.min(r1, r2);
+    const second = Math.max(r1, r2);
+    if (first > lo && first < hi) out[n++] = first;
+    if (second !== first && second > lo && second < hi) out[n++] = second;
+    return n;
+  }
+  const L = _levels[level]!;
+  const m = rootsIn(L.d, derive(c, deg, L.d), lo, hi, L.r, level + 1);
+  let a = lo;
+  let fa = polyAt(c, deg, a);
+  for (let i = 0; i <= m; i++) {
+    const b = i < m ? L.r[i]! : hi;
+    const fb = polyAt(c, deg, b);
+    if ((fa < 0 && fb > 0) || (fa > 0 && fb < 0)) {
+      // monotone on [a, b]: Newton's steps (the derivative is at hand), bisection when one leaves the bracket
+      let x0 = a;
+      let x1 = b;
+      const f0neg = fa < 0;
+      let x = 0.5 * (a + b);
+      for (let it = 0; it < 60; it++) {
+        const fx = polyAt(c, deg, x);
+        if (fx === 0) {
+          x0 = x1 = x;
+          break;
+        }
+        if (fx < 0 === f0neg) x0 = x;
+        else x1 = x;
+        const df = polyAt(L.d, deg - 1, x);
+        let next = df !== 0 ? x - fx / df : NaN;
+        if (!(next > x0 && next < x1)) next = 0.5 * (x0 + x1);
+        const step = Math.abs(next - x);
+        x = next;
+        if (step <= 1e-13 * (hi - lo) || x1 - x0 <= 1e-13 * (hi - lo)) {
+          x0 = x1 = x;
+          break;
+        }
+      }
+      const r = 0.5 * (x0 + x1);
+      if (r > lo && r < hi) out[n++] = r;
+    }
+    a = b;
+    fa = fb;
+  }
+  return n;
+}
+
 /** Scratch for evalSegment: no allocation per sample. */
 const _seg = new Float64Array(3);
 
@@ -48,7 +160,6 @@ function evalSegment(
   evalSegmentInto(_seg, t, t0, t1, p0, v0, a0, p1, v1, a1);
   return [_seg[0]!, _seg[1]!, _seg[2]!];
 }
-
 
 /** evalSegment without allocating: writes position, velocity and acceleration into out[0..2]. */
 function evalSegmentInto(
@@ -71,29 +182,12 @@ function evalSegmentInto(
     return;
   }
   const s = Math.min(T, Math.max(0, t - t0));
-  if (a0 !== undefined && a1 !== undefined) {
-    // quintic with position, velocity and acceleration at both ends
-    const T2 = T * T;
-    const T3 = T2 * T;
-    const T4 = T3 * T;
-    const T5 = T4 * T;
-    const c0 = p0;
-    const c1 = v0;
-    const c2 = a0 / 2;
-    const c3 = (20 * (p1 - p0) - (8 * v1 + 12 * v0) * T - (3 * a0 - a1) * T2) / (2 * T3);
-    const c4 = (30 * (p0 - p1) + (14 * v1 + 16 * v0) * T + (3 * a0 - 2 * a1) * T2) / (2 * T4);
-    const c5 = (12 * (p1 - p0) - 6 * (v1 + v0) * T - (a0 - a1) * T2) / (2 * T5);
-    out[0] = c0 + s * (c1 + s * (c2 + s * (c3 + s * (c4 + s * c5))));
-    out[1] = c1 + s * (2 * c2 + s * (3 * c3 + s * (4 * c4 + s * 5 * c5)));
-    out[2] = 2 * c2 + s * (6 * c3 + s * (12 * c4 + s * 20 * c5));
-    return;
-  }
-  // cubic Hermite
-  const c2 = (3 * (p1 - p0) - (2 * v0 + v1) * T) / (T * T);
-  const c3 = (2 * (p0 - p1) + (v0 + v1) * T) / (T * T * T);
-  out[0] = p0 + s * (v0 + s * (c2 + s * c3));
-  out[1] = v0 + s * (2 * c2 + s * 3 * c3);
-  out[2] = 2 * c2 + 6 * c3 * s;
+  const deg = segmentPolynomial(_p, T, p0, v0, a0, p1, v1, a1);
+  const dv = derive(_p, deg, _v);
+  const da = derive(_v, dv, _a);
+  out[0] = polyAt(_p, deg, s);
+  out[1] = polyAt(_v, dv, s);
+  out[2] = polyAt(_a, da, s);
 }
 
 /**
@@ -161,11 +255,11 @@ export interface JointPeaks {
 }
 
 /**
- * Peaks of every joint along the executed curve (from `from`, where the arm is, through every point).
- * Each segment is sampled `perSegment` times plus its ends: the cubic's speed is a parabola and its
- * acceleration a line, so the ends and the speed's vertex (added exactly) bound them.
+ * Peaks of every joint along the executed curve (from `from`, where the arm is, through every point),
+ * found exactly: on each segment the position is checked where the velocity crosses zero, the speed
+ * where the acceleration does, the acceleration where the jerk does, and every segment's ends.
  */
-export function curvePeaks(points: readonly FullPoint[], from?: FullPoint, perSegment = 32): JointPeaks[] {
+export function curvePeaks(points: readonly FullPoint[], from?: FullPoint): JointPeaks[] {
   const all = from ? [from, ...points] : [...points];
   const n = all[0]?.positions.length ?? 0;
   const peaks: JointPeaks[] = Array.from({ length: n }, (_, j) => ({
@@ -181,29 +275,31 @@ export function curvePeaks(points: readonly FullPoint[], from?: FullPoint, perSe
     const b = all[k + 1]!;
     const T = b.time - a.time;
     if (T <= 0) continue;
-    const quintic = a.accelerations !== undefined && b.accelerations !== undefined;
     for (let j = 0; j < n; j++) {
       const pk = peaks[j]!;
-      const at = (t: number) => {
-        const [p, v, acc] = evalSegment(t, a.time, b.time, a.positions[j]!, a.velocities[j]!, a.accelerations?.[j], b.positions[j]!, b.velocities[j]!, b.accelerations?.[j]);
+      const deg = segmentPolynomial(_p, T, a.positions[j]!, a.velocities[j]!, a.accelerations?.[j], b.positions[j]!, b.velocities[j]!, b.accelerations?.[j]);
+      const dv = derive(_p, deg, _v);
+      const da = derive(_v, dv, _a);
+      const dj = derive(_a, da, _j);
+      // positions where the velocity crosses zero, speeds where the acceleration does, accelerations where the jerk does
+      const np = rootsIn(_v, dv, 0, T, _roots);
+      for (let i = -2; i < np; i++) {
+        const s = i === -2 ? 0 : i === -1 ? T : _roots[i]!;
+        const p = polyAt(_p, deg, s);
         if (p < pk.minPosition) pk.minPosition = p;
         if (p > pk.maxPosition) pk.maxPosition = p;
-        if (Math.abs(v) > pk.maxSpeed) (pk.maxSpeed = Math.abs(v)), (pk.maxSpeedAt = t);
-        if (Math.abs(acc) > pk.maxAccel) (pk.maxAccel = Math.abs(acc)), (pk.maxAccelAt = t);
-      };
-      for (let i = 0; i <= perSegment; i++) at(a.time + (T * i) / perSegment);
-      if (!quintic) {
-        // the cubic's speed peaks where its acceleration crosses zero
-        const p0 = a.positions[j]!;
-        const p1 = b.positions[j]!;
-        const v0 = a.velocities[j]!;
-        const v1 = b.velocities[j]!;
-        const c2 = (3 * (p1 - p0) - (2 * v0 + v1) * T) / (T * T);
-        const c3 = (2 * (p0 - p1) + (v0 + v1) * T) / (T * T * T);
-        if (c3 !== 0) {
-          const s = -c2 / (3 * c3);
-          if (s > 0 && s < T) at(a.time + s);
-        }
+      }
+      const nv = rootsIn(_a, da, 0, T, _roots);
+      for (let i = -2; i < nv; i++) {
+        const s = i === -2 ? 0 : i === -1 ? T : _roots[i]!;
+        const v = Math.abs(polyAt(_v, dv, s));
+        if (v > pk.maxSpeed) (pk.maxSpeed = v), (pk.maxSpeedAt = a.time + s);
+      }
+      const na = rootsIn(_j, dj, 0, T, _roots);
+      for (let i = -2; i < na; i++) {
+        const s = i === -2 ? 0 : i === -1 ? T : _roots[i]!;
+        const acc = Math.abs(polyAt(_a, da, s));
+        if (acc > pk.maxAccel) (pk.maxAccel = acc), (pk.maxAccelAt = a.time + s);
       }
     }
   }

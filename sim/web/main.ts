@@ -1,4 +1,5 @@
 import type { Performance, PerformanceRecording } from '../perform.js';
+import { LiveRobots } from './live-robots.js';
 import { robotsPanel } from './robots-panel.js';
 import { StageView } from './view.js';
 
@@ -36,6 +37,7 @@ const report = $<HTMLPreElement>('report');
 const roll = $<HTMLCanvasElement>('roll');
 const raster = $<HTMLCanvasElement>('raster');
 const view = new StageView($('stage'));
+const live = new LiveRobots(view, $('stage'));
 
 let audio: AudioContext | null = null;
 
@@ -122,6 +124,7 @@ async function perform(title: string, t: number): Promise<void> {
 function play(p: PerformanceJson): void {
   const rec = p.recording;
   view.build(rec.keyboard, rec.robots);
+  live.ghost(true);
   page.keyDowns = [];
   const r = p.report;
   report.textContent = [
@@ -150,7 +153,12 @@ function play(p: PerformanceJson): void {
     drawRoll(p, t);
     drawRaster(rec.raster, t);
     if (t < end && page.performance === p) requestAnimationFrame(frame);
-    else page.playing = false;
+    else {
+      page.playing = false;
+      // back to the live arms, where there are any
+      live.ghost(false);
+      if (live.hasPianoArms) view.showRecording(false);
+    }
   };
   requestAnimationFrame(frame);
 }
@@ -215,5 +223,10 @@ loadLibrary().catch((err: unknown) => {
   status.textContent = `cannot reach the agent: ${page.error}`;
 });
 
-robotsPanel(() => page.title, () => page.tempo);
+robotsPanel(() => page.title, () => page.tempo, live.events);
+live.start();
+document.addEventListener('engram:agent-event', (e) => {
+  const ev = (e as CustomEvent<{ type: string; robot?: unknown; pitch?: unknown; on?: unknown }>).detail;
+  if (ev.type === 'note' && typeof ev.robot === 'string' && typeof ev.pitch === 'number') live.key(ev.robot, ev.pitch, ev.on === true);
+});
 document.addEventListener('engram:library-changed', () => void loadLibrary());

@@ -1,4 +1,5 @@
 import type { RobotStatus } from '../../src/agent/robot-fleet.js';
+import type { Emitter } from '../../robots/events.js';
 
 /** What the robots panel exposes for people poking at the page and for the browser test. */
 export interface RobotsPanelState {
@@ -15,11 +16,11 @@ declare global {
 }
 
 /**
- * The robots the agent drives: their state (polled), Perform on them, Teach from one, Stop (always
- * enabled: it must always be there to press) and Resume, and the agent's event stream. Every button
- * sends the same command the other channels take, through POST /api/command.
+ * The robots the agent drives: their state (as the live view hears it: no polling), Perform on them,
+ * Teach from one, Stop (always enabled: it must always be there to press) and Resume, and the agent's
+ * event stream. Every button sends the same command the other channels take, through POST /api/command.
  */
-export function robotsPanel(title: () => string | null, tempo: () => number): void {
+export function robotsPanel(title: () => string | null, tempo: () => number, robots: Emitter<{ robots: RobotStatus[] }>): void {
   const state: RobotsPanelState = { robots: [], events: [], last: null };
   window.engramRobots = state;
   const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -50,11 +51,10 @@ export function robotsPanel(title: () => string | null, tempo: () => number): vo
     );
   }
 
-  async function poll(): Promise<void> {
-    const r = await command({ command: 'status' });
-    if (r?.ok) state.robots = (r.result as { robots: RobotStatus[] }).robots;
+  robots.on('robots', (list) => {
+    state.robots = list;
     render();
-  }
+  });
 
   const say = (r: RobotsPanelState['last'], done: string) => (line.textContent = r?.ok ? done : `error: ${r?.error}`);
   const ids = () => state.robots.filter((r) => r.connected && !r.stopped).map((r) => r.id);
@@ -73,12 +73,12 @@ export function robotsPanel(title: () => string | null, tempo: () => number): vo
   $<HTMLButtonElement>('stop-robots').addEventListener('click', async () => {
     const r = await command({ command: 'stop' });
     say(r, `stopped ${((r?.result as { stopped: string[] })?.stopped ?? []).length} robots`);
-    void poll();
   });
   $<HTMLButtonElement>('resume-robots').addEventListener('click', async () => {
     const r = await command({ command: 'resume' });
-    say(r, `resumed ${((r?.result as { resumed: string[] })?.resumed ?? []).length} robots`);
-    void poll();
+    const res = r?.result as { resumed?: string[]; refused?: Array<{ robot: string; reason: string }> } | undefined;
+    const refused = (res?.refused ?? []).map((x) => `${x.robot} (${x.reason})`);
+    say(r, `resumed ${(res?.resumed ?? []).length} robots${refused.length ? `; not ${refused.join(', ')}` : ''}`);
   });
   $<HTMLButtonElement>('teach').addEventListener('click', async () => {
     const skill = $<HTMLInputElement>('skill-name').value.trim();
@@ -97,11 +97,11 @@ export function robotsPanel(title: () => string | null, tempo: () => number): vo
     const e = JSON.parse(m.data as string) as RobotsPanelState['events'][0];
     state.events.push(e);
     if (state.events.length > 200) state.events.shift();
+    document.dispatchEvent(new CustomEvent('engram:agent-event', { detail: e }));
     const li = document.createElement('li');
     li.textContent = `${e.type}${e.title ? ` ${String(e.title)}` : ''}${e.robot ? ` @${String(e.robot)}` : ''}${e.error ? `: ${String(e.error)}` : ''}`;
     events.prepend(li);
     while (events.children.length > 8) events.lastElementChild!.remove();
   };
-  void poll();
-  setInterval(() => void poll(), 2000);
+  render();
 }

@@ -1,51 +1,84 @@
 import * as THREE from 'three';
+import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { isBlack, type KeyboardDescription, type PianoArm } from '../../robots/description.js';
-import { forward } from '../../robots/planar.js';
+import { Emitter } from '../../robots/events.js';
+import { PlanarArmMesh } from './planar-arm.js';
+
+/** Where the camera looks from, relative to what it frames: in front and a little above. */
+const VIEW_DIRECTION = new THREE.Vector3(0, 0.42, 1).normalize();
+const _corner = new THREE.Vector3();
+const _right = new THREE.Vector3();
+const _up = new THREE.Vector3();
+const _centre = new THREE.Vector3();
 
 /**
- * The Three.js view: the keyboard and the arms in the vertical plane along the keyboard (x along the
- * keys, y up), seen from the front and a little above. It only draws: poses come from the recorded
- * physics, keys go down on the recorded key events.
+ * The Three.js view: the keyboard in the vertical plane along it (x along the keys, y up), seen from the
+ * front and a little above, the arms of a recorded performance, and whatever else is added (the live
+ * robots). It only draws: poses come from the recorded physics or the robots' joint states. The camera
+ * frames every box it is given (setFrame), so every robot is in view.
  */
 export class StageView {
   readonly renderer: THREE.WebGLRenderer;
+  readonly camera: THREE.PerspectiveCamera;
+  readonly container: HTMLElement;
+  /** 'render' after each frame drawn (labels follow the robots then). */
+  readonly events = new Emitter<{ render: void }>();
   readonly #scene = new THREE.Scene();
-  readonly #camera: THREE.PerspectiveCamera;
+  readonly #keyGroup = new THREE.Group();
+  readonly #recorded = new THREE.Group();
   #keys: THREE.Mesh[] = [];
   #keyRest: number[] = [];
-  #arms: Array<{ robot: PianoArm; links: THREE.Mesh[]; joints: THREE.Mesh[]; fingers: THREE.Mesh[]; palm: THREE.Mesh }> = [];
+  #arms: PlanarArmMesh[] = [];
   #kb: KeyboardDescription | null = null;
+  readonly #frames = new Map<string, THREE.Box3>();
+  readonly #floor: THREE.Mesh;
+  /** Drag to turn, wheel to zoom, right-drag to pan; reset whenever what is framed changes. */
+  readonly #controls: OrbitControls;
+  #renderQueued = false;
+  /** Frames drawn so far. */
+  renders = 0;
 
   constructor(container: HTMLElement) {
+    this.container = container;
     this.renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
     this.renderer.setPixelRatio(Math.min(2, window.devicePixelRatio));
     container.appendChild(this.renderer.domElement);
-    this.#camera = new THREE.PerspectiveCamera(32, 2, 0.05, 20);
+    this.camera = new THREE.PerspectiveCamera(32, 2, 0.05, 100);
     this.#scene.background = new THREE.Color(0x0c1014);
     this.#scene.add(new THREE.HemisphereLight(0xdde8ff, 0x202830, 1.6));
     const sun = new THREE.DirectionalLight(0xffffff, 1.8);
     sun.position.set(0.3, 1.5, 1.2);
     this.#scene.add(sun);
-    const floor = new THREE.Mesh(new THREE.PlaneGeometry(6, 3), new THREE.MeshStandardMaterial({ color: 0x151b21 }));
+    // a platform under what is framed (sized in #frame): a small floor keeps software rendering cheap
+    const floor = new THREE.Mesh(new THREE.PlaneGeometry(1, 1), new THREE.MeshLambertMaterial({ color: 0x151b21 }));
     floor.rotation.x = -Math.PI / 2;
-    floor.position.y = -0.05;
-    this.#scene.add(floor);
+    floor.position.y = StageView.FLOOR;
+    this.#floor = floor;
+    this.#scene.add(floor, this.#keyGroup, this.#recorded);
+    this.#controls = new OrbitControls(this.camera, this.renderer.domElement);
+    this.#controls.maxPolarAngle = Math.PI / 2 - 0.02; // not under the floor
+    this.#controls.addEventListener('change', () => this.requestRender());
     const resize = () => {
       const w = container.clientWidth || 800;
       const h = container.clientHeight || 380;
       this.renderer.setSize(w, h, false);
       this.renderer.domElement.style.width = '100%';
       this.renderer.domElement.style.height = '100%';
-      this.#camera.aspect = w / h;
-      this.#camera.updateProjectionMatrix();
+      this.camera.aspect = w / h;
+      this.#frame();
+      this.requestRender();
     };
     resize();
     window.addEventListener('resize', resize);
   }
 
-  /** Builds the keyboard and the arms of a recording. */
-  build(kb: KeyboardDescription, robots: PianoArm[]): void {
-    for (const m of [...this.#keys, ...this.#arms.flatMap((a) => [...a.links, ...a.joints, ...a.fingers, a.palm])]) this.#scene.remove(m);
+  /** Height of the floor, m (the keys' tops are at 0). */
+  static readonly FLOOR = -0.05;
+
+  /** Shows this keyboard (once: the same keyboard is not rebuilt). */
+  keyboard(kb: KeyboardDescription): void {
+    if (this.#kb && this.#kb.name === kb.name && this.#kb.keys === kb.keys && this.#kb.slot === kb.slot) return;
+    this.#keyGroup.clear();
     this.#kb = kb;
     this.#keys = [];
     this.#keyRest = [];
@@ -55,54 +88,42 @@ export class StageView {
       const pitch = kb.lowest + i;
       const blackKey = isBlack(pitch);
       const h = 0.02;
-      const geom = new THREE.BoxGeometry(kb.slot * 0.92, h, blackKey ? 0.09 : 0.15);
-      const key = new THREE.Mesh(geom, blackKey ? black : white);
-      const top = blackKey ? kb.blackRaise : 0;
-      key.position.set((i + 0.5) * kb.slot, top - h / 2, blackKey ? -0.03 : 0);
-      this.#scene.add(key);
+      const key = new THREE.Mesh(new THREE.BoxGeometry(kb.slot * 0.92, h, blackKey ? 0.09 : 0.15), blackKey ? black : white);
+      key.position.set((i + 0.5) * kb.slot, (blackKey ? kb.blackRaise : 0) - h / 2, blackKey ? -0.03 : 0);
+      this.#keyGroup.add(key);
       this.#keys.push(key);
       this.#keyRest.push(key.position.y);
     }
-    const colours = [0x6fd3a8, 0x7fb0ff];
-    this.#arms = robots.map((robot, k) => {
-      const mat = new THREE.MeshStandardMaterial({ color: colours[k % 2], metalness: 0.3, roughness: 0.4 });
-      const jointMat = new THREE.MeshStandardMaterial({ color: 0xc8d0d8, metalness: 0.6, roughness: 0.3 });
-      const links = robot.piano.links.map((l) => new THREE.Mesh(new THREE.BoxGeometry(l.length, 0.05, 0.06), mat));
-      const joints = [0, 1, 2].map(() => new THREE.Mesh(new THREE.SphereGeometry(0.035, 20, 12), jointMat));
-      const hand = robot.hand;
-      const fingerMat = new THREE.MeshStandardMaterial({ color: 0xffb86b, metalness: 0.2, roughness: 0.5 });
-      const fingers = Array.from({ length: hand.fingers }, () => new THREE.Mesh(new THREE.BoxGeometry(hand.spacing * 0.7, 0.03, 0.05), fingerMat));
-      const palm = new THREE.Mesh(new THREE.BoxGeometry(hand.fingers * hand.spacing, 0.02, 0.07), mat);
-      for (const m of [...links, ...joints, ...fingers, palm]) this.#scene.add(m);
-      return { robot, links, joints, fingers, palm };
-    });
+    // the keyboard and the space the arms work in above it
     const width = kb.keys * kb.slot;
-    this.#camera.position.set(width / 2, 0.72, 1.45);
-    this.#camera.lookAt(width / 2, 0.17, 0);
+    this.setFrame('keyboard', new THREE.Box3(new THREE.Vector3(-0.05, StageView.FLOOR, -0.1), new THREE.Vector3(width + 0.05, 0.6, 0.1)));
   }
 
-  /** Poses the arms: per arm [q0, q1, q2, finger extensions...]. */
+  /** Builds the keyboard and the arms of a recording. */
+  build(kb: KeyboardDescription, robots: PianoArm[]): void {
+    this.keyboard(kb);
+    for (const a of this.#arms) a.dispose();
+    const colours = [0x6fd3a8, 0x7fb0ff];
+    this.#arms = robots.map((robot, k) => new PlanarArmMesh(robot, colours[k % 2]!));
+    for (const a of this.#arms) this.#recorded.add(a.group);
+    this.#recorded.visible = true;
+  }
+
+  /** Whether the recorded arms are shown. */
+  get recordingShown(): boolean {
+    return this.#recorded.visible && this.#arms.length > 0;
+  }
+
+  showRecording(visible: boolean): void {
+    this.#recorded.visible = visible;
+    this.requestRender();
+  }
+
+  /** Poses the recorded arms: per arm [q0, q1, q2, finger extensions...]. */
   pose(frame: number[][]): void {
     this.#arms.forEach((arm, k) => {
       const f = frame[k];
-      if (!f) return;
-      const q = f.slice(0, 3);
-      const pts = [arm.robot.piano.base, ...forward(arm.robot, q)];
-      for (let i = 0; i < 3; i++) {
-        const a = pts[i]!;
-        const b = pts[i + 1]!;
-        const link = arm.links[i]!;
-        link.position.set((a.x + b.x) / 2, (a.y + b.y) / 2, 0.05);
-        link.rotation.z = Math.atan2(b.y - a.y, b.x - a.x);
-        arm.joints[i]!.position.set(a.x, a.y, 0.05);
-      }
-      const hand = pts[3]!;
-      arm.palm.position.set(hand.x, hand.y + 0.01, 0.05);
-      const n = arm.fingers.length;
-      arm.fingers.forEach((finger, j) => {
-        const ext = f[3 + j] ?? 0;
-        finger.position.set(hand.x + (j - (n - 1) / 2) * arm.robot.hand.spacing, hand.y - ext + 0.015, 0.05);
-      });
+      if (f) arm.pose(f);
     });
   }
 
@@ -114,7 +135,66 @@ export class StageView {
     if (key) key.position.y = this.#keyRest[i]! - (down ? this.#kb.travel : 0);
   }
 
+  add(object: THREE.Object3D): void {
+    this.#scene.add(object);
+  }
+
+  /** A region the camera keeps in view, by name (null forgets it). */
+  setFrame(name: string, box: THREE.Box3 | null): void {
+    if (box) this.#frames.set(name, box.clone());
+    else this.#frames.delete(name);
+    this.#frame();
+    this.requestRender();
+  }
+
+  /** Camera in front of and above everything framed, just far enough that every corner is in view. */
+  #frame(): void {
+    const all = new THREE.Box3();
+    for (const b of this.#frames.values()) all.union(b);
+    if (all.isEmpty()) all.set(new THREE.Vector3(-0.5, StageView.FLOOR, -0.2), new THREE.Vector3(0.5, 0.5, 0.2));
+    all.getCenter(_centre);
+    const cam = this.camera;
+    const tanV = Math.tan(THREE.MathUtils.degToRad(cam.fov / 2));
+    const tanH = tanV * cam.aspect;
+    _right.set(1, 0, 0);
+    _up.crossVectors(VIEW_DIRECTION, _right); // the camera's up
+    let distance = 0.3;
+    for (let i = 0; i < 8; i++) {
+      _corner.set(i & 1 ? all.max.x : all.min.x, i & 2 ? all.max.y : all.min.y, i & 4 ? all.max.z : all.min.z).sub(_centre);
+      const towards = _corner.dot(VIEW_DIRECTION);
+      distance = Math.max(distance, towards + Math.abs(_corner.dot(_right)) / tanH, towards + Math.abs(_corner.dot(_up)) / tanV);
+    }
+    cam.position.copy(_centre).addScaledVector(VIEW_DIRECTION, distance * 1.04);
+    const size = all.getSize(_corner);
+    this.#floor.scale.set(size.x + 1.5, size.z + 1.5, 1);
+    this.#floor.position.x = _centre.x;
+    this.#floor.position.z = _centre.z;
+    cam.lookAt(_centre);
+    cam.updateProjectionMatrix();
+    // (the constructor frames once before the controls exist)
+    if (this.#controls) {
+      this.#controls.target.copy(_centre);
+      this.#controls.update();
+    }
+  }
+
+  /** Where a point in the scene is on screen: CSS pixels from the stage's top left corner. */
+  toScreen(p: THREE.Vector3): { x: number; y: number } {
+    const v = p.clone().project(this.camera);
+    return { x: ((v.x + 1) / 2) * this.container.clientWidth, y: ((1 - v.y) / 2) * this.container.clientHeight };
+  }
+
+  /** Draws on the next animation frame (many requests, one frame). */
+  requestRender(): void {
+    if (this.#renderQueued) return;
+    this.#renderQueued = true;
+    requestAnimationFrame(() => this.render());
+  }
+
   render(): void {
-    this.renderer.render(this.#scene, this.#camera);
+    this.#renderQueued = false;
+    this.renderer.render(this.#scene, this.camera);
+    this.renders++;
+    this.events.emit('render', undefined);
   }
 }

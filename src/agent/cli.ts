@@ -37,7 +37,7 @@ Commands:
                            if missing), serves the web app and its API on http://127.0.0.1:8080,
                            takes commands over MQTT (embedded broker on 127.0.0.1:1883 unless
                            --broker <url> [--username u --password p] names another) and drives
-                           robots: --sim-robots <0|1|2> simulated piano arms over MQTT (default 1),
+                           robots: --sim-robots <0|1|2> simulated piano arms over MQTT (default 2),
                            a simulated 6-joint industrial arm 'sim-arm' (--no-sim-arm: none),
                            --mqtt-robot <id> (repeatable) robots already on the broker,
                            --ros <ws://host:9090> [--ros-version 1|2] the agent on ROS, with
@@ -239,7 +239,7 @@ async function main(argv: string[]): Promise<void> {
         mqttPort: num('mqtt-port', 1883),
         username: typeof opts.username === 'string' ? opts.username : undefined,
         password: typeof opts.password === 'string' ? opts.password : undefined,
-        simRobots: num('sim-robots', 1),
+        simRobots: num('sim-robots', 2),
         simArm: opts['no-sim-arm'] !== true,
         mqttRobots: (opts['mqtt-robot'] as string[] | undefined) ?? [],
         ros: rosUrl ? { url: rosUrl, version: rosVersion, arm } : undefined,

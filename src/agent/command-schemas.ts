@@ -62,6 +62,7 @@ export const COMMAND_SCHEMAS: Record<string, object> = {
       tempo: { type: 'number', exclusiveMinimum: 0, maximum: 8 },
       seconds: { type: 'number', exclusiveMinimum: 0 },
       robots: robotIds,
+      fit: { type: 'boolean' },
     },
   },
   teach: {

@@ -132,7 +132,7 @@ async function perform(ctx: CommandContext, msg: AgentCommand, emit: EventSink):
     if (!ctx.robots) throw new CommandError('robots: this agent has no robots connected');
     if (kind === 'skill') {
       if (ids.length !== 1) throw new CommandError(`robots: a skill is performed by one robot, got ${ids.length}`);
-      return ctx.robots.performSkill(title, ids[0]!, { tempo }, emit);
+      return ctx.robots.performSkill(title, ids[0]!, { tempo, fit: msg.fit === true }, emit);
     }
     return ctx.robots.performPiece(title, ids, { tempo, seconds: msg.seconds as number | undefined }, emit);
   }

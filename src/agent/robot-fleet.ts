@@ -1,3 +1,7 @@
+import type { KeyboardDescription, RobotDescription } from '../../robots/description.js';
+import type { JointState } from '../../robots/driver.js';
+import type { Emitter } from '../../robots/events.js';
+import type { PlannedPath } from '../../robots/motion/planned-path.js';
 import type { SkillJoint, DemoSample } from '../skills/demonstration.js';
 
 /** What the agent reports about one connected robot. */
@@ -14,6 +18,25 @@ export interface RobotStatus {
   positions: number[];
 }
 
+/** What a page needs to draw the robots: each one's description (with its URDF when it has one) and status. */
+export interface FleetDescription {
+  /** The keyboard the piano arms play. */
+  keyboard: KeyboardDescription;
+  robots: Array<RobotStatus & { description: RobotDescription }>;
+}
+
+/** What happens to the fleet's robots, as it happens (for live views; commands report through EventSink). */
+export interface FleetEvents {
+  /** A robot's joint state, as its safety gate passed it on (description joint order). */
+  state: { id: string; state: JointState };
+  /** A robot's link, stop or activity changed: its RobotStatus is worth reading again. */
+  status: { id: string };
+  /** The trajectory a robot is about to execute (a skill), sampled for drawing. */
+  path: { id: string; title: string } & PlannedPath;
+  /** A robot joined or left the fleet. */
+  members: { ids: string[] };
+}
+
 export type EventSink = (event: { type: string; [key: string]: unknown }) => void;
 
 /**
@@ -27,11 +50,15 @@ export interface RobotFleet {
   /** Several robots play a piece together (one per track); resolves when done or stopped. */
   performPiece(title: string, ids: string[], options: { tempo?: number; seconds?: number }, emit: EventSink): Promise<unknown>;
   /** One robot performs a skill recalled from the memory. */
-  performSkill(skill: string, id: string, options: { tempo?: number }, emit: EventSink): Promise<unknown>;
+  performSkill(skill: string, id: string, options: { tempo?: number; fit?: boolean }, emit: EventSink): Promise<unknown>;
   /** Records a robot's joint states for `seconds` (or until stop): a demonstration. */
   record(id: string, seconds: number, emit: EventSink): Promise<DemoSample[]>;
   /** Stops every robot now (or the named ones) and ends what they were doing; returns the ids stopped. */
   stop(reason: string, ids?: string[]): string[];
   /** Lets stopped robots take commands again: the ids resumed, and why each other one was not (link down, busy). */
   resume(ids?: string[]): { resumed: string[]; refused: Array<{ robot: string; reason: string }> };
+  /** Every robot's description and status (for views). */
+  describe?(): FleetDescription;
+  /** Joint states, status changes, planned paths and membership, as they happen. */
+  readonly events?: Emitter<FleetEvents>;
 }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, normalize } from 'node:path';
 import { checkRoutedCommand } from './command-schemas.js';
 import type { AgentCore } from './agent-core.js';
+import { robotsApi } from './robots-api.js';
 
 /** The built web app: dist/web beside dist/src (or repo/dist/web when running from sources). */
 export function webDir(): string {
@@ -50,6 +51,15 @@ export interface ServeOptions {
  *                                             (status, teach, stop, perform on robots, ...), checked
  *                                             against the same schemas as on MQTT
  *   GET  /api/events                       -> the agent's events as a server-sent event stream
+ *   GET  /api/robots                       -> {keyboard, robots: [RobotStatus & {description}]}: every robot the
+ *                                             agent drives, with its description (and URDF text when it has one)
+ *   GET  /api/robots/live                  -> server-sent events, one JSON object each (robots-api.ts):
+ *                                             {type: 'robots', ids} on connect and when robots join or leave;
+ *                                             {type: 'robot-state', id, time, positions, fingers?} at most 30
+ *                                             per robot per second (the latest always sent); {type:
+ *                                             'robot-status', ...RobotStatus} when a link, stop or activity
+ *                                             changes; {type: 'robot-path', id, title, times, positions} when
+ *                                             a skill starts: the executed curve, sampled
  * Errors answer 4xx with {error} naming the field or title.
  */
 export function serve(options: ServeOptions): Promise<Server> {
@@ -60,6 +70,7 @@ export function serve(options: ServeOptions): Promise<Server> {
   });
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (robotsApi(() => agent.robots, req, res, url.pathname)) return;
     if (url.pathname === '/api/titles' && req.method === 'GET') return send(res, 200, await agent.run({ command: 'list' }, 'web'));
     if (url.pathname === '/api/events' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
