@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 import { writeFileSync } from 'node:fs';
 import { SequenceMemory } from '../memory/sequence-memory.js';
-import type { Fragment, IdentifyMatch, RecalledNote } from '../memory/types.js';
+import type { CompleteResult, Fragment, IdentifyMatch, RecallResult, RecalledNote } from '../memory/types.js';
 import { MemoryInputError, UnknownTitleError } from '../memory/validate.js';
 import { SnapshotError } from '../memory/snapshot.js';
 import { bundledMelodies, encodeMidi, MidiFileError, pitchName, recallToMidi } from '../music/index.js';
+import type { RecalledSkill, TaughtSkill } from '../skills/skill.js';
 import { parseArgs, UsageError } from './args.js';
+import { CommandError, runCommand, type AgentCommand } from './commands.js';
 import { FragmentInputError, fragmentFromMidiFile, parseNotesArg } from './fragment-input.js';
-import { collectMidiFiles, defaultMemoryPath, learnMidiFile, LearnFileResult, notesPerTitle, openMemory, saveMemory } from './library.js';
+import { collectMidiFiles, defaultMemoryPath, learnMidiFile, LearnFileResult, openMemory, saveMemory } from './library.js';
+import { MemoryOnThread } from './memory-service.js';
 import { Progress } from './progress.js';
 import type { AgentSetup } from './run-agent.js';
 
@@ -81,6 +84,15 @@ function readFragment(opts: Record<string, string | string[] | boolean>): Fragme
   throw new UsageError('give the fragment with --notes "E4 D#4 E4" or --midi <file.mid>');
 }
 
+/**
+ * The agent's commands on this thread: the one dispatcher every channel uses, with the memory file
+ * opened here (each change saved to it before the command returns).
+ */
+function localCommands(memoryFile: string): { memory: MemoryOnThread; run: (command: AgentCommand) => Promise<unknown> } {
+  const memory = new MemoryOnThread(openMemory(memoryFile), memoryFile);
+  return { memory, run: (command) => runCommand({ memory, emit: () => undefined }, command) };
+}
+
 function learnFiles(memory: SequenceMemory, paths: string[], title: string | undefined): LearnFileResult[] {
   const { files, missing } = collectMidiFiles(paths);
   const results: LearnFileResult[] = missing.map((file) => ({ file, status: 'failed' as const, error: `${file}: no such file or folder` }));
@@ -140,9 +152,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'list': {
-      const memory = openMemory(memoryFile);
-      const counts = notesPerTitle(memory);
-      const rows = memory.titles().map((e) => ({ title: e.title, tracks: e.tracks, notes: counts.get(e.title) ?? 0, file: e.meta.file ?? null }));
+      const rows = (await localCommands(memoryFile).run({ command: 'list' })) as Array<{ title: string; kind: string; tracks: number; notes: number }>;
       if (json) process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
       else if (rows.length === 0) process.stdout.write(`memory ${memoryFile} is empty: use 'engram learn'\n`);
       else for (const r of rows) process.stdout.write(`${r.title}\t${r.tracks} tracks\t${r.notes} notes\n`);
@@ -151,13 +161,23 @@ async function main(argv: string[]): Promise<void> {
     case 'recall': {
       const title = positional[0];
       if (!title) throw new UsageError('recall: which title? (see engram list)');
-      const memory = openMemory(memoryFile);
       const tracks = opts.track === undefined ? undefined : (opts.track as string[]).map((t) => {
         const n = Number(t);
         if (!Number.isInteger(n)) throw new UsageError(`--track needs a whole number, got '${t}'`);
         return n;
       });
-      const r = memory.recall(title, { tempo: num('tempo', 1), tracks });
+      const recalled = (await localCommands(memoryFile).run({ command: 'recall', title, tempo: num('tempo', 1), tracks })) as RecallResult | RecalledSkill;
+      if ('keyframes' in recalled) {
+        // a skill: its keyframes, rebuilt from the spikes
+        if (typeof opts.out === 'string') throw new UsageError(`recall: '${title}' is a skill: it has keyframes, not notes to write as MIDI`);
+        if (json) process.stdout.write(`${JSON.stringify(recalled)}\n`);
+        else {
+          const last = recalled.keyframes[recalled.keyframes.length - 1];
+          process.stdout.write(`skill '${title}': ${recalled.keyframes.length} keyframes (${recalled.joints.map((j) => j.name).join(', ')}) over ${last ? (last.time + last.dwell).toFixed(2) : '0.00'} s at tempo ${recalled.tempo}\n`);
+        }
+        return;
+      }
+      const r = recalled;
       if (typeof opts.out === 'string') writeFileSync(opts.out, recallToMidi(r));
       if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else {
@@ -168,16 +188,18 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'identify': {
-      const memory = openMemory(memoryFile);
-      const matches = memory.identify(readFragment(opts), { limit: num('limit', 10) });
+      const fragment = readFragment(opts);
+      const matches = (await localCommands(memoryFile).run({ command: 'identify', ...fragment, limit: num('limit', 10) })) as IdentifyMatch[];
       process.stdout.write(json ? `${JSON.stringify(matches)}\n` : `${fmtMatches(matches)}\n`);
       return;
     }
     case 'complete': {
-      const memory = openMemory(memoryFile);
-      const r = memory.complete(readFragment(opts), { count: num('count', 16), tempo: num('tempo', 1) });
+      const fragment = readFragment(opts);
+      const { memory, run } = localCommands(memoryFile);
+      const r = (await run({ command: 'complete', ...fragment, count: num('count', 16), tempo: num('tempo', 1) })) as CompleteResult;
       if (typeof opts.out === 'string' && r.match) {
-        const e = memory.entry(r.match.title);
+        // written on the matched title's own clock and resolution
+        const e = memory.memory.entry(r.match.title);
         const ppq = typeof e.meta.ppq === 'number' ? e.meta.ppq : 480;
         const notes = r.notes.map((n) => ({ pitch: n.symbol, tick: n.tick, duration: n.duration }));
         writeFileSync(opts.out, encodeMidi([{ name: r.match.title, notes }], ppq, [{ tick: 0, secondsPerTick: e.timingSpt[0]! / num('tempo', 1) }]));
@@ -273,11 +295,8 @@ async function main(argv: string[]): Promise<void> {
       if (typeof opts.demo !== 'string') throw new UsageError('teach: give the demonstration with --demo <file.json|file.csv> (to record from a robot, send teach to the running agent)');
       const { readDemonstration } = await import('./demonstration-file.js');
       const demoFile = readDemonstration(opts.demo, typeof opts.robot === 'string' ? opts.robot : 'ur5e-planar');
-      const memory = openMemory(memoryFile);
-      if (memory.has(skill)) throw new UsageError(`teach: '${skill}' is already learned`);
-      const { teachSkill } = await import('../skills/skill.js');
-      const r = teachSkill(memory, skill, demoFile.samples, demoFile.joints, { tolerance: opts.tolerance === undefined ? undefined : num('tolerance', 0.02) });
-      saveMemory(memory, memoryFile);
+      const tolerance = opts.tolerance === undefined ? undefined : num('tolerance', 0.02);
+      const r = (await localCommands(memoryFile).run({ command: 'teach', skill, samples: demoFile.samples, joints: demoFile.joints, tolerance })) as TaughtSkill;
       if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else process.stdout.write(`learned skill '${skill}': ${r.samples} samples over ${r.seconds.toFixed(2)} s -> ${r.keyframes} keyframes (${demoFile.joints.map((j) => j.name).join(', ')}); memory: ${memoryFile}\n`);
       return;
@@ -336,7 +355,8 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     err instanceof SnapshotError ||
     err instanceof MidiFileError ||
     err instanceof FragmentInputError ||
-    (err instanceof Error && err.name === 'RobotDescriptionError')
+    err instanceof CommandError ||
+    (err instanceof Error && (err.name === 'RobotDescriptionError' || err.name === 'DemonstrationError'))
   ) {
     fail(1, err.message);
   }
