@@ -4,23 +4,14 @@ import { mqttMember } from '../../bridge/members.js';
 import { startEmbeddedBroker } from '../../bridge/mqtt/broker.js';
 import { robotTopics } from '../../bridge/mqtt/robot-topics.js';
 import { SimMqttRobot } from '../../bridge/mqtt/sim-robot.js';
-import type { JointLimits, RobotDescription } from '../../robots/description.js';
 import type { GoalResult, JointState } from '../../robots/driver.js';
 import { loadRobot } from '../../robots/load.js';
 import { simulatedIndustrialArm } from '../../sim/simulated-robots.js';
+import { HOME, SIX, SIX_NAMES } from '../helpers/six-joint-arm.js';
 
-const names = ['shoulder_pan_joint', 'shoulder_lift_joint', 'elbow_joint', 'wrist_1_joint', 'wrist_2_joint', 'wrist_3_joint'];
-const joints: JointLimits[] = names.map((name, j) => ({
-  name,
-  type: 'revolute',
-  min: j === 2 ? -Math.PI : -2 * Math.PI,
-  max: j === 2 ? Math.PI : 2 * Math.PI,
-  maxSpeed: Math.PI,
-  maxAccel: j < 3 ? 8 : 12,
-  maxEffort: j < 3 ? 150 : 28,
-}));
-const six: RobotDescription = { name: 'six-joint test arm', source: 'test', joints };
-const HOME = [0, -1.57, 1.57, -1.57, -1.57, 0];
+const six = SIX;
+const names = SIX_NAMES;
+const joints = SIX.joints;
 
 describe('a simulated industrial arm over MQTT (embedded broker), driven through the safety gate', () => {
   const cleanup: Array<() => Promise<void> | void> = [];

@@ -1,23 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { JointLimits, RobotDescription } from '../../robots/description.js';
 import type { GoalResult, JointState, TrajectoryPoint } from '../../robots/driver.js';
 import { completeVelocities, curvePeaks, sampleCurve, type FullPoint } from '../../robots/motion/spline.js';
 import { CONTROL_HZ, GoalCode, IndustrialArm } from '../../sim/industrial-arm.js';
+import { HOME, SIX, SIX_NAMES } from '../helpers/six-joint-arm.js';
 
-/** A UR5e-like 6-joint arm (limits from UR's data sheet; accelerations as its ROS driver configures). */
-const names = ['shoulder_pan_joint', 'shoulder_lift_joint', 'elbow_joint', 'wrist_1_joint', 'wrist_2_joint', 'wrist_3_joint'];
-const joints: JointLimits[] = names.map((name, j) => ({
-  name,
-  type: 'revolute',
-  min: j === 2 ? -Math.PI : -2 * Math.PI,
-  max: j === 2 ? Math.PI : 2 * Math.PI,
-  maxSpeed: Math.PI,
-  maxAccel: j < 3 ? 8 : 12,
-  maxEffort: j < 3 ? 150 : 28,
-}));
-const six: RobotDescription = { name: 'six-joint test arm', source: 'test', joints };
-const HOME = [0, -1.57, 1.57, -1.57, -1.57, 0];
+const six = SIX;
+const joints = SIX.joints;
 const DT = 1 / CONTROL_HZ;
 
 function arm(options: ConstructorParameters<typeof IndustrialArm>[1] = {}) {
