@@ -1,5 +1,5 @@
 import type { MqttClient } from 'mqtt';
-import { validateRobot } from '../robots/description.js';
+import { describeRobotMessage } from '../robots/urdf.js';
 import type { FleetMember } from './fleet.js';
 import { MqttRobotDriver } from './mqtt/robot-driver.js';
 import type { RosArmDriver } from './ros/ros-arm-driver.js';
@@ -11,7 +11,7 @@ import { SafetyGate, type SafetyGateOptions } from './safety-gate.js';
  * the agent's link to the broker drops or comes back.
  */
 export async function mqttMember(client: MqttClient, robotId: string, options: { prefix?: string; timeoutMs?: number; gate?: SafetyGateOptions } = {}): Promise<FleetMember> {
-  const driver = await MqttRobotDriver.connect(client, robotId, { prefix: options.prefix, timeoutMs: options.timeoutMs, validate: validateRobot });
+  const driver = await MqttRobotDriver.connect(client, robotId, { prefix: options.prefix, timeoutMs: options.timeoutMs, validate: describeRobotMessage });
   const gate = new SafetyGate(driver, { watchdogMs: 600, ...options.gate });
   return {
     id: robotId,

@@ -1,4 +1,5 @@
 import mqtt from 'mqtt';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mqttMember } from '../../bridge/members.js';
 import { startEmbeddedBroker } from '../../bridge/mqtt/broker.js';
@@ -18,6 +19,35 @@ describe('a simulated industrial arm over MQTT (embedded broker), driven through
   afterEach(async () => {
     for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);
     cleanup.length = 0;
+  });
+
+  it('takes a robot that announces itself by its URDF and sidecar ({urdf, engram}): every joint, limits from the URDF; a malformed one is refused naming the field', async () => {
+    const broker = await startEmbeddedBroker({ port: 0 });
+    cleanup.push(() => broker.close());
+    const dir = new URL('../../robots/arms/', import.meta.url);
+    const urdf = readFileSync(new URL('ur5e.urdf', dir), 'utf8');
+    const engram = JSON.parse(readFileSync(new URL('ur5e.engram.json', dir), 'utf8')) as Record<string, unknown>;
+    const robot = await mqtt.connectAsync(broker.url, { clientId: 'my-ur' });
+    cleanup.push(() => robot.endAsync(true));
+    const announce = async (id: string, description: unknown) => {
+      const t = robotTopics(id);
+      await robot.publishAsync(t.description, JSON.stringify(description), { qos: 1, retain: true });
+      const q = HOME.map((x) => x);
+      for (let k = 0; k < 3; k++) await robot.publishAsync(t.state, JSON.stringify({ time: k * 0.01, positions: q, velocities: q.map(() => 0) }));
+    };
+    const client = await mqtt.connectAsync(broker.url, { clientId: 'engram-agent-urdf', reconnectPeriod: 200, queueQoSZero: false });
+    cleanup.push(() => client.endAsync(true));
+    const states = setInterval(() => void robot.publish(robotTopics('my-ur').state, JSON.stringify({ time: Date.now() / 1000, positions: HOME, velocities: HOME.map(() => 0) })), 20);
+    cleanup.push(() => clearInterval(states));
+    await announce('my-ur', { urdf, engram: { ...engram, urdf: undefined, defaultAcceleration: 9 } });
+    const member = await mqttMember(client, 'my-ur');
+    cleanup.push(() => (member.gate.dispose(), member.dispose?.()));
+    expect(member.jointNames).toEqual(names);
+    expect(member.gate.description.joints.map((j) => [j.maxSpeed, j.maxAccel])).toEqual(names.map(() => [Math.PI, 9]));
+    expect(member.gate.description.urdf).toBe(urdf);
+    // no acceleration limits: refused, naming the joint; the agent learns nothing of it
+    await announce('bad-ur', { urdf, engram: { source: 'mine' } });
+    await expect(mqttMember(client, 'bad-ur', { timeoutMs: 2000 })).rejects.toThrow(/engram\/robots\/bad-ur\/description: engram: accelerations\.shoulder_pan_joint: is missing/);
   });
 
   it('performs a trajectory on the bundled UR5e (all 6 joints) and gets the controller result; a goal the controller refuses comes back with its code', async () => {
