@@ -1,14 +1,16 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { randomUUID } from 'node:crypto';
 import type { Emitter } from '../../robots/events.js';
-import { checkCommand, withoutRoute } from '../../src/agent/command-schemas.js';
-import type { AgentEvent, AgentEvents, CommandHandler } from '../../src/agent/commands.js';
+import type { CheckedMessage } from '../../src/agent/command-schemas.js';
+import type { AgentCommand, AgentEvent, AgentEvents, CommandHandler } from '../../src/agent/commands.js';
 import { sendAtOnce } from './no-delay.js';
 import { agentTopics } from './topics.js';
 
 export interface MqttAgentOptions {
   /** Runs a validated command (the agent's one dispatcher); its result or error is the answer. */
   handle: CommandHandler;
+  /** Checks a payload against the agent's command schemas (handed in: the agent owns its vocabulary). */
+  check: (payload: Buffer | string) => CheckedMessage;
   /** The agent's events: published on <prefix>/agent/events; a refused message without a reply address goes out there too. */
   events: Emitter<AgentEvents>;
   /** Broker URL (mqtt://, mqtts://, ws://); the embedded broker's when none is given. */
@@ -34,6 +36,7 @@ export class MqttAgent {
   readonly #opts: MqttAgentOptions;
   readonly #topics: ReturnType<typeof agentTopics>;
   readonly #handle: CommandHandler;
+  readonly #check: MqttAgentOptions['check'];
   readonly #events: Emitter<AgentEvents>;
   #offEvents: (() => void) | null = null;
   #client: MqttClient | null = null;
@@ -44,6 +47,7 @@ export class MqttAgent {
     this.#opts = options;
     this.#topics = agentTopics(options.prefix);
     this.#handle = options.handle;
+    this.#check = options.check;
     this.#events = options.events;
   }
 
@@ -96,7 +100,7 @@ export class MqttAgent {
   }
 
   async #onCommand(payload: Buffer): Promise<void> {
-    const checked = checkCommand(payload);
+    const checked = this.#check(payload);
     this.handled++;
     if (!checked.ok) {
       if (checked.replyTo) this.#reply(checked.replyTo, { id: checked.id ?? null, ok: false, error: checked.error });
@@ -105,7 +109,8 @@ export class MqttAgent {
     }
     const { id, replyTo } = checked.message;
     try {
-      const result = await this.#handle(withoutRoute(checked.message), 'mqtt');
+      const { id: _id, replyTo: _replyTo, ...command } = checked.message;
+      const result = await this.#handle(command as AgentCommand, 'mqtt');
       this.#reply(replyTo, { id, ok: true, result });
     } catch (err) {
       this.#reply(replyTo, { id, ok: false, error: (err as Error).message });

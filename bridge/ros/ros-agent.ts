@@ -1,12 +1,14 @@
 import { Service, Topic } from 'roslib';
 import type { Emitter } from '../../robots/events.js';
-import { checkRoutedCommand } from '../../src/agent/command-schemas.js';
+import type { checkRoutedCommand } from '../../src/agent/command-schemas.js';
 import type { AgentEvent, AgentEvents, CommandHandler } from '../../src/agent/commands.js';
 import { RosLink } from './ros-link.js';
 
 export interface RosAgentOptions {
   /** Runs a validated command (the agent's one dispatcher); its result or error is the answer. */
   handle: CommandHandler;
+  /** Checks a message against the agent's command schemas (handed in: the agent owns its vocabulary). */
+  check: typeof checkRoutedCommand;
   /** The agent's events: published on <ns>/events (notes also on <ns>/notes); refused topic messages go out there too. */
   events: Emitter<AgentEvents>;
   /** rosbridge WebSocket URL, e.g. ws://127.0.0.1:9090; or a link shared with an arm driver on the same rosbridge. */
@@ -36,8 +38,9 @@ const TRIGGERS = ['status', 'list', 'stop', 'resume'] as const;
  * services are advertised again; nothing is published while the link is down (roslib would queue it).
  */
 export class RosAgent {
-  readonly #o: Required<Omit<RosAgentOptions, 'handle' | 'events' | 'url' | 'link'>>;
+  readonly #o: Required<Omit<RosAgentOptions, 'handle' | 'check' | 'events' | 'url' | 'link'>>;
   readonly #run: CommandHandler;
+  readonly #check: RosAgentOptions['check'];
   readonly #events: Emitter<AgentEvents>;
   readonly #link: RosLink;
   readonly #ownLink: boolean;
@@ -49,6 +52,7 @@ export class RosAgent {
 
   constructor(options: RosAgentOptions) {
     this.#run = options.handle;
+    this.#check = options.check;
     this.#events = options.events;
     const { handle: _h, events: _e, url: _u, link: _l, ...rest } = options;
     this.#o = { rosVersion: 1, namespace: '/engram', backoffMs: [200, 5000], ...rest };
@@ -125,7 +129,7 @@ export class RosAgent {
     } catch {
       return { id: null, ok: false, error: 'message: not valid JSON' };
     }
-    const checked = checkRoutedCommand(raw, 'ros', { requireId: true });
+    const checked = this.#check(raw, 'ros', { requireId: true });
     if (!checked.ok) return { id: checked.id, ok: false, error: checked.error };
     try {
       return { id: checked.id, ok: true, result: await this.#run(checked.command, 'ros') };

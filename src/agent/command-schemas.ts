@@ -144,7 +144,7 @@ export function checkRoutedCommand(body: unknown, channel: string, options: { re
 }
 
 /** A checked message as a command: its routing fields (id, replyTo) taken off. */
-export function withoutRoute(message: Record<string, unknown>): AgentCommand {
+function withoutRoute(message: Record<string, unknown>): AgentCommand {
   const { id: _id, replyTo: _replyTo, ...command } = message;
   return command as AgentCommand;
 }

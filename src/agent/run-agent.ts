@@ -9,6 +9,7 @@ import { AgentCore } from './agent-core.js';
 import { openMemory } from './library.js';
 import { MemoryOnThread, MemoryWorker, type MemoryService } from './memory-service.js';
 import { WorkerClient } from './worker-client.js';
+import { checkCommand, checkRoutedCommand } from './command-schemas.js';
 
 /** How `engram serve` is set up: every channel and robot it starts. */
 export interface AgentSetup {
@@ -136,7 +137,7 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
       url = broker.url;
     }
     const auth = { username: o.username, password: o.password };
-    const mqttAgent = new MqttAgent({ handle: core.handle, events: core.events, url, ...auth });
+    const mqttAgent = new MqttAgent({ handle: core.handle, check: checkCommand, events: core.events, url, ...auth });
     await mqttAgent.start();
     closers.push(() => mqttAgent.stop());
 
@@ -200,7 +201,7 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
         const driver = new RosArmDriver({ link, description, jointNames: a.joints, controller: a.controller, rosVersion: o.ros.version, command: a.action ? 'action' : 'topic' });
         fleet.add(rosMember(a.id, driver));
       }
-      const rosAgent = new RosAgent({ handle: core.handle, events: core.events, link, rosVersion: o.ros.version });
+      const rosAgent = new RosAgent({ handle: core.handle, check: checkRoutedCommand, events: core.events, link, rosVersion: o.ros.version });
       await rosAgent.start();
       closers.push(() => rosAgent.stop());
     }

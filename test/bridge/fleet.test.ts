@@ -21,6 +21,7 @@ import { loadSnapshot } from '../../src/memory/snapshot.js';
 import { bundledMelodies } from '../../src/music/notation.js';
 import { armPair } from '../../robots/motion/piano.js';
 import { planArm } from '../../robots/motion/planner.js';
+import { checkCommand } from '../../src/agent/command-schemas.js';
 
 const kb = loadKeyboard();
 const [left, right0] = armPair(loadPianoArm(), kb);
@@ -52,7 +53,7 @@ describe('the agent drives robots over MQTT: teach, perform, stop', () => {
     const fleet = new Fleet(service, { keyboard: kb });
     for (const id of ['left', 'right']) fleet.add(await mqttMember(robotClient, id));
     core.robots = fleet;
-    const agent = new MqttAgent({ handle: core.handle, events: core.events, url: broker.url });
+    const agent = new MqttAgent({ handle: core.handle, check: checkCommand, events: core.events, url: broker.url });
     await agent.start();
     const user = await mqtt.connectAsync(broker.url, { clientId: 'user' });
     const t = agentTopics();

@@ -14,6 +14,7 @@ import { encodeSnapshot, loadSnapshot } from '../../src/memory/snapshot.js';
 import { encodeMidi } from '../../src/music/midi-writer.js';
 import { bundledMelodies } from '../../src/music/notation.js';
 import { haveMosquitto, startMosquitto } from '../helpers/mosquitto.js';
+import { checkCommand } from '../../src/agent/command-schemas.js';
 
 if (!haveMosquitto) console.warn('mosquitto tests skipped: apt-get install mosquitto (.ci/run installs it)');
 
@@ -43,7 +44,7 @@ for (const b of brokers) {
       for (const m of bundledMelodies()) memory.learn(m.title, m.sequence);
       const service = new MemoryOnThread(memory, file);
       core = new AgentCore({ memory: service, simulator: armSimulator(service, physicsOnThread) });
-      agent = new MqttAgent({ handle: core.handle, events: core.events, url: broker.url, protocolVersion: b.protocolVersion });
+      agent = new MqttAgent({ handle: core.handle, check: checkCommand, events: core.events, url: broker.url, protocolVersion: b.protocolVersion });
       await agent.start();
       client = await mqtt.connectAsync(broker.url, { protocolVersion: b.protocolVersion, clientId: `test-${b.protocolVersion}` });
       await client.subscribeAsync([topics.resp('tester'), topics.events, topics.state]);
