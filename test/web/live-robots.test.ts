@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,6 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../../bridge/mqtt/brok
 import { loadRobot } from '../../robots/load.js';
 import { runAgent, type RunningAgent } from '../../src/agent/run-agent.js';
 import { webDir } from '../../src/agent/serve.js';
-import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { MqttUrdfArm, SIX_JOINTS } from '../helpers/mqtt-urdf-arm.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -83,6 +83,7 @@ describe.skipIf(!haveBrowser)('every robot the agent drives, live in the page', 
   const UR5E = loadRobot('ur5e').joints.map((j) => j.name);
   /** Every joint state the agent had from the sim arm, by its time. */
   const simStates = new Map<number, number[]>();
+  let memoryDir = '';
 
   beforeAll(async () => {
     broker = await startEmbeddedBroker({ port: 0 });
@@ -93,7 +94,8 @@ describe.skipIf(!haveBrowser)('every robot the agent drives, live in the page', 
     chainOnly = new MqttUrdfArm({ url: broker.url, robotId: CHAIN, description: panda });
     await chainOnly.start();
     // as npm start: the piano arms and the 6-joint sim arm; and the other robot, named
-    agent = await runAgent({ memory: new SequenceMemory(), save: () => undefined, host: '127.0.0.1', port: 0, broker: broker.url, mqttPort: 0, simRobots: 2, mqttRobots: [ARM, CHAIN], log: () => undefined });
+    memoryDir = mkdtempSync(join(tmpdir(), 'engram-live-'));
+    agent = await runAgent({ memoryFile: join(memoryDir, 'memory.engram'), bundled: false, host: '127.0.0.1', port: 0, broker: broker.url, mqttPort: 0, simRobots: 2, mqttRobots: [ARM, CHAIN], log: () => undefined });
     fleet = agent.core.robots as Fleet;
     fleet.events.on('state', ({ id, state }) => {
       if (id === SIM) simStates.set(state.time, [...state.positions]);
@@ -115,6 +117,7 @@ describe.skipIf(!haveBrowser)('every robot the agent drives, live in the page', 
     await arm?.stop();
     await chainOnly?.stop();
     await broker?.close();
+    if (memoryDir) rmSync(memoryDir, { recursive: true, force: true });
   });
 
   const view = <T>(fn: (id: string) => T, id: string) => page.evaluate(fn, id);
