@@ -1,8 +1,6 @@
 import type { Server } from 'node:http';
 import type { Fleet } from '../../bridge/fleet.js';
-import type { SimMqttRobot } from '../../bridge/mqtt/sim-robot.js';
 import type { RobotDescription } from '../../robots/description.js';
-import type { SimulatedRobot } from '../../robots/simulated.js';
 import { armSimulator, physicsOnThread, type PhysicsRunner } from '../../sim/simulator.js';
 import { bundledMelodies } from '../music/notation.js';
 import { AgentCore } from './agent-core.js';
@@ -10,6 +8,7 @@ import { openMemory } from './library.js';
 import { MemoryOnThread, MemoryWorker, type MemoryService } from './memory-service.js';
 import { WorkerClient } from './worker-client.js';
 import { checkCommand, checkRoutedCommand } from './command-schemas.js';
+import { simRobotsInWorker, simRobotsOnThread, type SimRobots, type SimRobotSpec } from './sim-robots.js';
 
 /** How `engram serve` is set up: every channel and robot it starts. */
 export interface AgentSetup {
@@ -56,8 +55,8 @@ export interface RunningAgent {
   core: AgentCore;
   memory: MemoryService;
   fleet: Fleet;
-  /** The simulated robots started on the broker, by id (sim-left, sim-right, sim-arm). */
-  simRobots: Map<string, SimMqttRobot>;
+  /** The simulated robots started on the broker (sim-left, sim-right, sim-arm), in their own thread unless threads is 'main'. */
+  simRobots: SimRobots | null;
   /** Bundled melodies learned at this start. */
   bundledLearned: number;
   http: Server;
@@ -145,35 +144,29 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
     const fleet = new Fleet(memory);
     core.robots = fleet;
     closers.push(() => fleet.close());
-    const simRobots = new Map<string, SimMqttRobot>();
+    let simRobots: SimRobots | null = null;
     const simArm = o.simArm ?? true;
     if (o.simRobots > 0 || o.mqttRobots.length > 0 || simArm) {
       const client = sendAtOnce(await mqtt.connectAsync(url, { clientId: `engram-robots-${process.pid}`, reconnectPeriod: 500, queueQoSZero: false, ...auth }));
       closers.push(() => client.endAsync(true));
-      const [{ SimMqttRobot }, { simulatedIndustrialArm, simulatedPianoArm }, { loadKeyboard, loadPianoArm, loadRobot }] = await Promise.all([
-        import('../../bridge/mqtt/sim-robot.js'),
-        import('../../sim/simulated-robots.js'),
-        import('../../robots/load.js'),
-      ]);
-      // the simulated robots are built here and handed to the transport that makes them reachable
-      const startSim = async (robotId: string, robot: SimulatedRobot) => {
-        const sim = new SimMqttRobot({ url, robotId, robot, ...auth });
-        await sim.start();
-        closers.push(() => sim.stop());
-        simRobots.set(robotId, sim);
-      };
-      if (o.simRobots > 0) {
+      const { loadKeyboard, loadPianoArm, loadRobot } = await import('../../robots/load.js');
+      // the simulated robots: piano arms at the keyboard and the industrial arm, in a thread of their own
+      const specs: SimRobotSpec[] = [];
+      const pianoIds = ['sim-left', 'sim-right'].slice(0, Math.max(0, Math.min(2, o.simRobots)));
+      if (pianoIds.length > 0) {
         const [{ armPair }, { planArm }] = await Promise.all([import('../../robots/motion/piano.js'), import('../../robots/motion/planner.js')]);
         const kb = loadKeyboard();
-        const arms = armPair(loadPianoArm(), kb).slice(0, o.simRobots);
-        const ids = ['sim-left', 'sim-right'];
-        for (const [i, robot] of arms.entries()) await startSim(ids[i]!, simulatedPianoArm(kb, robot, planArm(robot, kb, []).startQ));
-        for (const id of ids.slice(0, arms.length)) fleet.add(await mqttMember(client, id));
+        armPair(loadPianoArm(), kb)
+          .slice(0, pianoIds.length)
+          .forEach((robot, i) => specs.push({ id: pianoIds[i]!, kind: 'piano', robot, startQ: planArm(robot, kb, []).startQ, keyboard: kb }));
       }
-      if (simArm) {
-        const robot = typeof o.simArmRobot === 'object' ? o.simArmRobot : loadRobot(o.simArmRobot ?? 'ur5e');
-        await startSim('sim-arm', simulatedIndustrialArm(robot));
-        fleet.add(await mqttMember(client, 'sim-arm'));
+      if (simArm) specs.push({ id: 'sim-arm', kind: 'industrial', robot: typeof o.simArmRobot === 'object' ? o.simArmRobot : loadRobot(o.simArmRobot ?? 'ur5e') });
+      if (specs.length > 0) {
+        const setup = { url, ...auth, robots: specs };
+        const sims = onThread ? await simRobotsOnThread(setup) : await simRobotsInWorker(setup);
+        simRobots = sims;
+        closers.push(() => sims.close());
+        for (const spec of specs) fleet.add(await mqttMember(client, spec.id));
       }
       for (const id of o.mqttRobots) {
         try {

@@ -76,7 +76,7 @@ export async function stallTest(o: StallOptions): Promise<StallResult> {
   try {
     const core = agent.core;
     const gate = agent.fleet.member('sim-left').gate;
-    const robot = agent.simRobots.get('sim-left')!;
+    const sims = agent.simRobots!;
     const addr = agent.http.address() as { port: number };
     const api = `http://127.0.0.1:${addr.port}/api`;
     const run = (command: Record<string, unknown> & { command: string }) => core.run(command, 'stall');
@@ -163,7 +163,7 @@ export async function stallTest(o: StallOptions): Promise<StallResult> {
       maxMs: sorted[sorted.length - 1] ?? NaN,
       performed,
       gateStop: gate.lastStopReason,
-      robotWatchdogStops: robot.watchdogStops,
+      robotWatchdogStops: await sims.watchdogStops('sim-left'),
       learned,
       identified,
       browserPerformances,
