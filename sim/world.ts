@@ -209,12 +209,22 @@ export class ArmBodies implements RobotDriver {
   }
 
   follow(points: TrajectoryPoint[]): void {
+    let prev = this.#points[this.#points.length - 1];
     for (const p of points) {
       if (p.positions.length !== 3) throw new RangeError(`${this.robot.name}: a trajectory point needs 3 joint positions, got ${p.positions.length}`);
-      const last = this.#points[this.#points.length - 1];
-      if (last && p.time < last.time) throw new RangeError(`${this.robot.name}: trajectory times must not go back (${p.time} after ${last.time})`);
-      this.#points.push(p);
+      if (prev && p.time < prev.time) throw new RangeError(`${this.robot.name}: trajectory times must not go back (${p.time} after ${prev.time})`);
+      prev = p;
     }
+    const last = this.#points[this.#points.length - 1];
+    if (!last || last.time <= this.#time) {
+      // nothing ahead: what was done is dropped (a long-lived arm keeps no history), and the arm moves
+      // from where it is held to the first point, as a trajectory controller does
+      this.#points = [];
+      this.#segment = 0;
+      const first = points[0];
+      if (first && first.time > this.#time) this.#points.push({ time: this.#time, positions: [...this.#hold], velocities: [0, 0, 0] });
+    }
+    for (const p of points) this.#points.push(p);
   }
 
   press(finger: number, extension: number, at = this.#time): void {

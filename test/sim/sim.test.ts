@@ -130,6 +130,21 @@ describe('the simulated arm as a RobotDriver', () => {
     expect(() => arm.press(40, 0.01)).toThrow(/no finger 40/);
     expect(() => arm.follow([{ time: 2, positions: [0, 0] }])).toThrow(/3 joint positions/);
   });
+
+  it('moves from where it is to a trajectory that starts elsewhere, as a trajectory controller does, and keeps no history', () => {
+    const q0 = inverse(left, 0.3, 0.02)!;
+    const q1 = inverse(left, 0.4, 0.02)!;
+    const world = new World(kb, [{ robot: left, startQ: q0 }], { dtMs: 2 });
+    const arm = world.arms[0]!;
+    world.run(0.2);
+    arm.follow([{ time: 1.2, positions: q1, velocities: [0, 0, 0] }]);
+    world.run(0.7); // half way in time: on its way, not waiting to jump at 1.2 s
+    const x = forward(left, arm.state().positions)[2]!.x;
+    expect(x).toBeGreaterThan(0.33);
+    expect(x).toBeLessThan(0.37);
+    world.run(1.6);
+    expect(forward(left, arm.state().positions)[2]!.x).toBeCloseTo(0.4, 2);
+  });
 });
 
 describe('the simulated arms at the keyboard', () => {
