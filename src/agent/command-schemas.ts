@@ -100,7 +100,11 @@ export const COMMAND_SCHEMAS: Record<string, object> = {
 };
 
 const ajv = new Ajv({ allErrors: false, strict: false });
-const validators = Object.fromEntries(Object.entries(COMMAND_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)]));
+// a Map, not an object: a command named '__proto__' or 'hasOwnProperty' must find nothing
+const validators = new Map(Object.entries(COMMAND_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)]));
+
+/** A command name as it may appear in an error: short, never the whole input. */
+const commandName = (c: string) => (c.length > 32 ? `'${c.slice(0, 32)}...'` : `'${c}'`);
 
 export type CheckedMessage = { ok: true; message: Record<string, unknown> & { id: string; replyTo: string; command: string } } | { ok: false; id?: string; replyTo?: string; error: string };
 
@@ -124,8 +128,8 @@ export function checkCommand(payload: Buffer | string): CheckedMessage {
   const id = typeof o.id === 'string' ? o.id : undefined;
   const replyTo = typeof o.replyTo === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(o.replyTo) ? o.replyTo : undefined;
   if (typeof o.command !== 'string') return { ok: false, id, replyTo, error: 'command: is required (one of ' + Object.keys(COMMAND_SCHEMAS).join(', ') + ')' };
-  const v = validators[o.command];
-  if (!v) return { ok: false, id, replyTo, error: `command: unknown command '${o.command}' (one of ${Object.keys(COMMAND_SCHEMAS).join(', ')})` };
+  const v = validators.get(o.command);
+  if (!v) return { ok: false, id, replyTo, error: `command: unknown command ${commandName(o.command)} (one of ${Object.keys(COMMAND_SCHEMAS).join(', ')})` };
   if (!v(o)) return { ok: false, id, replyTo, error: describe(v.errors![0]!) };
   return { ok: true, message: o as CheckedMessage extends { ok: true; message: infer M } ? M : never };
 }

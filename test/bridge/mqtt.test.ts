@@ -109,6 +109,11 @@ for (const b of brokers) {
         [{ command: 'recall', title: 42 }, /title: must be string/],
         [{ command: 'recall', title: 'Ode to Joy', tempo: -1 }, /tempo: must be > 0/],
         [{ command: 'dance' }, /unknown command 'dance'/],
+        // names an object has by inheritance are no commands (they used to crash the agent)
+        [{ command: '__proto__' }, /unknown command '__proto__'/],
+        [{ command: 'hasOwnProperty' }, /unknown command 'hasOwnProperty'/],
+        [{ command: 'valueOf' }, /unknown command 'valueOf'/],
+        [{ command: 'x'.repeat(10_000) }, /unknown command 'x{32}\.\.\.' \(one of/],
         [{ command: 'identify', notes: [] }, /notes: must NOT have fewer than 1 items/],
         [{ command: 'recall', title: 'Nope' }, /unknown title 'Nope'/],
         [{ command: 'learn', title: 'broken', midi: Buffer.from('not midi').toString('base64') }, /is not a MIDI file/],
