@@ -4,6 +4,7 @@ import { extname, join, normalize } from 'node:path';
 import { checkRoutedCommand } from './command-schemas.js';
 import type { AgentCore } from './agent-core.js';
 import { robotsApi } from './robots-api.js';
+import { refuseRequest } from './request-origin.js';
 
 /** The built web app: dist/web beside dist/src (or repo/dist/web when running from sources). */
 export function webDir(): string {
@@ -69,6 +70,8 @@ export function serve(options: ServeOptions): Promise<Server> {
     handle(req, res).catch((err: unknown) => send(res, 500, { error: (err as Error).message }));
   });
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refused = refuseRequest(req, options.host ?? '127.0.0.1');
+    if (refused) return send(res, refused.status, { ok: false, error: refused.error });
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (robotsApi(() => agent.robots, req, res, url.pathname)) return;
     if (url.pathname === '/api/titles' && req.method === 'GET') return send(res, 200, await agent.run({ command: 'list' }, 'web'));

@@ -200,7 +200,7 @@ describe('GET /api/robots and /api/robots/live', () => {
     const body = (await (await fetch(`${base}/api/robots`)).json()) as { keyboard: { keys: number }; robots: Array<{ id: string; joints: string[]; description: RobotDescription }> };
     expect(body.keyboard.keys).toBe(88);
     expect(body.robots.map((r) => [r.id, r.joints.length, r.description.urdf])).toEqual([['arm6', 6, '<robot name="six"/>']]);
-    expect((await fetch(`${base}/api/robots`, { method: 'POST' })).status).toBe(405);
+    expect((await fetch(`${base}/api/robots`, { method: 'POST', headers: { 'content-type': 'application/json' } })).status).toBe(405);
 
     const abort = new AbortController();
     const res = await fetch(`${base}/api/robots/live`, { signal: abort.signal });

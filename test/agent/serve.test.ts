@@ -45,7 +45,7 @@ describe('engram serve: one agent, every channel (web API, events, MQTT, CLI), s
     expect(out).toMatch(/robots: sim-left \(mqtt, ur5e-planar left\), sim-right \(mqtt, ur5e-planar right\), sim-arm \(mqtt, ur5e\)/);
     const api = `http://127.0.0.1:${port}/api`;
     const post = async (body: unknown) => {
-      const r = await fetch(`${api}/command`, { method: 'POST', body: JSON.stringify(body) });
+      const r = await fetch(`${api}/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       return { status: r.status, body: (await r.json()) as { ok: boolean; result?: any; error?: string } };
     };
     // the event stream

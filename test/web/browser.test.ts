@@ -106,7 +106,7 @@ describe.skipIf(!haveBrowser)('the web app in headless Chromium', () => {
 
   it('reports a bad request clearly', async () => {
     const res = await page.evaluate(async () => {
-      const r = await fetch('/api/perform', { method: 'POST', body: JSON.stringify({ title: 'No Such Piece' }) });
+      const r = await fetch('/api/perform', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'No Such Piece' }) });
       return { status: r.status, body: await r.json() };
     });
     expect(res.status).toBe(404);
