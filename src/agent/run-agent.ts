@@ -125,7 +125,8 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
     const http = await serve({ agent: core, host: o.host, port: o.port }).catch((err: NodeJS.ErrnoException) => {
       throw new Error(err.code === 'EADDRINUSE' ? `port ${o.port} on ${o.host} is in use: pick another with --port` : `cannot listen on ${o.host}:${o.port}: ${err.message}`);
     });
-    closers.push(() => new Promise<void>((r) => http.close(() => r())));
+    // close() waits for open connections: the page's event streams never end by themselves, so end them
+    closers.push(() => new Promise<void>((r) => (http.close(() => r()), http.closeAllConnections())));
     let url = o.broker ?? '';
     if (!url) {
       const { startEmbeddedBroker } = await import('../../bridge/mqtt/broker.js');

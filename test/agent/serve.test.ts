@@ -98,9 +98,11 @@ describe('engram serve: one agent, every channel (web API, events, MQTT, CLI), s
     expect(st.robots.map((r: { stopped: boolean }) => r.stopped)).toEqual([true, true, true]);
     expect(events.some((e) => e.type === 'note')).toBe(true);
     expect(events.some((e) => e.type === 'stopped')).toBe(true);
-    stream.abort();
+    // SIGTERM ends it cleanly even with the page's event stream still open
+    const exited = new Promise<number | null>((r) => agent!.once('exit', (code) => r(code)));
     agent.kill('SIGTERM');
-    await new Promise((r) => agent!.once('exit', r));
+    expect(await exited).toBe(0);
+    stream.abort();
     agent = null;
     // the skill was saved with the memory; a CSV demonstration is taught offline by the CLI
     expect(engram('list').out).toMatch(/wave\t1 tracks/);
