@@ -1,5 +1,5 @@
 import type { KeyboardDescription } from '../robots/description.js';
-import { moveTime } from '../robots/planar.js';
+import { moveTime } from '../robots/motion/spline.js';
 import { loadKeyboard } from '../robots/load.js';
 import { Emitter } from '../robots/events.js';
 import { plannedPath } from '../robots/motion/planned-path.js';

@@ -1,4 +1,4 @@
-import type { PianoArm, RobotDescription } from './description.js';
+import type { PianoArm } from './description.js';
 
 /**
  * Kinematics of the planar 3-link piano arm. Joint angles are relative (q[0] from +x, q[1] from link 1, q[2]
@@ -53,20 +53,4 @@ function wrap(a: number): number {
   while (a > Math.PI) a -= 2 * Math.PI;
   while (a < -Math.PI) a += 2 * Math.PI;
   return a;
-}
-
-/**
- * Shortest time for a synchronised joint move from rest at qa to rest at qb as a trajectory controller
- * executes it: one cubic segment, whose speed peaks at 1.5 times the average and whose acceleration
- * is 6 d / T^2 at both ends (a trapezoidal profile's time would break the limits by up to 1.5 times).
- * The slowest joint sets the time.
- */
-export function moveTime(robot: RobotDescription, qa: readonly number[], qb: readonly number[]): number {
-  let t = 0;
-  for (let i = 0; i < robot.joints.length; i++) {
-    const d = Math.abs(qb[i]! - qa[i]!);
-    const { maxSpeed: v, maxAccel: a } = robot.joints[i]!;
-    t = Math.max(t, (1.5 * d) / v, Math.sqrt((6 * d) / a));
-  }
-  return t;
 }

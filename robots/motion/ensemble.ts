@@ -1,6 +1,6 @@
 import { pianoArm, type KeyboardDescription } from '../description.js';
 import type { KeyPress, RobotDriver } from '../driver.js';
-import { moveTime } from '../planar.js';
+import { moveTime } from './spline.js';
 import { executePlan } from './execute.js';
 import { keyEventsToNotes, type PlayedNote } from './piano.js';
 import type { MotionSource } from './motion-source.js';

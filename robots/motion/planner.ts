@@ -1,5 +1,6 @@
 import { isBlack, keyCentre, type KeyboardDescription, type PianoArm } from '../description.js';
-import { inverse, moveTime } from '../planar.js';
+import { inverse } from '../planar.js';
+import { moveTime } from './spline.js';
 
 /** A note to play: MIDI pitch, onset and duration in seconds (from recall: spike times). */
 export interface TimedNote {

@@ -1,3 +1,4 @@
+import type { RobotDescription } from '../description.js';
 import type { TrajectoryPoint } from '../driver.js';
 
 /**
@@ -142,26 +143,10 @@ function rootsIn(c: Float64Array, degree: number, lo: number, hi: number, out: F
   return n;
 }
 
-/** Scratch for evalSegment: no allocation per sample. */
+/** Scratch for sampleCurve: no allocation per sample. */
 const _seg = new Float64Array(3);
 
-/** One joint on one segment: position, velocity and acceleration at time t (t0 <= t <= t1). */
-function evalSegment(
-  t: number,
-  t0: number,
-  t1: number,
-  p0: number,
-  v0: number,
-  a0: number | undefined,
-  p1: number,
-  v1: number,
-  a1: number | undefined,
-): [number, number, number] {
-  evalSegmentInto(_seg, t, t0, t1, p0, v0, a0, p1, v1, a1);
-  return [_seg[0]!, _seg[1]!, _seg[2]!];
-}
-
-/** evalSegment without allocating: writes position, velocity and acceleration into out[0..2]. */
+/** One joint on one segment at time t (t0 <= t <= t1): writes position, velocity and acceleration into out[0..2]. */
 function evalSegmentInto(
   out: Float64Array,
   t: number,
@@ -209,10 +194,10 @@ export function sampleCurve(points: readonly FullPoint[], t: number, from?: Full
       out.accelerations[j] = 0;
       continue;
     }
-    const [p, v, acc] = evalSegment(t, a.time, b.time, a.positions[j]!, a.velocities[j]!, a.accelerations?.[j], b.positions[j]!, b.velocities[j]!, b.accelerations?.[j]);
-    out.positions[j] = p;
-    out.velocities[j] = v;
-    out.accelerations[j] = acc;
+    evalSegmentInto(_seg, t, a.time, b.time, a.positions[j]!, a.velocities[j]!, a.accelerations?.[j], b.positions[j]!, b.velocities[j]!, b.accelerations?.[j]);
+    out.positions[j] = _seg[0]!;
+    out.velocities[j] = _seg[1]!;
+    out.accelerations[j] = _seg[2]!;
   }
   return out;
 }
@@ -314,4 +299,20 @@ export function retime<P extends TrajectoryPoint>(points: readonly P[], factor: 
     ...(p.velocities ? { velocities: p.velocities.map((v) => v * factor) } : {}),
     ...(p.accelerations ? { accelerations: p.accelerations.map((a) => a * factor * factor) } : {}),
   }));
+}
+
+/**
+ * Shortest time for a synchronised joint move from rest at qa to rest at qb as a trajectory controller
+ * executes it: one cubic segment, whose speed peaks at 1.5 times the average and whose acceleration
+ * is 6 d / T^2 at both ends (a trapezoidal profile's time would break the limits by up to 1.5 times).
+ * The slowest joint sets the time.
+ */
+export function moveTime(robot: RobotDescription, qa: readonly number[], qb: readonly number[]): number {
+  let t = 0;
+  for (let i = 0; i < robot.joints.length; i++) {
+    const d = Math.abs(qb[i]! - qa[i]!);
+    const { maxSpeed: v, maxAccel: a } = robot.joints[i]!;
+    t = Math.max(t, (1.5 * d) / v, Math.sqrt((6 * d) / a));
+  }
+  return t;
 }

@@ -16,7 +16,7 @@ import { loadKeyboard, loadPianoArm } from '../../robots/load.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { bundledMelodies } from '../../src/music/notation.js';
 import { executePlan } from '../../robots/motion/execute.js';
-import { moveTime } from '../../robots/planar.js';
+import { moveTime } from '../../robots/motion/spline.js';
 import { armPair, planPerformance } from '../../robots/motion/piano.js';
 
 export interface LoadResult {
