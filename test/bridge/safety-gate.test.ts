@@ -187,6 +187,56 @@ describe('the safety gate', () => {
     expect(g.lastStopReason).toMatch(/no joint state for 200 ms/);
     expect(stops).toEqual(['no joint state for 200 ms']);
   });
+
+  it('stops the robot on a joint state no arm could report (forged or faulty), and plans nothing from it', () => {
+    const { g, sent, stops, events, advance } = gate();
+    const errors: string[] = [];
+    g.events.on('error', (e) => errors.push(e.message));
+    const state = (time: number, positions: number[]) => events.emit('state', { time, positions, velocities: [0, 0, 0], fingers: [] });
+    // an honest arm at its full 3.14 rad/s on joint 0, 8 ms apart, with 2 mrad of noise: trusted
+    for (let k = 0; k <= 50; k++) {
+      advance(8);
+      state(k * 0.008, [0.5 + 3.14 * 0.008 * k + (k % 2 ? 0.002 : -0.002), -0.5, 0]);
+    }
+    expect(stops).toEqual([]);
+    // a pose 1 rad away 8 ms later: 125 rad/s, not a real arm
+    advance(8);
+    state(0.416, [2.8, -0.5, 0]);
+    expect(stops).toHaveLength(1);
+    expect(stops[0]).toMatch(/joint states not trusted: joint shoulder moved .* faster than its 3.14\/s limit/);
+    expect(errors).toHaveLength(1);
+    expect(sent).toEqual(['stop']);
+    expect(() => g.follow([ok(1)])).toThrow(/stopped/);
+    // a position past the joint's range, after a resume
+    g.resume();
+    advance(8);
+    state(0.5, [2.8, -0.5, 0]);
+    advance(8);
+    state(0.508, [2.8, -0.5, 9]);
+    expect(stops[1]).toMatch(/joint wrist reported 9, outside its range -3.14..3.14/);
+  });
+
+  it('a continuous joint that wraps around is not a jump, and a reconnect starts the judgement afresh', () => {
+    const continuous: RobotDescription = { ...robot, joints: robot.joints.map((j, i) => (i === 2 ? { ...j, type: 'continuous' as const } : j)) };
+    const fake = fakeDriver(continuous);
+    let now = 0;
+    const g = new SafetyGate(fake.driver, { now: () => now, setInterval: () => 1, clearInterval: () => {} });
+    const stops: string[] = [];
+    g.events.on('stopped', (s) => stops.push(s.reason));
+    const state = (time: number, positions: number[]) => fake.events.emit('state', { time, positions, velocities: [0, 0, 0], fingers: [] });
+    state(0, [0.5, -0.5, Math.PI - 0.005]);
+    now += 8;
+    state(0.008, [0.5, -0.5, -Math.PI + 0.005]);
+    expect(stops).toEqual([]);
+    fake.events.emit('connection', false);
+    fake.events.emit('connection', true);
+    g.resume();
+    now += 8;
+    state(0.016, [1.5, -0.5, 0]); // the arm moved while the link was down: the first state after it is the new baseline
+    now += 8;
+    state(0.024, [1.5, -0.5, 0]);
+    expect(stops).toEqual(['link lost']);
+  });
 });
 
 /** A random arm: limits, where it is and how it moves now, and a trajectory for it (cubic or quintic). */
