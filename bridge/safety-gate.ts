@@ -105,7 +105,8 @@ export class SafetyGate implements RobotDriver {
     this.#unsubscribe = [
       ev.on('state', (s) => this.#state(s)),
       ev.on('connection', (up) => (this.setConnected(up), this.events.emit('connection', up))),
-      ev.on('result', (r) => this.events.emit('result', r)),
+      // a refused or aborted goal: the arm is not following the curve any more
+      ev.on('result', (r) => (r.ok || this.#trust.idle(), this.events.emit('result', r))),
       ev.on('stopped', (s) => this.#robotStopped(s.reason)),
       ev.on('error', (e) => this.events.emit('error', e)),
       ev.on('key', (k) => this.events.emit('key', k)),
@@ -171,9 +172,11 @@ export class SafetyGate implements RobotDriver {
   /** Checks the trajectory and sends it with every point's velocities filled in, so the robot interpolates exactly the curve that was checked. */
   follow(points: TrajectoryPoint[]): void {
     this.#admit();
-    const full = this.#check(points);
+    const from = this.#validate(points);
+    const full = this.#check(points, from);
     if (full.length === 0) return;
     this.#inner.follow(full);
+    this.#trust.commanded(from, full);
     this.#lastPoint = full[full.length - 1]!;
   }
 
@@ -234,12 +237,11 @@ export class SafetyGate implements RobotDriver {
    * joint, the figure and the limit, with data for callers (LimitData: fitFactor, the slowing that fits).
    */
   checkTrajectory(points: TrajectoryPoint[]): void {
-    this.#check(points);
+    this.#check(points, this.#validate(points));
   }
 
-  /** The checked points with their velocities filled in. */
-  #check(points: TrajectoryPoint[]): FullPoint[] {
-    const from = this.#validate(points);
+  /** The checked points with their velocities filled in; `from` is where the executed curve starts. */
+  #check(points: TrajectoryPoint[], from: FullPoint): FullPoint[] {
     const full = completeVelocities(points);
     const b = worstBreak(this.description.joints, full, from, this.#opts.speedSlack);
     if (b) throw this.#limitError(points, from, b);
@@ -323,6 +325,7 @@ export class SafetyGate implements RobotDriver {
     this.#stopped = true;
     this.lastStopReason = reason;
     this.#lastPoint = null;
+    this.#trust.idle();
     this.#halting = true;
     try {
       this.#inner.stop(reason);
@@ -340,6 +343,7 @@ export class SafetyGate implements RobotDriver {
     const was = this.#stopped;
     this.#stopped = true;
     this.#lastPoint = null;
+    this.#trust.idle();
     if (!was) {
       this.lastStopReason = reason;
       this.events.emit('stopped', { reason });

@@ -216,6 +216,43 @@ describe('the safety gate', () => {
     expect(stops[1]).toMatch(/joint wrist reported 9, outside its range -3.14..3.14/);
   });
 
+  it('while a commanded curve runs, an arm far from it (held back, pushed, or a forged state) is stopped; one on it is not', () => {
+    const { g, stops, events, advance, pose } = gate();
+    const state = (time: number, positions: number[]) => {
+      Object.assign(pose, { time, positions });
+      events.emit('state', { time, positions, velocities: [0, 0, 0], fingers: [] });
+    };
+    const target = [1.5, -0.5, 0];
+    g.follow([{ time: 1, positions: target, velocities: [0, 0, 0] }]);
+    // an arm on the curve (a smooth move from HOME to target over 1 s), sampled at 100 Hz
+    const on = (t: number) => HOME.map((h, j) => h + (target[j]! - h) * (3 * t * t - 2 * t * t * t));
+    for (let k = 1; k <= 100; k++) {
+      advance(10);
+      state(k / 100, on(k / 100));
+    }
+    expect(stops).toEqual([]);
+    // a second move, then an arm that stays behind: stopped once it is 0.25 rad off
+    g.follow([{ time: 2, positions: HOME, velocities: [0, 0, 0] }]);
+    for (let k = 101; k <= 200 && stops.length === 0; k++) {
+      advance(10);
+      state(k / 100, target);
+    }
+    expect(stops).toHaveLength(1);
+    expect(stops[0]).toMatch(/joint shoulder is at 1.5, 0.25\d* from where it was commanded to be/);
+    // after the curve has ended (and settled), a hand moving the arm is no longer judged against it
+    g.resume();
+    g.follow([{ time: 3, positions: target, velocities: [0, 0, 0] }]);
+    for (let k = 201; k <= 400; k++) {
+      advance(10);
+      state(k / 100, target);
+    }
+    for (let k = 401; k <= 600; k++) {
+      advance(10);
+      state(k / 100, [1.5 - (k - 400) * 0.005, -0.5, 0]);
+    }
+    expect(stops.slice(1)).toEqual([]);
+  });
+
   it('a continuous joint that wraps around is not a jump, and a reconnect starts the judgement afresh', () => {
     const continuous: RobotDescription = { ...robot, joints: robot.joints.map((j, i) => (i === 2 ? { ...j, type: 'continuous' as const } : j)) };
     const fake = fakeDriver(continuous);
