@@ -54,8 +54,12 @@ export interface HttpLimits {
   commandBytes: number;
   /** POST /api/perform body, bytes. */
   performBytes: number;
-  /** API requests being answered at once (event streams not counted); more get 503 with Retry-After. */
+  /** API requests being answered at once (event streams and stop not counted); more get 503 with Retry-After. */
   concurrent: number;
+  /** Request bodies being received at once; more get 503 with Retry-After. */
+  reading: number;
+  /** Bytes of request bodies held at once, all together; a body that would go past it gets 503. */
+  bodyBudgetBytes: number;
   /** Event streams (/api/events, /api/robots/live) open at once; more get 503. */
   streams: number;
   /** Time a client has to send a whole body, ms; then 408 and the connection is closed. */
@@ -70,6 +74,8 @@ export const HTTP_LIMITS: HttpLimits = {
   commandBytes: MAX_MESSAGE_BYTES,
   performBytes: 16 << 10,
   concurrent: 8,
+  reading: 16,
+  bodyBudgetBytes: 64 << 20,
   streams: 16,
   bodyMs: 20_000,
   streamBacklogBytes: 1 << 20,
@@ -112,8 +118,9 @@ export function serve(options: ServeOptions): Promise<Server> {
   const web = options.web ?? webDir();
   const agent = options.agent;
   const limits: HttpLimits = { ...HTTP_LIMITS, ...options.limits };
-  let busy = 0;
+  let running = 0;
   let streams = 0;
+  const bodies = new BodyBudget(limits);
   // a request's headers must come within 10 s and its whole body within the limit (Node's own checks back ours up)
   const server = createServer({ maxHeaderSize: 16 << 10, headersTimeout: Math.min(10_000, limits.bodyMs + 5_000), requestTimeout: limits.bodyMs + 5_000 }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -122,27 +129,32 @@ export function serve(options: ServeOptions): Promise<Server> {
       else res.destroy();
     });
   });
+  /** Takes one of the `concurrent` places until the answer is sent; false (and 503 sent) when none is free. */
+  function enter(res: ServerResponse): boolean {
+    if (running >= limits.concurrent) {
+      res.setHeader('retry-after', '1');
+      send(res, 503, { ok: false, error: `busy: ${limits.concurrent} requests are being answered already; try again` });
+      return false;
+    }
+    running++;
+    res.once('close', () => running--);
+    return true;
+  }
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if ((req.url ?? '').length > limits.urlBytes) return send(res, 414, { ok: false, error: `URL: longer than ${limits.urlBytes} bytes` });
     const refused = refuseRequest(req, options.host ?? '127.0.0.1');
     if (refused) return send(res, refused.status, { ok: false, error: refused.error });
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (options.token !== undefined && answerWithoutToken(req, res, url, options.token)) return;
-    if (url.pathname.startsWith('/api/')) {
-      const stream = req.method === 'GET' && (url.pathname === '/api/events' || url.pathname === '/api/robots/live');
-      if (stream ? streams >= limits.streams : busy >= limits.concurrent) {
-        res.setHeader('retry-after', stream ? '10' : '1');
-        return send(res, 503, { ok: false, error: stream ? `busy: ${limits.streams} event streams are open already` : `busy: ${limits.concurrent} requests are being answered already; try again` });
+    if (req.method === 'GET' && (url.pathname === '/api/events' || url.pathname === '/api/robots/live')) {
+      if (streams >= limits.streams) {
+        res.setHeader('retry-after', '10');
+        return send(res, 503, { ok: false, error: `busy: ${limits.streams} event streams are open already` });
       }
-      if (stream) {
-        streams++;
-        res.once('close', () => streams--);
-        boundBacklog(res, limits.streamBacklogBytes);
-      } else {
-        busy++;
-        res.once('close', () => busy--);
-      }
-    }
+      streams++;
+      res.once('close', () => streams--);
+      boundBacklog(res, limits.streamBacklogBytes);
+    } else if (req.method === 'GET' && url.pathname.startsWith('/api/') && !enter(res)) return;
     if (robotsApi(() => agent.robots, req, res, url.pathname)) return;
     if (url.pathname === '/api/titles' && req.method === 'GET') return send(res, 200, await agent.run({ command: 'list' }, 'web'));
     if (url.pathname === '/api/events' && req.method === 'GET') {
@@ -153,9 +165,11 @@ export function serve(options: ServeOptions): Promise<Server> {
       return;
     }
     if (url.pathname === '/api/command' && req.method === 'POST') {
-      const body = await readJson(req, limits.commandBytes, limits.bodyMs);
+      const body = await bodies.readJson(req, limits.commandBytes);
       const checked = checkRoutedCommand(body, 'web');
       if (!checked.ok) return send(res, 400, { ok: false, error: checked.error });
+      // stop is never turned away: however busy the API is, the robots can be stopped
+      if (checked.command.command !== 'stop' && !enter(res)) return;
       try {
         return send(res, 200, { ok: true, result: await agent.run(checked.command, 'web') });
       } catch (err) {
@@ -164,9 +178,10 @@ export function serve(options: ServeOptions): Promise<Server> {
       }
     }
     if (url.pathname === '/api/perform' && req.method === 'POST') {
-      const checked = checkPerformRequest(await readJson(req, limits.performBytes, limits.bodyMs));
+      const checked = checkPerformRequest(await bodies.readJson(req, limits.performBytes));
       if (!checked.ok) return send(res, 400, { error: checked.error });
       if (!agent.simulator) return send(res, 503, { error: 'this agent has no simulated arms' });
+      if (!enter(res)) return;
       const { title, tempo = 1, seconds = 60 } = checked.request;
       try {
         // recalled in the memory worker, played in the sim worker, encoded there: the loop only passes the text on
@@ -207,6 +222,7 @@ function sendJson(res: ServerResponse, status: number, text: string): void {
 /** Answers a refused request; a body left unread (too large, too slow) is not waited for: the connection closes. */
 function refuse(req: IncomingMessage, res: ServerResponse, err: HttpRefusal): void {
   if (res.headersSent) return void res.destroy();
+  if (err.status === 503) res.setHeader('retry-after', '1');
   const unread = !req.complete;
   if (unread) res.setHeader('connection', 'close');
   send(res, err.status, { ok: false, error: err.message });
@@ -231,39 +247,59 @@ function boundBacklog(res: ServerResponse, max: number): void {
 }
 
 /**
- * A request body read whole, at most `limit` bytes (413: a Content-Length over it is refused before
- * reading) within `ms` (408), parsed as JSON nested at most MAX_DEPTH deep (400). Chunks past the limit
- * are not kept.
+ * Request bodies being read: at most `reading` at once and `bodyBudgetBytes` held in all (503 past
+ * either: a few large or slow uploads cannot take all the memory or every place).
  */
-async function readJson(req: IncomingMessage, limit: number, ms: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > limit) {
-    req.resume();
-    throw new HttpRefusal(413, `request body: over ${limit} bytes`);
-  }
-  const text = await new Promise<string>((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => fail(new HttpRefusal(408, `request body: not received within ${ms / 1000} s`)), ms);
-    const fail = (err: Error) => {
-      clearTimeout(timer);
-      req.removeListener('data', onData);
-      req.resume(); // read on and drop, until the connection closes
-      reject(err);
-    };
-    const onData = (c: Buffer) => {
-      size += c.length;
-      if (size > limit) fail(new HttpRefusal(413, `request body: over ${limit} bytes`));
-      else chunks.push(c);
-    };
-    req.on('data', onData);
-    req.once('end', () => (clearTimeout(timer), resolve(Buffer.concat(chunks).toString('utf8'))));
-    req.once('error', () => fail(new HttpRefusal(400, 'request body: the upload failed')));
-  });
-  if (tooDeep(text)) throw new HttpRefusal(400, `request body: nested deeper than ${MAX_DEPTH} levels`);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new HttpRefusal(400, 'request body: not valid JSON');
+class BodyBudget {
+  #reading = 0;
+  #bytes = 0;
+  constructor(readonly limits: HttpLimits) {}
+
+  /**
+   * A request body read whole, at most `limit` bytes (413: a Content-Length over it is refused before
+   * reading) within bodyMs (408), parsed as JSON nested at most MAX_DEPTH deep (400). Chunks past a
+   * limit are not kept.
+   */
+  async readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > limit) {
+      req.resume();
+      throw new HttpRefusal(413, `request body: over ${limit} bytes`);
+    }
+    if (this.#reading >= this.limits.reading) {
+      req.resume();
+      throw new HttpRefusal(503, `busy: ${this.limits.reading} requests are being received already; try again`);
+    }
+    this.#reading++;
+    let held = 0;
+    const text = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const timer = setTimeout(() => fail(new HttpRefusal(408, `request body: not received within ${this.limits.bodyMs / 1000} s`)), this.limits.bodyMs);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        req.removeListener('data', onData);
+        req.resume(); // read on and drop, until the connection closes
+        reject(err);
+      };
+      const onData = (c: Buffer) => {
+        if (held + c.length > limit) return fail(new HttpRefusal(413, `request body: over ${limit} bytes`));
+        if (this.#bytes + c.length > this.limits.bodyBudgetBytes) return fail(new HttpRefusal(503, 'busy: too many request bodies are being received; try again'));
+        held += c.length;
+        this.#bytes += c.length;
+        chunks.push(c);
+      };
+      req.on('data', onData);
+      req.once('end', () => (clearTimeout(timer), resolve(Buffer.concat(chunks).toString('utf8'))));
+      req.once('error', () => fail(new HttpRefusal(400, 'request body: the upload failed')));
+    }).finally(() => {
+      this.#reading--;
+      this.#bytes -= held;
+    });
+    if (tooDeep(text)) throw new HttpRefusal(400, `request body: nested deeper than ${MAX_DEPTH} levels`);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new HttpRefusal(400, 'request body: not valid JSON');
+    }
   }
 }

@@ -125,6 +125,18 @@ describe('HTTP limits: bodies, time, requests at once, sizes', () => {
     expect((await post(port, '/api/command', '{"command":"status"}')).status).toBe(200);
   });
 
+  it('holds at most bodyBudgetBytes of bodies at once: a body that would go past it is turned away (503), the others go on', async () => {
+    const port = await start({ limits: { commandBytes: 1000, bodyBudgetBytes: 1200 } });
+    const body = JSON.stringify({ command: 'status', id: 'x'.repeat(100) }).padEnd(700, ' ');
+    const first = http(port, { method: 'POST', path: '/api/command', headers: { ...json, 'content-length': body.length }, partial: body.slice(0, 650) });
+    // once the first's 650 bytes are held, another 700 would go past 1200
+    let refused: Answer | undefined;
+    await expect.poll(async () => (refused = await post(port, '/api/command', body)).status).toBe(503);
+    expect(refused!.headers['retry-after']).toBe('1');
+    first.finish(body.slice(650));
+    expect((await first.answer).status).toBe(200);
+  });
+
   it('answers a body that does not come in time 408, and the slot it held is free again', async () => {
     const port = await start({ limits: { bodyMs: 200, concurrent: 1 } });
     const slow = http(port, { method: 'POST', path: '/api/command', headers: { ...json, 'content-length': 100 }, partial: '{"command":' });
@@ -134,8 +146,8 @@ describe('HTTP limits: bodies, time, requests at once, sizes', () => {
     expect((await post(port, '/api/command', '{"command":"status"}')).status).toBe(200);
   });
 
-  it('answers 503 with Retry-After past the requests it takes at once; takes more once they are answered', async () => {
-    const port = await start({ limits: { concurrent: 3 } });
+  it('answers 503 with Retry-After past the bodies it receives at once; takes more once they are in', async () => {
+    const port = await start({ limits: { reading: 3 } });
     const body = '{"command":"status"}';
     const held = [0, 1, 2].map(() => http(port, { method: 'POST', path: '/api/command', headers: { ...json, 'content-length': body.length }, partial: '{' }));
     // once the three are being read (their bodies are not all there), another is turned away at once
@@ -145,6 +157,30 @@ describe('HTTP limits: bodies, time, requests at once, sizes', () => {
     for (const h of held) h.finish(body.slice(1));
     expect((await Promise.all(held.map((h) => h.answer))).map((a) => a.status)).toEqual([200, 200, 200]);
     expect((await post(port, '/api/command', body)).status).toBe(200);
+  });
+
+  it('answers 503 with Retry-After past the requests it answers at once, but always takes stop', async () => {
+    const port = await start({ limits: { concurrent: 2 } });
+    // performances that last until the test lets them end
+    const ends: Array<(json: string) => void> = [];
+    core!.simulator = {
+      perform: () => Promise.reject(new Error('not used')),
+      recording: () => new Promise<string>((resolve) => ends.push(resolve)),
+    };
+    const performing = [post(port, '/api/perform', '{"title":"a"}'), post(port, '/api/perform', '{"title":"b"}')];
+    await expect.poll(() => ends.length).toBe(2);
+    const third = await post(port, '/api/perform', '{"title":"c"}');
+    expect(third.status).toBe(503);
+    expect(third.headers['retry-after']).toBe('1');
+    expect((await post(port, '/api/command', '{"command":"status"}')).status).toBe(503);
+    expect((await http(port, {}).answer).status).toBe(503);
+    // stop is answered however busy the API is
+    const stop = await post(port, '/api/command', '{"command":"stop"}');
+    expect(stop.status).toBe(200);
+    expect(JSON.parse(stop.text)).toEqual({ ok: true, result: { stopped: [] } });
+    for (const end of ends) end('{"played":[]}');
+    expect((await Promise.all(performing)).map((a) => a.status)).toEqual([200, 200]);
+    expect((await post(port, '/api/command', '{"command":"status"}')).status).toBe(200);
   });
 
   it('bounds event streams at once, and a URL too long is 414', async () => {
