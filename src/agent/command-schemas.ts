@@ -123,8 +123,12 @@ const validators = new Map(Object.entries(COMMAND_SCHEMAS).map(([k, s]) => [k, a
 /** A command name as it may appear in an error: short, never the whole input. */
 const commandName = (c: string) => `'${clip(c, 32)}'`;
 
-/** Text from the input, or a message that may quote it, cut to `max` characters ('...' says it was cut). */
-export function clip(text: string, max = 300): string {
+/**
+ * Text from the input, or a message that may quote it, cut to `max` characters ('...' says it was cut).
+ * The default leaves whole any message built from bounded parts (a controller's text naming every
+ * joint) and stops one that quotes an input whole.
+ */
+export function clip(text: string, max = 1000): string {
   return text.length > max ? `${text.slice(0, max)}...` : text;
 }
 
@@ -153,6 +157,10 @@ export type CheckedMessage = { ok: true; message: Record<string, unknown> & { id
 function describe(e: ErrorObject): string {
   const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : e.params && 'missingProperty' in e.params ? String(e.params.missingProperty) : '(message)';
   if (e.keyword === 'required') return `${String((e.params as { missingProperty: string }).missingProperty)}: is required`;
+  if (e.keyword === 'uniqueItems') {
+    const { i, j } = e.params as { i: number; j: number };
+    return `${clip(where, 64)}: an item is named twice (items ${Math.min(i, j)} and ${Math.max(i, j)})`;
+  }
   if (e.keyword === 'additionalProperties') return `${clip(String((e.params as { additionalProperty: string }).additionalProperty), 32)}: is not a field of this command`;
   // ajv's messages name the rule broken (a bound, a type, a pattern of the schema), never the value
   return `${clip(where, 64)}: ${e.message ?? 'is invalid'}`;
@@ -194,6 +202,23 @@ export function checkRoutedCommand(body: unknown, channel: string, options: { re
   const id = typeof obj?.id === 'string' && obj.id.length <= 128 ? obj.id : null;
   if (!checked.ok) return { ok: false, id, error: checked.error };
   return { ok: true, id, command: withoutRoute(checked.message) };
+}
+
+/**
+ * checkRoutedCommand for a command given as JSON text (ROS): its size and nesting are checked before
+ * it is parsed.
+ */
+export function checkRoutedText(text: unknown, channel: string, options: { requireId?: boolean } = {}): ReturnType<typeof checkRoutedCommand> {
+  if (typeof text !== 'string') return { ok: false, id: null, error: 'message: must be JSON text' };
+  if (text.length > MAX_MESSAGE_BYTES) return { ok: false, id: null, error: `message: over ${MAX_MESSAGE_BYTES} bytes` };
+  if (tooDeep(text)) return { ok: false, id: null, error: `message: nested deeper than ${MAX_DEPTH} levels` };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, id: null, error: 'message: not valid JSON' };
+  }
+  return checkRoutedCommand(raw, channel, options);
 }
 
 /** A checked message as a command: its routing fields (id, replyTo) taken off. */

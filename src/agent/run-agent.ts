@@ -8,7 +8,7 @@ import { AgentCore } from './agent-core.js';
 import { openMemory } from './library.js';
 import { MemoryOnThread, MemoryWorker, type MemoryService } from './memory-service.js';
 import { WorkerClient } from './worker-client.js';
-import { checkCommand, checkRoutedCommand } from './command-schemas.js';
+import { checkCommand, checkRoutedText } from './command-schemas.js';
 import { simRobotsInWorker, simRobotsOnThread, type SimRobots, type SimRobotSpec } from './sim-robots.js';
 
 /** How `engram serve` is set up: every channel and robot it starts. */
@@ -210,7 +210,7 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
         const driver = new RosArmDriver({ link, description, jointNames: a.joints, controller: a.controller, rosVersion: o.ros.version, command: a.action ? 'action' : 'topic' });
         fleet.add(rosMember(a.id, driver));
       }
-      const rosAgent = new RosAgent({ handle: core.handle, check: checkRoutedCommand, events: core.events, link, rosVersion: o.ros.version });
+      const rosAgent = new RosAgent({ handle: core.handle, check: checkRoutedText, events: core.events, link, rosVersion: o.ros.version });
       await rosAgent.start();
       closers.push(() => rosAgent.stop());
     }
