@@ -2,7 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/mosquitto.js';
 import { loadOrCreateToken, TokenError } from '../../src/agent/access-token.js';
 import { AgentCore } from '../../src/agent/agent-core.js';
 import { MemoryOnThread } from '../../src/agent/memory-service.js';
@@ -88,6 +91,32 @@ describe('HTTP access token', () => {
     expect(wrong.headers['set-cookie']).toBeUndefined();
     // the Host and Origin checks come first: a rebound name is refused even with the token
     expect((await http(port, { headers: { host: 'evil.example', authorization: `Bearer ${token}` } }).answer).status).toBe(403);
+  });
+
+  it('engram serve --require-token prints the page URL with the token, kept in the token file; the API needs it', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const mqttPort = await freePort();
+    const tokenFile = join(dir, 'serve-config', 'token');
+    const env = { ...process.env, ENGRAM_MEMORY: '', ENGRAM_TOKEN: undefined, ENGRAM_TOKEN_FILE: undefined };
+    const agent = spawn(process.execPath, ['--import', 'tsx', resolve('src/agent/cli.ts'), 'serve', '--port', String(port), '--mqtt-port', String(mqttPort), '--sim-robots', '0', '--no-sim-arm', '--require-token', '--token-file', tokenFile, '--memory', join(dir, 'serve.engram')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<void>((r) => agent.once('exit', () => r()));
+    let out = '';
+    agent.stdout!.on('data', (d) => (out += d));
+    agent.stderr!.on('data', (d) => (out += d));
+    try {
+      await expect.poll(() => out, { timeout: 50_000, interval: 100 }).toMatch(/Ctrl-C stops/);
+      const url = /web app and API on (http:\/\/127\.0\.0\.1:\d+\/\?token=([A-Za-z0-9_-]+))/.exec(out);
+      expect(url).not.toBeNull();
+      expect(url![2]).toBe(readFileSync(tokenFile, 'utf8').trim());
+      expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+      expect((await http(port, {}).answer).status).toBe(401);
+      expect((await http(port, { headers: { authorization: `Bearer ${url![2]}` } }).answer).status).toBe(200);
+      const open = await http(port, { path: new URL(url![1]).pathname + new URL(url![1]).search }).answer;
+      expect(open.status).toBe(303);
+    } finally {
+      agent.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('is made once in the user config (mode 0600) and kept; $ENGRAM_TOKEN overrides; a bad file is named, not quoted', () => {
