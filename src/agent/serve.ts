@@ -277,6 +277,7 @@ class BodyBudget {
       const timer = setTimeout(() => fail(new HttpRefusal(408, `request body: not received within ${this.limits.bodyMs / 1000} s`)), this.limits.bodyMs);
       const fail = (err: Error) => {
         clearTimeout(timer);
+        chunks.length = 0; // freed now, not when the connection goes
         req.removeListener('data', onData);
         req.resume(); // read on and drop, until the connection closes
         reject(err);
