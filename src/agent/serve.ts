@@ -68,6 +68,8 @@ export interface HttpLimits {
   streamBacklogBytes: number;
   /** Longest request URL, bytes (414). */
   urlBytes: number;
+  /** Connections open at once (idle keep-alive ones included); more are closed as they come. */
+  connections: number;
 }
 
 export const HTTP_LIMITS: HttpLimits = {
@@ -80,6 +82,7 @@ export const HTTP_LIMITS: HttpLimits = {
   bodyMs: 20_000,
   streamBacklogBytes: 1 << 20,
   urlBytes: 4096,
+  connections: 256,
 };
 
 /** A request the API refuses before running anything: its status and a message that names the part, never its content. */
@@ -129,6 +132,7 @@ export function serve(options: ServeOptions): Promise<Server> {
       else res.destroy();
     });
   });
+  server.maxConnections = limits.connections;
   /** Takes one of the `concurrent` places until the answer is sent; false (and 503 sent) when none is free. */
   function enter(res: ServerResponse): boolean {
     if (running >= limits.concurrent) {

@@ -1,5 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -210,6 +211,17 @@ describe('HTTP limits: bodies, time, requests at once, sizes', () => {
     for (const end of ends) end('{"played":[]}');
     expect((await Promise.all(performing)).map((a) => a.status)).toEqual([200, 200]);
     expect((await post(port, '/api/command', '{"command":"status"}')).status).toBe(200);
+  });
+
+  it('closes connections past the bound as they come; once some close, new ones are taken', async () => {
+    const port = await start({ limits: { connections: 4 } });
+    const sockets = await Promise.all([0, 1, 2, 3].map(() => new Promise<Socket>((resolve) => { const s = connect(port, '127.0.0.1', () => resolve(s)); })));
+    await expect.poll(() => new Promise<number>((r) => server!.getConnections((_e, n) => r(n)))).toBe(4);
+    const refused = await http(port, {}).answer.then(() => 'answered', (err: NodeJS.ErrnoException) => err.code);
+    expect(refused).toMatch(/ECONNRESET|EPIPE/);
+    sockets.forEach((s) => s.destroy());
+    await expect.poll(() => new Promise<number>((r) => server!.getConnections((_e, n) => r(n)))).toBe(0);
+    expect((await http(port, {}).answer).status).toBe(200);
   });
 
   it('bounds event streams at once, and a URL too long is 414', async () => {
