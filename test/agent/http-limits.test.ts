@@ -291,8 +291,10 @@ describe('POST /api/perform and /api/command: values checked, field named, input
     expect((await post(port, '/api/perform', '{"title":"a","tempo":1,"seconds":4}')).status).toBe(503);
   });
 
-  it('never quotes a long input in a command error', async () => {
+  it('never quotes a long input in a command error, nor in the error events every listener gets', async () => {
     const port = await start();
+    const events: string[] = [];
+    core!.events.on('event', (e) => void events.push(JSON.stringify(e)));
     const bodies = [
       { command: LONG },
       { command: 'status', [LONG]: 1 },
@@ -317,5 +319,7 @@ describe('POST /api/perform and /api/command: values checked, field named, input
     const unknown = await post(port, '/api/command', JSON.stringify({ command: 'recall', title: 'Q'.repeat(256) }));
     expect(unknown.status).toBe(404);
     expect(unknown.text.length).toBeLessThan(500);
+    expect(events.length).toBeGreaterThan(0);
+    for (const e of events) expect(e.length).toBeLessThan(1500);
   });
 });
