@@ -7,6 +7,7 @@ import { MqttRobotDriver } from '../../bridge/mqtt/robot-driver.js';
 import { robotTopics } from '../../bridge/mqtt/robot-topics.js';
 import { agentTopics } from '../../bridge/mqtt/topics.js';
 import { Emitter } from '../../robots/events.js';
+import { haveMosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import { loadRobot } from '../../robots/load.js';
 import { checkCommand } from '../../src/agent/command-schemas.js';
 import type { AgentCommand, AgentEvents } from '../../src/agent/commands.js';
@@ -111,9 +112,24 @@ describe('the embedded broker bounds what a client can make it hold', () => {
   });
 });
 
-describe('the agent reads every MQTT topic within bounds and never quotes the input back', () => {
+/** The agent's own bounds do not depend on the broker: the same over aedes and Debian's mosquitto. */
+const agentBrokers: Array<{ name: string; enabled: boolean; start: () => Promise<{ url: string }> }> = [
+  { name: 'embedded aedes', enabled: true, start: () => broker() },
+  {
+    name: 'Debian mosquitto',
+    enabled: haveMosquitto || process.env.ENGRAM_REQUIRE_BROKER === '1',
+    start: async () => {
+      const m = await startMosquitto();
+      cleanup.push(() => m.stop());
+      return m;
+    },
+  },
+];
+
+for (const { name, enabled, start } of agentBrokers) {
+  describe.skipIf(!enabled)(`the agent reads every MQTT topic within bounds and never quotes the input back (${name})`, () => {
   it('command replies and refusal events never carry a long input; past MAX_RUNNING at once, busy; stop always runs', async () => {
-    const b = await broker();
+    const b = await start();
     const events = new Emitter<AgentEvents>();
     const eventLog: string[] = [];
     events.on('event', (e) => void eventLog.push(JSON.stringify(e)));
@@ -180,7 +196,7 @@ describe('the agent reads every MQTT topic within bounds and never quotes the in
   }, 30_000);
 
   it("a robot's topics: key, state and result messages over their size are dropped unread, named by size; a description too", async () => {
-    const b = await broker();
+    const b = await start();
     const robot = await client(b.url, 'robot');
     const t = robotTopics('arm');
     const description = loadRobot('ur5e');
@@ -207,3 +223,4 @@ describe('the agent reads every MQTT topic within bounds and never quotes the in
     await expect(MqttRobotDriver.connect(agentSide, 'huge', { timeoutMs: 2000 })).rejects.toThrow(/^engram\/robots\/huge\/description: a description of \d+ bytes is over 2097152$/);
   }, 20_000);
 });
+}
