@@ -21,8 +21,10 @@ export type SimRobotSpec =
 
 export interface SimRobotsSetup {
   url: string;
-  username?: string;
-  password?: string;
+  /** Each robot's MQTT password by robot id (its username is its id); none: it connects without a login. */
+  passwords?: Record<string, string>;
+  /** CA certificate (PEM) for an mqtts:// broker. */
+  ca?: string | Buffer;
   robots: SimRobotSpec[];
 }
 
@@ -43,7 +45,8 @@ export async function simRobotsOnThread(setup: SimRobotsSetup): Promise<SimRobot
   try {
     for (const spec of setup.robots) {
       const robot = spec.kind === 'piano' ? simulatedPianoArm(spec.keyboard, pianoArm(spec.robot), spec.startQ) : simulatedIndustrialArm(spec.robot);
-      const sim = new SimMqttRobot({ url: setup.url, robotId: spec.id, robot, username: setup.username, password: setup.password });
+      const password = setup.passwords?.[spec.id];
+      const sim = new SimMqttRobot({ url: setup.url, robotId: spec.id, robot, ca: setup.ca, ...(password === undefined ? {} : { username: spec.id, password }) });
       await sim.start();
       sims.set(spec.id, sim);
     }
