@@ -81,7 +81,8 @@ export class MqttAgent {
       else void this.#onCommand(payload);
     });
     client.on('connect', () => void this.#announce());
-    await client.subscribeAsync(this.#topics.cmd, { qos: 1 });
+    // MQTT 5: keep the retain flag on live deliveries too (retain as published), so a retained command is never run
+    await client.subscribeAsync(this.#topics.cmd, { qos: 1, ...(options.protocolVersion === 5 ? { rap: true } : {}) });
     await this.#announce();
   }
 

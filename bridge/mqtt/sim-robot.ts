@@ -96,7 +96,8 @@ export class SimMqttRobot {
       }),
       driver.events.on('result', (r: GoalResult) => this.#publishResult(r)),
     );
-    await client.subscribeAsync([t.trajectory, t.finger, t.stop, t.heartbeat], { qos: 0 });
+    // MQTT 5: the retain flag as published, so a retained command is refused on live delivery too
+    await client.subscribeAsync([t.trajectory, t.finger, t.stop, t.heartbeat], { qos: 0, ...(this.#o.protocolVersion === 5 ? { rap: true } : {}) });
     await announce();
     this.#loop = setInterval(() => {
       const now = this.now();
