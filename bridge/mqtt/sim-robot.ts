@@ -154,7 +154,7 @@ export class SimMqttRobot {
     // a retained command may be any age and comes back at every reconnect: never run it
     if (packet.retain) return this.#refuse(`${topic}: retained command ignored`, topic === t.trajectory || topic === t.finger);
     if (topic === t.heartbeat) {
-      // only a well-formed, fresh heartbeat is word from the agent (the broker lets only the agent write it)
+      // only a well-formed, fresh heartbeat (or command) is word from the agent; the broker lets only the agent write them
       const r = parseChecked<{ until: number }>(topic, payload, validateHeartbeat);
       if (r.ok && r.value.until >= now) {
         this.#lastHeartbeat = now;
@@ -167,6 +167,8 @@ export class SimMqttRobot {
       if (!r.ok) return this.#refuse(r.error, true);
       this.lastExpiryInterval = expiry;
       if (this.#stale(topic, r.value.until, now)) return;
+      // a well-formed, fresh command is word from the agent too (only the agent may write it)
+      this.#lastHeartbeat = now;
       try {
         driver.follow(r.value.points);
         const last = r.value.points[r.value.points.length - 1];
@@ -181,6 +183,7 @@ export class SimMqttRobot {
       if (!r.ok) return this.#refuse(r.error, false);
       this.lastExpiryInterval = expiry;
       if (this.#stale(topic, r.value.until, now)) return;
+      this.#lastHeartbeat = now;
       try {
         if (r.value.extension > 0) driver.press(r.value.finger, r.value.extension, r.value.at);
         else driver.release(r.value.finger, r.value.at);
@@ -191,7 +194,7 @@ export class SimMqttRobot {
     }
   }
 
-  /** With commands still ahead and no heartbeat from the agent for watchdogMs: stop. */
+  /** With commands still ahead and no word from the agent (a fresh heartbeat or command) for watchdogMs: stop. */
   #checkWatchdog(now: number): void {
     if (now < this.#busyUntil && (now - this.#lastHeartbeat) * 1000 > this.#o.watchdogMs) {
       this.#robot.driver.stop(`watchdog: no word from the agent for ${this.#o.watchdogMs} ms`);

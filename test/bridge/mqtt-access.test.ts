@@ -76,6 +76,7 @@ for (const b of brokers) {
     const extra: MqttClient[] = [];
 
     /** A client of its own (no reconnects); rejects when the broker refuses it. */
+    // (the robots' watchdogs are not under test here: generous, so a loaded machine does not trip them)
     const client = async (options: IClientOptions) => {
       const c = await mqtt.connectAsync(broker.url, { protocolVersion: b.v, reconnectPeriod: 0, connectTimeout: 3000, ...options });
       extra.push(c);
@@ -95,7 +96,7 @@ for (const b of brokers) {
       });
       await agent.start();
       for (const id of ['arm-a', 'arm-b']) {
-        const robot = new SimMqttRobot({ url: broker.url, robotId: id, robot: simulatedIndustrialArm(ur5e, { start: HOME }), protocolVersion: b.v, ...files.login(id) });
+        const robot = new SimMqttRobot({ url: broker.url, robotId: id, robot: simulatedIndustrialArm(ur5e, { start: HOME }), protocolVersion: b.v, watchdogMs: 3000, ...files.login(id) });
         await robot.start();
         robots.push(robot);
       }
@@ -226,7 +227,7 @@ for (const b of brokers) {
       const goal = JSON.stringify({ points: [{ time: 0.5, positions: HOME.map((q) => q + 0.5) }], until: 1e9 });
       await robots[1]!.stop();
       const retained = agent.client!.publishAsync(tb.trajectory, goal, { qos: 0, retain: true });
-      robots[1] = new SimMqttRobot({ url: broker.url, robotId: 'arm-b', robot: simulatedIndustrialArm(ur5e, { start: HOME }), protocolVersion: b.v, ...files.login('arm-b') });
+      robots[1] = new SimMqttRobot({ url: broker.url, robotId: 'arm-b', robot: simulatedIndustrialArm(ur5e, { start: HOME }), protocolVersion: b.v, watchdogMs: 3000, ...files.login('arm-b') });
       if (b.v === 5) {
         await retained;
         await robots[1].start();

@@ -13,14 +13,14 @@ export interface Login {
 /**
  * A password file and the shipped ACL in a temp folder, for the embedded broker and mosquitto alike:
  * the agent (engram-agent), an operator, the named robots (username = robot id) and 'intruder', a valid
- * user the ACL gives nothing of its own.
+ * user the ACL gives nothing of its own. Passwords are random unless `fixed` names them.
  */
-export function accessFiles(robots: string[], operators = ['operator']) {
+export function accessFiles(robots: string[], operators = ['operator'], fixed: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'engram-mqtt-access-'));
   const logins = new Map<string, Login>();
   let text = '';
   for (const username of [AGENT_USER, ...operators, ...robots, 'intruder']) {
-    const password = randomPassword();
+    const password = fixed[username] ?? randomPassword();
     logins.set(username, { username, password });
     text = setPasswordEntry(text, username, password);
   }
