@@ -50,13 +50,39 @@ Commands:
                            (robot_description) plus --robot's sidecar for acceleration limits;
                            [--ros-joints <a,b,c>] when its names differ from the description's;
                            --port <n>, --host <addr>, --mqtt-port <n>
+                           MQTT access (see README, MQTT access control): --mqtt-passwd <file>
+                           (mosquitto's format) and --mqtt-acl <file> (mosquitto's syntax; default
+                           docs/mqtt-acl.conf) for the embedded broker; without a password file the
+                           agent makes logins for itself and its simulated robots at start and keeps
+                           an operator login in ~/.engram/mqtt-operator.json ($ENGRAM_MQTT_LOGIN);
+                           --mqtt-cert <pem> --mqtt-key <pem>: the embedded broker speaks TLS;
+                           --mqtt-ca <pem> checks a broker's certificate (mqtts://);
+                           --sim-robot-password <p>: the simulated robots' password on --broker
+                           (username: their ids sim-left, sim-right, sim-arm)
+                           --ros-secret <s>: rosbridge authentication (ROS 1, rosauth) at connect
   status | stop | resume   ask the running agent (over MQTT: --broker <url> or --mqtt-port <n>):
-                           its memory and robots; stop every robot now; let them move again
+                           its memory and robots; stop every robot now; let them move again; logs in
+                           with --username/--password, else the operator login serve keeps
+  passwd <file> <user>     add or change a user in an MQTT password file (mosquitto's format; the
+                           password from --password or one line on stdin); --delete removes the user
   demo                     learn the bundled melodies, recall, identify and complete, print, exit
   help                     this text
 
 Every command takes --memory <file> (default: $ENGRAM_MEMORY or ~/.engram/memory.engram).
 `;
+
+/** The first line on stdin (a password given by pipe or typed). */
+async function readLine(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('password: ');
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: process.stdin });
+  try {
+    for await (const line of rl) return line;
+    return '';
+  } finally {
+    rl.close();
+  }
+}
 
 function fail(code: number, message: string): never {
   process.stderr.write(`engram: ${message}\n`);
@@ -108,8 +134,8 @@ function learnFiles(memory: SequenceMemory, paths: string[], title: string | und
 
 async function main(argv: string[]): Promise<void> {
   const { command, positional, opts } = parseArgs(argv, {
-    flags: ['json', 'bundled', 'help', 'ros-action', 'ros-robot-description', 'sim-arm', 'no-sim-arm'],
-    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller'],
+    flags: ['json', 'bundled', 'help', 'ros-action', 'ros-robot-description', 'sim-arm', 'no-sim-arm', 'delete'],
+    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller', 'mqtt-passwd', 'mqtt-acl', 'mqtt-cert', 'mqtt-key', 'mqtt-ca', 'sim-robot-password', 'ros-secret'],
     repeatable: ['track', 'mqtt-robot'],
   });
   if (!command || command === 'help' || opts.help) {
@@ -253,6 +279,11 @@ async function main(argv: string[]): Promise<void> {
         };
       }
       const { runAgent } = await import('./run-agent.js');
+      const { defaultOperatorFile } = await import('./operator-login.js');
+      const str = (name: string) => (typeof opts[name] === 'string' ? (opts[name] as string) : undefined);
+      const external = typeof opts.broker === 'string';
+      const passwordFile = str('mqtt-passwd');
+      if (external && (passwordFile || str('mqtt-acl') || str('mqtt-cert'))) throw new UsageError('--mqtt-passwd, --mqtt-acl and --mqtt-cert are for the embedded broker: give them to your broker (see README, MQTT access control)');
       const agent = await runAgent({
         memoryFile,
         host,
@@ -261,10 +292,15 @@ async function main(argv: string[]): Promise<void> {
         mqttPort: num('mqtt-port', 1883),
         username: typeof opts.username === 'string' ? opts.username : undefined,
         password: typeof opts.password === 'string' ? opts.password : undefined,
+        mqttPasswordFile: passwordFile,
+        mqttAclFile: str('mqtt-acl'),
+        operatorFile: external || passwordFile ? undefined : defaultOperatorFile(),
+        mqttTls: { cert: str('mqtt-cert'), key: str('mqtt-key'), ca: str('mqtt-ca') },
+        simRobotPassword: str('sim-robot-password'),
         simRobots: num('sim-robots', 2),
         simArm: opts['no-sim-arm'] !== true,
         mqttRobots: (opts['mqtt-robot'] as string[] | undefined) ?? [],
-        ros: rosUrl ? { url: rosUrl, version: rosVersion, arm } : undefined,
+        ros: rosUrl ? { url: rosUrl, version: rosVersion, arm, secret: str('ros-secret') } : undefined,
         log: (line) => process.stderr.write(`engram: ${line}\n`),
       }).catch((err: Error) => {
         throw new UsageError(err.message);
@@ -277,7 +313,8 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(
         `engram agent: memory ${memoryFile} (${titles} titles${learned ? `, ${learned} bundled melodies learned now` : ''})\n` +
           `web app and API on ${where}\n` +
-          `MQTT commands on ${agent.mqttUrl} topic engram/agent/cmd${typeof opts.broker === 'string' ? '' : ' (embedded broker)'}\n` +
+          `MQTT commands on ${agent.mqttUrl} topic engram/agent/cmd${external ? '' : ' (embedded broker)'}\n` +
+          (external ? '' : `MQTT logins: ${passwordFile ? `${passwordFile}, ` : ''}the agent's and its simulated robots' made now${agent.mqttOperator ? `; operator '${agent.mqttOperator.username}' in ${defaultOperatorFile()}` : ''}; no anonymous clients\n`) +
           (rosUrl ? `ROS: services /engram/{status,list,stop,resume,run}, topics /engram/{command,response,events,notes} on ${rosUrl}\n` : '') +
           `robots: ${robots.length ? robots.map((r) => `${r.id} (${r.transport}, ${r.robot})`).join(', ') : 'none'}\n(Ctrl-C stops)\n`,
       );
@@ -306,12 +343,25 @@ async function main(argv: string[]): Promise<void> {
     case 'resume': {
       // ask the running agent over MQTT
       const { askAgent } = await import('../../bridge/mqtt/ask.js');
+      const { defaultOperatorFile, readOperatorLogin } = await import('./operator-login.js');
       const url = typeof opts.broker === 'string' ? opts.broker : `mqtt://127.0.0.1:${num('mqtt-port', 1883)}`;
-      const r = await askAgent(url, { command }, { username: typeof opts.username === 'string' ? opts.username : undefined, password: typeof opts.password === 'string' ? opts.password : undefined }).catch((err: Error) => {
+      // an explicit login, else the operator login a local engram serve keeps
+      const login = typeof opts.username === 'string' ? { username: opts.username, password: typeof opts.password === 'string' ? opts.password : undefined } : (readOperatorLogin(defaultOperatorFile()) ?? {});
+      const ca = typeof opts['mqtt-ca'] === 'string' ? (await import('node:fs')).readFileSync(opts['mqtt-ca']) : undefined;
+      const r = await askAgent(url, { command }, { ...login, ca }).catch((err: Error) => {
         throw new UsageError(`${command}: ${err.message}`);
       });
       if (!r.ok) fail(1, `${command}: ${r.error}`);
       process.stdout.write(`${JSON.stringify(r.result, null, json ? 0 : 1)}\n`);
+      return;
+    }
+    case 'passwd': {
+      const [file, user] = positional;
+      if (!file || !user) throw new UsageError('passwd: engram passwd <file> <username> [--password <p> | the password on stdin] [--delete]');
+      const { setMqttPassword } = await import('./passwd.js');
+      const password = opts.delete === true ? null : typeof opts.password === 'string' ? opts.password : await readLine();
+      if (password === '') throw new UsageError('passwd: the password is empty');
+      process.stdout.write(`${setMqttPassword(file, user, password)}\n`);
       return;
     }
     default:
@@ -356,7 +406,7 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     err instanceof MidiFileError ||
     err instanceof FragmentInputError ||
     err instanceof CommandError ||
-    (err instanceof Error && (err.name === 'RobotDescriptionError' || err.name === 'DemonstrationError'))
+    (err instanceof Error && ['RobotDescriptionError', 'DemonstrationError', 'PasswordFileError', 'AclFileError'].includes(err.name))
   ) {
     fail(1, err.message);
   }

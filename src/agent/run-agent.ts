@@ -58,6 +58,8 @@ export interface AgentSetup {
   ros?: {
     url: string;
     version: 1 | 2;
+    /** rosauth's shared secret: authenticate to a ROS 1 rosbridge run with authenticate:=true (ROS 2's has none). */
+    secret?: string;
     /**
      * An arm behind the rosbridge: its joint names in /joint_states (default: the description's), its
      * controller, action or topic, and its description: `robot` is a bundled name or a file (URDF,
@@ -244,7 +246,8 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
         import('../../bridge/ros/robot-description.js'),
       ]);
       // one WebSocket for the agent's services and the arm
-      const link = new RosLink(o.ros.url);
+      if (o.ros.secret && o.ros.version === 2) throw new Error("--ros-secret: ROS 2's rosbridge has no authentication (see README, ROS access)");
+      const link = new RosLink(o.ros.url, undefined, o.ros.secret ? { secret: o.ros.secret } : undefined);
       closers.push(() => link.close());
       await link.connect();
       if (o.ros.arm) {
