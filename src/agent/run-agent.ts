@@ -124,7 +124,7 @@ async function connectMqtt(o: AgentSetup, simIds: string[], closers: Array<() =>
   const tls = { cert: pem(o.mqttTls?.cert, 'certificate'), key: pem(o.mqttTls?.key, 'key'), ca: pem(o.mqttTls?.ca, 'CA certificate') };
   if (o.broker) {
     const simPassword = o.simRobotPassword ?? o.password;
-    const simPasswords = Object.fromEntries(simIds.map((id) => [id, simPassword ?? '']).filter(([, p]) => p !== ''));
+    const simPasswords: Record<string, string> = simPassword ? Object.fromEntries(simIds.map((id) => [id, simPassword])) : {};
     return { url: o.broker, auth: { username: o.username, password: o.password }, simPasswords, ca: tls.ca, operator: null };
   }
   const [{ startEmbeddedBroker }, { Acl }, access, { readPasswordFile, randomPassword }, { loadOperatorLogin }] = await Promise.all([
@@ -198,9 +198,15 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
     const pianoIds = ['sim-left', 'sim-right'].slice(0, Math.max(0, Math.min(2, o.simRobots)));
     const simIds = [...pianoIds, ...(simArm ? ['sim-arm'] : [])];
     const { url, auth, simPasswords, ca, operator } = await connectMqtt(o, simIds, closers);
-    const mqttAgent = new MqttAgent({ handle: core.handle, check: checkCommand, events: core.events, url, ...auth, ca });
-    await mqttAgent.start();
+    // MQTT 5 where the broker speaks it (message expiry, retain as published), else 3.1.1 (aedes)
+    let mqttAgent = new MqttAgent({ handle: core.handle, check: checkCommand, events: core.events, url, ...auth, ca, protocolVersion: 5 });
+    await mqttAgent.start().catch(async (err: Error) => {
+      if (!/protocol version/i.test(err.message)) throw err;
+      mqttAgent = new MqttAgent({ handle: core.handle, check: checkCommand, events: core.events, url, ...auth, ca, protocolVersion: 4 });
+      await mqttAgent.start();
+    });
     closers.push(() => mqttAgent.stop());
+    const protocolVersion: 4 | 5 = mqttAgent.client!.options.protocolVersion === 5 ? 5 : 4;
 
     // the fleet's recall and planning come from the memory service (its worker)
     const fleet = new Fleet(memory);
@@ -223,7 +229,7 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
       }
       if (simArm) specs.push({ id: 'sim-arm', kind: 'industrial', robot: typeof o.simArmRobot === 'object' ? o.simArmRobot : loadRobot(o.simArmRobot ?? 'ur5e') });
       if (specs.length > 0) {
-        const setup = { url, passwords: simPasswords, ca, robots: specs };
+        const setup = { url, passwords: simPasswords, ca, protocolVersion, robots: specs };
         const sims = onThread ? await simRobotsOnThread(setup) : await simRobotsInWorker(setup);
         simRobots = sims;
         closers.push(() => sims.close());

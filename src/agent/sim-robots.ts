@@ -25,6 +25,8 @@ export interface SimRobotsSetup {
   passwords?: Record<string, string>;
   /** CA certificate (PEM) for an mqtts:// broker. */
   ca?: string | Buffer;
+  /** 4 = MQTT 3.1.1, 5 = MQTT 5 (what the agent's link speaks). */
+  protocolVersion?: 4 | 5;
   robots: SimRobotSpec[];
 }
 
@@ -46,7 +48,7 @@ export async function simRobotsOnThread(setup: SimRobotsSetup): Promise<SimRobot
     for (const spec of setup.robots) {
       const robot = spec.kind === 'piano' ? simulatedPianoArm(spec.keyboard, pianoArm(spec.robot), spec.startQ) : simulatedIndustrialArm(spec.robot);
       const password = setup.passwords?.[spec.id];
-      const sim = new SimMqttRobot({ url: setup.url, robotId: spec.id, robot, ca: setup.ca, ...(password === undefined ? {} : { username: spec.id, password }) });
+      const sim = new SimMqttRobot({ url: setup.url, robotId: spec.id, robot, ca: setup.ca, protocolVersion: setup.protocolVersion, ...(password === undefined ? {} : { username: spec.id, password }) });
       await sim.start();
       sims.set(spec.id, sim);
     }

@@ -7,6 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { askAgent } from '../../bridge/mqtt/ask.js';
 import { setPasswordEntry } from '../../bridge/mqtt/passwords.js';
 import { runAgent, type RunningAgent } from '../../src/agent/run-agent.js';
+import { haveMosquitto, startMosquitto } from '../helpers/mosquitto.js';
+import { accessFiles } from '../helpers/mqtt-access.js';
 
 /**
  * `engram serve` as npm start runs it: no password file, yet no anonymous client gets in; the agent and
@@ -76,5 +78,22 @@ describe('MQTT access as engram serve sets it up', () => {
     await expect(askAgent(agent.mqttUrl.replace('mqtts', 'mqtt'), { command: 'status' }, { ...login, timeoutMs: 1500 })).rejects.toThrow();
     await agent.close();
     running.pop();
+  });
+
+  it.skipIf(!haveMosquitto)('on an external mosquitto with the shipped ACL: the agent and its simulated arm log in as the README says', { timeout: 60_000 }, async () => {
+    const files = accessFiles(['sim-arm'], ['operator'], { 'sim-arm': 'sim-secret' });
+    const broker = await startMosquitto({ passwordFile: files.passwordFile, aclFile: files.aclFile });
+    try {
+      const agent = await runAgent({ ...base, broker: broker.url, ...files.agent, simRobotPassword: 'sim-secret', simArm: true });
+      running.push(agent);
+      const r = await askAgent(broker.url, { command: 'status' }, files.operator);
+      expect(r.ok).toBe(true);
+      expect(r.result).toMatchObject({ robots: [expect.objectContaining({ id: 'sim-arm', connected: true })] });
+      await agent.close();
+      running.pop();
+    } finally {
+      await broker.stop();
+      files.remove();
+    }
   });
 });
