@@ -59,8 +59,8 @@ export class MqttRobotDriver implements RobotDriver {
     client.setMaxListeners(client.getMaxListeners() + 1);
     client.on('message', this.#onMessage);
     this.#heartbeat = setInterval(() => {
-      // on the robot's clock, so only once a joint state has told it
-      if (client.connected && this.#stateAt !== null) this.#publish(this.#t.heartbeat, { time: this.robotNow(), until: this.#deadline() });
+      // time: the agent's wall clock, ms (latency measurements); until: on the robot's clock, so only once a joint state has told it
+      if (client.connected && this.#stateAt !== null) this.#publish(this.#t.heartbeat, { time: Date.now(), until: this.#deadline() });
     }, 100);
     this.#heartbeat.unref();
     client.on('close', this.#onClose);

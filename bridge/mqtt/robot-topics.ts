@@ -14,7 +14,8 @@ import { Ajv } from 'ajv';
  *                    goal naming every joint (up to 32)
  *   cmd/finger       agent -> robot: {finger, extension, at, until}  (extension 0 = release)
  *   cmd/stop         agent -> robot: {}  (always obeyed)
- *   cmd/heartbeat    agent -> robot: {time, until}  (the robot stops when these stop while it moves)
+ *   cmd/heartbeat    agent -> robot: {time, until}  (time: the agent's wall clock, ms; the robot stops when
+ *                    these stop while it moves)
  *
  * Times in commands are the robot's clock (its `state.time`), so no clock sync is assumed. `until` is a
  * command's deadline on that clock: a robot drops a command that arrives later (a trajectory or finger
