@@ -60,6 +60,8 @@ Commands:
                            --sim-robot-password <p>: the simulated robots' password on --broker
                            (username: their ids sim-left, sim-right, sim-arm)
                            --ros-secret <s>: rosbridge authentication (ROS 1, rosauth) at connect
+                           (passwords and the secret also from $ENGRAM_MQTT_PASSWORD,
+                           $ENGRAM_SIM_ROBOT_PASSWORD, $ENGRAM_ROS_SECRET: not visible in ps)
   status | stop | resume   ask the running agent (over MQTT: --broker <url> or --mqtt-port <n>):
                            its memory and robots; stop every robot now; let them move again; logs in
                            with --username/--password, else the operator login serve keeps
@@ -291,16 +293,17 @@ async function main(argv: string[]): Promise<void> {
         broker: typeof opts.broker === 'string' ? opts.broker : undefined,
         mqttPort: num('mqtt-port', 1883),
         username: typeof opts.username === 'string' ? opts.username : undefined,
-        password: typeof opts.password === 'string' ? opts.password : undefined,
+        // from the environment too: a command line is visible to every user of the machine (ps)
+        password: typeof opts.password === 'string' ? opts.password : process.env.ENGRAM_MQTT_PASSWORD || undefined,
         mqttPasswordFile: passwordFile,
         mqttAclFile: str('mqtt-acl'),
         operatorFile: external || passwordFile ? undefined : defaultOperatorFile(),
         mqttTls: { cert: str('mqtt-cert'), key: str('mqtt-key'), ca: str('mqtt-ca') },
-        simRobotPassword: str('sim-robot-password'),
+        simRobotPassword: str('sim-robot-password') ?? (process.env.ENGRAM_SIM_ROBOT_PASSWORD || undefined),
         simRobots: num('sim-robots', 2),
         simArm: opts['no-sim-arm'] !== true,
         mqttRobots: (opts['mqtt-robot'] as string[] | undefined) ?? [],
-        ros: rosUrl ? { url: rosUrl, version: rosVersion, arm, secret: str('ros-secret') } : undefined,
+        ros: rosUrl ? { url: rosUrl, version: rosVersion, arm, secret: str('ros-secret') ?? (process.env.ENGRAM_ROS_SECRET || undefined) } : undefined,
         log: (line) => process.stderr.write(`engram: ${line}\n`),
       }).catch((err: Error) => {
         throw new UsageError(err.message);
@@ -346,7 +349,7 @@ async function main(argv: string[]): Promise<void> {
       const { defaultOperatorFile, readOperatorLogin } = await import('./operator-login.js');
       const url = typeof opts.broker === 'string' ? opts.broker : `mqtt://127.0.0.1:${num('mqtt-port', 1883)}`;
       // an explicit login, else the operator login a local engram serve keeps
-      const login = typeof opts.username === 'string' ? { username: opts.username, password: typeof opts.password === 'string' ? opts.password : undefined } : (readOperatorLogin(defaultOperatorFile()) ?? {});
+      const login = typeof opts.username === 'string' ? { username: opts.username, password: typeof opts.password === 'string' ? opts.password : process.env.ENGRAM_MQTT_PASSWORD || undefined } : (readOperatorLogin(defaultOperatorFile()) ?? {});
       const ca = typeof opts['mqtt-ca'] === 'string' ? (await import('node:fs')).readFileSync(opts['mqtt-ca']) : undefined;
       const r = await askAgent(url, { command }, { ...login, ca }).catch((err: Error) => {
         throw new UsageError(`${command}: ${err.message}`);
