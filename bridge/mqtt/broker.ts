@@ -41,12 +41,19 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const aedes = await Aedes.createBroker();
   // who each connection logged in as, and its ACL rules (filled in once, at login)
   const who = new WeakMap<Client, { username: string; rules: ReturnType<BrokerAccess['acl']['rulesFor']> }>();
+  const owners = new Map<string, Client>();
   aedes.authenticate = (client, username, password, done) => {
     if (typeof username !== 'string' || username === '' || !password) return done(refusal(5, 'anonymous clients are not accepted'), false);
     const ok = verifyPassword(access.passwords.get(username) ?? NOBODY, password) && access.passwords.has(username);
     if (!ok) return done(refusal(4, 'bad username or password'), false);
-    const holder = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[client.id];
-    if (holder && holder !== client && who.get(holder)?.username !== username) return done(refusal(2, 'client id in use by another user'), false);
+    // the login that holds this client id (set here, so two logins connecting at once cannot both pass)
+    const holder = owners.get(client.id);
+    if (holder && holder !== client && !(holder as { closed?: boolean }).closed && who.get(holder)?.username !== username) return done(refusal(2, 'client id in use by another user'), false);
+    owners.set(client.id, client);
+    // freed when its connection ends, whether or not it got as far as registering
+    (client.conn as { once(e: 'close', f: () => void): unknown }).once('close', () => {
+      if (owners.get(client.id) === client) owners.delete(client.id);
+    });
     who.set(client, { username, rules: access.acl.rulesFor(username, client.id) });
     done(null, true);
   };

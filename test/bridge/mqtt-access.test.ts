@@ -199,7 +199,12 @@ for (const b of brokers) {
       await expect.poll(() => states.length, { timeout: 5000 }).toBeGreaterThan(n + 20);
       expect(statuses.some((s) => s.includes('false'))).toBe(false);
       expect(agent.client!.connected).toBe(true);
-      // the robot itself may come back and replace its own session (a half-open link after a reboot)
+      // the same login may replace its own session (a robot back after a reboot, its old link half-open)
+      const first = await client({ clientId: 'arm-c-session', ...files.login('arm-c') });
+      const replaced = new Promise<void>((resolve) => first.once('close', () => resolve()));
+      const second = await client({ clientId: 'arm-c-session', ...files.login('arm-c') });
+      await replaced;
+      expect(second.connected).toBe(true);
     });
 
     it('a retained command is refused by aedes and never run by the agent or a robot from mosquitto', async () => {
