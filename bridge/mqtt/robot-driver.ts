@@ -117,9 +117,13 @@ export class MqttRobotDriver implements RobotDriver {
     this.#client.publish(topic, JSON.stringify(body), v5 ? { qos: 0, properties: { messageExpiryInterval: Math.max(1, Math.ceil(this.#ttlMs / 1000)) } } : { qos: 0 });
   }
 
-  #send(topic: string, body: object): void {
+  /**
+   * Sends a command with its deadline: the robot's clock now plus the time to live, or its start when
+   * that is later (a command sent well ahead is good until it is due).
+   */
+  #send(topic: string, body: object, start?: number): void {
     if (!this.#client.connected) throw new SafetyError('disconnected', `robot '${this.robotId}': the link is down, the command is refused (not queued)`);
-    this.#publish(topic, { ...body, until: this.#deadline() });
+    this.#publish(topic, { ...body, until: Math.max(this.#deadline(), start ?? -Infinity) });
   }
 
   /** Sends the trajectory as one goal (the robot answers it once, on its result topic). */
@@ -129,15 +133,15 @@ export class MqttRobotDriver implements RobotDriver {
     points.forEach((p, k) => {
       if (p.positions.length !== n) throw new SafetyError('malformed', `robot '${this.robotId}': trajectory point ${k} needs ${n} joint positions, got ${p.positions.length}`);
     });
-    this.#send(this.#t.trajectory, { points });
+    this.#send(this.#t.trajectory, { points }, points[0]?.time);
   }
 
   press(finger: number, extension: number, at?: number): void {
-    this.#send(this.#t.finger, { finger, extension, ...(at === undefined ? {} : { at }) });
+    this.#send(this.#t.finger, { finger, extension, ...(at === undefined ? {} : { at }) }, at);
   }
 
   release(finger: number, at?: number): void {
-    this.#send(this.#t.finger, { finger, extension: 0, ...(at === undefined ? {} : { at }) });
+    this.#send(this.#t.finger, { finger, extension: 0, ...(at === undefined ? {} : { at }) }, at);
   }
 
   state(): JointState {

@@ -18,7 +18,8 @@ import { Ajv } from 'ajv';
  *                    these stop while it moves)
  *
  * Times in commands are the robot's clock (its `state.time`), so no clock sync is assumed. `until` is a
- * command's deadline on that clock: a robot drops a command that arrives later (a trajectory or finger
+ * command's deadline on that clock (the agent's estimate of it when sending plus 1 s, or the command's
+ * start when that is later): a robot drops a command that arrives later (a trajectory or finger
  * command is answered on `result` with ok false, code -3, as a controller answers a goal with an old
  * timestamp) and a heartbeat that arrives later does not count. Over MQTT 5 the agent also sets the
  * message expiry interval, so the broker drops what it could not deliver in time. Commands arriving as
