@@ -72,16 +72,22 @@ export class MqttAgent {
       key: o.key,
       reconnectPeriod: 500,
       connectTimeout: 5000,
+      // robots' commands share this link (run-agent.ts): never queued while it is down
+      queueQoSZero: false,
       will: { topic: this.#topics.state, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1, retain: true },
     };
     const client = sendAtOnce(await mqtt.connectAsync(o.url, options));
     this.#client = client;
     this.#offEvents = this.#events.on('event', (e) => this.emit(e));
-    client.on('message', (topic, payload) => {
-      if (topic === this.#topics.cmd) void this.#onCommand(payload);
+    client.on('message', (topic, payload, packet) => {
+      if (topic !== this.#topics.cmd) return;
+      // a retained command may be any age and would run again at every reconnect (mosquitto keeps one)
+      if (packet.retain) this.#events.emit('event', { type: 'error', time: Date.now(), channel: 'mqtt', error: `message on ${this.#topics.cmd} refused: a retained command is never run` });
+      else void this.#onCommand(payload);
     });
     client.on('connect', () => void this.#announce());
-    await client.subscribeAsync(this.#topics.cmd, { qos: 1 });
+    // MQTT 5: keep the retain flag on live deliveries too (retain as published), so a retained command is never run
+    await client.subscribeAsync(this.#topics.cmd, { qos: 1, ...(options.protocolVersion === 5 ? { rap: true } : {}) });
     await this.#announce();
   }
 

@@ -6,17 +6,20 @@ import { agentTopics } from './topics.js';
 export async function askAgent(
   url: string,
   command: Record<string, unknown>,
-  options: { username?: string; password?: string; prefix?: string; timeoutMs?: number } = {},
+  options: { username?: string; password?: string; ca?: string | Buffer; prefix?: string; timeoutMs?: number } = {},
 ): Promise<{ id: string; ok: boolean; result?: unknown; error?: string }> {
   const t = agentTopics(options.prefix);
   const replyTo = `cli-${randomUUID().slice(0, 8)}`;
   const client = await mqtt
-    .connectAsync(url, { clientId: replyTo, username: options.username, password: options.password, reconnectPeriod: 0, connectTimeout: 3000 })
+    .connectAsync(url, { clientId: replyTo, username: options.username, password: options.password, ca: options.ca, reconnectPeriod: 0, connectTimeout: 3000 }, false)
     .catch((err: Error) => {
-      throw new Error(`no agent's broker at ${url} (${err.message}): is engram serve running? (--broker <url> or --mqtt-port <n>)`);
+      const refused = /not authori[sz]ed|bad user ?name or password/i.test(err.message);
+      throw new Error(refused ? `the broker at ${url} refused the login (${err.message}): give an operator's --username and --password` : `no agent's broker at ${url} (${err.message}): is engram serve running? (--broker <url> or --mqtt-port <n>)`);
     });
   try {
-    await client.subscribeAsync(t.resp(replyTo), { qos: 1 });
+    await client.subscribeAsync(t.resp(replyTo), { qos: 1 }).catch(() => {
+      throw new Error(`the broker at ${url} refused ${t.resp(replyTo)} to this login: is it an operator's? (see README, MQTT access control)`);
+    });
     const id = randomUUID();
     const answer = new Promise<{ id: string; ok: boolean; result?: unknown; error?: string }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no answer from the agent on ${t.cmd} within ${options.timeoutMs ?? 10000} ms`)), options.timeoutMs ?? 10000);

@@ -18,6 +18,10 @@ export class MqttRobotDriver implements RobotDriver {
   readonly #client: MqttClient;
   readonly #t: ReturnType<typeof robotTopics>;
   #state: JointState = { time: 0, positions: [], velocities: [], fingers: [] };
+  /** When the newest joint state arrived (performance.now(), ms); null before the first. */
+  #stateAt: number | null = null;
+  /** How long a command stays good after it is sent, ms (its deadline, on the robot's clock). */
+  readonly #ttlMs: number;
   #heartbeat: NodeJS.Timeout;
   /** state (the safety gate's watchdog feeds on it), result (each goal's answer), connection, stopped (a stop sent), key, error (a malformed message from the robot). */
   readonly events = new Emitter<DriverEvents>();
@@ -32,6 +36,7 @@ export class MqttRobotDriver implements RobotDriver {
         return void this.events.emit('error', { message: `${topic}: a joint state needs ${n} positions and velocities, got ${r.value.positions.length} and ${r.value.velocities.length}` });
       }
       this.#state = r.value;
+      this.#stateAt = performance.now();
       this.events.emit('state', r.value);
     } else if (topic === this.#t.result) {
       const r = parseChecked<GoalResult>(topic, payload, validateResult, MAX_BYTES.result);
@@ -44,8 +49,9 @@ export class MqttRobotDriver implements RobotDriver {
     }
   };
 
-  private constructor(client: MqttClient, robotId: string, description: RobotDescription, prefix: string) {
+  private constructor(client: MqttClient, robotId: string, description: RobotDescription, prefix: string, ttlMs: number) {
     this.#client = client;
+    this.#ttlMs = ttlMs;
     this.robotId = robotId;
     this.description = description;
     this.#t = robotTopics(robotId, prefix);
@@ -53,7 +59,8 @@ export class MqttRobotDriver implements RobotDriver {
     client.setMaxListeners(client.getMaxListeners() + 1);
     client.on('message', this.#onMessage);
     this.#heartbeat = setInterval(() => {
-      if (client.connected) client.publish(this.#t.heartbeat, JSON.stringify({ time: Date.now() }), { qos: 0 });
+      // time: the agent's wall clock, ms (latency measurements); until: on the robot's clock, so only once a joint state has told it
+      if (client.connected && this.#stateAt !== null) this.#publish(this.#t.heartbeat, { time: Date.now(), until: this.#deadline() });
     }, 100);
     this.#heartbeat.unref();
     client.on('close', this.#onClose);
@@ -61,7 +68,7 @@ export class MqttRobotDriver implements RobotDriver {
   }
 
   /** Waits for the robot's retained description, then subscribes to its state, results and keys and waits for a first joint state. */
-  static async connect(client: MqttClient, robotId: string, options: { prefix?: string; timeoutMs?: number; validate?: (raw: unknown, where: string) => RobotDescription } = {}): Promise<MqttRobotDriver> {
+  static async connect(client: MqttClient, robotId: string, options: { prefix?: string; timeoutMs?: number; validate?: (raw: unknown, where: string) => RobotDescription; commandTtlMs?: number } = {}): Promise<MqttRobotDriver> {
     const prefix = options.prefix ?? 'engram';
     const t = robotTopics(robotId, prefix);
     const description = await new Promise<RobotDescription>((resolve, reject) => {
@@ -81,7 +88,7 @@ export class MqttRobotDriver implements RobotDriver {
       client.on('message', onMsg);
       void client.subscribeAsync(t.description, { qos: 1 });
     });
-    const driver = new MqttRobotDriver(client, robotId, description, prefix);
+    const driver = new MqttRobotDriver(client, robotId, description, prefix, options.commandTtlMs ?? 1000);
     // a first joint state, so the robot's clock is known
     const first = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => (off(), resolve(false)), options.timeoutMs ?? 5000);
@@ -96,9 +103,28 @@ export class MqttRobotDriver implements RobotDriver {
     return driver;
   }
 
-  #send(topic: string, body: unknown): void {
+  /** The robot's clock now, as far as its newest joint state and the time since tell. */
+  robotNow(): number {
+    return this.#state.time + (this.#stateAt === null ? 0 : (performance.now() - this.#stateAt) / 1000);
+  }
+
+  #deadline(): number {
+    return this.robotNow() + this.#ttlMs / 1000;
+  }
+
+  /** QoS 0; over MQTT 5 with a message expiry, so a broker drops what it could not deliver in time. */
+  #publish(topic: string, body: object): void {
+    const v5 = this.#client.options.protocolVersion === 5;
+    this.#client.publish(topic, JSON.stringify(body), v5 ? { qos: 0, properties: { messageExpiryInterval: Math.max(1, Math.ceil(this.#ttlMs / 1000)) } } : { qos: 0 });
+  }
+
+  /**
+   * Sends a command with its deadline: the robot's clock now plus the time to live, or its start when
+   * that is later (a command sent well ahead is good until it is due).
+   */
+  #send(topic: string, body: object, start?: number): void {
     if (!this.#client.connected) throw new SafetyError('disconnected', `robot '${this.robotId}': the link is down, the command is refused (not queued)`);
-    this.#client.publish(topic, JSON.stringify(body), { qos: 0 });
+    this.#publish(topic, { ...body, until: Math.max(this.#deadline(), start ?? -Infinity) });
   }
 
   /** Sends the trajectory as one goal (the robot answers it once, on its result topic). */
@@ -108,15 +134,15 @@ export class MqttRobotDriver implements RobotDriver {
     points.forEach((p, k) => {
       if (p.positions.length !== n) throw new SafetyError('malformed', `robot '${this.robotId}': trajectory point ${k} needs ${n} joint positions, got ${p.positions.length}`);
     });
-    this.#send(this.#t.trajectory, { points });
+    this.#send(this.#t.trajectory, { points }, points[0]?.time);
   }
 
   press(finger: number, extension: number, at?: number): void {
-    this.#send(this.#t.finger, { finger, extension, ...(at === undefined ? {} : { at }) });
+    this.#send(this.#t.finger, { finger, extension, ...(at === undefined ? {} : { at }) }, at);
   }
 
   release(finger: number, at?: number): void {
-    this.#send(this.#t.finger, { finger, extension: 0, ...(at === undefined ? {} : { at }) });
+    this.#send(this.#t.finger, { finger, extension: 0, ...(at === undefined ? {} : { at }) }, at);
   }
 
   state(): JointState {

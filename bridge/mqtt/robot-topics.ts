@@ -10,13 +10,20 @@ import { Ajv } from 'ajv';
  *   keys             robot -> agent: {pitch, on, time} key events (robots at a keyboard)
  *   result           robot -> agent: {ok, code, error?} for each trajectory goal, as it finishes, aborts
  *                    or is refused (code: FollowJointTrajectory's error_code, 0 when ok)
- *   cmd/trajectory   agent -> robot: {points: [{time, positions, velocities?, accelerations?}]}, one goal
- *                    naming every joint (up to 32)
- *   cmd/finger       agent -> robot: {finger, extension, at}  (extension 0 = release)
- *   cmd/stop         agent -> robot: {}
- *   cmd/heartbeat    agent -> robot: {time}  (the robot stops when these stop while it moves)
+ *   cmd/trajectory   agent -> robot: {points: [{time, positions, velocities?, accelerations?}], until}, one
+ *                    goal naming every joint (up to 32)
+ *   cmd/finger       agent -> robot: {finger, extension, at, until}  (extension 0 = release)
+ *   cmd/stop         agent -> robot: {}  (always obeyed)
+ *   cmd/heartbeat    agent -> robot: {time, until}  (time: the agent's wall clock, ms; the robot stops when
+ *                    these stop while it moves)
  *
- * Times in commands are the robot's clock (its `state.time`), so no clock sync is assumed.
+ * Times in commands are the robot's clock (its `state.time`), so no clock sync is assumed. `until` is a
+ * command's deadline on that clock (the agent's estimate of it when sending plus 1 s, or the command's
+ * start when that is later): a robot drops a command that arrives later (a trajectory or finger
+ * command is answered on `result` with ok false, code -3, as a controller answers a goal with an old
+ * timestamp) and a heartbeat that arrives later does not count. Over MQTT 5 the agent also sets the
+ * message expiry interval, so the broker drops what it could not deliver in time. Commands arriving as
+ * retained messages are never run (only the agent may write command topics, and it never retains them).
  */
 export function robotTopics(robotId: string, prefix = 'engram') {
   const r = `${prefix}/robots/${robotId}`;
@@ -41,11 +48,15 @@ export const MAX_JOINTS = 32;
 export const MAX_POINTS = 100000;
 const perJoint = { type: 'array', items: num, minItems: 1, maxItems: MAX_JOINTS };
 
+/** The result code of a command dropped for arriving after its deadline (FollowJointTrajectory's OLD_HEADER_TIMESTAMP). */
+export const STALE_COMMAND_CODE = -3;
+
 export const validateTrajectory = ajv.compile({
   type: 'object',
-  required: ['points'],
+  required: ['points', 'until'],
   additionalProperties: false,
   properties: {
+    until: num,
     points: {
       type: 'array',
       minItems: 1,
@@ -62,9 +73,16 @@ export const validateTrajectory = ajv.compile({
 
 export const validateFinger = ajv.compile({
   type: 'object',
-  required: ['finger', 'extension'],
+  required: ['finger', 'extension', 'until'],
   additionalProperties: false,
-  properties: { finger: { type: 'integer', minimum: 0 }, extension: { type: 'number', minimum: 0 }, at: num },
+  properties: { finger: { type: 'integer', minimum: 0 }, extension: { type: 'number', minimum: 0 }, at: num, until: num },
+});
+
+export const validateHeartbeat = ajv.compile({
+  type: 'object',
+  required: ['until'],
+  additionalProperties: false,
+  properties: { time: num, until: num },
 });
 
 export const validateState = ajv.compile({

@@ -1,8 +1,8 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { GoalResult, JointState, TrajectoryPoint } from '../../robots/driver.js';
 import type { SimulatedRobot } from '../../robots/simulated.js';
 import { sendAtOnce } from './no-delay.js';
-import { parseChecked, robotTopics, validateFinger, validateTrajectory } from './robot-topics.js';
+import { parseChecked, robotTopics, STALE_COMMAND_CODE, validateFinger, validateHeartbeat, validateTrajectory } from './robot-topics.js';
 
 export interface SimRobotOptions {
   url: string;
@@ -15,6 +15,8 @@ export interface SimRobotOptions {
   watchdogMs?: number;
   username?: string;
   password?: string;
+  /** CA certificate (PEM) for an mqtts:// broker. */
+  ca?: string | Buffer;
 }
 
 /** How many refused commands are kept for inspection (the newest). */
@@ -23,11 +25,11 @@ const REFUSED_KEPT = 20;
 /**
  * A simulated robot reached over MQTT like a real one: its clock runs in real time, it takes trajectory,
  * finger and stop commands, publishes its description (retained), joint states at its own rate, goal
- * results and key events. Like a real robot controller it stops by itself when the agent goes quiet
- * while commands are still ahead.
+ * results and key events. Like a real robot controller it stops by itself when the agent's heartbeats
+ * stop while commands are still ahead, drops commands past their deadline and never runs a retained one.
  */
 export class SimMqttRobot {
-  readonly #o: Required<Omit<SimRobotOptions, 'prefix' | 'protocolVersion' | 'username' | 'password'>> & { prefix: string; protocolVersion: 4 | 5; username?: string; password?: string };
+  readonly #o: Required<Omit<SimRobotOptions, 'prefix' | 'protocolVersion' | 'username' | 'password' | 'ca'>> & { prefix: string; protocolVersion: 4 | 5; username?: string; password?: string; ca?: string | Buffer };
   readonly #t: ReturnType<typeof robotTopics>;
   readonly #robot: SimulatedRobot;
   #client: MqttClient | null = null;
@@ -42,6 +44,10 @@ export class SimMqttRobot {
   readonly refused: string[] = [];
   /** Stops done by the watchdog. */
   watchdogStops = 0;
+  /** Heartbeats that counted (well-formed, fresh, not retained). */
+  heartbeats = 0;
+  /** The message expiry interval (s) the newest command arrived with over MQTT 5, if any. */
+  lastExpiryInterval: number | undefined;
 
   constructor(options: SimRobotOptions) {
     this.#o = { prefix: 'engram', protocolVersion: 4, watchdogMs: 400, ...options };
@@ -68,6 +74,7 @@ export class SimMqttRobot {
       protocolVersion: this.#o.protocolVersion,
       username: this.#o.username,
       password: this.#o.password,
+      ca: this.#o.ca,
       reconnectPeriod: 300,
       queueQoSZero: false,
       will: { topic: t.status, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1, retain: true },
@@ -78,7 +85,7 @@ export class SimMqttRobot {
       await client.publishAsync(t.status, JSON.stringify({ online: true }), { qos: 1, retain: true });
     };
     client.on('connect', () => void announce().catch(() => undefined));
-    client.on('message', (topic, payload) => this.#onMessage(topic, payload));
+    client.on('message', (topic, payload, packet) => this.#onMessage(topic, payload, packet));
     // joint states at the robot's rate, by its clock; goal results as they happen
     const period = 1 / this.#robot.stateHz;
     this.#unsubscribe.push(
@@ -89,7 +96,8 @@ export class SimMqttRobot {
       }),
       driver.events.on('result', (r: GoalResult) => this.#publishResult(r)),
     );
-    await client.subscribeAsync([t.trajectory, t.finger, t.stop, t.heartbeat], { qos: 0 });
+    // MQTT 5: the retain flag as published, so a retained command is refused on live delivery too
+    await client.subscribeAsync([t.trajectory, t.finger, t.stop, t.heartbeat], { qos: 0, ...(this.#o.protocolVersion === 5 ? { rap: true } : {}) });
     await announce();
     this.#loop = setInterval(() => {
       const now = this.now();
@@ -118,26 +126,49 @@ export class SimMqttRobot {
     this.#client?.publish(this.#t.result, JSON.stringify({ ok: r.ok, code: r.code, ...(r.error ? { error: r.error } : {}) }), { qos: 1 });
   }
 
-  #refuse(error: string, goal: boolean): void {
+  #refuse(error: string, goal: boolean, code = -1): void {
     this.refused.push(error);
     if (this.refused.length > REFUSED_KEPT) this.refused.shift();
-    // a trajectory goal is always answered, even a malformed one
-    if (goal) this.#publishResult({ ok: false, code: -1, error });
+    // a trajectory goal is always answered, even a malformed one; a dropped command is answered too
+    if (goal) this.#publishResult({ ok: false, code, error });
   }
 
-  #onMessage(topic: string, payload: Buffer): void {
+  /** A command past its deadline (on this robot's clock) is dropped, and answered saying so. */
+  #stale(topic: string, until: number, now: number): boolean {
+    if (until >= now) return false;
+    this.#refuse(`${topic}: stale command dropped (its deadline passed ${(now - until).toFixed(3)} s ago)`, true, STALE_COMMAND_CODE);
+    return true;
+  }
+
+  #onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
     const t = this.#t;
     const driver = this.#robot.driver;
-    this.#lastHeartbeat = this.now();
-    if (topic === t.heartbeat) return;
+    const now = this.now();
+    const expiry = packet.properties?.messageExpiryInterval;
     if (topic === t.stop) {
+      // a stop is always obeyed, retained or late: stopping is the safe side
       driver.stop('stop command');
       this.#busyUntil = -Infinity;
       return;
     }
+    // a retained command may be any age and comes back at every reconnect: never run it
+    if (packet.retain) return this.#refuse(`${topic}: retained command ignored`, topic === t.trajectory || topic === t.finger);
+    if (topic === t.heartbeat) {
+      // only a well-formed, fresh heartbeat (or command) is word from the agent; the broker lets only the agent write them
+      const r = parseChecked<{ until: number }>(topic, payload, validateHeartbeat);
+      if (r.ok && r.value.until >= now) {
+        this.#lastHeartbeat = now;
+        this.heartbeats++;
+      }
+      return;
+    }
     if (topic === t.trajectory) {
-      const r = parseChecked<{ points: TrajectoryPoint[] }>(topic, payload, validateTrajectory);
+      const r = parseChecked<{ points: TrajectoryPoint[]; until: number }>(topic, payload, validateTrajectory);
       if (!r.ok) return this.#refuse(r.error, true);
+      this.lastExpiryInterval = expiry;
+      if (this.#stale(topic, r.value.until, now)) return;
+      // a well-formed, fresh command is word from the agent too (only the agent may write it)
+      this.#lastHeartbeat = now;
       try {
         driver.follow(r.value.points);
         const last = r.value.points[r.value.points.length - 1];
@@ -148,8 +179,11 @@ export class SimMqttRobot {
       return;
     }
     if (topic === t.finger) {
-      const r = parseChecked<{ finger: number; extension: number; at?: number }>(topic, payload, validateFinger);
+      const r = parseChecked<{ finger: number; extension: number; at?: number; until: number }>(topic, payload, validateFinger);
       if (!r.ok) return this.#refuse(r.error, false);
+      this.lastExpiryInterval = expiry;
+      if (this.#stale(topic, r.value.until, now)) return;
+      this.#lastHeartbeat = now;
       try {
         if (r.value.extension > 0) driver.press(r.value.finger, r.value.extension, r.value.at);
         else driver.release(r.value.finger, r.value.at);
@@ -160,7 +194,7 @@ export class SimMqttRobot {
     }
   }
 
-  /** With commands still ahead and no word from the agent for watchdogMs: stop. */
+  /** With commands still ahead and no word from the agent (a fresh heartbeat or command) for watchdogMs: stop. */
   #checkWatchdog(now: number): void {
     if (now < this.#busyUntil && (now - this.#lastHeartbeat) * 1000 > this.#o.watchdogMs) {
       this.#robot.driver.stop(`watchdog: no word from the agent for ${this.#o.watchdogMs} ms`);

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { AbstractTransport, Ros, type ITransport } from 'roslib';
 import WebSocket from 'ws';
 
@@ -59,10 +60,40 @@ class BoundedTransport extends AbstractTransport {
 }
 
 /**
+ * rosbridge's authentication (ROS 1 rosbridge_suite with authenticate:=true and rosauth's
+ * ros_mac_authentication): the first message on each connection is an auth op whose mac is
+ * SHA-512(secret + client + dest + rand + t + level + end) in hex, t and end in whole seconds; rosauth
+ * takes it when t is within 5 s of its clock and end is still ahead, and rosbridge closes a connection
+ * that sends anything else first. ROS 2's rosbridge has no authentication (removed in rosbridge_suite #586).
+ */
+export interface RosbridgeAuth {
+  /** rosauth's shared secret (its secret file's one line, 16 characters). */
+  secret: string;
+  /** What rosauth is told the client and the destination are (it only hashes them): default '127.0.0.1' and the bridge's host. */
+  client?: string;
+  dest?: string;
+  /** rosauth's user level (default 'admin'). */
+  level?: string;
+  /** How long the authentication is good for, s (default 3600). */
+  validS?: number;
+}
+
+/** The auth op's fields for this moment (exported for tests and tools). */
+export function rosbridgeAuthMessage(auth: RosbridgeAuth, url: string, nowS = Math.floor(Date.now() / 1000)) {
+  const client = auth.client ?? '127.0.0.1';
+  const dest = auth.dest ?? new URL(url).hostname;
+  const level = auth.level ?? 'admin';
+  const rand = randomBytes(12).toString('hex');
+  const end = nowS + (auth.validS ?? 3600);
+  const mac = createHash('sha512').update(`${auth.secret}${client}${dest}${rand}${nowS}${level}${end}`).digest('hex');
+  return { mac, client, dest, rand, t: nowS, level, end };
+}
+
+/**
  * One WebSocket to a rosbridge, shared by whatever speaks through it (the agent's services, an arm
  * driver). roslib never reconnects by itself: this does, with exponential backoff, and tells its
  * listeners when the link goes down or comes back (roslib re-subscribes topics on reconnect; services
- * must be advertised again).
+ * must be advertised again). With `auth` it authenticates first on each connection (ROS 1 rosauth).
  */
 export class RosLink {
   readonly ros: Ros;
@@ -75,11 +106,17 @@ export class RosLink {
   #delay: number;
   #calls = 0;
 
-  constructor(url: string, backoffMs: [number, number] = [200, 5000], maxMessageBytes = MAX_ROSBRIDGE_MESSAGE_BYTES) {
+  constructor(url: string, backoffMs: [number, number] = [200, 5000], auth?: RosbridgeAuth, maxMessageBytes = MAX_ROSBRIDGE_MESSAGE_BYTES) {
     this.ros = new Ros({ transportFactory: (u) => Promise.resolve(new BoundedTransport(u, maxMessageBytes)) });
     this.url = url;
     this.#backoff = backoffMs;
     this.#delay = backoffMs[0];
+    // registered before any topic or service of this link: the auth op goes out first on every connection
+    this.ros.on('connection', () => {
+      if (!auth) return;
+      const a = rosbridgeAuthMessage(auth, url);
+      this.ros.authenticate(a.mac, a.client, a.dest, a.rand, a.t, a.level, a.end);
+    });
     this.ros.on('connection', () => {
       this.#connected = true;
       this.#delay = this.#backoff[0];

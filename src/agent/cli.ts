@@ -53,13 +53,41 @@ Commands:
                            access token printed at start (kept in ~/.config/engram/token, or
                            --token-file <file>) when --host is not a loopback address, or always
                            with --require-token
+                           MQTT access (see README, MQTT access control): --mqtt-passwd <file>
+                           (mosquitto's format) and --mqtt-acl <file> (mosquitto's syntax; default
+                           docs/mqtt-acl.conf) for the embedded broker; without a password file the
+                           agent makes logins for itself and its simulated robots at start and keeps
+                           an operator login in ~/.engram/mqtt-operator.json ($ENGRAM_MQTT_LOGIN);
+                           --mqtt-cert <pem> --mqtt-key <pem>: the embedded broker speaks TLS;
+                           --mqtt-ca <pem> checks a broker's certificate (mqtts://);
+                           --sim-robot-password <p>: the simulated robots' password on --broker
+                           (username: their ids sim-left, sim-right, sim-arm)
+                           --ros-secret <s>: rosbridge authentication (ROS 1, rosauth) at connect
+                           (passwords and the secret also from $ENGRAM_MQTT_PASSWORD,
+                           $ENGRAM_SIM_ROBOT_PASSWORD, $ENGRAM_ROS_SECRET: not visible in ps)
   status | stop | resume   ask the running agent (over MQTT: --broker <url> or --mqtt-port <n>):
-                           its memory and robots; stop every robot now; let them move again
+                           its memory and robots; stop every robot now; let them move again; logs in
+                           with --username/--password, else the operator login serve keeps
+  passwd <file> <user>     add or change a user in an MQTT password file (mosquitto's format; the
+                           password from --password or one line on stdin); --delete removes the user
   demo                     learn the bundled melodies, recall, identify and complete, print, exit
   help                     this text
 
 Every command takes --memory <file> (default: $ENGRAM_MEMORY or ~/.engram/memory.engram).
 `;
+
+/** The first line on stdin (a password given by pipe or typed). */
+async function readLine(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('password: ');
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: process.stdin });
+  try {
+    for await (const line of rl) return line;
+    return '';
+  } finally {
+    rl.close();
+  }
+}
 
 function fail(code: number, message: string): never {
   process.stderr.write(`engram: ${message}\n`);
@@ -111,8 +139,8 @@ function learnFiles(memory: SequenceMemory, paths: string[], title: string | und
 
 async function main(argv: string[]): Promise<void> {
   const { command, positional, opts } = parseArgs(argv, {
-    flags: ['json', 'bundled', 'help', 'ros-action', 'ros-robot-description', 'sim-arm', 'no-sim-arm', 'require-token'],
-    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'token-file', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller'],
+    flags: ['json', 'bundled', 'help', 'ros-action', 'ros-robot-description', 'sim-arm', 'no-sim-arm', 'require-token', 'delete'],
+    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'token-file', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller', 'mqtt-passwd', 'mqtt-acl', 'mqtt-cert', 'mqtt-key', 'mqtt-ca', 'sim-robot-password', 'ros-secret'],
     repeatable: ['track', 'mqtt-robot'],
   });
   if (!command || command === 'help' || opts.help) {
@@ -256,6 +284,11 @@ async function main(argv: string[]): Promise<void> {
         };
       }
       const { runAgent } = await import('./run-agent.js');
+      const { defaultOperatorFile } = await import('./operator-login.js');
+      const str = (name: string) => (typeof opts[name] === 'string' ? (opts[name] as string) : undefined);
+      const external = typeof opts.broker === 'string';
+      const passwordFile = str('mqtt-passwd');
+      if (external && (passwordFile || str('mqtt-acl') || str('mqtt-cert'))) throw new UsageError('--mqtt-passwd, --mqtt-acl and --mqtt-cert are for the embedded broker: give them to your broker (see README, MQTT access control)');
       const agent = await runAgent({
         memoryFile,
         host,
@@ -265,11 +298,17 @@ async function main(argv: string[]): Promise<void> {
         broker: typeof opts.broker === 'string' ? opts.broker : undefined,
         mqttPort: num('mqtt-port', 1883),
         username: typeof opts.username === 'string' ? opts.username : undefined,
-        password: typeof opts.password === 'string' ? opts.password : undefined,
+        // from the environment too: a command line is visible to every user of the machine (ps)
+        password: typeof opts.password === 'string' ? opts.password : process.env.ENGRAM_MQTT_PASSWORD || undefined,
+        mqttPasswordFile: passwordFile,
+        mqttAclFile: str('mqtt-acl'),
+        operatorFile: external || passwordFile ? undefined : defaultOperatorFile(),
+        mqttTls: { cert: str('mqtt-cert'), key: str('mqtt-key'), ca: str('mqtt-ca') },
+        simRobotPassword: str('sim-robot-password') ?? (process.env.ENGRAM_SIM_ROBOT_PASSWORD || undefined),
         simRobots: num('sim-robots', 2),
         simArm: opts['no-sim-arm'] !== true,
         mqttRobots: (opts['mqtt-robot'] as string[] | undefined) ?? [],
-        ros: rosUrl ? { url: rosUrl, version: rosVersion, arm } : undefined,
+        ros: rosUrl ? { url: rosUrl, version: rosVersion, arm, secret: str('ros-secret') ?? (process.env.ENGRAM_ROS_SECRET || undefined) } : undefined,
         log: (line) => process.stderr.write(`engram: ${line}\n`),
       }).catch((err: Error) => {
         throw new UsageError(err.message);
@@ -282,7 +321,8 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(
         `engram agent: memory ${memoryFile} (${titles} titles${learned ? `, ${learned} bundled melodies learned now` : ''})\n` +
           `web app and API on ${where}${agent.token ? ' (open this URL: the API needs its access token)' : ''}\n` +
-          `MQTT commands on ${agent.mqttUrl} topic engram/agent/cmd${typeof opts.broker === 'string' ? '' : ' (embedded broker)'}\n` +
+          `MQTT commands on ${agent.mqttUrl} topic engram/agent/cmd${external ? '' : ' (embedded broker)'}\n` +
+          (external ? '' : `MQTT logins: ${passwordFile ? `${passwordFile}, ` : ''}the agent's and its simulated robots' made now${agent.mqttOperator ? `; operator '${agent.mqttOperator.username}' in ${defaultOperatorFile()}` : ''}; no anonymous clients\n`) +
           (rosUrl ? `ROS: services /engram/{status,list,stop,resume,run}, topics /engram/{command,response,events,notes} on ${rosUrl}\n` : '') +
           `robots: ${robots.length ? robots.map((r) => `${r.id} (${r.transport}, ${r.robot})`).join(', ') : 'none'}\n(Ctrl-C stops)\n`,
       );
@@ -311,12 +351,25 @@ async function main(argv: string[]): Promise<void> {
     case 'resume': {
       // ask the running agent over MQTT
       const { askAgent } = await import('../../bridge/mqtt/ask.js');
+      const { defaultOperatorFile, readOperatorLogin } = await import('./operator-login.js');
       const url = typeof opts.broker === 'string' ? opts.broker : `mqtt://127.0.0.1:${num('mqtt-port', 1883)}`;
-      const r = await askAgent(url, { command }, { username: typeof opts.username === 'string' ? opts.username : undefined, password: typeof opts.password === 'string' ? opts.password : undefined }).catch((err: Error) => {
+      // an explicit login, else the operator login a local engram serve keeps
+      const login = typeof opts.username === 'string' ? { username: opts.username, password: typeof opts.password === 'string' ? opts.password : process.env.ENGRAM_MQTT_PASSWORD || undefined } : (readOperatorLogin(defaultOperatorFile()) ?? {});
+      const ca = typeof opts['mqtt-ca'] === 'string' ? (await import('node:fs')).readFileSync(opts['mqtt-ca']) : undefined;
+      const r = await askAgent(url, { command }, { ...login, ca }).catch((err: Error) => {
         throw new UsageError(`${command}: ${err.message}`);
       });
       if (!r.ok) fail(1, `${command}: ${r.error}`);
       process.stdout.write(`${JSON.stringify(r.result, null, json ? 0 : 1)}\n`);
+      return;
+    }
+    case 'passwd': {
+      const [file, user] = positional;
+      if (!file || !user) throw new UsageError('passwd: engram passwd <file> <username> [--password <p> | the password on stdin] [--delete]');
+      const { setMqttPassword } = await import('./passwd.js');
+      const password = opts.delete === true ? null : typeof opts.password === 'string' ? opts.password : await readLine();
+      if (password === '') throw new UsageError('passwd: the password is empty');
+      process.stdout.write(`${setMqttPassword(file, user, password)}\n`);
       return;
     }
     default:
@@ -361,7 +414,7 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     err instanceof MidiFileError ||
     err instanceof FragmentInputError ||
     err instanceof CommandError ||
-    (err instanceof Error && (err.name === 'RobotDescriptionError' || err.name === 'DemonstrationError'))
+    (err instanceof Error && ['RobotDescriptionError', 'DemonstrationError', 'PasswordFileError', 'AclFileError'].includes(err.name))
   ) {
     fail(1, err.message);
   }

@@ -33,8 +33,26 @@ export interface AgentSetup {
   /** An external broker's URL; none: the embedded broker on host:mqttPort. */
   broker?: string;
   mqttPort: number;
+  /** The agent's own MQTT login (default engram-agent; on the embedded broker its password is made at start). */
   username?: string;
+  /** The agent's password on an external broker. */
   password?: string;
+  /**
+   * The embedded broker's password file (mosquitto's format: engram passwd, mosquitto_passwd) and ACL
+   * file (mosquitto's syntax; the built-in docs/mqtt-acl.conf when none). Without a password file only
+   * the agent, its simulated robots and the operator of operatorFile may connect.
+   */
+  mqttPasswordFile?: string;
+  mqttAclFile?: string;
+  /**
+   * Without a password file: where the operator's generated MQTT login is kept (JSON, mode 0600; made
+   * at the first start, read by engram status/stop/resume). None: no operator login is made.
+   */
+  operatorFile?: string;
+  /** PEM files: with cert and key the embedded broker listens with TLS (mqtts://); ca checks the broker's certificate (default: cert). */
+  mqttTls?: { cert?: string; key?: string; ca?: string };
+  /** On an external broker the simulated robots log in with their ids as usernames and this password (default: the agent's). */
+  simRobotPassword?: string;
   /** Simulated piano arms started on the broker and driven like real ones (ids sim-left, sim-right). */
   simRobots: number;
   /** Start the simulated industrial arm 'sim-arm' on the broker, driven like a real one (default true). */
@@ -47,6 +65,8 @@ export interface AgentSetup {
   ros?: {
     url: string;
     version: 1 | 2;
+    /** rosauth's shared secret: authenticate to a ROS 1 rosbridge run with authenticate:=true (ROS 2's has none). */
+    secret?: string;
     /**
      * An arm behind the rosbridge: its joint names in /joint_states (default: the description's), its
      * controller, action or topic, and its description: `robot` is a bundled name or a file (URDF,
@@ -70,6 +90,8 @@ export interface RunningAgent {
   /** The HTTP access token when one is required, else null: the page is opened as /?token=<token>. */
   token: string | null;
   mqttUrl: string;
+  /** The operator's MQTT login when the agent made one (embedded broker, no password file, operatorFile given). */
+  mqttOperator: { username: string; password: string } | null;
   close(): Promise<void>;
 }
 
@@ -97,18 +119,62 @@ async function startSimWorker(): Promise<{ physics: PhysicsRunner; client: Worke
 }
 
 /**
+ * The broker the agent talks on and the logins it uses. No broker named: the embedded one, with the
+ * password file's entries (if any) plus passwords made now, held in memory only, for the agent and its
+ * simulated robots, and, without a password file, the operator login kept in operatorFile. Anonymous
+ * clients are refused either way. A broker named: the given login for the agent; the simulated robots
+ * log in with their ids and simRobotPassword.
+ */
+async function connectMqtt(o: AgentSetup, simIds: string[], closers: Array<() => Promise<void> | void>) {
+  const { readFileSync } = await import('node:fs');
+  const pem = (file: string | undefined, what: string) => {
+    if (!file) return undefined;
+    try {
+      return readFileSync(file);
+    } catch {
+      throw new Error(`MQTT TLS ${what} ${file}: cannot be read`);
+    }
+  };
+  const tls = { cert: pem(o.mqttTls?.cert, 'certificate'), key: pem(o.mqttTls?.key, 'key'), ca: pem(o.mqttTls?.ca, 'CA certificate') };
+  if (o.broker) {
+    const simPassword = o.simRobotPassword ?? o.password;
+    const simPasswords: Record<string, string> = simPassword ? Object.fromEntries(simIds.map((id) => [id, simPassword])) : {};
+    return { url: o.broker, auth: { username: o.username, password: o.password }, simPasswords, ca: tls.ca, operator: null };
+  }
+  const [{ startEmbeddedBroker }, { Acl }, access, { readPasswordFile, randomPassword }, { loadOperatorLogin }] = await Promise.all([
+    import('../../bridge/mqtt/broker.js'),
+    import('../../bridge/mqtt/acl.js'),
+    import('../../bridge/mqtt/access.js'),
+    import('../../bridge/mqtt/passwords.js'),
+    import('./operator-login.js'),
+  ]);
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new Error('MQTT TLS needs both a certificate and its key (--mqtt-cert and --mqtt-key)');
+  const agentUser = o.username ?? access.AGENT_USER;
+  const acl = o.mqttAclFile ? Acl.read(o.mqttAclFile) : Acl.parse(access.aclTemplate('engram', agentUser), 'the built-in ACL');
+  const passwords = o.mqttPasswordFile ? readPasswordFile(o.mqttPasswordFile) : new Map<string, string>();
+  const operator = !o.mqttPasswordFile && o.operatorFile ? loadOperatorLogin(o.operatorFile) : null;
+  // made now, never written or printed: only this process logs in with them
+  const agentPassword = randomPassword();
+  const simPasswords = Object.fromEntries(simIds.map((id) => [id, randomPassword()]));
+  const brokerAccess = access.addCredentials({ passwords, acl, prefix: 'engram' }, { ...simPasswords, ...(operator ? { [operator.username]: operator.password } : {}), [agentUser]: agentPassword });
+  const broker = await startEmbeddedBroker({ host: o.host, port: o.mqttPort, access: brokerAccess, tls: tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : undefined }).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(err.code === 'EADDRINUSE' ? `MQTT port ${o.mqttPort} on ${o.host} is in use: pick another with --mqtt-port, or name a broker with --broker` : err.message);
+  });
+  closers.push(() => broker.close());
+  return { url: broker.url, auth: { username: agentUser, password: agentPassword }, simPasswords, ca: tls.ca ?? tls.cert, operator };
+}
+
+/**
  * Starts the agent: the web app and its API, MQTT (embedded broker unless one is named), the robots
  * (simulated ones over MQTT, named MQTT robots, a ROS arm) behind their safety gates, and the ROS
  * channel. Everything listens on `host` (127.0.0.1 by default). close() stops the robots first.
  */
 export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
-  const [{ serve }, { MqttAgent }, { sendAtOnce }, { Fleet }, { mqttMember, rosMember }, mqtt] = await Promise.all([
+  const [{ serve }, { MqttAgent }, { Fleet }, { mqttMember, rosMember }] = await Promise.all([
     import('./serve.js'),
     import('../../bridge/mqtt/agent.js'),
-    import('../../bridge/mqtt/no-delay.js'),
     import('../../bridge/fleet.js'),
     import('../../bridge/members.js'),
-    import('mqtt'),
   ]);
   const closers: Array<() => Promise<void> | void> = [];
   const close = async () => {
@@ -142,33 +208,33 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
     });
     // close() waits for open connections: the page's event streams never end by themselves, so end them
     closers.push(() => new Promise<void>((r) => (http.close(() => r()), http.closeAllConnections())));
-    let url = o.broker ?? '';
-    if (!url) {
-      const { startEmbeddedBroker } = await import('../../bridge/mqtt/broker.js');
-      const broker = await startEmbeddedBroker({ host: o.host, port: o.mqttPort }).catch((err: NodeJS.ErrnoException) => {
-        throw new Error(err.code === 'EADDRINUSE' ? `MQTT port ${o.mqttPort} on ${o.host} is in use: pick another with --mqtt-port, or name a broker with --broker` : err.message);
-      });
-      closers.push(() => broker.close());
-      url = broker.url;
-    }
-    const auth = { username: o.username, password: o.password };
-    const mqttAgent = new MqttAgent({ handle: core.handle, check: checkCommand, events: core.events, url, ...auth });
-    await mqttAgent.start();
+    // the simulated robots to start (piano arms, the industrial arm): their ids are their MQTT usernames
+    const simArm = o.simArm ?? true;
+    const pianoIds = ['sim-left', 'sim-right'].slice(0, Math.max(0, Math.min(2, o.simRobots)));
+    const simIds = [...pianoIds, ...(simArm ? ['sim-arm'] : [])];
+    const { url, auth, simPasswords, ca, operator } = await connectMqtt(o, simIds, closers);
+    // MQTT 5 where the broker speaks it (message expiry, retain as published), else 3.1.1 (aedes)
+    let mqttAgent = new MqttAgent({ handle: core.handle, check: checkCommand, events: core.events, url, ...auth, ca, protocolVersion: 5 });
+    await mqttAgent.start().catch(async (err: Error) => {
+      if (!/protocol version/i.test(err.message)) throw err;
+      mqttAgent = new MqttAgent({ handle: core.handle, check: checkCommand, events: core.events, url, ...auth, ca, protocolVersion: 4 });
+      await mqttAgent.start();
+    });
     closers.push(() => mqttAgent.stop());
+    const protocolVersion: 4 | 5 = mqttAgent.client!.options.protocolVersion === 5 ? 5 : 4;
 
     // the fleet's recall and planning come from the memory service (its worker)
     const fleet = new Fleet(memory);
     core.robots = fleet;
     closers.push(() => fleet.close());
     let simRobots: SimRobots | null = null;
-    const simArm = o.simArm ?? true;
     if (o.simRobots > 0 || o.mqttRobots.length > 0 || simArm) {
-      const client = sendAtOnce(await mqtt.connectAsync(url, { clientId: `engram-robots-${process.pid}`, reconnectPeriod: 500, queueQoSZero: false, ...auth }));
-      closers.push(() => client.endAsync(true));
+      // the agent's one MQTT link commands the robots too: one login, one client id (mosquitto's
+      // use_username_as_clientid would let a second link of the same user take over the first)
+      const client = mqttAgent.client!;
       const { loadKeyboard, loadPianoArm, loadRobot } = await import('../../robots/load.js');
       // the simulated robots: piano arms at the keyboard and the industrial arm, in a thread of their own
       const specs: SimRobotSpec[] = [];
-      const pianoIds = ['sim-left', 'sim-right'].slice(0, Math.max(0, Math.min(2, o.simRobots)));
       if (pianoIds.length > 0) {
         const [{ armPair }, { planArm }] = await Promise.all([import('../../robots/motion/piano.js'), import('../../robots/motion/planner.js')]);
         const kb = loadKeyboard();
@@ -178,7 +244,7 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
       }
       if (simArm) specs.push({ id: 'sim-arm', kind: 'industrial', robot: typeof o.simArmRobot === 'object' ? o.simArmRobot : loadRobot(o.simArmRobot ?? 'ur5e') });
       if (specs.length > 0) {
-        const setup = { url, ...auth, robots: specs };
+        const setup = { url, passwords: simPasswords, ca, protocolVersion, robots: specs };
         const sims = onThread ? await simRobotsOnThread(setup) : await simRobotsInWorker(setup);
         simRobots = sims;
         closers.push(() => sims.close());
@@ -201,7 +267,8 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
         import('../../bridge/ros/robot-description.js'),
       ]);
       // one WebSocket for the agent's services and the arm
-      const link = new RosLink(o.ros.url);
+      if (o.ros.secret && o.ros.version === 2) throw new Error("--ros-secret: ROS 2's rosbridge has no authentication (see README, ROS access)");
+      const link = new RosLink(o.ros.url, undefined, o.ros.secret ? { secret: o.ros.secret } : undefined);
       closers.push(() => link.close());
       await link.connect();
       if (o.ros.arm) {
@@ -214,7 +281,7 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
       await rosAgent.start();
       closers.push(() => rosAgent.stop());
     }
-    return { core, memory, fleet, simRobots, bundledLearned, http, token, mqttUrl: url, close };
+    return { core, memory, fleet, simRobots, bundledLearned, http, token, mqttUrl: url, mqttOperator: operator, close };
   } catch (err) {
     await close();
     throw err;

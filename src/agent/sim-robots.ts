@@ -21,8 +21,12 @@ export type SimRobotSpec =
 
 export interface SimRobotsSetup {
   url: string;
-  username?: string;
-  password?: string;
+  /** Each robot's MQTT password by robot id (its username is its id); none: it connects without a login. */
+  passwords?: Record<string, string>;
+  /** CA certificate (PEM) for an mqtts:// broker. */
+  ca?: string | Buffer;
+  /** 4 = MQTT 3.1.1, 5 = MQTT 5 (what the agent's link speaks). */
+  protocolVersion?: 4 | 5;
   robots: SimRobotSpec[];
 }
 
@@ -43,7 +47,8 @@ export async function simRobotsOnThread(setup: SimRobotsSetup): Promise<SimRobot
   try {
     for (const spec of setup.robots) {
       const robot = spec.kind === 'piano' ? simulatedPianoArm(spec.keyboard, pianoArm(spec.robot), spec.startQ) : simulatedIndustrialArm(spec.robot);
-      const sim = new SimMqttRobot({ url: setup.url, robotId: spec.id, robot, username: setup.username, password: setup.password });
+      const password = setup.passwords?.[spec.id];
+      const sim = new SimMqttRobot({ url: setup.url, robotId: spec.id, robot, ca: setup.ca, protocolVersion: setup.protocolVersion, ...(password === undefined ? {} : { username: spec.id, password }) });
       await sim.start();
       sims.set(spec.id, sim);
     }

@@ -22,6 +22,7 @@ import { bundledMelodies } from '../../src/music/notation.js';
 import { armPair } from '../../robots/motion/piano.js';
 import { planArm } from '../../robots/motion/planner.js';
 import { checkCommand } from '../../src/agent/command-schemas.js';
+import { accessFiles } from '../helpers/mqtt-access.js';
 
 const kb = loadKeyboard();
 const [left, right0] = armPair(loadPianoArm(), kb);
@@ -37,10 +38,12 @@ describe('the agent drives robots over MQTT: teach, perform, stop', () => {
   });
 
   async function setup() {
-    const broker = await startEmbeddedBroker({ port: 0 });
+    const files = accessFiles(['left', 'right']);
+    cleanup.push(async () => files.remove());
+    const broker = await startEmbeddedBroker({ port: 0, access: files.access() });
     const robots = [
-      new SimMqttRobot({ url: broker.url, robotId: 'left', robot: simulatedPianoArm(kb, left, startQ(left)) }),
-      new SimMqttRobot({ url: broker.url, robotId: 'right', robot: simulatedPianoArm(kb, right, startQ(right)) }),
+      new SimMqttRobot({ url: broker.url, robotId: 'left', robot: simulatedPianoArm(kb, left, startQ(left)), ...files.login('left') }),
+      new SimMqttRobot({ url: broker.url, robotId: 'right', robot: simulatedPianoArm(kb, right, startQ(right)), ...files.login('right') }),
     ];
     for (const r of robots) await r.start();
     const memory = new SequenceMemory();
@@ -49,13 +52,13 @@ describe('the agent drives robots over MQTT: teach, perform, stop', () => {
     const file = join(dir, 'memory.engram');
     const service = new MemoryOnThread(memory, file);
     const core = new AgentCore({ memory: service });
-    const robotClient = await mqtt.connectAsync(broker.url, { clientId: 'engram-fleet', reconnectPeriod: 200, queueQoSZero: false });
+    const robotClient = await mqtt.connectAsync(broker.url, { clientId: 'engram-fleet', reconnectPeriod: 200, queueQoSZero: false, ...files.agent });
     const fleet = new Fleet(service, { keyboard: kb });
     for (const id of ['left', 'right']) fleet.add(await mqttMember(robotClient, id));
     core.robots = fleet;
-    const agent = new MqttAgent({ handle: core.handle, check: checkCommand, events: core.events, url: broker.url });
+    const agent = new MqttAgent({ handle: core.handle, check: checkCommand, events: core.events, url: broker.url, ...files.agent });
     await agent.start();
-    const user = await mqtt.connectAsync(broker.url, { clientId: 'user' });
+    const user = await mqtt.connectAsync(broker.url, { clientId: 'user', ...files.operator });
     const t = agentTopics();
     await user.subscribeAsync([t.resp('user'), t.events]);
     const events: AgentEvent[] = [];

@@ -1,6 +1,6 @@
 import mqtt from 'mqtt';
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mqttMember } from '../../bridge/members.js';
 import { startEmbeddedBroker } from '../../bridge/mqtt/broker.js';
 import { robotTopics } from '../../bridge/mqtt/robot-topics.js';
@@ -9,12 +9,15 @@ import type { GoalResult, JointState } from '../../robots/driver.js';
 import { loadRobot } from '../../robots/load.js';
 import { simulatedIndustrialArm } from '../../sim/simulated-robots.js';
 import { HOME, SIX, SIX_NAMES } from '../helpers/six-joint-arm.js';
+import { accessFiles } from '../helpers/mqtt-access.js';
 
 const six = SIX;
 const names = SIX_NAMES;
 const joints = SIX.joints;
 
 describe('a simulated industrial arm over MQTT (embedded broker), driven through the safety gate', () => {
+  const files = accessFiles(['my-ur', 'bad-ur', 'sim-arm']);
+  afterAll(() => files.remove());
   const cleanup: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);
@@ -22,20 +25,20 @@ describe('a simulated industrial arm over MQTT (embedded broker), driven through
   });
 
   it('takes a robot that announces itself by its URDF and sidecar ({urdf, engram}): every joint, limits from the URDF; a malformed one is refused naming the field', async () => {
-    const broker = await startEmbeddedBroker({ port: 0 });
+    const broker = await startEmbeddedBroker({ port: 0, access: files.access() });
     cleanup.push(() => broker.close());
     const dir = new URL('../../robots/arms/', import.meta.url);
     const urdf = readFileSync(new URL('ur5e.urdf', dir), 'utf8');
     const engram = JSON.parse(readFileSync(new URL('ur5e.engram.json', dir), 'utf8')) as Record<string, unknown>;
-    const robot = await mqtt.connectAsync(broker.url, { clientId: 'my-ur' });
+    const robot = await mqtt.connectAsync(broker.url, { clientId: 'my-ur', ...files.login('my-ur') });
     cleanup.push(() => robot.endAsync(true));
-    const announce = async (id: string, description: unknown) => {
+    const announce = async (id: string, description: unknown, via = robot) => {
       const t = robotTopics(id);
-      await robot.publishAsync(t.description, JSON.stringify(description), { qos: 1, retain: true });
+      await via.publishAsync(t.description, JSON.stringify(description), { qos: 1, retain: true });
       const q = HOME.map((x) => x);
-      for (let k = 0; k < 3; k++) await robot.publishAsync(t.state, JSON.stringify({ time: k * 0.01, positions: q, velocities: q.map(() => 0) }));
+      for (let k = 0; k < 3; k++) await via.publishAsync(t.state, JSON.stringify({ time: k * 0.01, positions: q, velocities: q.map(() => 0) }));
     };
-    const client = await mqtt.connectAsync(broker.url, { clientId: 'engram-agent-urdf', reconnectPeriod: 200, queueQoSZero: false });
+    const client = await mqtt.connectAsync(broker.url, { clientId: 'engram-agent-urdf', reconnectPeriod: 200, queueQoSZero: false, ...files.agent });
     cleanup.push(() => client.endAsync(true));
     const states = setInterval(() => void robot.publish(robotTopics('my-ur').state, JSON.stringify({ time: Date.now() / 1000, positions: HOME, velocities: HOME.map(() => 0) })), 20);
     cleanup.push(() => clearInterval(states));
@@ -46,18 +49,21 @@ describe('a simulated industrial arm over MQTT (embedded broker), driven through
     expect(member.gate.description.joints.map((j) => [j.maxSpeed, j.maxAccel])).toEqual(names.map(() => [Math.PI, 9]));
     expect(member.gate.description.urdf).toBe(urdf);
     // no acceleration limits: refused, naming the joint; the agent learns nothing of it
-    await announce('bad-ur', { urdf, engram: { source: 'mine' } });
+    // (another robot: each publishes only its own topics)
+    const badRobot = await mqtt.connectAsync(broker.url, { clientId: 'bad-ur', ...files.login('bad-ur') });
+    cleanup.push(() => badRobot.endAsync(true));
+    await announce('bad-ur', { urdf, engram: { source: 'mine' } }, badRobot);
     await expect(mqttMember(client, 'bad-ur', { timeoutMs: 2000 })).rejects.toThrow(/engram\/robots\/bad-ur\/description: engram: accelerations\.shoulder_pan_joint: is missing/);
   });
 
   it('performs a trajectory on the bundled UR5e (all 6 joints) and gets the controller result; a goal the controller refuses comes back with its code', async () => {
-    const broker = await startEmbeddedBroker({ port: 0 });
+    const broker = await startEmbeddedBroker({ port: 0, access: files.access() });
     cleanup.push(() => broker.close());
     const ur5e = loadRobot('ur5e');
-    const sim = new SimMqttRobot({ url: broker.url, robotId: 'sim-arm', robot: simulatedIndustrialArm(ur5e, { start: HOME }) });
+    const sim = new SimMqttRobot({ url: broker.url, robotId: 'sim-arm', robot: simulatedIndustrialArm(ur5e, { start: HOME }), ...files.login('sim-arm') });
     await sim.start();
     cleanup.push(() => sim.stop());
-    const client = await mqtt.connectAsync(broker.url, { clientId: 'engram-agent-test', reconnectPeriod: 200, queueQoSZero: false });
+    const client = await mqtt.connectAsync(broker.url, { clientId: 'engram-agent-test', reconnectPeriod: 200, queueQoSZero: false, ...files.agent });
     cleanup.push(() => client.endAsync(true));
     const member = await mqttMember(client, 'sim-arm');
     cleanup.push(() => (member.gate.dispose(), member.dispose?.()));
@@ -93,26 +99,26 @@ describe('a simulated industrial arm over MQTT (embedded broker), driven through
     const t = robotTopics('sim-arm');
     const refused = next();
     const at = gate.state().time + 0.2;
-    await client.publishAsync(t.trajectory, JSON.stringify({ points: [{ time: at, positions: [0, 0, 0] }] }));
+    await client.publishAsync(t.trajectory, JSON.stringify({ points: [{ time: at, positions: [0, 0, 0] }], until: at }));
     const r = await refused;
     expect(r).toMatchObject({ ok: false, code: -2 });
     expect(r.error).toMatch(/ur5e: point 0 gives 3 joint positions; the goal must name all 6 joints/);
     // a malformed goal is answered too
     const malformed = next();
-    await client.publishAsync(t.trajectory, JSON.stringify({ points: [{ time: at, positions: 'home' }] }));
+    await client.publishAsync(t.trajectory, JSON.stringify({ points: [{ time: at, positions: 'home' }], until: at }));
     expect(await malformed).toMatchObject({ ok: false, code: -1, error: expect.stringMatching(/cmd\/trajectory: points\.0\.positions: must be array/) });
     expect(results.map((x) => x.code)).toEqual([0, -2, -1]);
     gate.state().positions.forEach((q, j) => expect(q).toBeCloseTo(target[j]!, 6));
   }, 30_000);
 
   it('stops by itself when the agent goes quiet while a goal is ahead, and answers the goal saying so', async () => {
-    const broker = await startEmbeddedBroker({ port: 0 });
+    const broker = await startEmbeddedBroker({ port: 0, access: files.access() });
     cleanup.push(() => broker.close());
-    const sim = new SimMqttRobot({ url: broker.url, robotId: 'sim-arm', robot: simulatedIndustrialArm(six, { start: HOME }), watchdogMs: 300 });
+    const sim = new SimMqttRobot({ url: broker.url, robotId: 'sim-arm', robot: simulatedIndustrialArm(six, { start: HOME }), watchdogMs: 300, ...files.login('sim-arm') });
     await sim.start();
     cleanup.push(() => sim.stop());
-    // a bare client: one goal, then no heartbeats
-    const client = await mqtt.connectAsync(broker.url, { clientId: 'quiet-agent' });
+    // a bare client as the agent: one heartbeat, one goal, then only heartbeats that do not count
+    const client = await mqtt.connectAsync(broker.url, { clientId: 'quiet-agent', ...files.agent });
     cleanup.push(() => client.endAsync(true));
     const t = robotTopics('sim-arm');
     const results: GoalResult[] = [];
@@ -125,8 +131,16 @@ describe('a simulated industrial arm over MQTT (embedded broker), driven through
     await expect.poll(() => states.length).toBeGreaterThan(0);
     const now = states.at(-1)!.time;
     const target = HOME.map((q) => q + 1);
-    await client.publishAsync(t.trajectory, JSON.stringify({ points: [{ time: now + 0.1, positions: HOME }, { time: now + 20, positions: target }] }));
+    await client.publishAsync(t.heartbeat, JSON.stringify({ time: now, until: now + 1 }));
+    await client.publishAsync(t.trajectory, JSON.stringify({ points: [{ time: now + 0.1, positions: HOME }, { time: now + 20, positions: target }], until: now + 1 }));
+    // malformed or stale: neither is word from the agent
+    const bad = [JSON.stringify({}), 'beat', JSON.stringify({ until: 'later' }), JSON.stringify({ time: now, until: now - 1 })];
+    let k = 0;
+    const junk = setInterval(() => void client.publish(t.heartbeat, bad[k++ % bad.length]!, { qos: 0 }), 50);
+    cleanup.push(() => clearInterval(junk));
     await expect.poll(() => results.length, { timeout: 10_000 }).toBe(1);
+    clearInterval(junk);
+    expect(sim.heartbeats).toBe(1);
     expect(results[0]).toMatchObject({ ok: false, code: -1, error: expect.stringMatching(/goal cancelled \(watchdog: no word from the agent for 300 ms\)/) });
     expect(sim.watchdogStops).toBe(1);
     // it brakes to a hold well short of the target

@@ -1,7 +1,9 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_RUNNING, MqttAgent } from '../../bridge/mqtt/agent.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../bridge/mqtt/broker.js';
+import { Acl } from '../../bridge/mqtt/acl.js';
+import { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from '../../bridge/mqtt/broker.js';
+import { hashPassword } from '../../bridge/mqtt/passwords.js';
 import { RetainedBudget, retainable } from '../../bridge/mqtt/broker-limits.js';
 import { MqttRobotDriver } from '../../bridge/mqtt/robot-driver.js';
 import { robotTopics } from '../../bridge/mqtt/robot-topics.js';
@@ -18,14 +20,18 @@ afterEach(async () => {
   cleanup.length = 0;
 });
 
-async function broker(options: Parameters<typeof startEmbeddedBroker>[0] = {}): Promise<EmbeddedBroker> {
-  const b = await startEmbeddedBroker({ port: 0, ...options });
+/** One login allowed everything: these tests are about sizes, not access (mqtt-access.test.ts is). */
+const LOGIN = { username: 'tester', password: 'limits-test' };
+const openAccess = () => ({ passwords: new Map([[LOGIN.username, hashPassword(LOGIN.password)]]), acl: Acl.parse(`user ${LOGIN.username}\ntopic readwrite #\n`, 'the test ACL') });
+
+async function broker(options: Omit<EmbeddedBrokerOptions, 'access'> = {}): Promise<EmbeddedBroker> {
+  const b = await startEmbeddedBroker({ port: 0, access: openAccess(), ...options });
   cleanup.push(() => b.close());
   return b;
 }
 
 async function client(url: string, clientId: string): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(url, { clientId, reconnectPeriod: 0 });
+  const c = await mqtt.connectAsync(url, { clientId, reconnectPeriod: 0, ...LOGIN });
   cleanup.push(() => c.endAsync(true));
   return c;
 }
@@ -142,7 +148,7 @@ for (const { name, enabled, start } of agentBrokers) {
       if (c.command === 'list') return new Promise((r) => ends.push(() => r([])));
       return Promise.resolve({});
     };
-    const agent = new MqttAgent({ handle, check: checkCommand, events, url: b.url });
+    const agent = new MqttAgent({ handle, check: checkCommand, events, url: b.url, ...LOGIN });
     await agent.start();
     cleanup.push(() => agent.stop());
     ran.length = 0; // its own status, for its online state

@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { localMotion } from '../../robots/motion/motion-source.js';
 import { performEnsemble } from '../../robots/motion/ensemble.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../bridge/mqtt/broker.js';
@@ -14,6 +14,7 @@ import { bundledMelodies } from '../../src/music/notation.js';
 import { armPair } from '../../robots/motion/piano.js';
 import { planArm } from '../../robots/motion/planner.js';
 import { freePort } from '../helpers/mosquitto.js';
+import { accessFiles } from '../helpers/mqtt-access.js';
 
 const kb = loadKeyboard();
 const [left, right] = armPair(loadPianoArm(), kb);
@@ -26,14 +27,17 @@ describe('simulated robots driven over MQTT (embedded broker)', () => {
     cleanup.length = 0;
   });
 
+  const files = accessFiles(['left', 'right']);
+  afterAll(() => files.remove());
+
   async function setup(port?: number) {
-    const broker = await startEmbeddedBroker({ port: port ?? 0 });
+    const broker = await startEmbeddedBroker({ port: port ?? 0, access: files.access() });
     const robots = [
-      new SimMqttRobot({ url: broker.url, robotId: 'left', robot: simulatedPianoArm(kb, left, startQ(left)) }),
-      new SimMqttRobot({ url: broker.url, robotId: 'right', robot: simulatedPianoArm(kb, right, startQ(right)) }),
+      new SimMqttRobot({ url: broker.url, robotId: 'left', robot: simulatedPianoArm(kb, left, startQ(left)), ...files.login('left') }),
+      new SimMqttRobot({ url: broker.url, robotId: 'right', robot: simulatedPianoArm(kb, right, startQ(right)), ...files.login('right') }),
     ];
     for (const r of robots) await r.start();
-    const client = await mqtt.connectAsync(broker.url, { clientId: 'engram-agent-test', reconnectPeriod: 200, queueQoSZero: false });
+    const client = await mqtt.connectAsync(broker.url, { clientId: 'engram-agent-test', reconnectPeriod: 200, queueQoSZero: false, ...files.agent });
     const drivers = await Promise.all(['left', 'right'].map((id) => MqttRobotDriver.connect(client, id, { validate: validateRobot })));
     const gates = drivers.map((d) => {
       const g = new SafetyGate(d, { watchdogMs: 600 });
@@ -54,10 +58,11 @@ describe('simulated robots driven over MQTT (embedded broker)', () => {
   it('two robots perform a piece together, one per track, on the shared pacemaker clock', async () => {
     const memory = new SequenceMemory();
     for (const m of bundledMelodies()) memory.learn(m.title, m.sequence);
-    const { drivers, gates } = await setup();
+    const env = await setup();
+    const { drivers, gates } = env;
     const members = drivers.map((d, i) => ({ id: d.robotId, driver: gates[i]! }));
     const r = await performEnsemble(localMotion(memory), 'Minuet in G', members, kb, { seconds: 4, tempo: 1.5 });
-    expect(r.report.f1).toBeGreaterThanOrEqual(0.9);
+    expect(r.report.f1, JSON.stringify(env.robots.map((x) => [x.refused, x.watchdogStops]))).toBeGreaterThanOrEqual(0.9);
     expect(r.lags.map((l) => l.id).sort()).toEqual(['left', 'right']);
     for (const l of r.lags) expect(Math.abs(l.medianMs)).toBeLessThan(40);
   }, 60_000);
@@ -79,7 +84,7 @@ describe('simulated robots driven over MQTT (embedded broker)', () => {
     expect(gates.every((g) => g.stopped)).toBe(true);
     expect(() => gates[0]!.follow([{ time: 1, positions: startQ(left) }])).toThrow(/stopped|not connected/);
     // the broker comes back on the same port; the agent's client reconnects by itself
-    const again: EmbeddedBroker = await startEmbeddedBroker({ port });
+    const again: EmbeddedBroker = await startEmbeddedBroker({ port, access: files.access() });
     cleanup.push(() => again.close());
     await expect.poll(() => client.connected, { timeout: 10_000 }).toBe(true);
     await performance;

@@ -15,13 +15,15 @@ import { encodeMidi } from '../../src/music/midi-writer.js';
 import { bundledMelodies } from '../../src/music/notation.js';
 import { haveMosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import { checkCommand } from '../../src/agent/command-schemas.js';
+import { accessFiles } from '../helpers/mqtt-access.js';
 
 if (!haveMosquitto) console.warn('mosquitto tests skipped: apt-get install mosquitto (.ci/run installs it)');
 
 type Broker = { url: string; stop(): Promise<void> };
-const brokers: Array<{ name: string; protocolVersion: 4 | 5; start: () => Promise<Broker>; enabled: boolean }> = [
-  { name: 'embedded aedes (MQTT 3.1.1)', protocolVersion: 4, enabled: true, start: async () => { const b = await startEmbeddedBroker({ port: 0 }); return { url: b.url, stop: b.close }; } },
-  { name: 'Debian mosquitto (MQTT 5)', protocolVersion: 5, enabled: haveMosquitto || process.env.ENGRAM_REQUIRE_BROKER === '1', start: () => startMosquitto() },
+type Files = ReturnType<typeof accessFiles>;
+const brokers: Array<{ name: string; protocolVersion: 4 | 5; start: (f: Files) => Promise<Broker>; enabled: boolean }> = [
+  { name: 'embedded aedes (MQTT 3.1.1)', protocolVersion: 4, enabled: true, start: async (f) => { const b = await startEmbeddedBroker({ port: 0, access: f.access() }); return { url: b.url, stop: b.close }; } },
+  { name: 'Debian mosquitto (MQTT 5)', protocolVersion: 5, enabled: haveMosquitto || process.env.ENGRAM_REQUIRE_BROKER === '1', start: (f) => startMosquitto({ passwordFile: f.passwordFile, aclFile: f.aclFile }) },
 ];
 
 for (const b of brokers) {
@@ -32,6 +34,7 @@ for (const b of brokers) {
     let memory: SequenceMemory;
     let core: AgentCore;
     const dir = mkdtempSync(join(tmpdir(), 'engram-mqtt-'));
+    const files = accessFiles([]);
     const file = join(dir, 'memory.engram');
     const topics = agentTopics('engram');
     const pending = new Map<string, (body: any) => void>();
@@ -39,14 +42,14 @@ for (const b of brokers) {
     let n = 0;
 
     beforeAll(async () => {
-      broker = await b.start();
+      broker = await b.start(files);
       memory = new SequenceMemory();
       for (const m of bundledMelodies()) memory.learn(m.title, m.sequence);
       const service = new MemoryOnThread(memory, file);
       core = new AgentCore({ memory: service, simulator: armSimulator(service, physicsOnThread) });
-      agent = new MqttAgent({ handle: core.handle, check: checkCommand, events: core.events, url: broker.url, protocolVersion: b.protocolVersion });
+      agent = new MqttAgent({ handle: core.handle, check: checkCommand, events: core.events, url: broker.url, protocolVersion: b.protocolVersion, ...files.agent });
       await agent.start();
-      client = await mqtt.connectAsync(broker.url, { protocolVersion: b.protocolVersion, clientId: `test-${b.protocolVersion}` });
+      client = await mqtt.connectAsync(broker.url, { protocolVersion: b.protocolVersion, clientId: `test-${b.protocolVersion}`, ...files.operator });
       await client.subscribeAsync([topics.resp('tester'), topics.events, topics.state]);
       client.on('message', (topic, payload) => {
         const body = JSON.parse(payload.toString());
@@ -61,6 +64,7 @@ for (const b of brokers) {
       await broker?.stop();
       core?.dispose();
       rmSync(dir, { recursive: true, force: true });
+      files.remove();
     });
 
     function send(message: object | string): Promise<any> {

@@ -23,7 +23,7 @@ describe('rosbridge messages the agent reads are bounded', () => {
     cleanup.push(() => new Promise<void>((r) => (wss.clients.forEach((c) => c.terminate()), wss.close(() => r()))));
     const sockets: WebSocket[] = [];
     wss.on('connection', (ws) => void sockets.push(ws));
-    const link = new RosLink(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`, [20, 100], 10_000);
+    const link = new RosLink(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`, [20, 100], undefined, 10_000);
     cleanup.push(() => link.close());
     const ups: boolean[] = [];
     link.onConnection((up) => void ups.push(up));

@@ -19,12 +19,21 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Debian's mosquitto (MQTT 5 and 3.1.1) on 127.0.0.1:<port>, in the foreground, stopped by stop(). */
-export async function startMosquitto(port?: number): Promise<{ url: string; port: number; stop(): Promise<void> }> {
-  const p = port ?? (await freePort());
+/**
+ * Debian's mosquitto (MQTT 5 and 3.1.1) on 127.0.0.1:<port>, in the foreground, stopped by stop(). With
+ * a password file and an ACL file it runs as the README tells users to run it: no anonymous clients,
+ * those two files, and the username as client id (no takeover of another user's client id).
+ */
+export async function startMosquitto(options: { port?: number; passwordFile?: string; aclFile?: string } = {}): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+  const p = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'engram-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${p} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  const access = options.passwordFile
+    ? `allow_anonymous false\npassword_file ${options.passwordFile}\n${options.aclFile ? `acl_file ${options.aclFile}\n` : ''}use_username_as_clientid true\n`
+    : 'allow_anonymous true\n';
+  // run as root (a CI container), mosquitto would switch to its own user, who cannot read our temp files
+  const user = process.getuid?.() === 0 ? 'user root\n' : '';
+  writeFileSync(conf, `listener ${p} 127.0.0.1\n${access}${user}persistence false\n`);
   const child: ChildProcess = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));

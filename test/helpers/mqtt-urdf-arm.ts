@@ -66,8 +66,11 @@ export class MqttUrdfArm {
   /** Trajectory points received. */
   received = 0;
 
-  constructor(options: { url: string; robotId: string; description?: RobotDescription; stateHz?: number }) {
+  readonly #login: { username?: string; password?: string };
+
+  constructor(options: { url: string; robotId: string; description?: RobotDescription; stateHz?: number; username?: string; password?: string }) {
     this.#url = options.url;
+    this.#login = { username: options.username, password: options.password };
     this.robotId = options.robotId;
     this.#t = robotTopics(options.robotId);
     this.#description = options.description ?? sixJointDescription();
@@ -85,7 +88,7 @@ export class MqttUrdfArm {
 
   async start(): Promise<void> {
     const t = this.#t;
-    const client = await mqtt.connectAsync(this.#url, { clientId: `test-arm-${this.robotId}`, reconnectPeriod: 200, queueQoSZero: false });
+    const client = await mqtt.connectAsync(this.#url, { clientId: `test-arm-${this.robotId}`, reconnectPeriod: 200, queueQoSZero: false, ...this.#login });
     this.#client = client;
     client.on('message', (topic, payload) => {
       if (topic === t.stop) this.#plan = null;

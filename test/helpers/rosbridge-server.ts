@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -21,6 +22,11 @@ export interface TestRosbridgeOptions {
    * 'pkg/msg/Type'), and /rosapi/get_param and /rosapi/get_time answer in that ROS's form. Unset: any.
    */
   rosVersion?: 1 | 2;
+  /**
+   * rosauth's secret: like rosbridge_suite (ROS 1) run with authenticate:=true, each connection's first
+   * message must be an auth op whose mac rosauth accepts, or the bridge closes the connection.
+   */
+  authSecret?: string;
 }
 
 /**
@@ -50,6 +56,8 @@ export interface TestRosbridge {
   lateSubscribersMissLatched: boolean;
   /** Messages clients published, by topic. */
   published: Map<string, unknown[]>;
+  /** With authSecret: each connection's authentication, accepted or not, in order. */
+  authAttempts: boolean[];
   onPublish: ((topic: string, msg: unknown) => void) | null;
   services: Map<string, (args: unknown) => unknown>;
   actions: Map<string, (goal: TestActionGoal) => void>;
@@ -83,6 +91,15 @@ const REQUIRED: Record<string, string[]> = {
   send_action_goal: ['action', 'action_type'],
   cancel_action_goal: ['action', 'id'],
 };
+
+/** rosauth's ros_mac_authentication: t within 5 s of now, end ahead, and the SHA-512 mac of the fields. */
+function rosauthAccepts(secret: string, m: Record<string, unknown>): boolean {
+  const now = Date.now() / 1000;
+  const { mac, client, dest, rand, t, level, end } = m;
+  if (typeof t !== 'number' || typeof end !== 'number' || Math.abs(t - now) >= 5 || end <= now) return false;
+  const want = createHash('sha512').update(`${secret}${String(client)}${String(dest)}${String(rand)}${Math.floor(t)}${String(level)}${Math.floor(end)}`).digest('hex');
+  return mac === want;
+}
 
 export async function startRosbridge(port = 0, options: TestRosbridgeOptions = {}): Promise<TestRosbridge> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port });
@@ -137,6 +154,7 @@ export async function startRosbridge(port = 0, options: TestRosbridgeOptions = {
     url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
     port: (wss.address() as AddressInfo).port,
     published: new Map(),
+    authAttempts: [],
     onPublish: null,
     services: new Map(),
     actions: new Map(),
@@ -178,6 +196,7 @@ export async function startRosbridge(port = 0, options: TestRosbridgeOptions = {
   };
   wss.on('connection', (ws) => {
     const goals = new Map<string, TestActionGoal>();
+    let authenticated = options.authSecret === undefined;
     ws.on('message', (data) => {
       let m: { op?: string; topic?: string; msg?: unknown; service?: string; type?: string; args?: unknown; id?: string; values?: unknown; result?: boolean; action?: string; action_type?: string };
       try {
@@ -186,6 +205,13 @@ export async function startRosbridge(port = 0, options: TestRosbridgeOptions = {
         return; // rosbridge keeps text that is not JSON in its buffer, waiting for the rest: no answer
       }
       if (!m || typeof m !== 'object') return;
+      if (!authenticated) {
+        // rosbridge's websocket handler: an auth op checked by rosauth, else "did not authenticate", closed
+        authenticated = m.op === 'auth' && rosauthAccepts(options.authSecret!, m as Record<string, unknown>);
+        server.authAttempts.push(authenticated);
+        if (!authenticated) ws.close();
+        return;
+      }
       if (typeof m.op !== 'string') return status(ws, `Received a message without an op.  All messages require 'op' field with value one of: ${JSON.stringify(OPS)}.`, m.id);
       if (!OPS.includes(m.op)) return status(ws, `Unknown operation: ${m.op}.  Allowed operations: ${JSON.stringify(OPS)}`, m.id);
       const missing = REQUIRED[m.op]!.find((f) => !(f in m));

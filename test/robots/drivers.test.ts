@@ -18,6 +18,7 @@ import { UR5E, urArmBehind } from '../helpers/ros-arm.js';
 import { startRosbridge } from '../helpers/rosbridge-server.js';
 import { step } from '../helpers/ros-time.js';
 import { advanceDelivered, describeDriverContract, pump, type DriverUnderTest } from './driver-contract.js';
+import { accessFiles } from '../helpers/mqtt-access.js';
 
 /**
  * Every RobotDriver through the one contract (driver-contract.ts). Adding a driver is one
@@ -98,8 +99,9 @@ describeDriverContract('the safety gate over the industrial arm', async (): Prom
  * command sent has reached the robot, and the agent has the robot's latest joint state.
  */
 async function overMqtt(sim: SimulatedRobot, reachable?: DriverUnderTest['reachable']): Promise<DriverUnderTest> {
-  const broker = await pump(startEmbeddedBroker({ port: 0 }));
-  const robot = new SimMqttRobot({ url: broker.url, robotId: 'contract', robot: sim });
+  const files = accessFiles(['contract']);
+  const broker = await pump(startEmbeddedBroker({ port: 0, access: files.access() }));
+  const robot = new SimMqttRobot({ url: broker.url, robotId: 'contract', robot: sim, ...files.login('contract') });
   const arm = robot.arm;
   let sent = 0;
   let arrived = 0;
@@ -107,7 +109,7 @@ async function overMqtt(sim: SimulatedRobot, reachable?: DriverUnderTest['reacha
   arm.follow = (points) => (arrived++, follow(points));
   arm.events.on('stopped', () => void arrived++);
   await pump(robot.start());
-  const client = await pump(mqtt.connectAsync(broker.url, { clientId: 'engram-agent-contract', reconnectPeriod: 0, queueQoSZero: false }));
+  const client = await pump(mqtt.connectAsync(broker.url, { clientId: 'engram-agent-contract', reconnectPeriod: 0, queueQoSZero: false, ...files.agent }));
   client.on('packetsend', (p) => {
     if (p.cmd === 'publish' && /\/cmd\/(trajectory|stop)$/.test(p.topic)) sent++;
   });
@@ -123,6 +125,7 @@ async function overMqtt(sim: SimulatedRobot, reachable?: DriverUnderTest['reacha
       await pump(client.endAsync(true));
       await pump(robot.stop());
       await pump(broker.close());
+      files.remove();
     },
   };
 }

@@ -9,6 +9,7 @@ import { loadRobot } from '../../robots/load.js';
 import { runAgent, type RunningAgent } from '../../src/agent/run-agent.js';
 import { webDir } from '../../src/agent/serve.js';
 import { MqttUrdfArm, SIX_JOINTS } from '../helpers/mqtt-urdf-arm.js';
+import { accessFiles } from '../helpers/mqtt-access.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const haveBrowser = existsSync(CHROMIUM) && existsSync(join(webDir(), 'index.html'));
@@ -85,17 +86,22 @@ describe.skipIf(!haveBrowser)('every robot the agent drives, live in the page', 
   const simStates = new Map<number, number[]>();
   let memoryDir = '';
 
+  // the same logins an external mosquitto would have: the agent, the robots by their ids (the simulated
+  // ones share a password the agent is given), an operator
+  const SIM_PASSWORD = 'sim-robots-test-password';
+  const files = accessFiles([ARM, CHAIN, 'sim-left', 'sim-right', SIM], ['operator'], { 'sim-left': SIM_PASSWORD, 'sim-right': SIM_PASSWORD, [SIM]: SIM_PASSWORD });
+
   beforeAll(async () => {
-    broker = await startEmbeddedBroker({ port: 0 });
-    arm = new MqttUrdfArm({ url: broker.url, robotId: ARM });
+    broker = await startEmbeddedBroker({ port: 0, access: files.access() });
+    arm = new MqttUrdfArm({ url: broker.url, robotId: ARM, ...files.login(ARM) });
     await arm.start();
     // a robot that sends its kinematic chain but no URDF: drawn as a skeleton from the chain
     const { urdf: _, ...panda } = loadRobot('panda');
-    chainOnly = new MqttUrdfArm({ url: broker.url, robotId: CHAIN, description: panda });
+    chainOnly = new MqttUrdfArm({ url: broker.url, robotId: CHAIN, description: panda, ...files.login(CHAIN) });
     await chainOnly.start();
     // as npm start: the piano arms and the 6-joint sim arm; and the other robot, named
     memoryDir = mkdtempSync(join(tmpdir(), 'engram-live-'));
-    agent = await runAgent({ memoryFile: join(memoryDir, 'memory.engram'), bundled: false, host: '127.0.0.1', port: 0, broker: broker.url, mqttPort: 0, simRobots: 2, mqttRobots: [ARM, CHAIN], log: () => undefined });
+    agent = await runAgent({ memoryFile: join(memoryDir, 'memory.engram'), bundled: false, host: '127.0.0.1', port: 0, broker: broker.url, ...files.agent, simRobotPassword: SIM_PASSWORD, mqttPort: 0, simRobots: 2, mqttRobots: [ARM, CHAIN], log: () => undefined });
     fleet = agent.core.robots as Fleet;
     fleet.events.on('state', ({ id, state }) => {
       if (id === SIM) simStates.set(state.time, [...state.positions]);
@@ -117,6 +123,7 @@ describe.skipIf(!haveBrowser)('every robot the agent drives, live in the page', 
     await arm?.stop();
     await chainOnly?.stop();
     await broker?.close();
+    files.remove();
     if (memoryDir) rmSync(memoryDir, { recursive: true, force: true });
   });
 
