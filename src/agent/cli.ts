@@ -49,7 +49,8 @@ Commands:
                            (default ur5e) or, with --ros-robot-description, by the URDF it serves
                            (robot_description) plus --robot's sidecar for acceleration limits;
                            [--ros-joints <a,b,c>] when its names differ from the description's;
-                           --port <n>, --host <addr>, --mqtt-port <n>
+                           --port <n>, --host <addr>, --mqtt-port <n>; --journal-limit <bytes>
+                           compacts the memory's journal into its file past that size
   status | stop | resume   ask the running agent (over MQTT: --broker <url> or --mqtt-port <n>):
                            its memory and robots; stop every robot now; let them move again
   demo                     learn the bundled melodies, recall, identify and complete, print, exit
@@ -109,7 +110,7 @@ function learnFiles(memory: SequenceMemory, paths: string[], title: string | und
 async function main(argv: string[]): Promise<void> {
   const { command, positional, opts } = parseArgs(argv, {
     flags: ['json', 'bundled', 'help', 'ros-action', 'ros-robot-description', 'sim-arm', 'no-sim-arm'],
-    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller'],
+    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller', 'journal-limit'],
     repeatable: ['track', 'mqtt-robot'],
   });
   if (!command || command === 'help' || opts.help) {
@@ -255,6 +256,7 @@ async function main(argv: string[]): Promise<void> {
       const { runAgent } = await import('./run-agent.js');
       const agent = await runAgent({
         memoryFile,
+        journalLimit: typeof opts['journal-limit'] === 'string' ? num('journal-limit', 0) : undefined,
         host,
         port: num('port', 8080),
         broker: typeof opts.broker === 'string' ? opts.broker : undefined,
