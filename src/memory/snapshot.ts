@@ -202,6 +202,8 @@ function checkHeader(h: Header, file: string): void {
   h.sections.forEach((s, i) => {
     if (typeof s !== 'object' || s === null || s.name !== SECTION_NAMES[i] || !Object.hasOwn(CTOR, s.type) || !Number.isSafeInteger(s.length) || s.length < 0) throw bad(`section ${i}`);
   });
+  const len = (i: number) => h.sections[i]!.length;
+  if (len(0) !== len(1) || [3, 4, 5, 6].some((i) => len(i) !== len(2)) || len(7) !== len(8)) throw bad('section lengths disagree');
   if (!Array.isArray(h.titles)) throw bad('titles');
   for (const t of h.titles) {
     if (typeof t !== 'object' || t === null || typeof t.title !== 'string' || !Number.isSafeInteger(t.timingOffset) || !Number.isSafeInteger(t.timingLength) || t.timingOffset < 0 || t.timingLength < 0) throw bad('titles');
