@@ -29,7 +29,7 @@ export interface CrashResult {
   recallFailures: number;
   loads: number;
   starts: number;
-  /** Temporary files found after a start (target 0), and before it (left by the kills). */
+  /** Temporary files of earlier (killed) processes found after a start (target 0), and before it (left by the kills). */
   tempsAfterStart: number;
   tempsLeftByKills: number;
   titlesAtEnd: number;
@@ -75,7 +75,8 @@ export async function crashTest(options: { kills: number; seed?: number; files: 
   let recent: string[] = [];
 
   const check = async (agent: AgentChild) => {
-    r.tempsAfterStart += tempFiles(file).length;
+    // files of earlier processes (the running agent's own compaction may be writing one right now)
+    r.tempsAfterStart += tempFiles(file).filter((n) => !n.includes(`.tmp-${agent.child.pid}-`)).length;
     const list = await agent.command({ command: 'list' });
     const have = new Set(((list.result as Array<{ title: string }>) ?? []).map((e) => e.title));
     for (const title of acked.keys()) if (!have.has(title)) r.lost++;
@@ -173,9 +174,10 @@ export interface LearnRateResult {
 
 /**
  * Learns per second through the API (one learn at a time, each acknowledged after its journal sync) with
- * `stored` pieces already in the memory file; the same `learn` pieces in every run.
+ * `stored` pieces already in the memory file; the same `learn` pieces (`count` learns, each piece under
+ * several titles) in every run, long enough that the journal is compacted on the way.
  */
-export async function learnRate(storedPieces: Array<{ title: string; sequence: Parameters<SequenceMemory['learn']>[1] }>, learn: Piece[]): Promise<LearnRateResult> {
+export async function learnRate(storedPieces: Array<{ title: string; sequence: Parameters<SequenceMemory['learn']>[1] }>, learn: Piece[], count = 200): Promise<LearnRateResult> {
   const dir = mkdtempSync(join(tmpdir(), 'engram-rate-'));
   const file = join(dir, 'memory.engram');
   const m = new SequenceMemory();
@@ -187,13 +189,13 @@ export async function learnRate(storedPieces: Array<{ title: string; sequence: P
     // one warm-up learn (code paths compiled), then the timed ones
     await agent.command({ command: 'learn', title: 'warm-up', midi: learn[0]!.midi });
     const t = performance.now();
-    for (let i = 0; i < learn.length; i++) {
-      const res = await agent.command({ command: 'learn', title: `rate-${i}`, midi: learn[i]!.midi });
+    for (let i = 0; i < count; i++) {
+      const res = await agent.command({ command: 'learn', title: `rate-${i}`, midi: learn[i % learn.length]!.midi });
       if (!res.ok) throw new Error(`learn ${i} failed: ${res.error}`);
     }
     const s = (performance.now() - t) / 1000;
     const compactions = journalSegments(file).at(-1)?.generation ?? 0;
-    return { stored: storedPieces.length, learns: learn.length, perSecond: learn.length / s, memoryBytes, compactions };
+    return { stored: storedPieces.length, learns: count, perSecond: count / s, memoryBytes, compactions };
   } finally {
     await agent.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

@@ -72,7 +72,7 @@ async function benchCrash(kills: number): Promise<void> {
   const probe = learnablePieces(files.slice(300), 30);
   const rates = [];
   for (const stored of [10, 300]) rates.push(await learnRate(pieces.slice(0, stored), probe));
-  for (const x of rates) line(`learns per second through the API with ${String(x.stored).padStart(3)} pieces stored (memory file ${(x.memoryBytes / 1e6).toFixed(1)} MB): ${x.perSecond.toFixed(1)} (${x.learns} learns one after another, ${x.compactions} compactions)`);
+  for (const x of rates) line(`learns per second through the API with ${String(x.stored).padStart(3)} pieces stored (memory file ${(x.memoryBytes / 1e6).toFixed(1)} MB): ${x.perSecond.toFixed(1)} (${x.learns} learns one after another, ${x.compactions} compactions on the way)`);
   line(`ratio ${(rates[0]!.perSecond / rates[1]!.perSecond).toFixed(2)} (target within 2x)`);
   line();
 }
