@@ -3,7 +3,7 @@
  * on free ports with its own memory file, spoken to through its HTTP API, killed as a crash would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -83,15 +83,4 @@ export function tempFiles(file: string): string[] {
   const dir = file.slice(0, file.lastIndexOf('/'));
   const prefix = `.${file.slice(file.lastIndexOf('/') + 1)}.tmp-`;
   return readdirSync(dir).filter((n) => n.startsWith(prefix));
-}
-
-/** Resident set size of a process, bytes (/proc/<pid>/status VmRSS). */
-export function rssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
-/** Open file descriptors of a process (/proc/<pid>/fd). */
-export function fdsOf(pid: number): number {
-  return readdirSync(`/proc/${pid}/fd`).length;
 }
