@@ -197,9 +197,11 @@ export class MemoryStore {
   compact(): Promise<void> {
     if (this.#compacting) return this.#compacting;
     const run = async () => {
-      const folded = this.#rotate();
-      const bytes = encodeSnapshot(this.memory, { generation: this.#writer.generation });
+      let folded: Segment[];
+      let bytes: Buffer;
       try {
+        folded = this.#rotate();
+        bytes = encodeSnapshot(this.memory, { generation: this.#writer.generation });
         await writeSnapshotBytesAsync(bytes, this.file);
       } catch (err) {
         this.#stats.lastError = (err as Error).message;
@@ -208,7 +210,9 @@ export class MemoryStore {
       }
       this.#dropFolded(folded, bytes.length);
     };
-    this.#compacting = run().finally(() => (this.#compacting = null));
+    this.#compacting = run()
+      .catch((err: unknown) => void (this.#stats.lastError = (err as Error).message)) // never an unhandled rejection in the worker
+      .finally(() => (this.#compacting = null));
     return this.#compacting;
   }
 
