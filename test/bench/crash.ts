@@ -174,30 +174,41 @@ export interface LearnRateResult {
 
 /**
  * Learns per second through the API (one learn at a time, each acknowledged after its journal sync) with
- * `stored` pieces already in the memory file; the same `learn` pieces (`count` learns, each piece under
- * several titles) in every run, long enough that the journal is compacted on the way.
+ * each of `stored` piece sets already in a memory file: one agent per set, all running; the same `learn`
+ * pieces (`count` learns each, every piece under several titles, so the journal is compacted on the way)
+ * sent in rounds of 20 that alternate between the agents (each round starting with the next one), so load
+ * from elsewhere on the machine falls on all of them alike.
  */
-export async function learnRate(storedPieces: Array<{ title: string; sequence: Parameters<SequenceMemory['learn']>[1] }>, learn: Piece[], count = 200): Promise<LearnRateResult> {
+export async function learnRates(stored: Array<Array<{ title: string; sequence: Parameters<SequenceMemory['learn']>[1] }>>, learn: Piece[], count = 400): Promise<LearnRateResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'engram-rate-'));
-  const file = join(dir, 'memory.engram');
-  const m = new SequenceMemory();
-  for (const p of storedPieces) m.learn(p.title, p.sequence);
-  saveMemory(m, file);
-  const memoryBytes = statSync(file).size;
-  const agent = await startAgentChild(file, ['--sim-robots', '0', '--no-sim-arm']);
+  const runs: Array<{ file: string; agent: AgentChild | null; seconds: number; memoryBytes: number; stored: number }> = [];
   try {
-    // one warm-up learn (code paths compiled), then the timed ones
-    await agent.command({ command: 'learn', title: 'warm-up', midi: learn[0]!.midi });
-    const t = performance.now();
-    for (let i = 0; i < count; i++) {
-      const res = await agent.command({ command: 'learn', title: `rate-${i}`, midi: learn[i % learn.length]!.midi });
-      if (!res.ok) throw new Error(`learn ${i} failed: ${res.error}`);
+    for (const [k, pieces] of stored.entries()) {
+      const file = join(dir, `memory-${k}.engram`);
+      const m = new SequenceMemory();
+      for (const p of pieces) m.learn(p.title, p.sequence);
+      saveMemory(m, file);
+      runs.push({ file, agent: null, seconds: 0, memoryBytes: statSync(file).size, stored: pieces.length });
     }
-    const s = (performance.now() - t) / 1000;
-    const compactions = journalSegments(file).at(-1)?.generation ?? 0;
-    return { stored: storedPieces.length, learns: count, perSecond: count / s, memoryBytes, compactions };
+    for (const r of runs) {
+      r.agent = await startAgentChild(r.file, ['--sim-robots', '0', '--no-sim-arm']);
+      await r.agent.command({ command: 'learn', title: 'warm-up', midi: learn[0]!.midi }); // code paths compiled
+    }
+    for (let done = 0; done < count; done += 20) {
+      // each round starts with the next agent: whoever goes first pays for the machine's idle-to-busy change
+      const round = done / 20;
+      for (const r of [...runs.slice(round % runs.length), ...runs.slice(0, round % runs.length)]) {
+        const t = performance.now();
+        for (let i = done; i < Math.min(count, done + 20); i++) {
+          const res = await r.agent!.command({ command: 'learn', title: `rate-${i}`, midi: learn[i % learn.length]!.midi });
+          if (!res.ok) throw new Error(`learn ${i} failed: ${res.error}`);
+        }
+        r.seconds += (performance.now() - t) / 1000;
+      }
+    }
+    return runs.map((r) => ({ stored: r.stored, learns: count, perSecond: count / r.seconds, memoryBytes: r.memoryBytes, compactions: journalSegments(r.file).at(-1)?.generation ?? 0 }));
   } finally {
-    await agent.kill('SIGKILL');
+    for (const r of runs) await r.agent?.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -19,7 +19,7 @@ import { bundledMelodies } from '../../src/music/notation.js';
 import { perform } from '../../sim/perform.js';
 import { loadTest } from './load.js';
 import { stallTest, type StallResult } from './stall.js';
-import { crashTest, learnablePieces, learnRate } from './crash.js';
+import { crashTest, learnablePieces, learnRates } from './crash.js';
 import { longRun, type LongRunResult } from './long-run.js';
 
 const args = process.argv.slice(2);
@@ -70,9 +70,8 @@ async function benchCrash(kills: number): Promise<void> {
   line(`at the end: ${r.titlesAtEnd} titles, memory file ${(r.memoryBytesAtEnd / 1e6).toFixed(1)} MB; ${r.seconds.toFixed(0)} s`);
   const pieces = loadCorpus(files);
   const probe = learnablePieces(files.slice(300), 30);
-  const rates = [];
-  for (const stored of [10, 300]) rates.push(await learnRate(pieces.slice(0, stored), probe));
-  for (const x of rates) line(`learns per second through the API with ${String(x.stored).padStart(3)} pieces stored (memory file ${(x.memoryBytes / 1e6).toFixed(1)} MB): ${x.perSecond.toFixed(1)} (${x.learns} learns one after another, ${x.compactions} compactions on the way)`);
+  const rates = await learnRates([pieces.slice(0, 10), pieces.slice(0, 300)], probe);
+  for (const x of rates) line(`learns per second through the API with ${String(x.stored).padStart(3)} pieces stored (memory file ${(x.memoryBytes / 1e6).toFixed(1)} MB): ${x.perSecond.toFixed(1)} (${x.learns} learns one after another, in rounds of 20 alternating between the two agents; ${x.compactions} compactions on the way)`);
   line(`ratio ${(rates[0]!.perSecond / rates[1]!.perSecond).toFixed(2)} (target within 2x)`);
   line();
 }
