@@ -49,7 +49,8 @@ Commands:
                            (default ur5e) or, with --ros-robot-description, by the URDF it serves
                            (robot_description) plus --robot's sidecar for acceleration limits;
                            [--ros-joints <a,b,c>] when its names differ from the description's;
-                           --port <n>, --host <addr>, --mqtt-port <n>; the HTTP API needs the
+                           --port <n>, --host <addr>, --mqtt-port <n>; --journal-limit <bytes>
+                           compacts the memory's journal into its file past that size; the HTTP API needs the
                            access token printed at start (kept in ~/.config/engram/token, or
                            --token-file <file>) when --host is not a loopback address, or always
                            with --require-token
@@ -140,7 +141,7 @@ function learnFiles(memory: SequenceMemory, paths: string[], title: string | und
 async function main(argv: string[]): Promise<void> {
   const { command, positional, opts } = parseArgs(argv, {
     flags: ['json', 'bundled', 'help', 'ros-action', 'ros-robot-description', 'sim-arm', 'no-sim-arm', 'require-token', 'delete'],
-    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'token-file', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller', 'mqtt-passwd', 'mqtt-acl', 'mqtt-cert', 'mqtt-key', 'mqtt-ca', 'sim-robot-password', 'ros-secret'],
+    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'token-file', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller', 'mqtt-passwd', 'mqtt-acl', 'mqtt-cert', 'mqtt-key', 'mqtt-ca', 'sim-robot-password', 'ros-secret', 'journal-limit'],
     repeatable: ['track', 'mqtt-robot'],
   });
   if (!command || command === 'help' || opts.help) {
@@ -291,6 +292,7 @@ async function main(argv: string[]): Promise<void> {
       if (external && (passwordFile || str('mqtt-acl') || str('mqtt-cert'))) throw new UsageError('--mqtt-passwd, --mqtt-acl and --mqtt-cert are for the embedded broker: give them to your broker (see README, MQTT access control)');
       const agent = await runAgent({
         memoryFile,
+        journalLimit: typeof opts['journal-limit'] === 'string' ? num('journal-limit', 0) : undefined,
         host,
         port: num('port', 8080),
         requireToken: opts['require-token'] === true,

@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { SequenceMemory, FEEDBACK, SPATIAL } from '../memory/sequence-memory.js';
-import { loadSnapshot, saveSnapshot } from '../memory/snapshot.js';
+import { removeStaleTemps, saveSnapshot } from '../memory/snapshot.js';
+import { journalSegments } from './memory-journal.js';
+import { readMemory } from './memory-store.js';
 import { MidiFileError, readMidiFile } from '../music/index.js';
 import { MemoryInputError } from '../memory/validate.js';
 
@@ -11,14 +13,22 @@ export function defaultMemoryPath(): string {
   return process.env.ENGRAM_MEMORY || join(homedir(), '.engram', 'memory.engram');
 }
 
-/** The memory at `file`, or a new empty one if the file does not exist yet. */
+/** The memory at `file` with its journal replayed (a new empty one if neither exists yet); changes nothing on disk. */
 export function openMemory(file: string): SequenceMemory {
-  return existsSync(file) ? loadSnapshot(file) : new SequenceMemory();
+  return readMemory(file).memory;
 }
 
+/**
+ * Writes the whole memory to `file` (a memory opened with openMemory: it holds the journal too), with a
+ * journal generation past every segment beside it, then removes those segments and leftover temporary files.
+ */
 export function saveMemory(memory: SequenceMemory, file: string): number {
   mkdirSync(dirname(resolve(file)), { recursive: true });
-  return saveSnapshot(memory, file);
+  const segments = journalSegments(file);
+  const bytes = saveSnapshot(memory, file, { generation: (segments.at(-1)?.generation ?? -1) + 1 });
+  for (const s of segments) rmSync(s.path, { force: true });
+  removeStaleTemps(file);
+  return bytes;
 }
 
 /** MIDI files named directly or found (recursively, sorted) in named folders. */

@@ -30,19 +30,52 @@ export interface IndexedPlan {
 }
 
 /**
+ * A change to the memory as the journal keeps it: what replays it exactly (learning is deterministic
+ * given the memory's state, its seeded RNG included). MIDI is kept as the file's bytes, which are far
+ * smaller than the notes they hold.
+ */
+export type MemoryChange =
+  | { op: 'learn'; title: string; sequence: Sequence }
+  | { op: 'learnMidi'; title: string; midi: Uint8Array; source: string }
+  | { op: 'teachSkill'; skill: string; samples: DemoSample[]; joints: SkillJoint[]; options: { robot?: string; tolerance?: number } };
+
+/** A change as journal record bytes (JSON; MIDI bytes in base64). */
+export function encodeChange(c: MemoryChange): Buffer {
+  return Buffer.from(JSON.stringify(c.op === 'learnMidi' ? { ...c, midi: Buffer.from(c.midi).toString('base64') } : c), 'utf8');
+}
+
+/** A journal record's change; throws on anything else (the caller names the record). */
+export function decodeChange(bytes: Buffer): MemoryChange {
+  const c = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+  if (c.op === 'learnMidi' && typeof c.midi === 'string') return { ...(c as unknown as MemoryChange & { op: 'learnMidi' }), midi: Buffer.from(c.midi, 'base64') };
+  if (c.op === 'learn' || c.op === 'teachSkill') return c as unknown as MemoryChange;
+  throw new TypeError(`unknown change '${String(c.op).slice(0, 32)}'`);
+}
+
+/**
  * Everything the agent asks of its memory, run where the memory lives (the memory worker, or this
  * thread for the CLI and tests): one implementation behind both MemoryService kinds. Changing calls
- * (learn, teach) mark the memory dirty; whoever runs them saves before acknowledging.
+ * (learn, teach) mark the memory dirty and hand the change to `onChange` (the journal); whoever runs
+ * them makes the change durable before acknowledging.
  */
 export class MemoryOperations {
   readonly memory: SequenceMemory;
   /** The memory file; none: nothing is saved. */
   readonly file: string | undefined;
   #dirty = false;
+  readonly #onChange: ((c: MemoryChange) => void) | undefined;
 
-  constructor(memory: SequenceMemory, file?: string) {
+  constructor(memory: SequenceMemory, file?: string, onChange?: (c: MemoryChange) => void) {
     this.memory = memory;
     this.file = file;
+    this.#onChange = onChange;
+  }
+
+  /** Makes a journaled change again (replay at start); throws what the change throws. */
+  apply(c: MemoryChange): void {
+    if (c.op === 'learn') this.learn(c.title, c.sequence);
+    else if (c.op === 'learnMidi') this.learnMidi(c.title, c.midi, c.source);
+    else this.teachSkill(c.skill, c.samples, c.joints, c.options);
   }
 
   /** Whether something was learned since the last save. */
@@ -82,19 +115,26 @@ export class MemoryOperations {
 
   learn(title: string, sequence: Sequence): LearnStats {
     const stats = this.memory.learn(title, sequence);
-    this.#dirty = true;
+    this.#changed({ op: 'learn', title, sequence });
     return stats;
   }
 
   /** Learns a MIDI file's bytes under `title`; `source` names it in errors. */
   learnMidi(title: string, midi: Uint8Array, source = `MIDI for '${title}'`): LearnStats {
-    return this.learn(title, parseMidi(midi, source, title).sequence);
+    const stats = this.memory.learn(title, parseMidi(midi, source, title).sequence);
+    this.#changed({ op: 'learnMidi', title, midi, source });
+    return stats;
   }
 
   teachSkill(skill: string, samples: DemoSample[], joints: SkillJoint[], options: { robot?: string; tolerance?: number } = {}): TaughtSkill {
     const taught = teachSkill(this.memory, skill, samples, joints, options);
-    this.#dirty = true;
+    this.#changed({ op: 'teachSkill', skill, samples, joints, options });
     return taught;
+  }
+
+  #changed(c: MemoryChange): void {
+    this.#dirty = true;
+    this.#onChange?.(c);
   }
 
   recallSkill(skill: string, options: { tempo?: number } = {}): RecalledSkill {

@@ -8,6 +8,7 @@ import type { CompleteResult, Fragment, IdentifyMatch, RecallResult, Sequence } 
 import type { DemoSample, SkillJoint } from '../skills/demonstration.js';
 import type { RecalledSkill, TaughtSkill } from '../skills/skill.js';
 import { MemoryOperations, withArms, type IndexedPlan, type ServiceStats, type TitleListing, type TitleSummary } from './memory-operations.js';
+import type { StoreStats } from './memory-store.js';
 import type { MemoryWorkerData } from './memory-worker.js';
 import { WorkerClient, type WorkerClientEvents } from './worker-client.js';
 
@@ -113,6 +114,8 @@ export interface MemoryWorkerOptions {
   file: string;
   /** Parameters of a new memory (a loaded one keeps its own). */
   params?: Partial<MemoryParams>;
+  /** Compact the journal into the memory file when it holds more bytes than this (default: 1/16 of the file, at least 1 MiB). */
+  journalLimit?: number;
   /** The worker module; the default is memory-worker (tests wrap it to add a fault). */
   entry?: URL;
 }
@@ -141,7 +144,12 @@ export class MemoryWorker implements MemoryService {
   /** Starts the worker and waits until it has loaded the memory (a bad file fails here, naming it). */
   static async start(options: MemoryWorkerOptions): Promise<MemoryWorker> {
     const entry = options.entry ?? defaultEntry();
-    const data: MemoryWorkerData = { entry: entry.href, file: options.file, ...(options.params ? { params: options.params } : {}) };
+    const data: MemoryWorkerData = {
+      entry: entry.href,
+      file: options.file,
+      ...(options.params ? { params: options.params } : {}),
+      ...(options.journalLimit !== undefined ? { journalLimit: options.journalLimit } : {}),
+    };
     // nice 5: learning and recall give way to the robots' event loop, and take precedence over the physics (nice 10)
     const client = new WorkerClient(entry, { name: 'memory worker', workerData: () => data, nice: 5 });
     await client.start();
@@ -193,10 +201,19 @@ export class MemoryWorker implements MemoryService {
   async planPiece(title: string, arms: RobotDescription[], kb: KeyboardDescription, options: PerformanceOptions = {}): Promise<PlannedPerformance> {
     return withArms(await this.#client.request<IndexedPlan>('planPiece', [title, arms, kb, options]), arms);
   }
+  /** Writes a whole snapshot now (folding the journal); returns its bytes. */
   save(): Promise<number> {
     return this.#client.request('save', []);
   }
+  /** The memory file and its journal: sizes, changes replayed at start, compactions, temporary files removed. */
+  storage(): Promise<StoreStats> {
+    return this.#client.request('storage', []);
+  }
+  /**
+   * Stops the worker: the calls sent before are answered, a running compaction ends, and the journal is
+   * folded into the memory file (the next start replays nothing); then the thread ends.
+   */
   close(): Promise<void> {
-    return this.#client.close();
+    return this.#client.close({ method: 'shutdown', timeoutMs: 60_000 });
   }
 }

@@ -15,6 +15,8 @@ import { simRobotsInWorker, simRobotsOnThread, type SimRobots, type SimRobotSpec
 export interface AgentSetup {
   /** The memory file (a new memory if it does not exist yet); every change is saved to it. */
   memoryFile: string;
+  /** Compact the memory's journal into its file past this many bytes (default: 1/16 of the file, at least 1 MiB). */
+  journalLimit?: number;
   /** Learn the bundled melodies that are not in the memory yet (default true). */
   bundled?: boolean;
   /**
@@ -182,7 +184,7 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
     closers.length = 0;
   };
   const onThread = o.threads === 'main';
-  const memory: MemoryService = onThread ? new MemoryOnThread(openMemory(o.memoryFile), o.memoryFile) : await MemoryWorker.start({ file: o.memoryFile });
+  const memory: MemoryService = onThread ? new MemoryOnThread(openMemory(o.memoryFile), o.memoryFile) : await MemoryWorker.start({ file: o.memoryFile, journalLimit: o.journalLimit });
   closers.push(() => memory.close());
   try {
     let bundledLearned = 0;

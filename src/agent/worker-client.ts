@@ -116,8 +116,19 @@ export class WorkerClient {
     return this.#pending.size;
   }
 
-  /** Stops the worker; pending requests fail (what was acknowledged is already saved). */
-  async close(): Promise<void> {
+  /**
+   * Stops the worker; pending requests fail (what was acknowledged is already saved). With `finish`, that
+   * request is sent first and the worker stopped once it is answered (or after timeoutMs): the requests
+   * sent before it are answered too (they are taken in order).
+   */
+  async close(finish?: { method: string; args?: unknown[]; timeoutMs: number }): Promise<void> {
+    if (finish && !this.#closing && this.#worker && !this.#failed) {
+      let timer: NodeJS.Timeout | undefined;
+      const done = this.request(finish.method, finish.args ?? []).catch(() => undefined);
+      this.#closing = true;
+      await Promise.race([done, new Promise((r) => (timer = setTimeout(r, finish.timeoutMs)))]);
+      clearTimeout(timer);
+    }
     this.#closing = true;
     this.#failAll(new WorkerCrashError(`${this.#o.name}: closed`));
     const w = this.#worker;

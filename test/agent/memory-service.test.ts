@@ -8,7 +8,7 @@ import { AgentCore } from '../../src/agent/agent-core.js';
 import type { AgentEvent } from '../../src/agent/commands.js';
 import { MemoryOnThread, MemoryWorker, type MemoryService } from '../../src/agent/memory-service.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
-import { loadSnapshot } from '../../src/memory/snapshot.js';
+import { openMemory as loadSnapshot } from '../../src/agent/library.js'; // the file as the agent reads it: snapshot and journal
 import { encodeMidi } from '../../src/music/midi-writer.js';
 import { bundledMelodies } from '../../src/music/notation.js';
 

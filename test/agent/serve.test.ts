@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/mosquitto.js';
+import { readMemory } from '../../src/agent/memory-store.js';
+import { loadSnapshot } from '../../src/memory/snapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'engram-serve-'));
 const memory = join(dir, 'mem.engram');
@@ -104,6 +106,9 @@ describe('engram serve: one agent, every channel (web API, events, MQTT, CLI), s
     expect(await exited).toBe(0);
     stream.abort();
     agent = null;
+    // and folds its journal into the memory file on the way out: the next start replays nothing
+    expect(readMemory(memory)).toMatchObject({ replayed: 0, segments: [expect.objectContaining({ contents: expect.objectContaining({ records: [] }) })] });
+    expect(loadSnapshot(memory).has('wave')).toBe(true);
     // the skill was saved with the memory; a CSV demonstration is taught offline by the CLI
     expect(engram('list').out).toMatch(/wave\t1 tracks/);
     const t = engram('teach', 'wave-2', '--demo', csv);

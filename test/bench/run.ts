@@ -3,7 +3,11 @@
  * ../shared/data/piano-midi, printed as a report.
  * Options: --fragments N (per length, default 1000), --quick (100 fragments, fewer checks, 40 pieces
  * performed), --memory-only, --sim-only, --sim-pieces N, --load-only [--robots N --seconds S],
- * --stall-only [--stall-files N], --recognition-only [--recognition-fragments N] (issue 10's protocol).
+ * --stall-only [--stall-files N], --recognition-only [--recognition-fragments N] (issue 10's protocol),
+ * --crash [kills] (default 100; crash safety and learns per second with
+ * 10 and 300 pieces stored), --long-run [minutes] (default 30; the agent performing, learning and
+ * identifying in a loop: RSS, event-loop lag, file descriptors, listeners). The default run includes
+ * short versions of both (20 kills, 2 minutes).
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -17,6 +21,8 @@ import { perform } from '../../sim/perform.js';
 import { loadTest } from './load.js';
 import { stallTest, type StallResult } from './stall.js';
 import { reportRecognition } from './recognition.js';
+import { crashTest, learnablePieces, learnRates } from './crash.js';
+import { longRun, type LongRunResult } from './long-run.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -34,9 +40,57 @@ const pct = (a: number, b: number) => (b === 0 ? '   n/a' : `${((100 * a) / b).t
 const line = (s = '') => process.stdout.write(`${s}\n`);
 const rssMB = () => process.resourceUsage().maxRSS / 1024;
 
+/** The number after a flag, or `dflt` when the flag stands alone. */
+const after = (flag: string, dflt: number) => {
+  const v = Number(args[args.indexOf(flag) + 1]);
+  return Number.isFinite(v) && v > 0 ? v : dflt;
+};
+if (args.includes('--crash')) {
+  await benchCrash(after('--crash', 100));
+  process.exit(0);
+}
+if (args.includes('--long-run')) {
+  await benchLongRun(after('--long-run', 30));
+  process.exit(0);
+}
 if (loadOnly) {
   await benchLoad();
   process.exit(0);
+}
+
+/** Issue 11: kill -9 during learning, compaction and saving; learns per second with 10 and 300 pieces stored. */
+async function benchCrash(kills: number): Promise<void> {
+  const dir = corpusDir();
+  if (!dir) {
+    line('== Crash safety (issue 11): skipped, ../shared/data/piano-midi not found (set ENGRAM_CORPUS)');
+    return;
+  }
+  const files = corpusFiles(dir);
+  line(`== Crash safety (issue 11): ${kills} kill -9 of a real agent (engram serve, child process) learning corpus files through POST /api/command, journal limit 150 kB`);
+  const r = await crashTest({ kills, files, log: line });
+  line(`kills ${r.kills}: ${r.byMoment.learning} while learning, ${r.byMoment.compaction} while compacting, ${r.byMoment['shutdown save']} while saving at shutdown; ${r.killedMidSave} with a save's temporary file on disk, ${r.tornRecords} leaving a torn journal record`);
+  line(`acknowledged learns ${r.acknowledged}, lost ${r.lost} (target 0); recall failures ${r.recallFailures} (target 0)`);
+  line(`memory loaded ${r.loads}/${r.starts} (target all); temporary files left by kills ${r.tempsLeftByKills}, left after the next start ${r.tempsAfterStart} (target 0)`);
+  line(`at the end: ${r.titlesAtEnd} titles, memory file ${(r.memoryBytesAtEnd / 1e6).toFixed(1)} MB; ${r.seconds.toFixed(0)} s`);
+  const pieces = loadCorpus(files);
+  const probe = learnablePieces(files.slice(300), 30);
+  const rates = await learnRates([pieces.slice(0, 10), pieces.slice(0, 300)], probe);
+  for (const x of rates) line(`learns per second through the API with ${String(x.stored).padStart(3)} pieces stored (memory file ${(x.memoryBytes / 1e6).toFixed(1)} MB): ${x.perSecond.toFixed(1)} (${x.learns} learns one after another, in rounds of 20 alternating between the two agents; ${x.compactions} compactions on the way)`);
+  line(`ratio ${(rates[0]!.perSecond / rates[1]!.perSecond).toFixed(2)} (target within 2x)`);
+  line();
+}
+
+/** Issue 11: the long run. */
+async function benchLongRun(minutes: number): Promise<void> {
+  line(`== Long run (issue 11): the agent (engram serve's setup, this process) performs pieces and skills on its simulated robots, learns and identifies in a loop for ${minutes} min`);
+  const r: LongRunResult = await longRun({ minutes, log: line });
+  const mb = (b: number) => (b / 1e6).toFixed(1);
+  line(`cycles ${r.cycles}: ${r.performed} performances, ${r.learned} learns, ${r.identified} identifies, ${r.failures} failed commands, ${r.watchdogStops} robots resumed after a watchdog stop${r.failureMessages.length ? ` (${r.failureMessages.join('; ')})` : ''}`);
+  line(`RSS start ${mb(r.start.rss)} MB, end ${mb(r.end.rss)} MB, growth ${mb(r.rssGrowthPerHour)} MB/h overall, ${mb(r.rssSlopeSecondHalf)} MB/h over the second half (memory held: ${r.start.notes} -> ${r.end.notes} notes)`);
+  line(`event-loop lag p99 ${r.lagP99Ms.toFixed(1)} ms, max ${r.lagMaxMs.toFixed(1)} ms (load average now ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${availableParallelism()} cores)`);
+  line(`open file descriptors start ${r.start.fds}, end ${r.end.fds}; listeners start ${r.start.listeners}, end ${r.end.listeners}; journal ${mb(r.end.journalBytes)} MB (limit ${mb(r.journalLimit)} MB), memory file ${mb(r.end.memoryBytes)} MB`);
+  line(`growth trend: ${r.trend.length ? r.trend.join('; ') : 'none'}`);
+  line();
 }
 if (stallOnly) {
   await benchStall();
@@ -193,6 +247,8 @@ reportRecognition(memory, pieces, { perRow: recognitionPerRow, latencyQueries: q
 if (!memoryOnly) benchPerformance(memory, pieces);
 if (!memoryOnly && !simOnly) await benchLoad();
 if (!memoryOnly && !simOnly) await benchStall();
+if (!memoryOnly && !simOnly) await benchCrash(quick ? 10 : 20);
+if (!memoryOnly && !simOnly) await benchLongRun(2);
 line(`peak RSS: ${rssMB().toFixed(0)} MB`);
 
 /** Issue 3: the simulated arms play the bundled melodies and the first 60 s of the corpus. */

@@ -17,7 +17,7 @@ import { AgentCore } from '../../src/agent/agent-core.js';
 import type { AgentEvent } from '../../src/agent/commands.js';
 import { MemoryOnThread } from '../../src/agent/memory-service.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
-import { loadSnapshot } from '../../src/memory/snapshot.js';
+import { openMemory as loadSnapshot } from '../../src/agent/library.js'; // the file as the agent reads it: snapshot and journal
 import { bundledMelodies } from '../../src/music/notation.js';
 import { armPair } from '../../robots/motion/piano.js';
 import { planArm } from '../../robots/motion/planner.js';

@@ -10,7 +10,8 @@ import { armSimulator, physicsOnThread } from '../../sim/simulator.js';
 import { AgentCore } from '../../src/agent/agent-core.js';
 import { MemoryOnThread } from '../../src/agent/memory-service.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
-import { encodeSnapshot, loadSnapshot } from '../../src/memory/snapshot.js';
+import { encodeSnapshot } from '../../src/memory/snapshot.js';
+import { openMemory as loadSnapshot } from '../../src/agent/library.js'; // the file as the agent reads it: snapshot and journal
 import { encodeMidi } from '../../src/music/midi-writer.js';
 import { bundledMelodies } from '../../src/music/notation.js';
 import { haveMosquitto, startMosquitto } from '../helpers/mosquitto.js';

@@ -40,9 +40,17 @@ describe('snapshots', () => {
       ['short.engram', good.subarray(0, good.length - 100), /short.engram: is truncated/],
       ['flip.engram', Buffer.from(good).fill(7, good.length - 50, good.length - 40), /flip.engram: is corrupt \(checksum/],
     ];
-    const v2 = Buffer.from(good);
-    v2.writeUInt32LE(2, 8);
-    cases.push(['v2.engram', v2, /version 2 is not supported/]);
+    const v3 = Buffer.from(good);
+    v3.writeUInt32LE(3, 8);
+    cases.push(['v3.engram', v3, /version 3 is not supported/]);
+    // the header is checksummed too: a changed title, parameter or section length is refused
+    const header = Buffer.from(good);
+    const at = header.indexOf('"rngState":') + 11;
+    header[at] = header[at] === 0x31 ? 0x32 : 0x31;
+    cases.push(['header.engram', header, /header.engram: has a corrupt header \(checksum mismatch\)/]);
+    const hlen = Buffer.from(good);
+    hlen.writeUInt32LE(hlen.readUInt32LE(12) - 1, 12);
+    cases.push(['hlen.engram', hlen, /hlen.engram: has a corrupt header \(checksum mismatch\)/]);
     for (const [name, bytes, re] of cases) {
       const f = join(dir, name);
       writeFileSync(f, bytes);
@@ -74,6 +82,21 @@ describe('snapshots', () => {
     }
     expect(midWrite).toBeGreaterThan(0); // at least one kill landed while a save was being written
   }, 120_000);
+
+  it('still loads a version 1 file (no header checksum), and saves version 2', () => {
+    const m = bundled();
+    const v2 = encodeSnapshot(m);
+    // version 1: the same header and body after a 16-byte preamble (no header checksum)
+    const v1 = Buffer.concat([v2.subarray(0, 16), v2.subarray(24)]);
+    v1.writeUInt32LE(1, 8);
+    const file = join(dir, 'v1.engram');
+    writeFileSync(file, v1);
+    const l = loadSnapshot(file);
+    for (const mel of melodies) expect(l.recall(mel.title)).toEqual(m.recall(mel.title));
+    saveSnapshot(l, file);
+    expect(readFileSync(file).readUInt32LE(8)).toBe(2);
+    expect(readFileSync(file).equals(v2)).toBe(true);
+  });
 
   it('decodes only whole buffers', () => {
     expect(() => decodeSnapshot(Buffer.alloc(3), 'x')).toThrow(/x: is not an engram memory/);
