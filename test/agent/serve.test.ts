@@ -91,11 +91,15 @@ describe('engram serve: one agent, every channel (web API, events, MQTT, CLI), s
     expect((await post({ command: 'perform', title: 'Nothing Like It', robots: ['sim-left'] })).status).toBe(404);
     // a piece on both robots; the CLI stops them mid-way
     const piece = post({ command: 'perform', title: 'Ode to Joy', robots: ['sim-left', 'sim-right'] });
-    await new Promise((r) => setTimeout(r, 1500));
+    // stopped once it is really playing: its first key went down (not after a guessed delay)
+    const notesBefore = events.filter((e) => e.type === 'note').length;
+    await expect.poll(() => events.filter((e) => e.type === 'note').length, { timeout: 30_000 }).toBeGreaterThan(notesBefore);
     const stop = engram('stop', '--mqtt-port', String(mqttPort));
     expect(stop.err).toBe('');
     expect(JSON.parse(stop.out)).toEqual({ stopped: ['sim-left', 'sim-right', 'sim-arm'] });
-    expect((await piece).body.result.stopped).toBe(true);
+    const played = await piece;
+    expect(played.body.error).toBeUndefined();
+    expect(played.body.result.stopped).toBe(true);
     const st = JSON.parse(engram('status', '--mqtt-port', String(mqttPort)).out);
     expect(st.robots.map((r: { stopped: boolean }) => r.stopped)).toEqual([true, true, true]);
     expect(events.some((e) => e.type === 'note')).toBe(true);
