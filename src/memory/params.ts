@@ -70,3 +70,11 @@ export const DEFAULT_PARAMS: MemoryParams = {
   maxSymbol: 1023,
   durationTolerance: 0.1,
 };
+
+/**
+ * The longest tick the pacemaker can keep, ns: its drive for a period T exceeds threshold by a factor
+ * exp(-T / tauM), which doubles stop resolving past ~36 tauM; 20 tauM keeps the period exact to 1e-7.
+ */
+export function longestTickNs(p: MemoryParams): number {
+  return 20 * p.pacemaker.tauM;
+}
