@@ -101,7 +101,7 @@ export class Mutator {
 
   /** A structurally mutated deep copy of a JSON value (1..3 mutations). */
   json(value: unknown): unknown {
-    let v = structuredClone(value);
+    let v = clone(value);
     const n = 1 + this.rng.int(3);
     for (let k = 0; k < n; k++) v = this.#jsonOp(v);
     return v;
@@ -133,12 +133,12 @@ export class Mutator {
     const v = node.value;
     switch (r.int(8)) {
       case 0:
-        return set(structuredClone(this.pick(BOUNDARY_VALUES)));
+        return set(clone(this.pick(BOUNDARY_VALUES)));
       case 1:
         // the same kind of value, nudged: numbers scaled or negated, strings cut or grown
         if (typeof v === 'number') return set(this.pick([v * -1, v * 1e6, v + 1, v - 1, Math.floor(v / 2), v * 2 ** 31]));
         if (typeof v === 'string') return set(this.pick([v.slice(0, r.int(v.length + 1)), v + v, v.repeat(1 + r.int(50)), v.toUpperCase()]));
-        return set(structuredClone(this.pick(BOUNDARY_VALUES)));
+        return set(clone(this.pick(BOUNDARY_VALUES)));
       case 2:
         // remove: a key from an object, an element from an array
         if (node.parent === null) return root;
@@ -148,7 +148,7 @@ export class Mutator {
       case 3:
         // add a key (prototype names included) to an object
         if (v && typeof v === 'object' && !Array.isArray(v)) {
-          Object.defineProperty(v, this.pick(KEYS), { value: structuredClone(this.pick(BOUNDARY_VALUES)), enumerable: true, writable: true, configurable: true });
+          Object.defineProperty(v, this.pick(KEYS), { value: clone(this.pick(BOUNDARY_VALUES)), enumerable: true, writable: true, configurable: true });
           return root;
         }
         return set({ [this.pick(KEYS)]: v });
@@ -157,7 +157,7 @@ export class Mutator {
         if (Array.isArray(v) && v.length > 0) {
           const times = this.pick([2, 10, 100, 1000]);
           const grown: unknown[] = [];
-          for (let i = 0; i < times && grown.length < 5000; i++) grown.push(...structuredClone(v));
+          for (let i = 0; i < times && grown.length < 5000; i++) grown.push(...clone(v));
           return set(grown);
         }
         return set([v, v]);
@@ -182,6 +182,15 @@ export class Mutator {
         return set(v);
       }
     }
+  }
+}
+
+/** A deep copy; a value nested past the stack is shared rather than copied. */
+function clone<T>(v: T): T {
+  try {
+    return structuredClone(v);
+  } catch {
+    return v;
   }
 }
 
@@ -210,7 +219,7 @@ export const MAX_ERROR_CHARS = 500;
 export function badRefusal(message: unknown, input: string): string | null {
   if (typeof message !== 'string' || message.length === 0) return 'no error message';
   if (message.length > MAX_ERROR_CHARS) return `an error of ${message.length} characters`;
-  if (/undefined|\[object Object\]|NaN/.test(message)) return 'an error that says undefined, NaN or [object Object]';
+  if (/:\s*(undefined|null|NaN)?\s*$|\[object Object\]/.test(message)) return 'an error without its reason (empty, undefined or [object Object])';
   if (echoes(message, input)) return 'an error that echoes the input';
   return null;
 }
