@@ -1,7 +1,7 @@
 import { Network } from '../snn/network.js';
 import { Rng } from '../snn/rng.js';
 import { ClockSegment, Simulator } from '../snn/simulator.js';
-import { DEFAULT_PARAMS, longestTickNs, MemoryParams } from './params.js';
+import { DEFAULT_PARAMS, longestTickNs, MemoryParams, validateParams } from './params.js';
 import type {
   CompleteResult,
   Fragment,
@@ -126,6 +126,7 @@ export class SequenceMemory {
   constructor(params: Partial<MemoryParams> = {}, network?: Network, rngState?: number) {
     this.params = { ...DEFAULT_PARAMS, ...params };
     const p = this.params;
+    validateParams(p);
     if (p.delayGate + p.delayRelease !== p.delayChord) {
       throw new RangeError(
         `params: delayGate + delayRelease (${p.delayGate} + ${p.delayRelease}) must equal delayChord (${p.delayChord}), so every step of a chain takes the same time`,
