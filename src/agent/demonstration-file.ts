@@ -27,8 +27,16 @@ export function readDemonstration(file: string, robot = 'ur5e-planar'): { joints
 /** A demonstration from the file's text; `file` names it in errors (a .csv name means CSV, else JSON). */
 export function parseDemonstration(text: string, file: string, robot = 'ur5e-planar'): { joints: SkillJoint[]; samples: DemoSample[] } {
   if (text.length > DEMONSTRATION_LIMITS.bytes) throw new DemonstrationError(file, `is ${text.length} characters, more than the ${DEMONSTRATION_LIMITS.bytes} a demonstration may have`);
-  const described = robotJoints(loadRobot(robot));
+  const described = describedJoints(robot);
   return /\.csv$/i.test(file) ? parseCsv(text, file, robot, described) : parseJson(text, file, described);
+}
+
+/** A robot's joints by name: loaded once per robot (a description is read from disk). */
+const joints = new Map<string, SkillJoint[]>();
+function describedJoints(robot: string): SkillJoint[] {
+  let j = joints.get(robot);
+  if (!j) joints.set(robot, (j = robotJoints(loadRobot(robot))));
+  return j.map((x) => ({ ...x }));
 }
 
 function parseCsv(text: string, file: string, robot: string, described: SkillJoint[]): { joints: SkillJoint[]; samples: DemoSample[] } {

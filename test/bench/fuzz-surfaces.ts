@@ -94,10 +94,10 @@ export function checkDemonstrationInput(d: { file: string; text: string }): stri
   }
 }
 
-/** The bytes of a small memory: two bundled melodies. */
-export function snapshotSeed(): Buffer {
+/** The bytes of a small memory: bundled melodies (two whole ones unless said). */
+export function snapshotSeed(melodies = 2, notes = Infinity): Buffer {
   const memory = new SequenceMemory();
-  for (const m of bundledMelodies().slice(0, 2)) memory.learn(m.title, m.sequence);
+  for (const m of bundledMelodies().slice(0, melodies)) memory.learn(m.title, { ...m.sequence, tracks: m.sequence.tracks.map((t) => ({ ...t, notes: t.notes.slice(0, notes) })) });
   return encodeSnapshot(memory);
 }
 
@@ -146,7 +146,8 @@ export function commandSeeds(): object[] {
     { command: 'learn', title: 'fuzz piece', midi },
     { command: 'teach', skill: 'fuzz nod', samples: [{ time: 0, positions: [0, 0, 0] }, { time: 1, positions: [0.2, 0, 0] }, { time: 1.5, positions: [0.2, 0.1, 0] }] },
     { command: 'teach', skill: 'fuzz wave', joints: [{ name: 'a', min: -1, max: 1 }], samples: [{ time: 0, positions: [0] }, { time: 1, positions: [0.5] }] },
-    { command: 'perform', title: melody.title, robots: ['nobody'], tempo: 1 },
+    // an unknown title: a mutant that drops robots would otherwise play a whole piece on the robots
+    { command: 'perform', title: 'fuzz: no such piece', robots: ['nobody'], tempo: 1 },
     { command: 'stop', robots: ['nobody'] },
     { command: 'resume', robots: ['nobody'] },
   ];

@@ -3,7 +3,7 @@
  * ../shared/data/piano-midi, printed as a report.
  * Options: --fragments N (per length, default 1000), --quick (100 fragments, fewer checks, 40 pieces
  * performed), --memory-only, --sim-only, --sim-pieces N, --load-only [--robots N --seconds S],
- * --stall-only [--stall-files N].
+ * --stall-only [--stall-files N], --fuzz [--fuzz-inputs N (per surface, default 100000) --fuzz-seed S] (fuzz.ts).
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { bundledMelodies } from '../../src/music/notation.js';
 import { perform } from '../../sim/perform.js';
 import { loadTest } from './load.js';
 import { stallTest, type StallResult } from './stall.js';
+import { runFuzz } from './fuzz.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -31,6 +32,10 @@ const pct = (a: number, b: number) => (b === 0 ? '   n/a' : `${((100 * a) / b).t
 const line = (s = '') => process.stdout.write(`${s}\n`);
 const rssMB = () => process.resourceUsage().maxRSS / 1024;
 
+if (args.includes('--fuzz')) {
+  await runFuzz({ inputs: Number(args[args.indexOf('--fuzz-inputs') + 1]) || 100_000, seed: Number(args[args.indexOf('--fuzz-seed') + 1]) || 20261203 });
+  process.exit(0);
+}
 if (loadOnly) {
   await benchLoad();
   process.exit(0);
