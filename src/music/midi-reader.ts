@@ -27,6 +27,8 @@ export const MIDI_LIMITS = {
    * event arrays outgrow V8's small-array space (~16k), so 20k notes in one track took 2.7 s, 40k 9 s.
    */
   noteEventsPerTrack: 30_000,
+  /** Events of every kind in the file (the parser takes ~30 us each; the corpus' largest file has ~60k). */
+  events: 200_000,
   /** Length of the piece at its own tempo. */
   seconds: 2 * 3600,
   minBpm: 1,
@@ -84,9 +86,11 @@ export function checkMidiStructure(file: string, buf: Uint8Array): void {
   }
   if (found < ntracks) throw new MidiFileError(file, `is truncated: header announces ${ntracks} tracks, found ${found}`);
   off = 8 + hlen;
+  let events = 0;
   for (let track = 1; track <= ntracks; track++) {
     const len = dv.getUint32(off + 4);
-    scanTrack(file, buf, off + 8, off + 8 + len, track);
+    events += scanTrack(file, buf, off + 8, off + 8 + len, track);
+    if (events > MIDI_LIMITS.events) throw new MidiFileError(file, `has more than ${MIDI_LIMITS.events} events, more than a file may have`);
     off += 8 + len;
   }
 }
@@ -94,10 +98,11 @@ export function checkMidiStructure(file: string, buf: Uint8Array): void {
 /**
  * Walks one track chunk's events (linear, before the parser sees them): every event must fit the
  * chunk, delta-times are at most 4 bytes (the standard's limit), running status needs a status byte
- * before it, and the note events are counted against MIDI_LIMITS.
+ * before it, and the note events are counted against MIDI_LIMITS. Returns the number of events.
  */
-function scanTrack(file: string, buf: Uint8Array, start: number, end: number, track: number): void {
+function scanTrack(file: string, buf: Uint8Array, start: number, end: number, track: number): number {
   let pos = start;
+  let events = 0;
   let running = 0;
   let noteEvents = 0;
   const varint = (): number => {
@@ -111,6 +116,7 @@ function scanTrack(file: string, buf: Uint8Array, start: number, end: number, tr
     throw new MidiFileError(file, `is corrupt: track ${track} has a number longer than 4 bytes (at byte ${pos - 4})`);
   };
   while (pos < end) {
+    events++;
     varint();
     if (pos >= end) throw new MidiFileError(file, `is corrupt: an event in track ${track} runs past the end of its chunk`);
     let status = buf[pos]!;
@@ -141,6 +147,7 @@ function scanTrack(file: string, buf: Uint8Array, start: number, end: number, tr
   if (noteEvents > MIDI_LIMITS.noteEventsPerTrack) {
     throw new MidiFileError(file, `has ${noteEvents} note events in track ${track}, more than the ${MIDI_LIMITS.noteEventsPerTrack} a track may have`);
   }
+  return events;
 }
 
 /** Reads a MIDI file into a sequence: one track per MIDI track with notes, ticks, tempo map. */

@@ -78,6 +78,9 @@ describe('fuzz: MIDI bytes', () => {
     expect(() => parseMidi(at(1, 60, [{ pitch: 60, tick: 0, duration: 1 }, { pitch: 62, tick: 8000, duration: 1 }]), 'long.mid')).toThrow(/long\.mid: lasts 8001 s at its own tempo, more than the 7200 s/);
     const many = Array.from({ length: 15_001 }, (_, i) => ({ pitch: 60, tick: i, duration: 1 }));
     expect(() => parseMidi(at(480, 120, many), 'many.mid')).toThrow(/many\.mid: has 30002 note events in track 2, more than the 30000 a track may have/);
+    const pedal = Buffer.from([0x00, 0x90, 60, 80, ...Array.from({ length: 200_001 }, () => [0x00, 0xb0, 64, 127]).flat(), 0x10, 0x80, 60, 0]);
+    const chunk = Buffer.concat([Buffer.from('MThd\0\0\0\x06\0\x00\0\x01\x01\xe0MTrk', 'latin1'), Buffer.from([pedal.length >>> 24, (pedal.length >> 16) & 255, (pedal.length >> 8) & 255, pedal.length & 255]), pedal]);
+    expect(() => parseMidi(chunk, 'pedal.mid')).toThrow(/^pedal\.mid: has more than 200000 events, more than a file may have$/);
     // a track chunk whose events cannot be parsed: worded by us, not the parser's text or 'undefined'
     const broken = Buffer.from('MThd\0\0\0\x06\0\x01\0\x01\x01\xe0MTrk\0\0\0\x04\x00\x40\x40\x40', 'latin1');
     expect(() => parseMidi(broken, 'broken.mid')).toThrow(/^broken\.mid: is corrupt: track 1 has a data byte before any status byte \(at byte 23\)$/);
