@@ -31,7 +31,7 @@ export const COMMAND_SCHEMAS: Record<string, object> = {
     type: 'object',
     required: ['id', 'replyTo', 'command', 'title'],
     additionalProperties: false,
-    properties: { ...base, command: { const: 'recall' }, title: { type: 'string', minLength: 1 }, tempo: { type: 'number', exclusiveMinimum: 0, maximum: 16 }, tracks: { type: 'array', items: { type: 'integer', minimum: 0 } } },
+    properties: { ...base, command: { const: 'recall' }, title: { type: 'string', minLength: 1 }, tempo: { type: 'number', exclusiveMinimum: 0, maximum: 16 }, tracks: { type: 'array', maxItems: 64, uniqueItems: true, items: { type: 'integer', minimum: 0 } } },
   },
   identify: {
     type: 'object',
