@@ -53,7 +53,8 @@ function record(row: Row, failure: string | null, input?: string): void {
   else if (failure.startsWith('hang')) row.hangs++;
   else if (failure.startsWith('recalled wrong') || failure.startsWith('learned, then')) row.wrong++;
   else row.unclear++;
-  if (row.examples.length < 3) row.examples.push(`${failure}${input ? ` (input ${input.slice(0, 60).replace(/[^\x20-\x7e]/g, '.')})` : ''}`);
+  const kind = failure.split(':')[0] ?? failure;
+  if (row.examples.filter((e) => e.startsWith(kind)).length < 2) row.examples.push(`${failure}${input ? ` (input ${input.slice(0, 60).replace(/[^\x20-\x7e]/g, '.')})` : ''}`);
 }
 
 /** Runs `check` over n inputs: 1 in 5 from fast-check's arbitrary, the rest mutations of the seeds. */
@@ -159,15 +160,21 @@ async function fuzzHttp(child: Child, n: number, seed: number): Promise<Row> {
   const seeds = commandSeeds();
   const performSeeds = [{ title: bundledMelodies()[0]!.title, tempo: 1, seconds: 2 }];
   const arb = fc.sample(fc.jsonValue({ maxDepth: 5 }), { seed, numRuns: Math.ceil(n / 5) });
-  const post = (path: string, body: Buffer) =>
-    new Promise<{ status: number; text: string } | { error: string }>((resolve) => {
+  // a kept-alive socket the server closed as idle just as a request went out: sent again on a new one
+  // (Node's documented retry for reused sockets); any other connection error is the agent's fault
+  const post = async (path: string, body: Buffer): Promise<{ status: number; text: string } | { error: string }> => {
+    const r = await postOnce(path, body);
+    return 'error' in r && r.reused ? postOnce(path, body) : r;
+  };
+  const postOnce = (path: string, body: Buffer) =>
+    new Promise<{ status: number; text: string } | { error: string; reused: boolean }>((resolve) => {
       const req = request({ host: '127.0.0.1', port: child.httpPort, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-        res.on('error', (e) => resolve({ error: e.message }));
+        res.on('error', (e) => resolve({ error: e.message, reused: false }));
       });
-      req.on('error', (e) => resolve({ error: e.message }));
+      req.on('error', (e) => resolve({ error: e.message, reused: req.reusedSocket && (e as NodeJS.ErrnoException).code === 'ECONNRESET' }));
       req.end(body);
     });
   const slow: Array<[number, string]> = [];
