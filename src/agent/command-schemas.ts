@@ -198,7 +198,14 @@ export function checkCommand(payload: Buffer | string): CheckedMessage {
  */
 export function checkRoutedCommand(body: unknown, channel: string, options: { requireId?: boolean } = {}): { ok: true; id: string | null; command: AgentCommand } | { ok: false; id: string | null; error: string } {
   const obj = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
-  const checked = obj ? checkCommand(JSON.stringify({ ...(options.requireId ? {} : { id: channel }), replyTo: channel, ...obj })) : ({ ok: false, error: 'message: must be a JSON object' } as const);
+  let text: string | null = null;
+  try {
+    if (obj) text = JSON.stringify({ ...(options.requireId ? {} : { id: channel }), replyTo: channel, ...obj });
+  } catch {
+    // nested deeper than the stack (JSON.parse takes more than JSON.stringify gives back)
+    return { ok: false, id: null, error: 'message: nested too deeply' };
+  }
+  const checked = text !== null ? checkCommand(text) : ({ ok: false, error: 'message: must be a JSON object' } as const);
   const id = typeof obj?.id === 'string' && obj.id.length <= 128 ? obj.id : null;
   if (!checked.ok) return { ok: false, id, error: checked.error };
   return { ok: true, id, command: withoutRoute(checked.message) };

@@ -70,3 +70,34 @@ export const DEFAULT_PARAMS: MemoryParams = {
   maxSymbol: 1023,
   durationTolerance: 0.1,
 };
+
+/**
+ * The longest tick the pacemaker can keep, ns: its drive for a period T exceeds threshold by a factor
+ * exp(-T / tauM), which doubles stop resolving past ~36 tauM; 20 tauM keeps the period exact to 1e-7.
+ */
+export function longestTickNs(p: MemoryParams): number {
+  return 20 * p.pacemaker.tauM;
+}
+
+/**
+ * Checks parameters that size loops and arrays (a snapshot's header carries them): a pacemaker of 2^31
+ * neurons or 2^31 symbol columns would exhaust memory or time before any other check ran.
+ */
+export function validateParams(p: MemoryParams): void {
+  const int = (name: keyof MemoryParams, lo: number, hi: number) => {
+    const v = p[name];
+    if (!Number.isInteger(v) || (v as number) < lo || (v as number) > hi) throw new RangeError(`params: ${name} must be an integer in ${lo}..${hi}`);
+  };
+  int('seed', -(2 ** 31), 2 ** 32);
+  int('pacemakerSize', 1, 1024);
+  int('maxSymbol', 1, 65535);
+  int('maxChord', 1, 1024);
+  for (const name of ['delayRelease', 'delayChord', 'delayGate', 'delayFeedback', 'learnTickNs', 'minTickNs'] as const) int(name, 1, 1e9);
+  for (const name of ['wInit', 'wInitJitter', 'wGate', 'wFeedback', 'wDrive', 'teacherBias', 'recognitionGain', 'recognitionBias', 'durationTolerance'] as const) {
+    if (typeof p[name] !== 'number' || !Number.isFinite(p[name])) throw new RangeError(`params: ${name} must be a finite number`);
+  }
+  for (const name of ['spatial', 'goal', 'pacemaker', 'stdp'] as const) {
+    const g = p[name] as unknown as Record<string, unknown>;
+    if (!g || typeof g !== 'object' || Object.values(g).some((v) => typeof v === 'number' && !Number.isFinite(v))) throw new RangeError(`params: ${name} must be an object of finite numbers`);
+  }
+}

@@ -1,7 +1,7 @@
 import { Network } from '../snn/network.js';
 import { Rng } from '../snn/rng.js';
 import { ClockSegment, Simulator } from '../snn/simulator.js';
-import { DEFAULT_PARAMS, MemoryParams } from './params.js';
+import { DEFAULT_PARAMS, longestTickNs, MemoryParams, validateParams } from './params.js';
 import type {
   CompleteResult,
   Fragment,
@@ -126,6 +126,7 @@ export class SequenceMemory {
   constructor(params: Partial<MemoryParams> = {}, network?: Network, rngState?: number) {
     this.params = { ...DEFAULT_PARAMS, ...params };
     const p = this.params;
+    validateParams(p);
     if (p.delayGate + p.delayRelease !== p.delayChord) {
       throw new RangeError(
         `params: delayGate + delayRelease (${p.delayGate} + ${p.delayRelease}) must equal delayChord (${p.delayChord}), so every step of a chain takes the same time`,
@@ -373,6 +374,13 @@ export class SequenceMemory {
       if (last && last.fromPulse === e.timingTick[i]) segs.pop();
       segs.push({ fromPulse: e.timingTick[i]!, periodNs });
       minPeriod = Math.min(minPeriod, periodNs);
+    }
+    const maxPeriod = segs.reduce((m, s) => Math.max(m, s.periodNs), 0);
+    if (maxPeriod > longestTickNs(this.params)) {
+      throw new MemoryInputError(
+        'tempo',
+        `${tempo} is too slow for '${e.title}': a tick would last ${(maxPeriod / 1e6).toFixed(1)} ms, the pacemaker keeps at most ${longestTickNs(this.params) / 1e6} ms`,
+      );
     }
     if (minPeriod < this.params.minTickNs) {
       throw new MemoryInputError(

@@ -127,6 +127,16 @@ export function decodeSnapshot(buf: Buffer, file = '<buffer>'): SequenceMemory {
 
 /** A memory from snapshot bytes with its journal generation and format version; `file` names the source in errors. */
 export function readSnapshot(buf: Buffer, file = '<buffer>'): LoadedSnapshot {
+  try {
+    return decodeChecked(buf, file);
+  } catch (err) {
+    if (err instanceof SnapshotError) throw err;
+    // a header that parses but does not describe a memory (wrong types, missing fields, bad params)
+    throw new SnapshotError(file, 'is corrupt (its header does not describe a memory)', { cause: err });
+  }
+}
+
+function decodeChecked(buf: Buffer, file: string): LoadedSnapshot {
   if (buf.length < 16 || !buf.subarray(0, 8).equals(MAGIC)) throw new SnapshotError(file, 'is not an engram memory file (bad magic bytes)');
   const version = buf.readUInt32LE(8);
   if (version !== 1 && version !== 2) {
@@ -178,7 +188,14 @@ export function readSnapshot(buf: Buffer, file = '<buffer>'): LoadedSnapshot {
   const tick = arrays.timingTick as Float64Array;
   const spt = arrays.timingSpt as Float64Array;
   for (const t of header.titles) {
-    if (t.timingOffset + t.timingLength > tick.length) throw new SnapshotError(file, `is corrupt (the timing of '${String(t.title).slice(0, 64)}' runs past its section)`);
+    // the body's checksum says nothing of the header: an entry must fit the arrays it points into
+    const count = (x: unknown, max: number) => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= max;
+    if (
+      !t || typeof t.title !== 'string' || t.title === '' || memory.has(t.title) || !count(t.tracks, net.neuronCount) || t.tracks < 1 || !count(t.goalFirst, net.neuronCount - t.tracks) ||
+      !Array.isArray(t.trackNames) || !count(t.timingOffset, tick.length) || !count(t.timingLength, tick.length - t.timingOffset) || t.timingLength < 1 || !t.meta || typeof t.meta !== 'object'
+    ) {
+      throw new SnapshotError(file, 'is corrupt (a title entry does not fit the memory)');
+    }
     memory.restoreEntry({
       title: t.title,
       goalFirst: t.goalFirst,

@@ -1,4 +1,4 @@
-import type { MemoryParams } from './params.js';
+import { longestTickNs, type MemoryParams } from './params.js';
 import type { Fragment, Sequence, TimeSegment } from './types.js';
 
 /** A bad sequence, fragment or request; `field` names the offending part. */
@@ -28,6 +28,9 @@ export function validateTitle(title: unknown): asserts title is string {
 }
 
 /** Checks a whole sequence before anything is recruited, so a bad one changes nothing. */
+/** Last tick a note may end on: counters and recorded pulse counts are 32-bit integers. */
+export const MAX_TICK = 2 ** 31 - 1;
+
 export function validateSequence(title: string, seq: Sequence, p: MemoryParams): void {
   const where = `sequence '${title}'`;
   if (!seq || !Array.isArray(seq.tracks)) throw new MemoryInputError(`${where}.tracks`, 'must be an array of tracks');
@@ -47,12 +50,30 @@ export function validateSequence(title: string, seq: Sequence, p: MemoryParams):
       if (!Number.isInteger(n.duration) || n.duration < 0) {
         throw new MemoryInputError(`${nw}.duration`, `must be a non-negative integer, got ${String(n.duration)}`);
       }
+      if (n.tick + n.duration > MAX_TICK) throw new MemoryInputError(nw, `ends after tick ${MAX_TICK}, the last tick the network can count`);
       const c = (chordSize.get(n.tick) ?? 0) + 1;
       if (c > p.maxChord) throw new MemoryInputError(`${tw}`, `has more than ${p.maxChord} notes starting at tick ${n.tick}`);
       chordSize.set(n.tick, c);
     });
   });
-  if (seq.timing !== undefined) validateTiming(`${where}.timing`, seq.timing);
+  if (seq.timing !== undefined) {
+    validateTiming(`${where}.timing`, seq.timing);
+    validateTickLengths(`${where}.timing`, seq.timing, p);
+  }
+}
+
+/** A tempo map the pacemaker can play at 1x: a sequence that learns must also recall. */
+function validateTickLengths(where: string, timing: TimeSegment[], p: MemoryParams): void {
+  const longest = longestTickNs(p);
+  timing.forEach((s, i) => {
+    const ns = s.secondsPerTick * 1e9;
+    if (ns < p.minTickNs) {
+      throw new MemoryInputError(`${where}[${i}].secondsPerTick`, `a tick of ${(ns / 1000).toFixed(1)} us is shorter than the ${p.minTickNs / 1000} us the network needs: it could not be recalled at its own tempo`);
+    }
+    if (ns > longest) {
+      throw new MemoryInputError(`${where}[${i}].secondsPerTick`, `a tick of ${(ns / 1e6).toFixed(0)} ms is longer than the ${longest / 1e6} ms the pacemaker can keep: it could not be recalled at its own tempo`);
+    }
+  });
 }
 
 export function validateTiming(where: string, timing: TimeSegment[]): void {

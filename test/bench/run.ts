@@ -7,7 +7,8 @@
  * --crash [kills] (default 100; crash safety and learns per second with
  * 10 and 300 pieces stored), --long-run [minutes] (default 30; the agent performing, learning and
  * identifying in a loop: RSS, event-loop lag, file descriptors, listeners). The default run includes
- * short versions of both (20 kills, 2 minutes).
+ * short versions of both (20 kills, 2 minutes). --fuzz [--fuzz-inputs N (per surface, default 100000)
+ * --fuzz-seed S] (fuzz.ts).
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ import { stallTest, type StallResult } from './stall.js';
 import { reportRecognition } from './recognition.js';
 import { crashTest, learnablePieces, learnRates } from './crash.js';
 import { longRun, type LongRunResult } from './long-run.js';
+import { runFuzz } from './fuzz.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -40,6 +42,10 @@ const pct = (a: number, b: number) => (b === 0 ? '   n/a' : `${((100 * a) / b).t
 const line = (s = '') => process.stdout.write(`${s}\n`);
 const rssMB = () => process.resourceUsage().maxRSS / 1024;
 
+if (args.includes('--fuzz')) {
+  await runFuzz({ inputs: Number(args[args.indexOf('--fuzz-inputs') + 1]) || 100_000, seed: Number(args[args.indexOf('--fuzz-seed') + 1]) || 20261203 });
+  process.exit(0);
+}
 /** The number after a flag, or `dflt` when the flag stands alone. */
 const after = (flag: string, dflt: number) => {
   const v = Number(args[args.indexOf(flag) + 1]);
