@@ -36,7 +36,17 @@ class BoundedTransport extends AbstractTransport {
     }
     const op = (msg as { op?: unknown } | null)?.op;
     if (typeof op !== 'string' || op === 'fragment' || op === 'png') return void this.emit('error', new Error('rosbridge: a message without a plain op was dropped'));
-    this.emit('message', msg as Parameters<ITransport['send']>[0]);
+    // roslib routes a message by these fields (as event names): anything but a string is no route
+    const m = msg as Record<string, unknown>;
+    if (['topic', 'id', 'service', 'action'].some((k) => m[k] !== undefined && typeof m[k] !== 'string')) {
+      return void this.emit('error', new Error(`rosbridge: a ${op.slice(0, 32)} message with a malformed topic, id, service or action was dropped`));
+    }
+    try {
+      this.emit('message', msg as Parameters<ITransport['send']>[0]);
+    } catch (err) {
+      // a handler's fault on one message must not end the agent
+      this.emit('error', new Error(`rosbridge: a ${op.slice(0, 32)} message could not be handled (${(err as Error).message.slice(0, 120)})`));
+    }
   }
 
   send(message: Parameters<ITransport['send']>[0]): void {

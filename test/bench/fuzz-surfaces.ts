@@ -4,6 +4,7 @@
  * accepted, or refused with an error of the surface's own kinds that is short and does not echo it;
  * any other throw is a crash.
  */
+import { crc32 } from 'node:zlib';
 import { parseDemonstration } from '../../src/agent/demonstration-file.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/memory/snapshot.js';
@@ -116,19 +117,23 @@ export function checkSnapshotInput(bytes: Buffer): string | null {
  * layout: magic, version, header length, header, padding, body); the body and its checksum kept.
  */
 export function resealed(seed: Buffer, m: { json(v: unknown): unknown }): Buffer {
+  // format 1: a 16-byte preamble; format 2: 24 bytes, the last 4 a checksum of version, length and header
+  const version = seed.readUInt32LE(8);
+  const at = version === 1 ? 16 : 24;
   const hlen = seed.readUInt32LE(12);
   const pad = (n: number) => (8 - (n % 8)) % 8;
-  const header = JSON.parse(seed.subarray(16, 16 + hlen).toString('utf8')) as unknown;
-  const body = seed.subarray(16 + hlen + pad(16 + hlen));
+  const header = JSON.parse(seed.subarray(at, at + hlen).toString('utf8')) as unknown;
+  const body = seed.subarray(at + hlen + pad(at + hlen));
   let json: Buffer;
   try {
     json = Buffer.from(JSON.stringify(m.json(header)) ?? 'null');
   } catch {
     json = Buffer.from('null');
   }
-  const pre = Buffer.from(seed.subarray(0, 16));
+  const pre = Buffer.from(seed.subarray(0, at));
   pre.writeUInt32LE(json.length, 12);
-  return Buffer.concat([pre, json, Buffer.alloc(pad(16 + json.length)), body]);
+  if (version !== 1) pre.writeUInt32LE(crc32(json, crc32(pre.subarray(8, 16))), 16);
+  return Buffer.concat([pre, json, Buffer.alloc(pad(at + json.length)), body]);
 }
 
 /** Command bodies of every kind (web form: no id, no replyTo). */

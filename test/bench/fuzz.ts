@@ -11,13 +11,15 @@
  * wrong recalls, and the peak RSS (the agent's for the networked surfaces, this process's otherwise).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import mqtt from 'mqtt';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { AGENT_USER, aclTemplate } from '../../bridge/mqtt/access.js';
+import { randomPassword, setPasswordEntry } from '../../bridge/mqtt/passwords.js';
 import { agentTopics } from '../../bridge/mqtt/topics.js';
 import { robotTopics } from '../../bridge/mqtt/robot-topics.js';
 import { loadRobot } from '../../robots/load.js';
@@ -107,11 +109,25 @@ interface Child {
   close(): Promise<void>;
 }
 
+/**
+ * The fuzzer's MQTT login: an operator (it commands the agent) that may also write sim-arm's topics, as
+ * if the robot itself sent garbage; the rest is the shipped ACL.
+ */
+const FUZZER = { username: 'fuzzer', password: randomPassword() };
+
+function fuzzAccessFiles(dir: string): [string, string] {
+  const passwd = join(dir, 'passwd');
+  const acl = join(dir, 'acl.conf');
+  writeFileSync(passwd, setPasswordEntry('', FUZZER.username, FUZZER.password));
+  writeFileSync(acl, `${aclTemplate('engram', AGENT_USER, [FUZZER.username])}\nuser ${FUZZER.username}\ntopic write engram/robots/sim-arm/#\n`);
+  return [passwd, acl];
+}
+
 async function startAgent(rosUrl: string, memoryFile: string): Promise<Child> {
   const entry = new URL('./fuzz-agent.js', import.meta.url);
-  const proc = fork(entry, [rosUrl, memoryFile], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const proc = fork(entry, [rosUrl, memoryFile, ...fuzzAccessFiles(dirname(memoryFile))], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000), process.env.FUZZ_STDERR && appendFileSync(process.env.FUZZ_STDERR, d)));
   let exit: string | null = null;
   proc.on('exit', (code, signal) => (exit = `the agent exited (${signal ?? `code ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
   const ready = await new Promise<{ httpPort: number; mqttUrl: string }>((resolve, reject) => {
@@ -162,9 +178,15 @@ async function fuzzHttp(child: Child, n: number, seed: number): Promise<Row> {
   const arb = fc.sample(fc.jsonValue({ maxDepth: 5 }), { seed, numRuns: Math.ceil(n / 5) });
   // a kept-alive socket the server closed as idle just as a request went out: sent again on a new one
   // (Node's documented retry for reused sockets); any other connection error is the agent's fault
+  // a 503 is the agent shedding load as documented (more than 8 requests at once): a client waits and
+  // sends again; busy for 10 s on end would be a hang
   const post = async (path: string, body: Buffer): Promise<{ status: number; text: string } | { error: string }> => {
-    const r = await postOnce(path, body);
-    return 'error' in r && r.reused ? postOnce(path, body) : r;
+    for (let attempt = 0; ; attempt++) {
+      let r = await postOnce(path, body);
+      if ('error' in r && r.reused) r = await postOnce(path, body);
+      if ('error' in r || r.status !== 503 || attempt === 100) return r;
+      await new Promise((res) => setTimeout(res, 100));
+    }
   };
   const postOnce = (path: string, body: Buffer) =>
     new Promise<{ status: number; text: string } | { error: string; reused: boolean }>((resolve) => {
@@ -229,7 +251,7 @@ async function batches(n: number, width: number, one: (i: number) => Promise<voi
 async function fuzzMqtt(child: Child, n: number, seed: number): Promise<Row> {
   const row = newRow('MQTT');
   const t0 = performance.now();
-  const client = await mqtt.connectAsync(child.mqttUrl, { clientId: `engram-fuzz-${process.pid}`, reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(child.mqttUrl, { clientId: `engram-fuzz-${process.pid}`, reconnectPeriod: 0, ...FUZZER });
   const topics = agentTopics();
   const robot = robotTopics('sim-arm');
   const replies = new Map<string, (payload: string) => void>();

@@ -40,6 +40,9 @@ describe('rosbridge messages the agent reads are bounded', () => {
     ws.send(JSON.stringify({ op: 'png', id: 'p', data: 'iVBORw0KGgo=' }));
     ws.send(Buffer.from(publish('binary')), { binary: true });
     ws.send('not json');
+    // routing fields roslib turns into event names: an object there once killed the agent (fuzzer)
+    ws.send(JSON.stringify({ op: 'publish', topic: { toString: null }, msg: { data: 'x' } }));
+    ws.send(JSON.stringify({ op: 'service_response', id: { valueOf: 1 }, values: {} }));
     ws.send(publish('plain'));
     await expect.poll(() => got).toEqual(['plain']);
     // a frame over 10,000 bytes: the socket is closed (ws's maxPayload), the link reconnects by itself
