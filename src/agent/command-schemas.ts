@@ -26,6 +26,12 @@ const robotIds = { type: 'array', minItems: 1, maxItems: 64, items: robotId };
 
 export const COMMAND_SCHEMAS: Record<string, object> = {
   status: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'status' } } },
+  memory: {
+    type: 'object',
+    required: ['id', 'replyTo', 'command'],
+    additionalProperties: false,
+    properties: { ...base, command: { const: 'memory' }, title: { type: 'string', minLength: 1, maxLength: 256 }, track: { type: 'integer', minimum: 0, maximum: 1023 }, maxNotes: { type: 'integer', minimum: 1, maximum: 2000 } },
+  },
   list: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'list' } } },
   recall: {
     type: 'object',
