@@ -63,3 +63,17 @@ describe('the memory seen from outside: areas and chains read from the network',
     expect(() => titleChain(m, 'piece', { track: 2 })).toThrow(/tracks 0\.\.1, got 2/);
   });
 });
+
+describe("the recall's raster carries the pacemaker", () => {
+  it('every pulseEvery-th pulse, evenly spaced at the learned rate, twice as dense at tempo 2', () => {
+    const m = new SequenceMemory();
+    m.learn('piece', piece);
+    const slow = m.recall('piece', { raster: true, tempo: 1 }).raster!;
+    const fast = m.recall('piece', { raster: true, tempo: 2 }).raster!;
+    expect(slow.pulses!.length).toBeGreaterThan(2);
+    const step = (r: typeof slow) => (r.pulses![2]! - r.pulses![1]!) / r.pulseEvery!;
+    expect(step(slow)).toBeCloseTo(0.05, 3); // one pulse per tick, 0.05 s a tick
+    expect(step(fast)).toBeCloseTo(0.025, 3);
+    expect(slow.groups).toContain('pacemaker');
+  });
+});
