@@ -337,13 +337,18 @@ seek.addEventListener('pointerdown', () => (seeking = true));
 seek.addEventListener('pointerup', () => (seeking = false));
 seek.addEventListener('input', () => player.seek(Number(seek.value)));
 loopButton.addEventListener('click', () => player.setLoop(!player.loop));
-speed.addEventListener('change', () => player.setSpeed(Number(speed.value)));
+speed.addEventListener('change', () => {
+  player.setSpeed(Number(speed.value));
+  speed.blur(); // Space and the arrows go back to the transport
+});
 document.addEventListener('keydown', (e) => {
   const target = e.target as HTMLElement;
   if (target.closest('input:not([type=range]), select, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
   if (!page.performance) return;
   const step = e.shiftKey ? 1 : 5;
-  if (e.key === ' ' && target.tagName !== 'BUTTON') {
+  if (e.key === ' ' && target !== playPause) {
+    // Space is play/pause wherever the focus is (but in a field): a focused button is not pressed instead
+    if (target.tagName === 'BUTTON') target.blur();
     e.preventDefault();
     tones.unlock();
     player.toggle();
