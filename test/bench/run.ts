@@ -3,7 +3,7 @@
  * ../shared/data/piano-midi, printed as a report.
  * Options: --fragments N (per length, default 1000), --quick (100 fragments, fewer checks, 40 pieces
  * performed), --memory-only, --sim-only, --sim-pieces N, --load-only [--robots N --seconds S],
- * --stall-only [--stall-files N].
+ * --stall-only [--stall-files N], --web-only [--web-loads N].
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { bundledMelodies } from '../../src/music/notation.js';
 import { perform } from '../../sim/perform.js';
 import { loadTest } from './load.js';
 import { stallTest, type StallResult } from './stall.js';
+import { webPageBench } from './web-page.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -25,6 +26,7 @@ const memoryOnly = args.includes('--memory-only');
 const simOnly = args.includes('--sim-only');
 const loadOnly = args.includes('--load-only');
 const stallOnly = args.includes('--stall-only');
+const webOnly = args.includes('--web-only');
 const simPieces = Number(args[args.indexOf('--sim-pieces') + 1]) || (quick ? 40 : Infinity);
 
 const pct = (a: number, b: number) => (b === 0 ? '   n/a' : `${((100 * a) / b).toFixed(2).padStart(6)}%`);
@@ -38,6 +40,28 @@ if (loadOnly) {
 if (stallOnly) {
   await benchStall();
   process.exit(0);
+}
+if (webOnly) {
+  await benchWebPage();
+  process.exit(0);
+}
+
+/** Issue 12: the web page's weight and how soon it shows something, in headless Chromium. */
+async function benchWebPage(): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const chrome = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  if (!existsSync(chrome)) {
+    line(`== Web page (issue 12): skipped, no Chromium at ${chrome}`);
+    return;
+  }
+  const loads = Number(args[args.indexOf('--web-loads') + 1]) || 5;
+  line(`== Web page (issue 12): engram serve with the bundled melodies, headless Chromium at 1440x900, ${loads} loads in fresh contexts (medians)`);
+  const r = await webPageBench({ loads, chromium: chrome });
+  const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+  line(`transfer: ${kb(r.transferBytes)} compressed for ${kb(r.decodedBytes)} of HTML, JS and CSS in ${r.requests} requests`);
+  line(`first paint ${r.firstPaintMs.toFixed(0)} ms, first frame of the stage ${r.firstRenderMs.toFixed(0)} ms, library ready ${r.libraryReadyMs.toFixed(0)} ms (from navigation start)`);
+  line(`a performance's JSON (${r.performance.title}): ${kb(r.performance.transferBytes)} over the wire for ${kb(r.performance.decodedBytes)}`);
+  line();
 }
 
 /**
@@ -181,6 +205,7 @@ line();
 if (!memoryOnly) benchPerformance(memory, pieces);
 if (!memoryOnly && !simOnly) await benchLoad();
 if (!memoryOnly && !simOnly) await benchStall();
+if (!memoryOnly && !simOnly) await benchWebPage();
 line(`peak RSS: ${rssMB().toFixed(0)} MB`);
 
 /** Issue 3: the simulated arms play the bundled melodies and the first 60 s of the corpus. */
