@@ -379,6 +379,7 @@ document.addEventListener('engram:link', (e) => {
   const wasDown = !page.linked;
   page.linked = up;
   document.body.classList.toggle('agent-gone', !up);
+  live.agentGone(!up);
   linkLine.className = `link ${up ? 'up' : 'down'}`;
   linkLine.textContent = up ? 'agent connected' : 'the agent is gone: reconnecting…';
   if (up && wasDown && page.ready) {

@@ -59,7 +59,7 @@ export function drawRoll(canvas: HTMLCanvasElement, p: Pick<Performance, 'score'
     g.fillStyle = '#1c252e';
     g.fillRect(xs, 0, 1, ph);
     g.fillStyle = '#8a9aa8';
-    g.fillText(`${s}s`, xs, h - 4);
+    if (xs < w - 10) g.fillText(`${s}s`, xs, h - 4); // (a label cut by the edge is left out)
   }
   g.textAlign = 'left';
   const nh = Math.max(2, rowH - 1);

@@ -100,7 +100,7 @@ export function drawRaster(canvas: HTMLCanvasElement, r: Raster | undefined, t: 
   g.textBaseline = 'alphabetic';
   g.textAlign = 'center';
   g.fillStyle = '#8a9aa8';
-  for (let s = Math.ceil(t0); s <= t1; s++) g.fillText(`${s}s`, x(s), h - 3);
+  for (let s = Math.ceil(t0); s <= t1; s++) if (x(s) < w - 10) g.fillText(`${s}s`, x(s), h - 3);
   g.textAlign = 'left';
   g.fillStyle = '#e8eef2';
   g.fillRect(x(t), 0, 1.5, ph);
