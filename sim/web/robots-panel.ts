@@ -76,7 +76,7 @@ export function robotsPanel(title: () => string | null, tempo: () => number, rob
     // a skill plays on one robot, a piece on all of them (one per track): the agent says which fits
     let r = await command({ command: 'perform', title: t, tempo: tempo(), robots });
     if (!r?.ok && /a skill is performed by one robot/.test(r?.error ?? '')) r = await command({ command: 'perform', title: t, tempo: tempo(), robots: robots.slice(0, 1) });
-    say(r, `performed ${t}${(r?.result as { stopped?: boolean })?.stopped ? ' (stopped)' : ''}`);
+    say(r, performedWords(t, r?.result));
   });
   $<HTMLButtonElement>('stop-robots').addEventListener('click', async () => {
     document.dispatchEvent(new CustomEvent('engram:stop')); // the page's playback stops too
@@ -124,4 +124,24 @@ export function robotsPanel(title: () => string | null, tempo: () => number, rob
     while (events.children.length > 10) events.lastElementChild!.remove();
   };
   render();
+}
+
+/** What a performance on robots did, in words: stopped or not, F1 and notes for a piece, keyframes for a skill. */
+function performedWords(title: string, result: unknown): string {
+  const r = (result ?? {}) as {
+    stopped?: boolean;
+    stopReason?: string | null;
+    report?: { f1: number; matched: number; reference: number; missed: number; extra: number };
+    notes?: number;
+    due?: number;
+    reached?: number;
+    keyframes?: number;
+    warning?: string;
+  };
+  const head = r.stopped ? `stopped ${title}${r.stopReason ? ` (${r.stopReason})` : ''}` : `performed ${title}`;
+  const parts: string[] = [];
+  if (r.report) parts.push(`F1 ${r.report.f1.toFixed(2)}, ${r.report.matched} of ${r.report.reference} notes in time, ${r.report.missed} missed, ${r.report.extra} extra`);
+  if (typeof r.reached === 'number') parts.push(`${r.reached} of ${r.due ?? r.keyframes ?? '?'} keyframes reached`);
+  if (r.warning) parts.push(r.warning);
+  return parts.length ? `${head}: ${parts.join('; ')}` : head;
 }
