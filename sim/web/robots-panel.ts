@@ -40,11 +40,11 @@ export function robotsPanel(title: () => string | null, tempo: () => number, rob
   }
 
   /** Whether the agent's event stream is open: while it is not, robot states are unknown, not idle. */
-  let linked = false;
+  let linked: boolean | null = null; // null: not yet connected
 
   function render(): void {
-    if (!linked) {
-      list.replaceChildren(Object.assign(document.createElement('li'), { className: 'robot-unknown', textContent: 'the agent is gone: robot states unknown' }));
+    if (linked !== true) {
+      list.replaceChildren(Object.assign(document.createElement('li'), { className: 'robot-unknown', textContent: linked === null ? 'connecting to the agent…' : 'the agent is gone: robot states unknown' }));
       return;
     }
     list.replaceChildren(
