@@ -266,14 +266,24 @@ function show(t: number, from: number, move: Move): void {
       view.setKey(e.pitch, e.on);
     }
   }
-  drawRoll(roll, p, t, player.duration);
-  rasterShown = drawRaster(raster, rec.raster, t, player.duration);
-  rollTime = t;
-  memory.draw(t);
+  drawCharts(p, t);
   if (!seeking) seek.value = String(t); // not under the user's finger
   clockOut.textContent = `${clock(t)} / ${clock(player.duration)}`;
+  seek.setAttribute('aria-valuetext', clockOut.textContent);
   view.render();
 }
+
+/** The roll, the raster and the chain at playback time t. */
+function drawCharts(p: PerformanceJson, t: number): void {
+  drawRoll(roll, p, t, player.duration);
+  rasterShown = drawRaster(raster, p.recording.raster, t, player.duration);
+  rollTime = t;
+  memory.draw(t);
+}
+// a new size (a rotated phone) redraws them sharp at once, even while paused
+window.addEventListener('resize', () => {
+  if (page.performance) drawCharts(page.performance, player.time);
+});
 
 player.events.on('time', ({ time, from, move }) => show(time, from, move));
 player.events.on('state', () => {
