@@ -50,7 +50,8 @@ export function pickEncoding(acceptEncoding: string | undefined): 'br' | 'gzip' 
 }
 
 /**
- * The built web app's files, compressed (brotli or gzip, as the browser accepts) and with cache headers:
+ * The built web app's files, compressed (brotli or gzip, as the browser accepts; precompressed by the
+ * build where it could) and with cache headers:
  * content-hashed assets are immutable for a year, everything else (index.html) is revalidated on every
  * load (no-cache with an ETag, so an unchanged page costs a 304). Compressed bytes are kept per file
  * version, so each file is compressed once, not per request. Unknown paths without an extension get
@@ -120,9 +121,11 @@ export class StaticFiles {
       plain,
     };
     if (TEXT.has(ext) && plain.length > 256) {
-      [p.gzip, p.br] = await Promise.all([
-        gzipAsync(plain, { level: 9 }),
-        brotliAsync(plain, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: plain.length } }),
+      // the build writes file.br and file.gz beside it (vite.web.config.ts); without them, compress here at
+      // moderate settings, in zlib's thread pool
+      [p.br, p.gzip] = await Promise.all([
+        sidecar(`${file}.br`, mtimeMs) ?? brotliAsync(plain, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: plain.length } }),
+        sidecar(`${file}.gz`, mtimeMs) ?? gzipAsync(plain, { level: 6 }),
       ]);
     }
     return p;
@@ -133,6 +136,15 @@ export class StaticFiles {
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
     return true;
+  }
+}
+
+/** A precompressed copy written with or after its file, or null. */
+function sidecar(path: string, notBefore: number): Buffer | null {
+  try {
+    return statSync(path).mtimeMs >= notBefore - 1000 ? readFileSync(path) : null;
+  } catch {
+    return null;
   }
 }
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickEncoding, StaticFiles } from '../../src/agent/static-files.js';
 
@@ -23,6 +23,8 @@ describe('static files: compressed, with cache headers', () => {
   let server: Server;
   let port: number;
   const js = 'export const x = 1;\n'.repeat(500);
+  const css = 'body { color: red; }\n'.repeat(100);
+  const cssBr = brotliCompressSync(css);
   const html = `<!doctype html><title>t</title>${'<p>hello</p>'.repeat(100)}`;
 
   beforeAll(async () => {
@@ -31,6 +33,9 @@ describe('static files: compressed, with cache headers', () => {
     writeFileSync(join(dir, 'index.html'), html);
     writeFileSync(join(dir, 'assets', 'index-B1tUYVYZ.js'), js);
     writeFileSync(join(dir, 'logo.svg'), '<svg/>');
+    // as the build leaves them: a precompressed copy beside the file (here only a brotli one)
+    writeFileSync(join(dir, 'assets', 'app-C5tv71FB.css'), css);
+    writeFileSync(join(dir, 'assets', 'app-C5tv71FB.css.br'), cssBr);
     const files = new StaticFiles(dir);
     server = createServer((req, res) => void files.serve(req, res, new URL(req.url!, 'http://x').pathname));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -69,6 +74,14 @@ describe('static files: compressed, with cache headers', () => {
     expect((await get(port, '/nope.js')).status).toBe(404);
     expect((await get(port, '/..%2F..%2Fetc%2Fpasswd')).body.toString()).not.toMatch(/root:/);
     expect((await get(port, '/%E0%A4%A')).status).toBe(400);
+  });
+
+  it("sends the build's precompressed copy as it is, and compresses what has none", async () => {
+    const br = await get(port, '/assets/app-C5tv71FB.css', { 'accept-encoding': 'br' });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.body.equals(cssBr)).toBe(true);
+    const gz = await get(port, '/assets/app-C5tv71FB.css', { 'accept-encoding': 'gzip' });
+    expect(gunzipSync(gz.body).toString()).toBe(css);
   });
 
   it('small files go out as they are', async () => {
