@@ -77,6 +77,9 @@ describe.skipIf(!haveBrowser)('the web page as a player, in headless Chromium', 
     const s = await snap(page);
     expect(s.playing).toBe(true);
     expect(s.arms).toHaveLength(2);
+    expect(s.rollTime).toBe(s.time); // the roll and the raster are drawn at the playhead
+    expect(Object.values(s.raster!.spikes).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(s.raster!.pulses).toBeGreaterThan(0); // the pacemaker's row
     expect(await page.locator('#now').textContent()).toMatch(/the first 20 s: recalled at pacemaker 1\.00×/);
     await page.close();
   }, 90_000);
