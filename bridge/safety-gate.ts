@@ -3,6 +3,7 @@ import type { DriverEvents, JointState, RobotDriver, TrajectoryPoint } from '../
 import { Emitter } from '../robots/events.js';
 import { fitFactor, worstBreak, type LimitQuantity } from '../robots/motion/curve-limits.js';
 import { completeVelocities, retime, type FullPoint } from '../robots/motion/spline.js';
+import { StateTrust, type StateTrustOptions } from './state-trust.js';
 
 /** What a 'limits' refusal of a trajectory is about. */
 export interface LimitData {
@@ -51,6 +52,8 @@ export interface SafetyGateOptions {
   watchdogMs?: number;
   /** Relative slack on speed limits for rounding in the planner, 0..1. */
   speedSlack?: number;
+  /** How strictly joint states are judged before the gate plans from them. */
+  stateTrust?: StateTrustOptions;
   /** Clock (ms) and timers, replaceable in tests. */
   now?: () => number;
   setInterval?: (fn: () => void, ms: number) => unknown;
@@ -71,7 +74,8 @@ const fmt = (x: number) => (Number.isFinite(x) ? String(Number(x.toPrecision(3))
  */
 export class SafetyGate implements RobotDriver {
   readonly #inner: RobotDriver;
-  readonly #opts: Required<Omit<SafetyGateOptions, 'now' | 'setInterval' | 'clearInterval'>>;
+  readonly #opts: Required<Omit<SafetyGateOptions, 'now' | 'setInterval' | 'clearInterval' | 'stateTrust'>>;
+  readonly #trust: StateTrust;
   readonly #now: () => number;
   #connected = true;
   #stopped = false;
@@ -92,15 +96,17 @@ export class SafetyGate implements RobotDriver {
     this.#inner = inner;
     this.#opts = { watchdogMs: options.watchdogMs ?? 500, speedSlack: options.speedSlack ?? 0.02 };
     this.#now = options.now ?? (() => Date.now());
+    this.#trust = new StateTrust(inner.description.joints, options.stateTrust);
     this.#lastState = this.#now();
     const si = options.setInterval ?? ((fn: () => void, ms: number) => setInterval(fn, ms).unref());
     this.#clearInterval = options.clearInterval ?? ((h) => clearInterval(h as NodeJS.Timeout));
     this.#watchdog = si(() => this.#checkWatchdog(), Math.max(10, this.#opts.watchdogMs / 4));
     const ev = inner.events;
     this.#unsubscribe = [
-      ev.on('state', (s) => (this.heartbeat(), this.events.emit('state', s))),
+      ev.on('state', (s) => this.#state(s)),
       ev.on('connection', (up) => (this.setConnected(up), this.events.emit('connection', up))),
-      ev.on('result', (r) => this.events.emit('result', r)),
+      // a refused or aborted goal: the arm is not following the curve any more
+      ev.on('result', (r) => (r.ok || this.#trust.idle(), this.events.emit('result', r))),
       ev.on('stopped', (s) => this.#robotStopped(s.reason)),
       ev.on('error', (e) => this.events.emit('error', e)),
       ev.on('key', (k) => this.events.emit('key', k)),
@@ -122,6 +128,7 @@ export class SafetyGate implements RobotDriver {
   /** The transport reports the link: when it drops, the robot is told to stop (best effort) and commands are refused. */
   setConnected(up: boolean): void {
     if (this.#connected && !up) this.#halt('link lost');
+    if (up && !this.#connected) this.#trust.reset();
     this.#connected = up;
     if (up) this.#lastState = this.#now();
   }
@@ -131,21 +138,45 @@ export class SafetyGate implements RobotDriver {
     this.#lastState = this.#now();
   }
 
+  /**
+   * A joint state from the robot. While the robot may be commanded, a state no arm could have reported
+   * (a joint past its range, or faster than its speed limit since the last one: forged, corrupted or a
+   * sensor fault) stops the robot: every move is planned from the last state, so it must be one to trust.
+   */
+  #state(s: JointState): void {
+    if (this.#stopped || !this.#connected) {
+      this.#trust.reset();
+    } else {
+      const why = this.#trust.judge(s, this.#now());
+      if (why) {
+        this.#halt(`joint states not trusted: ${why}`);
+        this.events.emit('error', new SafetyError('limits', `${this.description.name}: joint states not trusted: ${why}`));
+        this.events.emit('state', s);
+        return;
+      }
+      this.heartbeat();
+    }
+    this.events.emit('state', s);
+  }
+
   /** Allows commands again after a stop (an explicit operator action); refused while the link is down. */
   resume(): void {
     if (!this.#connected) throw new SafetyError('disconnected', `${this.description.name} is not connected: resume once the link is back`);
     this.#stopped = false;
     this.lastStopReason = null;
     this.#lastPoint = null;
+    this.#trust.reset();
     this.#lastState = this.#now();
   }
 
   /** Checks the trajectory and sends it with every point's velocities filled in, so the robot interpolates exactly the curve that was checked. */
   follow(points: TrajectoryPoint[]): void {
     this.#admit();
-    const full = this.#check(points);
+    const from = this.#validate(points);
+    const full = this.#check(points, from);
     if (full.length === 0) return;
     this.#inner.follow(full);
+    this.#trust.commanded(from, full);
     this.#lastPoint = full[full.length - 1]!;
   }
 
@@ -206,12 +237,11 @@ export class SafetyGate implements RobotDriver {
    * joint, the figure and the limit, with data for callers (LimitData: fitFactor, the slowing that fits).
    */
   checkTrajectory(points: TrajectoryPoint[]): void {
-    this.#check(points);
+    this.#check(points, this.#validate(points));
   }
 
-  /** The checked points with their velocities filled in. */
-  #check(points: TrajectoryPoint[]): FullPoint[] {
-    const from = this.#validate(points);
+  /** The checked points with their velocities filled in; `from` is where the executed curve starts. */
+  #check(points: TrajectoryPoint[], from: FullPoint): FullPoint[] {
     const full = completeVelocities(points);
     const b = worstBreak(this.description.joints, full, from, this.#opts.speedSlack);
     if (b) throw this.#limitError(points, from, b);
@@ -295,6 +325,7 @@ export class SafetyGate implements RobotDriver {
     this.#stopped = true;
     this.lastStopReason = reason;
     this.#lastPoint = null;
+    this.#trust.idle();
     this.#halting = true;
     try {
       this.#inner.stop(reason);
@@ -312,6 +343,7 @@ export class SafetyGate implements RobotDriver {
     const was = this.#stopped;
     this.#stopped = true;
     this.#lastPoint = null;
+    this.#trust.idle();
     if (!was) {
       this.lastStopReason = reason;
       this.events.emit('stopped', { reason });

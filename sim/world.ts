@@ -150,6 +150,8 @@ export class ArmBodies implements RobotDriver {
   #points: TrajectoryPoint[] = [];
   #segment = 0;
   #hold: number[];
+  /** The reference the servos track: the commanded curve, rate-limited to each joint's rated speed. */
+  #ref: number[];
   #fingerCommands: Array<Array<[number, number]>>;
   #time = 0;
   #dtMs = 1;
@@ -158,6 +160,7 @@ export class ArmBodies implements RobotDriver {
     this.robot = robot;
     const q = startQ;
     this.#hold = [...startQ];
+    this.#ref = [...startQ];
     let px = robot.piano.base.x;
     let py = robot.piano.base.y;
     let a = 0;
@@ -213,6 +216,12 @@ export class ArmBodies implements RobotDriver {
     for (const p of points) {
       if (p.positions.length !== 3) throw new RangeError(`${this.robot.name}: a trajectory point needs 3 joint positions, got ${p.positions.length}`);
       if (prev && p.time < prev.time) throw new RangeError(`${this.robot.name}: trajectory times must not go back (${p.time} after ${prev.time})`);
+      // like a real controller, a goal outside the joints' range is refused whole, whoever sent it
+      for (let j = 0; j < 3; j++) {
+        const lim = this.robot.joints[j]!;
+        const q = p.positions[j]!;
+        if (!(q >= lim.min && q <= lim.max)) throw new RangeError(`${this.robot.name}: joint ${lim.name} target outside its range ${lim.min.toFixed(2)}..${lim.max.toFixed(2)} rad`);
+      }
       prev = p;
     }
     const last = this.#points[this.#points.length - 1];
@@ -302,11 +311,41 @@ export class ArmBodies implements RobotDriver {
     return { q, v, a: acc };
   }
 
+  /**
+   * The servos' own speed limit, whoever commands them: the reference moves towards the commanded
+   * position at no more than each joint's rated speed, so a jump in a command (a goal that skipped the
+   * gate) is a ramp, never a runaway joint. A curve inside the limits passes unchanged.
+   */
+  #limitSpeed(d: { q: number[]; v: number[]; a: number[] }, dtMs: number): { q: number[]; v: number[]; a: number[] } {
+    let limited = false;
+    for (let j = 0; j < 3; j++) {
+      const vMax = this.robot.joints[j]!.maxSpeed / 1000; // rad/ms
+      const err = d.q[j]! - this.#ref[j]!;
+      const step = err - 2 * Math.PI * Math.round(err / (2 * Math.PI));
+      if (Math.abs(step) > vMax * dtMs * 1.05 + 1e-9) limited = true;
+    }
+    if (!limited) {
+      this.#ref = [...d.q];
+      return d;
+    }
+    const q: number[] = [];
+    const v: number[] = [];
+    for (let j = 0; j < 3; j++) {
+      const vMax = this.robot.joints[j]!.maxSpeed / 1000;
+      const err = d.q[j]! - this.#ref[j]!;
+      const step = Math.max(-vMax * dtMs, Math.min(vMax * dtMs, err - 2 * Math.PI * Math.round(err / (2 * Math.PI))));
+      q.push(this.#ref[j]! + step);
+      v.push(step / dtMs);
+    }
+    this.#ref = q;
+    return { q, v, a: [0, 0, 0] };
+  }
+
   /** Before a step: joint torques and finger strokes. */
   control(t: number, dtMs: number): void {
     this.#time = t;
     this.#dtMs = dtMs;
-    const d = this.#desired(t);
+    const d = this.#limitSpeed(this.#desired(t), dtMs);
     const q = this.jointAngles();
     const v = this.#jointSpeeds(dtMs);
     const wn = 0.06; // rad/ms: 60 rad/s closed-loop bandwidth

@@ -27,6 +27,9 @@ export interface MqttAgentOptions {
   clientId?: string;
 }
 
+/** Commands from MQTT running at once, at most; more are answered busy (stop is never refused). */
+export const MAX_RUNNING = 16;
+
 /**
  * The agent on MQTT: takes commands on <prefix>/agent/cmd, validates each against its JSON schema,
  * runs it and answers on <prefix>/agent/resp/<replyTo> with the same id; reports events; keeps a
@@ -42,6 +45,8 @@ export class MqttAgent {
   #client: MqttClient | null = null;
   /** Commands handled (for status and tests). */
   handled = 0;
+  /** Commands running now. */
+  #running = 0;
 
   constructor(options: MqttAgentOptions) {
     this.#opts = options;
@@ -108,12 +113,17 @@ export class MqttAgent {
       return;
     }
     const { id, replyTo } = checked.message;
+    // commands queue in the memory worker: past MAX_RUNNING at once they are answered busy, not held (stop always runs)
+    if (checked.message.command !== 'stop' && this.#running >= MAX_RUNNING) return this.#reply(replyTo, { id, ok: false, error: `busy: ${MAX_RUNNING} commands are running already; try again` });
+    this.#running++;
     try {
       const { id: _id, replyTo: _replyTo, ...command } = checked.message;
       const result = await this.#handle(command as AgentCommand, 'mqtt');
       this.#reply(replyTo, { id, ok: true, result });
     } catch (err) {
       this.#reply(replyTo, { id, ok: false, error: (err as Error).message });
+    } finally {
+      this.#running--;
     }
   }
 

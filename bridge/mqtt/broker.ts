@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
+import { limitPacketSize, RetainedBudget } from './broker-limits.js';
 
 export interface EmbeddedBroker {
   url: string;
@@ -9,12 +10,20 @@ export interface EmbeddedBroker {
 
 /**
  * The embedded MQTT broker (aedes, MQTT 3.1.1) on 127.0.0.1 by default; port 0 picks a free port.
- * Used when no external broker URL is given.
+ * Used when no external broker URL is given. A packet over maxPacketBytes closes its client's
+ * connection; retained messages are kept only on description, status and agent state topics, within a
+ * budget (broker-limits.ts).
  */
-export async function startEmbeddedBroker(options: { host?: string; port?: number } = {}): Promise<EmbeddedBroker> {
+export async function startEmbeddedBroker(options: { host?: string; port?: number; maxPacketBytes?: number; retainedTopics?: number; retainedBytes?: number } = {}): Promise<EmbeddedBroker> {
   const aedes = await Aedes.createBroker();
+  // retained messages only where they mean something, within a budget (broker-limits.ts)
+  const retained = new RetainedBudget(options.retainedTopics, options.retainedBytes);
+  aedes.authorizePublish = (_client, packet, done) => done(retained.admit(packet));
   // every packet at once: small packets (joint states, commands) must not wait for the last one's ACK
-  const server = createServer({ noDelay: true }, aedes.handle);
+  const server = createServer({ noDelay: true }, (sock) => {
+    aedes.handle(sock);
+    limitPacketSize(sock, options.maxPacketBytes);
+  });
   const sockets = new Set<import('node:net').Socket>();
   server.on('connection', (sock) => {
     sockets.add(sock);

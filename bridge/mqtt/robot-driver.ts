@@ -3,7 +3,7 @@ import type { RobotDescription } from '../../robots/description.js';
 import type { DriverEvents, GoalResult, KeyPress, JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
 import { Emitter } from '../../robots/events.js';
 import { SafetyError } from '../safety-gate.js';
-import { MAX_POINTS, parseChecked, robotTopics, validateKey, validateResult, validateState } from './robot-topics.js';
+import { MAX_BYTES, MAX_POINTS, parseChecked, robotTopics, validateKey, validateResult, validateState } from './robot-topics.js';
 
 /**
  * A robot reached over MQTT, seen from the agent: the RobotDriver interface as messages on the robot's
@@ -25,7 +25,7 @@ export class MqttRobotDriver implements RobotDriver {
   readonly #onConnect = () => this.events.emit('connection', true);
   readonly #onMessage = (topic: string, payload: Buffer): void => {
     if (topic === this.#t.state) {
-      const r = parseChecked<JointState>(topic, payload, validateState);
+      const r = parseChecked<JointState>(topic, payload, validateState, MAX_BYTES.state);
       if (!r.ok) return void this.events.emit('error', { message: r.error });
       const n = this.description.joints.length;
       if (r.value.positions.length !== n || r.value.velocities.length !== n) {
@@ -34,11 +34,11 @@ export class MqttRobotDriver implements RobotDriver {
       this.#state = r.value;
       this.events.emit('state', r.value);
     } else if (topic === this.#t.result) {
-      const r = parseChecked<GoalResult>(topic, payload, validateResult);
+      const r = parseChecked<GoalResult>(topic, payload, validateResult, MAX_BYTES.result);
       if (!r.ok) return void this.events.emit('error', { message: r.error });
       this.events.emit('result', r.value);
     } else if (topic === this.#t.keys) {
-      const r = parseChecked<KeyPress>(topic, payload, validateKey);
+      const r = parseChecked<KeyPress>(topic, payload, validateKey, MAX_BYTES.keys);
       if (!r.ok) return void this.events.emit('error', { message: r.error });
       this.events.emit('key', r.value);
     }
@@ -70,6 +70,7 @@ export class MqttRobotDriver implements RobotDriver {
         if (topic !== t.description) return;
         clearTimeout(timer);
         client.off('message', onMsg);
+        if (payload.length > MAX_BYTES.description) return reject(new Error(`${t.description}: a description of ${payload.length} bytes is over ${MAX_BYTES.description}`));
         try {
           const raw = JSON.parse(payload.toString()) as unknown;
           resolve(options.validate ? options.validate(raw, t.description) : (raw as RobotDescription));

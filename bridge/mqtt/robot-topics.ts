@@ -71,13 +71,14 @@ export const validateState = ajv.compile({
   type: 'object',
   required: ['time', 'positions', 'velocities'],
   properties: { time: num, positions: { ...perJoint, minItems: 0 }, velocities: { ...perJoint, minItems: 0 }, fingers: { type: 'array', items: num, maxItems: 64 } },
+  maxProperties: 16,
 });
 
 export const validateResult = ajv.compile({
   type: 'object',
   required: ['ok', 'code'],
   additionalProperties: false,
-  properties: { ok: { type: 'boolean' }, code: { type: 'integer' }, error: { type: 'string', maxLength: 2000 } },
+  properties: { ok: { type: 'boolean' }, code: { type: 'integer', minimum: -1e6, maximum: 1e6 }, error: { type: 'string', maxLength: 2000 } },
 });
 
 export const validateKey = ajv.compile({
@@ -87,8 +88,20 @@ export const validateKey = ajv.compile({
   properties: { pitch: { type: 'integer', minimum: 0, maximum: 127 }, on: { type: 'boolean' }, time: num },
 });
 
-/** Parses a payload and validates it; returns the value or an error message naming the topic. */
-export function parseChecked<T>(topic: string, payload: Buffer, validate: ((v: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string }> | null }): { ok: true; value: T } | { ok: false; error: string } {
+/**
+ * The largest message the agent reads on each robot topic, bytes: a joint state of 32 joints with
+ * fingers is about 2 KB, a key event 60 bytes, a description with its URDF some 100 KB. A larger one is
+ * dropped unread (error: its size), so a robot, or whoever writes its topics, cannot make the agent
+ * parse megabytes at its rate.
+ */
+export const MAX_BYTES = { state: 16 << 10, keys: 1 << 10, result: 8 << 10, description: 2 << 20, command: 16 << 20 } as const;
+
+/**
+ * Parses a payload of at most `maxBytes` and validates it; returns the value or an error message
+ * naming the topic and the rule broken (never the payload).
+ */
+export function parseChecked<T>(topic: string, payload: Buffer, validate: ((v: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string }> | null }, maxBytes: number = MAX_BYTES.command): { ok: true; value: T } | { ok: false; error: string } {
+  if (payload.length > maxBytes) return { ok: false, error: `${topic}: a message of ${payload.length} bytes is over ${maxBytes}` };
   let v: unknown;
   try {
     v = JSON.parse(payload.toString());

@@ -1,14 +1,14 @@
 import { Service, Topic } from 'roslib';
 import type { Emitter } from '../../robots/events.js';
-import type { checkRoutedCommand } from '../../src/agent/command-schemas.js';
+import type { checkRoutedText } from '../../src/agent/command-schemas.js';
 import type { AgentEvent, AgentEvents, CommandHandler } from '../../src/agent/commands.js';
 import { RosLink } from './ros-link.js';
 
 export interface RosAgentOptions {
   /** Runs a validated command (the agent's one dispatcher); its result or error is the answer. */
   handle: CommandHandler;
-  /** Checks a message against the agent's command schemas (handed in: the agent owns its vocabulary). */
-  check: typeof checkRoutedCommand;
+  /** Checks a message (JSON text) against the agent's command schemas, its size and nesting first (handed in: the agent owns its vocabulary). */
+  check: typeof checkRoutedText;
   /** The agent's events: published on <ns>/events (notes also on <ns>/notes); refused topic messages go out there too. */
   events: Emitter<AgentEvents>;
   /** rosbridge WebSocket URL, e.g. ws://127.0.0.1:9090; or a link shared with an arm driver on the same rosbridge. */
@@ -20,6 +20,9 @@ export interface RosAgentOptions {
   /** Reconnect backoff, ms: first delay and cap. */
   backoffMs?: [number, number];
 }
+
+/** Commands from ROS running at once, at most; more are answered busy (stop is never refused). */
+export const MAX_RUNNING = 16;
 
 /** Commands without arguments, offered as std_srvs/Trigger services (the answer's JSON is in `message`). */
 const TRIGGERS = ['status', 'list', 'stop', 'resume'] as const;
@@ -49,6 +52,8 @@ export class RosAgent {
   #offLink: () => void = () => undefined;
   /** Advertises one service (each Service object is made once). */
   #services: Array<() => void> = [];
+  /** Commands running now. */
+  #running = 0;
 
   constructor(options: RosAgentOptions) {
     this.#run = options.handle;
@@ -67,7 +72,7 @@ export class RosAgent {
       events: new Topic({ ros, name: `${ns}/events`, messageType: str }),
       notes: new Topic({ ros, name: `${ns}/notes`, messageType: str }),
     };
-    new Topic<{ data: string }>({ ros, name: `${ns}/command`, messageType: str }).subscribe((m) => void this.#onCommandTopic(m.data));
+    new Topic<{ data: string }>({ ros, name: `${ns}/command`, messageType: str }).subscribe((m) => void this.#onCommandTopic((m as { data?: unknown } | null)?.data));
   }
 
   get connected(): boolean {
@@ -113,7 +118,7 @@ export class RosAgent {
       }
       const run = new Service<{ json: string }, { ok: boolean; json: string }>({ ros, name: `${ns}/run`, serviceType: this.#type('engram_msgs', 'srv', 'Command') });
       const answer = async (req: { json: string }) => {
-        const r = await this.#handle(req?.json ?? '');
+        const r = await this.#handle((req as { json?: unknown } | null)?.json);
         return { ok: r.ok, json: JSON.stringify(r) };
       };
       this.#services.push(() => void run.advertiseAsync(answer));
@@ -121,24 +126,25 @@ export class RosAgent {
     for (const advertise of this.#services) advertise();
   }
 
-  /** Validates and runs one command given as JSON; never throws (the answer says what went wrong). */
-  async #handle(json: string): Promise<{ id: string | null; ok: boolean; result?: unknown; error?: string }> {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(json);
-    } catch {
-      return { id: null, ok: false, error: 'message: not valid JSON' };
-    }
-    const checked = this.#check(raw, 'ros', { requireId: true });
+  /**
+   * Validates and runs one command given as JSON; never throws (the answer says what went wrong). Past
+   * MAX_RUNNING at once a command is answered busy, not held (stop always runs).
+   */
+  async #handle(json: unknown): Promise<{ id: string | null; ok: boolean; result?: unknown; error?: string }> {
+    const checked = this.#check(json, 'ros', { requireId: true });
     if (!checked.ok) return { id: checked.id, ok: false, error: checked.error };
+    if (checked.command.command !== 'stop' && this.#running >= MAX_RUNNING) return { id: checked.id, ok: false, error: `busy: ${MAX_RUNNING} commands are running already; try again` };
+    this.#running++;
     try {
       return { id: checked.id, ok: true, result: await this.#run(checked.command, 'ros') };
     } catch (err) {
       return { id: checked.id, ok: false, error: (err as Error).message };
+    } finally {
+      this.#running--;
     }
   }
 
-  async #onCommandTopic(json: string): Promise<void> {
+  async #onCommandTopic(json: unknown): Promise<void> {
     const r = await this.#handle(json);
     if (r.id === null && !r.ok) {
       this.#events.emit('event', { type: 'error', time: Date.now(), channel: 'ros', error: `message on ${this.#o.namespace}/command refused: ${r.error}` });

@@ -68,7 +68,9 @@ interface PendingGoal {
 
 /** At most this many goals are tracked; the oldest is forgotten (its result, if one ever comes, is not reported). */
 const MAX_PENDING = 32;
-/** Names of a joint state message quoted in an error, at most. */
+/** Joints one joint state message may name (a whole robot's, grippers included); a longer one is dropped unread. */
+const MAX_STATE_JOINTS = 256;
+/** Names of a joint state message quoted in an error, at most (each cut to 64 characters). */
 const QUOTED_NAMES = 12;
 
 const noop = () => undefined;
@@ -225,6 +227,7 @@ export class RosArmDriver implements RobotDriver {
     const at = Date.now();
     if (Number.isNaN(this.#firstAt)) this.#firstAt = at;
     if (!Array.isArray(names) || !Array.isArray(pos) || pos.length !== names.length) return this.#malformed('a message without matching name and position arrays');
+    if (names.length > MAX_STATE_JOINTS) return this.#malformed(`a message naming more than ${MAX_STATE_JOINTS} joints`);
     const vel = Array.isArray(m.velocity) ? m.velocity : [];
     let hits = 0;
     let bad = false;
@@ -277,7 +280,7 @@ export class RosArmDriver implements RobotDriver {
   /** Says once (until the joints come back) which joints have no state, and what the joint states do name. */
   #reportMissing(at: number, seen?: readonly string[]): string {
     const missing = this.#o.jointNames.filter((_, j) => !(at - this.#seenAt[j]! <= this.#o.staleMs));
-    const quoted = seen ? ` (the last message names ${seen.slice(0, QUOTED_NAMES).join(', ')}${seen.length > QUOTED_NAMES ? ', ...' : ''})` : '';
+    const quoted = seen ? ` (the last message names ${seen.slice(0, QUOTED_NAMES).map((n) => (String(n).length > 64 ? `${String(n).slice(0, 64)}...` : String(n))).join(', ')}${seen.length > QUOTED_NAMES ? ', ...' : ''})` : '';
     const message = `${this.#o.jointStatesTopic}: no state for joint${missing.length > 1 ? 's' : ''} ${missing.map((n) => `'${n}'`).join(', ')} for ${this.#o.staleMs} ms${quoted}`;
     if (!this.#missingReported) {
       this.#missingReported = true;

@@ -1,4 +1,62 @@
-import { Ros } from 'roslib';
+import { AbstractTransport, Ros, type ITransport } from 'roslib';
+import WebSocket from 'ws';
+
+/**
+ * Largest rosbridge message the agent takes, bytes: a command (a learn's MIDI, at most 8 MB), a URDF, a
+ * joint state. A larger frame closes the WebSocket (ws's maxPayload; without it ws takes 100 MB) and the
+ * link reconnects.
+ */
+export const MAX_ROSBRIDGE_MESSAGE_BYTES = 12 << 20;
+
+/**
+ * roslib's WebSocket transport with bounds: frames up to MAX_ROSBRIDGE_MESSAGE_BYTES, JSON text only.
+ * rosbridge fragments, compresses (png) or encodes (BSON, CBOR) a message only when the client asks,
+ * and the agent never does: such messages are dropped here (roslib would reassemble fragments of any
+ * number and size, and inflate compressed ones, before anything sees them).
+ */
+class BoundedTransport extends AbstractTransport {
+  readonly #socket: WebSocket;
+  constructor(url: string, maxBytes: number) {
+    super();
+    this.#socket = new WebSocket(url, { maxPayload: maxBytes });
+    this.#socket.onopen = (e) => this.emit('open', e);
+    this.#socket.onclose = (e) => this.emit('close', e);
+    this.#socket.onerror = (e) => this.emit('error', e);
+    this.#socket.onmessage = (e) => this.#receive(e.data);
+  }
+
+  #receive(data: unknown): void {
+    if (typeof data !== 'string') return void this.emit('error', new Error('rosbridge: a binary message was dropped (none was asked for)'));
+    let msg: unknown;
+    try {
+      msg = JSON.parse(data);
+    } catch {
+      return void this.emit('error', new Error('rosbridge: a message that is not JSON was dropped'));
+    }
+    const op = (msg as { op?: unknown } | null)?.op;
+    if (typeof op !== 'string' || op === 'fragment' || op === 'png') return void this.emit('error', new Error('rosbridge: a message without a plain op was dropped'));
+    this.emit('message', msg as Parameters<ITransport['send']>[0]);
+  }
+
+  send(message: Parameters<ITransport['send']>[0]): void {
+    this.#socket.send(JSON.stringify(message));
+  }
+  close(): void {
+    this.#socket.close();
+  }
+  isConnecting(): boolean {
+    return this.#socket.readyState === WebSocket.CONNECTING;
+  }
+  isOpen(): boolean {
+    return this.#socket.readyState === WebSocket.OPEN;
+  }
+  isClosing(): boolean {
+    return this.#socket.readyState === WebSocket.CLOSING;
+  }
+  isClosed(): boolean {
+    return this.#socket.readyState === WebSocket.CLOSED;
+  }
+}
 
 /**
  * One WebSocket to a rosbridge, shared by whatever speaks through it (the agent's services, an arm
@@ -7,7 +65,7 @@ import { Ros } from 'roslib';
  * must be advertised again).
  */
 export class RosLink {
-  readonly ros = new Ros({});
+  readonly ros: Ros;
   readonly url: string;
   readonly #backoff: [number, number];
   readonly #listeners = new Set<(up: boolean) => void>();
@@ -17,7 +75,8 @@ export class RosLink {
   #delay: number;
   #calls = 0;
 
-  constructor(url: string, backoffMs: [number, number] = [200, 5000]) {
+  constructor(url: string, backoffMs: [number, number] = [200, 5000], maxMessageBytes = MAX_ROSBRIDGE_MESSAGE_BYTES) {
+    this.ros = new Ros({ transportFactory: (u) => Promise.resolve(new BoundedTransport(u, maxMessageBytes)) });
     this.url = url;
     this.#backoff = backoffMs;
     this.#delay = backoffMs[0];

@@ -6,6 +6,9 @@ import { keyEventsToNotes, type PlayedNote } from './piano.js';
 import type { MotionSource } from './motion-source.js';
 import { scoreNotes, type ScoreReport } from './score.js';
 
+/** Key events kept per robot in one performance, at most (a long piece has a few thousand); more are not scored. */
+export const MAX_KEY_EVENTS = 100_000;
+
 /** A robot taking part: its (gated) driver, whose 'key' events say what it played, in its own clock. */
 export interface EnsembleMember {
   id: string;
@@ -35,9 +38,9 @@ export async function performEnsemble(
 ): Promise<EnsembleResult> {
   const x = (m: EnsembleMember) => pianoArm(m.driver.description).piano.base.x;
   const ordered = [...members].sort((a, b) => x(a) - x(b));
-  // the keys each robot reports from now to the end (bounded by the performance)
+  // the keys each robot reports from now to the end: bounded, whatever a robot (or whoever writes its topics) sends
   const keys = ordered.map(() => [] as KeyPress[]);
-  const offs = ordered.map((m, i) => m.driver.events.on('key', (k) => void keys[i]!.push(k)));
+  const offs = ordered.map((m, i) => m.driver.events.on('key', (k) => void (keys[i]!.length < MAX_KEY_EVENTS && keys[i]!.push(k))));
   try {
     return await play(motion, title, ordered, keys, kb, options);
   } finally {

@@ -5,7 +5,7 @@ import { LiveRobots } from './live-robots.js';
 import { MemoryPanel, type MemoryPanelState } from './memory-panel.js';
 import { drawRoll } from './piano-roll.js';
 import { Player, type Move } from './player.js';
-import { describeResult } from './result-words.js';
+import { describeResult, WHOLE_PIECE_SECONDS } from './result-words.js';
 import { robotsPanel } from './robots-panel.js';
 import { drawRaster, type RasterShown } from './spike-raster.js';
 import { Tones } from './tone.js';
@@ -95,8 +95,7 @@ const player = new Player();
 const tones = new Tones();
 const memory = new MemoryPanel($<HTMLTableElement>('areas'), $<HTMLCanvasElement>('chain'), $('chain-caption'), $<HTMLSelectElement>('chain-track'));
 
-/** A whole piece: a day is longer than any piece (the agent takes the notes that start before `seconds`). */
-const WHOLE_PIECE_SECONDS = 86_400;
+
 
 /** How much of the piece the loaded performance holds (the demo's length is its own). */
 let loadedLength: 'whole' | number = 'whole';

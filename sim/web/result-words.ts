@@ -1,6 +1,12 @@
 import { clock } from './hidpi.js';
 import type { PerformanceJson } from './main.js';
 
+/**
+ * A whole piece: the agent plays the notes that start in the first `seconds`, at most 600 s a request
+ * (POST /api/perform's limit); a longer piece is said to be cut there.
+ */
+export const WHOLE_PIECE_SECONDS = 600;
+
 const el = (tag: string, text: string, className = '') => Object.assign(document.createElement(tag), { textContent: text, className });
 
 /**
@@ -15,7 +21,10 @@ export function describeResult(p: PerformanceJson, o: { length: 'whole' | number
   if (o.stopped !== null) out.push(el('p', `Stopped at ${clock(o.stopped)} of ${clock(p.recording.frames.length / p.recording.fps)}: the figures below are for the whole recording.`, 'stopped'));
   out.push(el('p', `F1 ${r.f1.toFixed(2)} (precision ${r.precision.toFixed(2)}, recall ${r.recall.toFixed(2)}); onsets off by ${r.onsetMedianMs.toFixed(0)} ms (median), ${r.onsetP95Ms.toFixed(0)} ms (p95)`, 'f1'));
   const asked = o.length === 'whole' ? 'the whole piece' : `the first ${o.length} s`;
-  const ofPiece = o.pieceNotes !== null && o.pieceNotes !== r.reference ? `; the piece has ${o.pieceNotes} notes${o.length === 'whole' ? '' : `, ${asked} hold ${r.reference}`}` : '';
+  const ofPiece =
+    o.pieceNotes !== null && o.pieceNotes !== r.reference
+      ? `; the piece has ${o.pieceNotes} notes, ${o.length === 'whole' ? `the first ${WHOLE_PIECE_SECONDS / 60} minutes (the most the agent plays at once)` : asked} hold ${r.reference}`
+      : '';
   out.push(el('p', `Played ${r.matched} of the ${r.reference} notes recalled for ${asked} in time${ofPiece}.`));
   const reasons: string[] = [];
   const missed = new Set(r.missed);

@@ -1,5 +1,6 @@
 import { Emitter } from '../../robots/events.js';
 import { runCommand, type AgentCommand, type AgentEvent, type AgentEvents, type ArmSimulator, type CommandContext, type CommandHandler } from './commands.js';
+import { clip } from './command-schemas.js';
 import type { MemoryService } from './memory-service.js';
 import type { RobotFleet } from './robot-fleet.js';
 
@@ -24,7 +25,7 @@ export class AgentCore {
     this.robots = options.robots;
     this.simulator = options.simulator;
     // a memory worker crash fails what was pending and restarts it: every channel hears of it
-    this.#offMemory = this.memory.events.on('error', (err) => this.emit({ type: 'error', time: Date.now(), channel: 'memory', error: err.message }));
+    this.#offMemory = this.memory.events.on('error', (err) => this.emit({ type: 'error', time: Date.now(), channel: 'memory', error: clip(String(err.message)) }));
   }
 
   emit(event: AgentEvent): void {
@@ -40,7 +41,10 @@ export class AgentCore {
     try {
       return await runCommand(this.context, msg);
     } catch (err) {
-      this.emit({ type: 'error', time: Date.now(), channel, command: msg.command, error: (err as Error).message });
+      // an answer or event never carries a long input back (every listener of every channel gets it)
+      const e = err as Error;
+      e.message = clip(String(e.message));
+      this.emit({ type: 'error', time: Date.now(), channel, command: msg.command, error: e.message });
       throw err;
     }
   }

@@ -49,7 +49,10 @@ Commands:
                            (default ur5e) or, with --ros-robot-description, by the URDF it serves
                            (robot_description) plus --robot's sidecar for acceleration limits;
                            [--ros-joints <a,b,c>] when its names differ from the description's;
-                           --port <n>, --host <addr>, --mqtt-port <n>
+                           --port <n>, --host <addr>, --mqtt-port <n>; the HTTP API needs the
+                           access token printed at start (kept in ~/.config/engram/token, or
+                           --token-file <file>) when --host is not a loopback address, or always
+                           with --require-token
   status | stop | resume   ask the running agent (over MQTT: --broker <url> or --mqtt-port <n>):
                            its memory and robots; stop every robot now; let them move again
   demo                     learn the bundled melodies, recall, identify and complete, print, exit
@@ -108,8 +111,8 @@ function learnFiles(memory: SequenceMemory, paths: string[], title: string | und
 
 async function main(argv: string[]): Promise<void> {
   const { command, positional, opts } = parseArgs(argv, {
-    flags: ['json', 'bundled', 'help', 'ros-action', 'ros-robot-description', 'sim-arm', 'no-sim-arm'],
-    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller'],
+    flags: ['json', 'bundled', 'help', 'ros-action', 'ros-robot-description', 'sim-arm', 'no-sim-arm', 'require-token'],
+    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'token-file', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller'],
     repeatable: ['track', 'mqtt-robot'],
   });
   if (!command || command === 'help' || opts.help) {
@@ -257,6 +260,8 @@ async function main(argv: string[]): Promise<void> {
         memoryFile,
         host,
         port: num('port', 8080),
+        requireToken: opts['require-token'] === true,
+        tokenFile: typeof opts['token-file'] === 'string' ? opts['token-file'] : undefined,
         broker: typeof opts.broker === 'string' ? opts.broker : undefined,
         mqttPort: num('mqtt-port', 1883),
         username: typeof opts.username === 'string' ? opts.username : undefined,
@@ -270,13 +275,13 @@ async function main(argv: string[]): Promise<void> {
         throw new UsageError(err.message);
       });
       const addr = agent.http.address();
-      const where = typeof addr === 'object' && addr ? `http://${addr.address}:${addr.port}/` : String(addr);
+      const where = typeof addr === 'object' && addr ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/${agent.token ? `?token=${agent.token}` : ''}` : String(addr);
       const robots = agent.fleet.list();
       const { titles } = await agent.memory.stats();
       const learned = agent.bundledLearned;
       process.stdout.write(
         `engram agent: memory ${memoryFile} (${titles} titles${learned ? `, ${learned} bundled melodies learned now` : ''})\n` +
-          `web app and API on ${where}\n` +
+          `web app and API on ${where}${agent.token ? ' (open this URL: the API needs its access token)' : ''}\n` +
           `MQTT commands on ${agent.mqttUrl} topic engram/agent/cmd${typeof opts.broker === 'string' ? '' : ' (embedded broker)'}\n` +
           (rosUrl ? `ROS: services /engram/{status,list,stop,resume,run}, topics /engram/{command,response,events,notes} on ${rosUrl}\n` : '') +
           `robots: ${robots.length ? robots.map((r) => `${r.id} (${r.transport}, ${r.robot})`).join(', ') : 'none'}\n(Ctrl-C stops)\n`,

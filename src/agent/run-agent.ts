@@ -3,11 +3,12 @@ import type { Fleet } from '../../bridge/fleet.js';
 import type { RobotDescription } from '../../robots/description.js';
 import { armSimulator, physicsOnThread, type PhysicsRunner } from '../../sim/simulator.js';
 import { bundledMelodies } from '../music/notation.js';
+import { loadOrCreateToken } from './access-token.js';
 import { AgentCore } from './agent-core.js';
 import { openMemory } from './library.js';
 import { MemoryOnThread, MemoryWorker, type MemoryService } from './memory-service.js';
 import { WorkerClient } from './worker-client.js';
-import { checkCommand, checkRoutedCommand } from './command-schemas.js';
+import { checkCommand, checkRoutedText } from './command-schemas.js';
 import { simRobotsInWorker, simRobotsOnThread, type SimRobots, type SimRobotSpec } from './sim-robots.js';
 
 /** How `engram serve` is set up: every channel and robot it starts. */
@@ -23,6 +24,12 @@ export interface AgentSetup {
   threads?: 'workers' | 'main';
   host: string;
   port: number;
+  /**
+   * Require the HTTP access token (access-token.ts) even on a loopback address; beyond loopback it is
+   * always required. The token comes from $ENGRAM_TOKEN, or `tokenFile` (default: the user's config).
+   */
+  requireToken?: boolean;
+  tokenFile?: string;
   /** An external broker's URL; none: the embedded broker on host:mqttPort. */
   broker?: string;
   mqttPort: number;
@@ -60,8 +67,15 @@ export interface RunningAgent {
   /** Bundled melodies learned at this start. */
   bundledLearned: number;
   http: Server;
+  /** The HTTP access token when one is required, else null: the page is opened as /?token=<token>. */
+  token: string | null;
   mqttUrl: string;
   close(): Promise<void>;
+}
+
+/** An address only this machine can reach (127.0.0.0/8, ::1, localhost). */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** sim/sim-worker.js from dist/src/agent, or .ts when running from sources. */
@@ -122,7 +136,8 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
     }
     const core = new AgentCore({ memory, simulator: armSimulator(memory, physics) });
     closers.push(() => core.dispose());
-    const http = await serve({ agent: core, host: o.host, port: o.port }).catch((err: NodeJS.ErrnoException) => {
+    const token = o.requireToken || !isLoopback(o.host) ? loadOrCreateToken(o.tokenFile) : null;
+    const http = await serve({ agent: core, host: o.host, port: o.port, token: token ?? undefined }).catch((err: NodeJS.ErrnoException) => {
       throw new Error(err.code === 'EADDRINUSE' ? `port ${o.port} on ${o.host} is in use: pick another with --port` : `cannot listen on ${o.host}:${o.port}: ${err.message}`);
     });
     // close() waits for open connections: the page's event streams never end by themselves, so end them
@@ -195,11 +210,11 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
         const driver = new RosArmDriver({ link, description, jointNames: a.joints, controller: a.controller, rosVersion: o.ros.version, command: a.action ? 'action' : 'topic' });
         fleet.add(rosMember(a.id, driver));
       }
-      const rosAgent = new RosAgent({ handle: core.handle, check: checkRoutedCommand, events: core.events, link, rosVersion: o.ros.version });
+      const rosAgent = new RosAgent({ handle: core.handle, check: checkRoutedText, events: core.events, link, rosVersion: o.ros.version });
       await rosAgent.start();
       closers.push(() => rosAgent.stop());
     }
-    return { core, memory, fleet, simRobots, bundledLearned, http, mqttUrl: url, close };
+    return { core, memory, fleet, simRobots, bundledLearned, http, token, mqttUrl: url, close };
   } catch (err) {
     await close();
     throw err;

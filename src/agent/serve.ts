@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { checkRoutedCommand } from './command-schemas.js';
+import { answerWithoutToken } from './access-token.js';
+import { checkPerformRequest, checkRoutedCommand, clip, MAX_DEPTH, MAX_MESSAGE_BYTES, tooDeep } from './command-schemas.js';
 import type { AgentCore } from './agent-core.js';
 import { robotsApi } from './robots-api.js';
 import { refuseRequest } from './request-origin.js';
@@ -32,6 +33,57 @@ export interface ServeOptions {
   /** 0 picks a free port. */
   port?: number;
   web?: string;
+  /** The access token (access-token.ts): when given, every request must carry it; none: loopback-only use. */
+  token?: string;
+  /** The API's bounds (HTTP_LIMITS unless said otherwise; tests make them small). */
+  limits?: Partial<HttpLimits>;
+}
+
+/** What one client can make the API hold: body bytes, time to send a body, requests and streams at once. */
+export interface HttpLimits {
+  /** POST /api/command body, bytes (a learn's MIDI is at most 4 MB of base64). */
+  commandBytes: number;
+  /** POST /api/perform body, bytes. */
+  performBytes: number;
+  /** API requests being answered at once (event streams and stop not counted); more get 503 with Retry-After. */
+  concurrent: number;
+  /** Request bodies being received at once; more get 503 with Retry-After. */
+  reading: number;
+  /** Bytes of request bodies held at once, all together; a body that would go past it gets 503. */
+  bodyBudgetBytes: number;
+  /** Event streams (/api/events, /api/robots/live) open at once; more get 503. */
+  streams: number;
+  /** Time a client has to send a whole body, ms; then 408 and the connection is closed. */
+  bodyMs: number;
+  /** Bytes an event stream may have waiting for a client that does not read; past it the stream is closed. */
+  streamBacklogBytes: number;
+  /** Longest request URL, bytes (414). */
+  urlBytes: number;
+  /** Connections open at once (idle keep-alive ones included); more are closed as they come. */
+  connections: number;
+}
+
+export const HTTP_LIMITS: HttpLimits = {
+  commandBytes: MAX_MESSAGE_BYTES,
+  performBytes: 16 << 10,
+  concurrent: 8,
+  reading: 16,
+  bodyBudgetBytes: 64 << 20,
+  streams: 16,
+  bodyMs: 20_000,
+  streamBacklogBytes: 1 << 20,
+  urlBytes: 4096,
+  connections: 256,
+};
+
+/** A request the API refuses before running anything: its status and a message that names the part, never its content. */
+class HttpRefusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -52,19 +104,53 @@ export interface ServeOptions {
  *                                             'robot-status', ...RobotStatus} when a link, stop or activity
  *                                             changes; {type: 'robot-path', id, title, times, positions} when
  *                                             a skill starts: the executed curve, sampled
- * Errors answer 4xx with {error} naming the field or title.
+ * Errors answer 4xx with {error} naming the field or title, never quoting the input whole. Bounded: body
+ * bytes (413), time to send a body (408), requests and streams at once (503 + Retry-After), URL (414) and
+ * header (431) sizes; with a token, requests without it get 401.
  */
 export function serve(options: ServeOptions): Promise<Server> {
   const web = options.web ?? webDir();
   const agent = options.agent;
   const files = new StaticFiles(web);
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => send(res, 500, { error: (err as Error).message }));
+  const limits: HttpLimits = { ...HTTP_LIMITS, ...options.limits };
+  let running = 0;
+  let streams = 0;
+  const bodies = new BodyBudget(limits);
+  // a request's headers must come within 10 s and its whole body within the limit (Node's own checks back ours up)
+  const server = createServer({ maxHeaderSize: 16 << 10, headersTimeout: Math.min(10_000, limits.bodyMs + 5_000), requestTimeout: limits.bodyMs + 5_000 }, (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (err instanceof HttpRefusal) return refuse(req, res, err);
+      if (!res.headersSent) send(res, 500, { ok: false, error: clip((err as Error).message) });
+      else res.destroy();
+    });
   });
+  server.maxConnections = limits.connections;
+  /** Takes one of the `concurrent` places until the answer is sent; false (and 503 sent) when none is free. */
+  function enter(res: ServerResponse): boolean {
+    if (running >= limits.concurrent) {
+      res.setHeader('retry-after', '1');
+      send(res, 503, { ok: false, error: `busy: ${limits.concurrent} requests are being answered already; try again` });
+      return false;
+    }
+    running++;
+    res.once('close', () => running--);
+    return true;
+  }
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if ((req.url ?? '').length > limits.urlBytes) return send(res, 414, { ok: false, error: `URL: longer than ${limits.urlBytes} bytes` });
     const refused = refuseRequest(req, options.host ?? '127.0.0.1');
     if (refused) return send(res, refused.status, { ok: false, error: refused.error });
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (options.token !== undefined && answerWithoutToken(req, res, url, options.token)) return;
+    if (req.method === 'GET' && (url.pathname === '/api/events' || url.pathname === '/api/robots/live')) {
+      if (streams >= limits.streams) {
+        res.setHeader('retry-after', '10');
+        return send(res, 503, { ok: false, error: `busy: ${limits.streams} event streams are open already` });
+      }
+      streams++;
+      res.once('close', () => streams--);
+      boundBacklog(res, limits.streamBacklogBytes);
+    } else if (req.method === 'GET' && url.pathname.startsWith('/api/') && !enter(res)) return;
     if (robotsApi(() => agent.robots, req, res, url.pathname)) return;
     if (url.pathname === '/api/titles' && req.method === 'GET') return send(res, 200, await agent.run({ command: 'list' }, 'web'));
     if (url.pathname === '/api/events' && req.method === 'GET') {
@@ -75,40 +161,31 @@ export function serve(options: ServeOptions): Promise<Server> {
       return;
     }
     if (url.pathname === '/api/command' && req.method === 'POST') {
-      let body: unknown;
-      try {
-        body = JSON.parse(await readBody(req, 64 << 20));
-      } catch {
-        return send(res, 400, { ok: false, error: 'request body: not valid JSON' });
-      }
-      if (!body || typeof body !== 'object' || Array.isArray(body)) return send(res, 400, { ok: false, error: 'request body: must be a JSON object' });
+      const body = await bodies.readJson(req, limits.commandBytes);
       const checked = checkRoutedCommand(body, 'web');
       if (!checked.ok) return send(res, 400, { ok: false, error: checked.error });
+      // stop is never turned away: however busy the API is, the robots can be stopped
+      if (checked.command.command !== 'stop' && !enter(res)) return;
       try {
         return send(res, 200, { ok: true, result: await agent.run(checked.command, 'web') });
       } catch (err) {
         const e = err as Error;
-        return send(res, statusOf(e), { ok: false, error: e.message });
+        return send(res, statusOf(e), { ok: false, error: clip(e.message) });
       }
     }
     if (url.pathname === '/api/perform' && req.method === 'POST') {
-      let body: { title?: unknown; tempo?: unknown; seconds?: unknown };
-      try {
-        body = JSON.parse(await readBody(req)) as typeof body;
-      } catch {
-        return send(res, 400, { error: 'request body: not valid JSON' });
-      }
-      if (typeof body.title !== 'string') return send(res, 400, { error: 'title: must be a string' });
-      if (body.tempo !== undefined && typeof body.tempo !== 'number') return send(res, 400, { error: 'tempo: must be a number' });
-      if (body.seconds !== undefined && typeof body.seconds !== 'number') return send(res, 400, { error: 'seconds: must be a number' });
+      const checked = checkPerformRequest(await bodies.readJson(req, limits.performBytes));
+      if (!checked.ok) return send(res, 400, { error: checked.error });
       if (!agent.simulator) return send(res, 503, { error: 'this agent has no simulated arms' });
+      if (!enter(res)) return;
+      const { title, tempo = 1, seconds = 60 } = checked.request;
       try {
         // recalled in the memory worker, played in the sim worker, encoded there: the loop only passes the text on
-        const json = await agent.simulator.recording(body.title, { tempo: body.tempo ?? 1, seconds: body.seconds ?? 60, recordFps: 60 });
+        const json = await agent.simulator.recording(title, { tempo, seconds, recordFps: 60 });
         return sendCompressedJson(req, res, 200, json);
       } catch (err) {
         const e = err as Error;
-        return send(res, statusOf(e), { error: e.message });
+        return send(res, statusOf(e), { error: clip(e.message) });
       }
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: `${req.method} ${url.pathname}: not allowed` });
@@ -129,18 +206,88 @@ function sendJson(res: ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
-function readBody(req: IncomingMessage, limit = 1 << 20): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        reject(new Error('request body too large'));
-        req.destroy();
-      } else chunks.push(c);
+/** Answers a refused request; a body left unread (too large, too slow) is not waited for: the connection closes. */
+function refuse(req: IncomingMessage, res: ServerResponse, err: HttpRefusal): void {
+  if (res.headersSent) return void res.destroy();
+  if (err.status === 503) res.setHeader('retry-after', '1');
+  const unread = !req.complete;
+  if (unread) res.setHeader('connection', 'close');
+  send(res, err.status, { ok: false, error: err.message });
+  // the client may still be sending: give the answer a moment to leave, then drop the connection
+  if (unread) res.once('finish', () => setTimeout(() => req.destroy(), 1000).unref());
+}
+
+/**
+ * An event stream for a client that stops reading would buffer every event for it: past `max` bytes
+ * waiting, the stream is closed (the page's EventSource reconnects by itself).
+ */
+function boundBacklog(res: ServerResponse, max: number): void {
+  const write = res.write.bind(res) as (chunk: string) => boolean;
+  res.write = ((chunk: string) => {
+    if (res.destroyed) return false;
+    if (res.writableLength > max) {
+      res.destroy();
+      return false;
+    }
+    return write(chunk);
+  }) as typeof res.write;
+}
+
+/**
+ * Request bodies being read: at most `reading` at once and `bodyBudgetBytes` held in all (503 past
+ * either: a few large or slow uploads cannot take all the memory or every place).
+ */
+class BodyBudget {
+  #reading = 0;
+  #bytes = 0;
+  constructor(readonly limits: HttpLimits) {}
+
+  /**
+   * A request body read whole, at most `limit` bytes (413: a Content-Length over it is refused before
+   * reading) within bodyMs (408), parsed as JSON nested at most MAX_DEPTH deep (400). Chunks past a
+   * limit are not kept.
+   */
+  async readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > limit) {
+      req.resume();
+      throw new HttpRefusal(413, `request body: over ${limit} bytes`);
+    }
+    if (this.#reading >= this.limits.reading) {
+      req.resume();
+      throw new HttpRefusal(503, `busy: ${this.limits.reading} requests are being received already; try again`);
+    }
+    this.#reading++;
+    let held = 0;
+    const text = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const timer = setTimeout(() => fail(new HttpRefusal(408, `request body: not received within ${this.limits.bodyMs / 1000} s`)), this.limits.bodyMs);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        chunks.length = 0; // freed now, not when the connection goes
+        req.removeListener('data', onData);
+        req.resume(); // read on and drop, until the connection closes
+        reject(err);
+      };
+      const onData = (c: Buffer) => {
+        if (held + c.length > limit) return fail(new HttpRefusal(413, `request body: over ${limit} bytes`));
+        if (this.#bytes + c.length > this.limits.bodyBudgetBytes) return fail(new HttpRefusal(503, 'busy: too many request bodies are being received; try again'));
+        held += c.length;
+        this.#bytes += c.length;
+        chunks.push(c);
+      };
+      req.on('data', onData);
+      req.once('end', () => (clearTimeout(timer), resolve(Buffer.concat(chunks).toString('utf8'))));
+      req.once('error', () => fail(new HttpRefusal(400, 'request body: the upload failed')));
+    }).finally(() => {
+      this.#reading--;
+      this.#bytes -= held;
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+    if (tooDeep(text)) throw new HttpRefusal(400, `request body: nested deeper than ${MAX_DEPTH} levels`);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new HttpRefusal(400, 'request body: not valid JSON');
+    }
+  }
 }

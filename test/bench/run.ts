@@ -3,7 +3,8 @@
  * ../shared/data/piano-midi, printed as a report.
  * Options: --fragments N (per length, default 1000), --quick (100 fragments, fewer checks, 40 pieces
  * performed), --memory-only, --sim-only, --sim-pieces N, --load-only [--robots N --seconds S],
- * --stall-only [--stall-files N], --web-only [--web-loads N].
+ * --stall-only [--stall-files N], --recognition-only [--recognition-fragments N] (issue 10's protocol),
+ * --web-only [--web-loads N].
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { bundledMelodies } from '../../src/music/notation.js';
 import { perform } from '../../sim/perform.js';
 import { loadTest } from './load.js';
 import { stallTest, type StallResult } from './stall.js';
+import { reportRecognition } from './recognition.js';
 import { webPageBench } from './web-page.js';
 
 const args = process.argv.slice(2);
@@ -27,6 +29,8 @@ const simOnly = args.includes('--sim-only');
 const loadOnly = args.includes('--load-only');
 const stallOnly = args.includes('--stall-only');
 const webOnly = args.includes('--web-only');
+const recognitionOnly = args.includes('--recognition-only');
+const recognitionPerRow = Number(args[args.indexOf('--recognition-fragments') + 1]) || (quick ? 50 : 250);
 const simPieces = Number(args[args.indexOf('--sim-pieces') + 1]) || (quick ? 40 : Infinity);
 
 const pct = (a: number, b: number) => (b === 0 ? '   n/a' : `${((100 * a) / b).toFixed(2).padStart(6)}%`);
@@ -143,6 +147,12 @@ line(`snapshot: ${(snapBytes / 1e6).toFixed(1)} MB (${(snapBytes / notes).toFixe
 line(`peak RSS so far: ${rssMB().toFixed(0)} MB`);
 line();
 
+if (recognitionOnly) {
+  reportRecognition(memory, pieces, { perRow: recognitionPerRow, latencyQueries: quick ? 200 : 1000, learn: (m) => learnAll(m, pieces), fresh: () => new SequenceMemory() }, line);
+  line(`peak RSS: ${rssMB().toFixed(0)} MB`);
+  process.exit(0);
+}
+
 if (!simOnly) {
 // 2. exact recall by title
 line('== Recall by title (acceptance 2)');
@@ -200,6 +210,9 @@ line(`learn ${refRec.total} notes: ${(refLearn * 1000).toFixed(1)} ms; recall ex
 line(`4-note fragments: top-1 ${pct(refFrag.top1All, refFrag.queries)}, ${refFrag.msMean.toFixed(3)} ms per query; network ${refMem.stats().neurons} neurons, ${refMem.stats().synapses} synapses`);
 line('(published for the reference code on this task: ~1 minute and ~5 GB to learn, seconds per recalled note, no fragment recall)');
 line();
+
+// 6. fragments as people play them (issue 10)
+reportRecognition(memory, pieces, { perRow: recognitionPerRow, latencyQueries: quick ? 200 : 1000, learn: (m) => learnAll(m, pieces), fresh: () => new SequenceMemory() }, line);
 }
 
 if (!memoryOnly) benchPerformance(memory, pieces);

@@ -107,7 +107,7 @@ for (const b of brokers) {
       const bad: Array<[object | string, RegExp]> = [
         [{ command: 'recall' }, /title: is required/],
         [{ command: 'recall', title: 42 }, /title: must be string/],
-        [{ command: 'recall', title: 'Ode to Joy', tempo: -1 }, /tempo: must be > 0/],
+        [{ command: 'recall', title: 'Ode to Joy', tempo: -1 }, /tempo: must be >= 0.1/],
         [{ command: 'dance' }, /unknown command 'dance'/],
         // names an object has by inheritance are no commands (they used to crash the agent)
         [{ command: '__proto__' }, /unknown command '__proto__'/],

@@ -10,7 +10,7 @@ import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { bundledMelodies } from '../../src/music/notation.js';
 import { armBehind, kb, left, NAMES } from '../helpers/ros-arm.js';
 import { startRosbridge, type TestRosbridge } from '../helpers/rosbridge-server.js';
-import { checkRoutedCommand } from '../../src/agent/command-schemas.js';
+import { checkRoutedText } from '../../src/agent/command-schemas.js';
 
 /** What the agent published on a String topic, parsed. */
 const published = (bridge: TestRosbridge, topic: string) => (bridge.published.get(topic) ?? []).map((m) => JSON.parse((m as { data: string }).data));
@@ -38,7 +38,7 @@ describe('the agent on ROS: services, command topic, events, a ROS arm taught an
       await expect.poll(() => driver.state().positions.length).toBe(3);
       fleet.add(rosMember('arm', driver));
       core.robots = fleet;
-      const agent = new RosAgent({ handle: core.handle, check: checkRoutedCommand, events: core.events, link, rosVersion: version });
+      const agent = new RosAgent({ handle: core.handle, check: checkRoutedText, events: core.events, link, rosVersion: version });
       await agent.start();
       cleanup.push(() => link.close(), () => agent.stop(), () => fleet.close(), sim.stop, () => bridge.close());
       await expect.poll(() => bridge.advertisedServices.size).toBe(5);
@@ -105,7 +105,7 @@ describe('the agent on ROS: services, command topic, events, a ROS arm taught an
     await expect.poll(() => driver.state().positions.length).toBe(3);
     fleet.add(rosMember('arm', driver));
     core.robots = fleet;
-    const agent = new RosAgent({ handle: core.handle, check: checkRoutedCommand, events: core.events, url: bridge.url });
+    const agent = new RosAgent({ handle: core.handle, check: checkRoutedText, events: core.events, url: bridge.url });
     await agent.start();
     cleanup.push(() => agent.stop(), () => fleet.close(), sim.stop, () => bridge.close());
     await expect.poll(() => bridge.advertisedServices.size).toBe(5);

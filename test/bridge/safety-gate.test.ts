@@ -187,6 +187,93 @@ describe('the safety gate', () => {
     expect(g.lastStopReason).toMatch(/no joint state for 200 ms/);
     expect(stops).toEqual(['no joint state for 200 ms']);
   });
+
+  it('stops the robot on a joint state no arm could report (forged or faulty), and plans nothing from it', () => {
+    const { g, sent, stops, events, advance } = gate();
+    const errors: string[] = [];
+    g.events.on('error', (e) => errors.push(e.message));
+    const state = (time: number, positions: number[]) => events.emit('state', { time, positions, velocities: [0, 0, 0], fingers: [] });
+    // an honest arm at its full 3.14 rad/s on joint 0, 8 ms apart, with 2 mrad of noise: trusted
+    for (let k = 0; k <= 50; k++) {
+      advance(8);
+      state(k * 0.008, [0.5 + 3.14 * 0.008 * k + (k % 2 ? 0.002 : -0.002), -0.5, 0]);
+    }
+    expect(stops).toEqual([]);
+    // a pose 1 rad away 8 ms later: 125 rad/s, not a real arm
+    advance(8);
+    state(0.416, [2.8, -0.5, 0]);
+    expect(stops).toHaveLength(1);
+    expect(stops[0]).toMatch(/joint states not trusted: joint shoulder moved .* faster than its 3.14\/s limit/);
+    expect(errors).toHaveLength(1);
+    expect(sent).toEqual(['stop']);
+    expect(() => g.follow([ok(1)])).toThrow(/stopped/);
+    // a position past the joint's range, after a resume
+    g.resume();
+    advance(8);
+    state(0.5, [2.8, -0.5, 0]);
+    advance(8);
+    state(0.508, [2.8, -0.5, 9]);
+    expect(stops[1]).toMatch(/joint wrist reported 9, outside its range -3.14..3.14/);
+  });
+
+  it('while a commanded curve runs, an arm far from it (held back, pushed, or a forged state) is stopped; one on it is not', () => {
+    const { g, stops, events, advance, pose } = gate();
+    const state = (time: number, positions: number[]) => {
+      Object.assign(pose, { time, positions });
+      events.emit('state', { time, positions, velocities: [0, 0, 0], fingers: [] });
+    };
+    const target = [1.5, -0.5, 0];
+    g.follow([{ time: 1, positions: target, velocities: [0, 0, 0] }]);
+    // an arm on the curve (a smooth move from HOME to target over 1 s), sampled at 100 Hz
+    const on = (t: number) => HOME.map((h, j) => h + (target[j]! - h) * (3 * t * t - 2 * t * t * t));
+    for (let k = 1; k <= 100; k++) {
+      advance(10);
+      state(k / 100, on(k / 100));
+    }
+    expect(stops).toEqual([]);
+    // a second move, then an arm that stays behind: stopped once it is 0.25 rad off
+    g.follow([{ time: 2, positions: HOME, velocities: [0, 0, 0] }]);
+    for (let k = 101; k <= 200 && stops.length === 0; k++) {
+      advance(10);
+      state(k / 100, target);
+    }
+    expect(stops).toHaveLength(1);
+    expect(stops[0]).toMatch(/joint shoulder is at 1.5, 0.25\d* from where it was commanded to be/);
+    // after the curve has ended (and settled), a hand moving the arm is no longer judged against it
+    g.resume();
+    g.follow([{ time: 3, positions: target, velocities: [0, 0, 0] }]);
+    for (let k = 201; k <= 400; k++) {
+      advance(10);
+      state(k / 100, target);
+    }
+    for (let k = 401; k <= 600; k++) {
+      advance(10);
+      state(k / 100, [1.5 - (k - 400) * 0.005, -0.5, 0]);
+    }
+    expect(stops.slice(1)).toEqual([]);
+  });
+
+  it('a continuous joint that wraps around is not a jump, and a reconnect starts the judgement afresh', () => {
+    const continuous: RobotDescription = { ...robot, joints: robot.joints.map((j, i) => (i === 2 ? { ...j, type: 'continuous' as const } : j)) };
+    const fake = fakeDriver(continuous);
+    let now = 0;
+    const g = new SafetyGate(fake.driver, { now: () => now, setInterval: () => 1, clearInterval: () => {} });
+    const stops: string[] = [];
+    g.events.on('stopped', (s) => stops.push(s.reason));
+    const state = (time: number, positions: number[]) => fake.events.emit('state', { time, positions, velocities: [0, 0, 0], fingers: [] });
+    state(0, [0.5, -0.5, Math.PI - 0.005]);
+    now += 8;
+    state(0.008, [0.5, -0.5, -Math.PI + 0.005]);
+    expect(stops).toEqual([]);
+    fake.events.emit('connection', false);
+    fake.events.emit('connection', true);
+    g.resume();
+    now += 8;
+    state(0.016, [1.5, -0.5, 0]); // the arm moved while the link was down: the first state after it is the new baseline
+    now += 8;
+    state(0.024, [1.5, -0.5, 0]);
+    expect(stops).toEqual(['link lost']);
+  });
 });
 
 /** A random arm: limits, where it is and how it moves now, and a trajectory for it (cubic or quintic). */

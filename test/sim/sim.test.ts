@@ -147,6 +147,31 @@ describe('the simulated arm as a RobotDriver', () => {
   });
 });
 
+describe('the simulated arm protects itself, like a real controller', () => {
+  it('refuses a goal outside a joint range whoever sends it, and never runs a joint faster than its rated speed', () => {
+    const q0 = inverse(left, 0.3, 0.02)!;
+    const world = new World(kb, [{ robot: left, startQ: q0 }], { dtMs: 2 });
+    const arm = world.arms[0]!;
+    const wrist = left.joints[2]!;
+    expect(() => arm.follow([{ time: 0.5, positions: [q0[0]!, q0[1]!, wrist.max + 1.5] }])).toThrow(/joint wrist target outside its range/);
+    world.run(0.2); // settled at rest
+    // inside the range but 1.2 rad in 10 ms (120 rad/s): it gets there at its own rated speed
+    const target = [q0[0]!, q0[1]!, Math.max(wrist.min, q0[2]! - 1.2)];
+    arm.follow([{ time: 0.21, positions: target, velocities: [0, 0, 0] }]);
+    let fastest = 0;
+    let prev = arm.state().positions[2]!;
+    for (let t = 0.202; t <= 1.7; t += 0.002) {
+      world.run(t);
+      const q = arm.state().positions[2]!;
+      fastest = Math.max(fastest, Math.abs(q - prev) / 0.002);
+      prev = q;
+    }
+    expect(fastest).toBeGreaterThan(0.5 * wrist.maxSpeed); // it did move
+    expect(fastest).toBeLessThanOrEqual(1.15 * wrist.maxSpeed);
+    expect(arm.state().positions[2]!).toBeCloseTo(target[2]!, 1);
+  });
+});
+
 describe('the simulated arms at the keyboard', () => {
   const memory = new SequenceMemory();
   const melodies = bundledMelodies();
