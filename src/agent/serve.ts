@@ -5,7 +5,7 @@ import { checkPerformRequest, checkRoutedCommand, clip, MAX_DEPTH, MAX_MESSAGE_B
 import type { AgentCore } from './agent-core.js';
 import { robotsApi } from './robots-api.js';
 import { refuseRequest } from './request-origin.js';
-import { sendCompressedJson, StaticFiles } from './static-files.js';
+import { StaticFiles } from './static-files.js';
 
 /** The built web app: dist/web beside dist/src (or repo/dist/web when running from sources). */
 export function webDir(): string {
@@ -182,7 +182,9 @@ export function serve(options: ServeOptions): Promise<Server> {
       try {
         // recalled in the memory worker, played in the sim worker, encoded there: the loop only passes the text on
         const json = await agent.simulator.recording(title, { tempo, seconds, recordFps: 60 });
-        return sendCompressedJson(req, res, 200, json);
+        // not compressed here: gzip of this much text on the agent measurably lengthened the gaps in
+        // handling robots' joint states (test/agent/stall.test.ts); it would belong in the sim worker
+        return sendJson(res, 200, json);
       } catch (err) {
         const e = err as Error;
         return send(res, statusOf(e), { error: clip(e.message) });

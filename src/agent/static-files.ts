@@ -155,20 +155,3 @@ function isFile(path: string): boolean {
     return false;
   }
 }
-
-/**
- * The JSON text of an API answer, compressed when it is large and the client takes it (a recorded
- * performance is up to a few hundred KB of JSON). gzip at a low level: fast enough for the loop.
- */
-export async function sendCompressedJson(req: IncomingMessage, res: ServerResponse, status: number, text: string): Promise<void> {
-  const plain = Buffer.from(text, 'utf8');
-  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'cache-control': 'no-store', vary: 'accept-encoding' };
-  let body = plain;
-  if (plain.length > 4096 && pickEncoding(req.headers['accept-encoding'])) {
-    body = await gzipAsync(plain, { level: 4 });
-    headers['content-encoding'] = 'gzip';
-  }
-  headers['content-length'] = body.length;
-  res.writeHead(status, headers);
-  res.end(body);
-}
