@@ -30,7 +30,7 @@ export interface PerformanceRecording {
   frames: number[][][];
   keyEvents: Array<{ pitch: number; on: boolean; time: number }>;
   /** The memory's spikes during recall (time s, neuron, group). */
-  raster?: { time: number[]; neuron: number[]; group: number[]; groups: string[] };
+  raster?: { time: number[]; neuron: number[]; group: number[]; groups: string[]; pulses?: number[]; pulseEvery?: number };
 }
 
 export interface ArmReport {

@@ -23,6 +23,9 @@ export interface RecallRaster {
   neuron: number[];
   group: number[];
   groups: string[];
+  /** Every `pulseEvery`-th pacemaker pulse, s. */
+  pulses?: number[];
+  pulseEvery?: number;
 }
 
 export interface PlayedNote {

@@ -78,6 +78,8 @@ export class LiveRobots {
   #refreshing: Promise<void> | null = null;
   #again = false;
   #ghost = false;
+  /** Whether the agent is unreachable: then what a robot last reported is not known to hold. */
+  #agentGone = false;
   error: string | null = null;
   /** 'robots': every robot's status, whenever one joins, leaves or changes (link, stop, activity). */
   readonly events = new Emitter<{ robots: RobotStatus[] }>();
@@ -123,6 +125,13 @@ export class LiveRobots {
   ghost(on: boolean): void {
     this.#ghost = on;
     for (const r of this.#robots.values()) if (r.planar) this.#look(r);
+    this.#view.requestRender();
+  }
+
+  /** The agent went away (or came back): robots are drawn grey, their state unknown, until it is back. */
+  agentGone(gone: boolean): void {
+    this.#agentGone = gone;
+    for (const r of this.#robots.values()) this.#look(r);
     this.#view.requestRender();
   }
 
@@ -303,16 +312,17 @@ export class LiveRobots {
 
   #look(r: LiveRobot): void {
     const s = r.status;
-    const tint = !s.connected ? DOWN : s.stopped ? STOPPED : null;
+    const unknown = this.#agentGone;
+    const tint = unknown || !s.connected ? DOWN : s.stopped ? STOPPED : null;
     r.urdf?.look(tint);
     if (r.planar) {
       r.planar.look(tint, this.#ghost ? 0.25 : 1);
       r.planar.group.position.z = this.#ghost ? -0.15 : 0; // behind the recorded arms, not through them
     }
     // short, so neighbours' labels do not run into each other; the reason is in the tooltip and the panel
-    r.label.textContent = `${r.id}${r.kind === 'none' ? ' (no kinematics to draw)' : ''} · ${!s.connected ? 'disconnected' : s.stopped ? 'stopped' : s.activity}`;
+    r.label.textContent = `${r.id}${r.kind === 'none' ? ' (no kinematics to draw)' : ''} · ${unknown ? 'unknown: agent gone' : !s.connected ? 'disconnected' : s.stopped ? 'stopped' : s.activity}`;
     r.label.title = s.stopped ? `stopped: ${s.stopReason ?? ''}` : '';
-    r.label.className = `robot-label ${!s.connected ? 'down' : s.stopped ? 'stopped' : 'up'}`;
+    r.label.className = `robot-label ${unknown || !s.connected ? 'down' : s.stopped ? 'stopped' : 'up'}`;
   }
 
   #placeLabels(): void {

@@ -1,5 +1,6 @@
 import type { RobotStatus } from '../../src/agent/robot-fleet.js';
 import type { Emitter } from '../../robots/events.js';
+import { eventTime, eventWords } from './event-words.js';
 
 /** What the robots panel exposes for people poking at the page and for the browser test. */
 export interface RobotsPanelState {
@@ -33,12 +34,19 @@ export function robotsPanel(title: () => string | null, tempo: () => number, rob
       const res = await fetch('/api/command', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       state.last = (await res.json()) as RobotsPanelState['last'];
     } catch (err) {
-      state.last = { ok: false, error: `the agent did not answer (${(err as Error).message})` };
+      state.last = { ok: false, error: err instanceof TypeError ? 'the agent did not answer (is engram serve running?)' : (err as Error).message };
     }
     return state.last;
   }
 
+  /** Whether the agent's event stream is open: while it is not, robot states are unknown, not idle. */
+  let linked: boolean | null = null; // null: not yet connected
+
   function render(): void {
+    if (linked !== true) {
+      list.replaceChildren(Object.assign(document.createElement('li'), { className: 'robot-unknown', textContent: linked === null ? 'connecting to the agent…' : 'the agent is gone: robot states unknown' }));
+      return;
+    }
     list.replaceChildren(
       ...(state.robots.length
         ? state.robots.map((r) => {
@@ -68,9 +76,10 @@ export function robotsPanel(title: () => string | null, tempo: () => number, rob
     // a skill plays on one robot, a piece on all of them (one per track): the agent says which fits
     let r = await command({ command: 'perform', title: t, tempo: tempo(), robots });
     if (!r?.ok && /a skill is performed by one robot/.test(r?.error ?? '')) r = await command({ command: 'perform', title: t, tempo: tempo(), robots: robots.slice(0, 1) });
-    say(r, `performed ${t}${(r?.result as { stopped?: boolean })?.stopped ? ' (stopped)' : ''}`);
+    say(r, performedWords(t, r?.result));
   });
   $<HTMLButtonElement>('stop-robots').addEventListener('click', async () => {
+    document.dispatchEvent(new CustomEvent('engram:stop')); // the page's playback stops too
     const r = await command({ command: 'stop' });
     say(r, `stopped ${((r?.result as { stopped: string[] })?.stopped ?? []).length} robots`);
   });
@@ -93,15 +102,46 @@ export function robotsPanel(title: () => string | null, tempo: () => number, rob
   });
 
   const source = new EventSource('/api/events');
+  const link = (up: boolean) => {
+    if (linked === up) return;
+    linked = up;
+    document.dispatchEvent(new CustomEvent('engram:link', { detail: { up } }));
+    render();
+  };
+  // EventSource reconnects by itself (every few seconds) while the agent is away
+  source.onopen = () => link(true);
+  source.onerror = () => link(source.readyState === EventSource.OPEN);
   source.onmessage = (m) => {
+    link(true);
     const e = JSON.parse(m.data as string) as RobotsPanelState['events'][0];
     state.events.push(e);
     if (state.events.length > 200) state.events.shift();
     document.dispatchEvent(new CustomEvent('engram:agent-event', { detail: e }));
+    if (e.type === 'note') return; // key presses show on the keys, not as lines here
     const li = document.createElement('li');
-    li.textContent = `${e.type}${e.title ? ` ${String(e.title)}` : ''}${e.robot ? ` @${String(e.robot)}` : ''}${e.error ? `: ${String(e.error)}` : ''}`;
+    li.append(Object.assign(document.createElement('time'), { textContent: eventTime(e) }), eventWords(e));
     events.prepend(li);
-    while (events.children.length > 8) events.lastElementChild!.remove();
+    while (events.children.length > 10) events.lastElementChild!.remove();
   };
   render();
+}
+
+/** What a performance on robots did, in words: stopped or not, F1 and notes for a piece, keyframes for a skill. */
+function performedWords(title: string, result: unknown): string {
+  const r = (result ?? {}) as {
+    stopped?: boolean;
+    stopReason?: string | null;
+    report?: { f1: number; matched: number; reference: number; missed: number; extra: number };
+    notes?: number;
+    due?: number;
+    reached?: number;
+    keyframes?: number;
+    warning?: string;
+  };
+  const head = r.stopped ? `stopped ${title}${r.stopReason ? ` (${r.stopReason})` : ''}` : `performed ${title}`;
+  const parts: string[] = [];
+  if (r.report) parts.push(`F1 ${r.report.f1.toFixed(2)}, ${r.report.matched} of ${r.report.reference} notes in time, ${r.report.missed} missed, ${r.report.extra} extra`);
+  if (typeof r.reached === 'number') parts.push(`${r.reached} of ${r.due ?? r.keyframes ?? '?'} keyframes reached`);
+  if (r.warning) parts.push(r.warning);
+  return parts.length ? `${head}: ${parts.join('; ')}` : head;
 }

@@ -28,6 +28,10 @@ export class StageView {
   readonly #recorded = new THREE.Group();
   #keys: THREE.Mesh[] = [];
   #keyRest: number[] = [];
+  #keyMaterial: THREE.Material[] = [];
+  readonly #pressedWhite = new THREE.MeshStandardMaterial({ color: 0x6fd3a8, emissive: 0x1f6b4c, roughness: 0.5 });
+  readonly #pressedBlack = new THREE.MeshStandardMaterial({ color: 0x2f9c74, emissive: 0x0f4a33, roughness: 0.4 });
+  readonly #down = new Set<number>();
   #arms: PlanarArmMesh[] = [];
   #kb: KeyboardDescription | null = null;
   readonly #frames = new Map<string, THREE.Box3>();
@@ -82,6 +86,8 @@ export class StageView {
     this.#kb = kb;
     this.#keys = [];
     this.#keyRest = [];
+    this.#keyMaterial = [];
+    this.#down.clear();
     const white = new THREE.MeshStandardMaterial({ color: 0xf2efe6, roughness: 0.5 });
     const black = new THREE.MeshStandardMaterial({ color: 0x1b1b1f, roughness: 0.4 });
     for (let i = 0; i < kb.keys; i++) {
@@ -93,6 +99,7 @@ export class StageView {
       this.#keyGroup.add(key);
       this.#keys.push(key);
       this.#keyRest.push(key.position.y);
+      this.#keyMaterial.push(key.material as THREE.Material);
     }
     // the keyboard and the space the arms work in above it
     const width = kb.keys * kb.slot;
@@ -127,12 +134,31 @@ export class StageView {
     });
   }
 
-  /** Key depth: a key that sounds is drawn at the key bed. */
+  /** A key that sounds is drawn at the key bed and lit. */
   setKey(pitch: number, down: boolean): void {
     if (!this.#kb) return;
     const i = pitch - this.#kb.lowest;
     const key = this.#keys[i];
-    if (key) key.position.y = this.#keyRest[i]! - (down ? this.#kb.travel : 0);
+    if (!key) return;
+    key.position.y = this.#keyRest[i]! - (down ? this.#kb.travel : 0);
+    key.material = down ? (isBlack(pitch) ? this.#pressedBlack : this.#pressedWhite) : this.#keyMaterial[i]!;
+    if (down) this.#down.add(pitch);
+    else this.#down.delete(pitch);
+  }
+
+  /** Lets every key up. */
+  releaseKeys(): void {
+    for (const pitch of [...this.#down]) this.setKey(pitch, false);
+  }
+
+  /** The keys drawn down now, lowest first. */
+  keysDown(): number[] {
+    return [...this.#down].sort((a, b) => a - b);
+  }
+
+  /** The recorded arms' joint angles as drawn now, per arm [q0, q1, q2]. */
+  armAngles(): number[][] {
+    return this.#arms.map((a) => [...a.q]);
   }
 
   add(object: THREE.Object3D): void {

@@ -114,6 +114,12 @@ export const COMMAND_SCHEMAS: Record<string, object> = {
   },
   stop: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'stop' }, robots: robotIds } },
   resume: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'resume' }, robots: robotIds } },
+  memory: {
+    type: 'object',
+    required: ['id', 'replyTo', 'command'],
+    additionalProperties: false,
+    properties: { ...base, command: { const: 'memory' }, title: { type: 'string', minLength: 1, maxLength: 256 }, track: { type: 'integer', minimum: 0, maximum: 1023 }, maxNotes: { type: 'integer', minimum: 1, maximum: 2000 } },
+  },
 };
 
 const ajv = new Ajv({ allErrors: false, strict: false });

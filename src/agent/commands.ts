@@ -80,6 +80,12 @@ export async function runCommand(ctx: CommandContext, msg: AgentCommand): Promis
         robots: ctx.robots?.list() ?? [],
       };
     }
+    case 'memory': {
+      // read only: the network's areas, and one title's chain when asked (its neurons and synapses)
+      const anatomy = await m.anatomy();
+      if (typeof msg.title !== 'string') return { ...anatomy, chain: null };
+      return { ...anatomy, chain: await m.chain(msg.title, { track: msg.track as number | undefined, maxNotes: msg.maxNotes as number | undefined }) };
+    }
     case 'list':
       return (await m.list()).map((e) => ({ title: e.title, kind: e.kind, tracks: e.tracks, notes: e.notes }));
     case 'recall': {

@@ -1,5 +1,6 @@
 import type { KeyboardDescription, RobotDescription } from '../../robots/description.js';
 import { planPerformance, type PerformanceOptions, type PlannedPerformance } from '../../robots/motion/piano.js';
+import { memoryAnatomy, titleChain, type MemoryAnatomy, type TitleChain } from '../memory/anatomy.js';
 import type { LearnStats, MemoryStats, SequenceMemory } from '../memory/sequence-memory.js';
 import type { CompleteResult, Fragment, IdentifyMatch, RecallResult, Sequence } from '../memory/types.js';
 import { parseMidi } from '../music/midi-reader.js';
@@ -90,6 +91,16 @@ export class MemoryOperations {
   list(): TitleListing[] {
     const counts = notesPerTitle(this.memory);
     return this.memory.titles().map((e) => ({ ...summary(e), notes: counts.get(e.title) ?? 0, file: typeof e.meta?.file === 'string' ? e.meta.file : null }));
+  }
+
+  /** Neurons, synapses and bytes per area: read from the network, nothing changed. */
+  anatomy(): MemoryAnatomy {
+    return memoryAnatomy(this.memory);
+  }
+
+  /** One track of a title as the network holds it (read only); throws UnknownTitleError naming the title. */
+  chain(title: string, options: { track?: number; maxNotes?: number } = {}): TitleChain {
+    return titleChain(this.memory, title, options);
   }
 
   /** Throws UnknownTitleError naming the title. */

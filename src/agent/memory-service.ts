@@ -2,6 +2,7 @@ import type { KeyboardDescription, RobotDescription } from '../../robots/descrip
 import { Emitter } from '../../robots/events.js';
 import type { MotionSource } from '../../robots/motion/motion-source.js';
 import type { PerformanceOptions, PlannedPerformance } from '../../robots/motion/piano.js';
+import type { MemoryAnatomy, TitleChain } from '../memory/anatomy.js';
 import type { MemoryParams } from '../memory/params.js';
 import type { LearnStats, SequenceMemory } from '../memory/sequence-memory.js';
 import type { CompleteResult, Fragment, IdentifyMatch, RecallResult, Sequence } from '../memory/types.js';
@@ -26,6 +27,10 @@ export type MemoryServiceEvents = WorkerClientEvents;
 export interface MemoryService extends MotionSource {
   /** Titles, skills, notes, neurons, synapses. */
   stats(): Promise<ServiceStats>;
+  /** Neurons, synapses and bytes per area (read only). */
+  anatomy(): Promise<MemoryAnatomy>;
+  /** One track of a title's chain as the network holds it (read only). */
+  chain(title: string, options?: { track?: number; maxNotes?: number }): Promise<TitleChain>;
   /** Every title with its kind, tracks, notes held by the network and source file. */
   list(): Promise<TitleListing[]>;
   /** One title's kind and tracks; UnknownTitleError naming it if it was never learned. */
@@ -64,6 +69,12 @@ export class MemoryOnThread implements MemoryService {
 
   async stats(): Promise<ServiceStats> {
     return this.#ops.stats();
+  }
+  async anatomy(): Promise<MemoryAnatomy> {
+    return this.#ops.anatomy();
+  }
+  async chain(title: string, options: { track?: number; maxNotes?: number } = {}): Promise<TitleChain> {
+    return this.#ops.chain(title, options);
   }
   async list(): Promise<TitleListing[]> {
     return this.#ops.list();
@@ -167,6 +178,12 @@ export class MemoryWorker implements MemoryService {
 
   stats(): Promise<ServiceStats> {
     return this.#client.request('stats', []);
+  }
+  anatomy(): Promise<MemoryAnatomy> {
+    return this.#client.request('anatomy', []);
+  }
+  chain(title: string, options: { track?: number; maxNotes?: number } = {}): Promise<TitleChain> {
+    return this.#client.request('chain', [title, options]);
   }
   list(): Promise<TitleListing[]> {
     return this.#client.request('list', []);

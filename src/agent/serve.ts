@@ -1,11 +1,11 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { answerWithoutToken } from './access-token.js';
 import { checkPerformRequest, checkRoutedCommand, clip, MAX_DEPTH, MAX_MESSAGE_BYTES, tooDeep } from './command-schemas.js';
 import type { AgentCore } from './agent-core.js';
 import { robotsApi } from './robots-api.js';
 import { refuseRequest } from './request-origin.js';
+import { StaticFiles } from './static-files.js';
 
 /** The built web app: dist/web beside dist/src (or repo/dist/web when running from sources). */
 export function webDir(): string {
@@ -24,15 +24,6 @@ const USER_ERRORS = new Set(['MemoryInputError', 'CommandError', 'FleetError', '
 function statusOf(err: Error): number {
   return err.name === 'UnknownTitleError' ? 404 : USER_ERRORS.has(err.name) ? 400 : 500;
 }
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-};
 
 export interface ServeOptions {
   /** The agent shared with the other channels: its commands, events, and simulated arms (/api/perform). */
@@ -120,6 +111,7 @@ class HttpRefusal extends Error {
 export function serve(options: ServeOptions): Promise<Server> {
   const web = options.web ?? webDir();
   const agent = options.agent;
+  const files = new StaticFiles(web);
   const limits: HttpLimits = { ...HTTP_LIMITS, ...options.limits };
   let running = 0;
   let streams = 0;
@@ -190,23 +182,16 @@ export function serve(options: ServeOptions): Promise<Server> {
       try {
         // recalled in the memory worker, played in the sim worker, encoded there: the loop only passes the text on
         const json = await agent.simulator.recording(title, { tempo, seconds, recordFps: 60 });
+        // not compressed here: gzip of this much text on the agent measurably lengthened the gaps in
+        // handling robots' joint states (test/agent/stall.test.ts); it would belong in the sim worker
         return sendJson(res, 200, json);
       } catch (err) {
         const e = err as Error;
         return send(res, statusOf(e), { error: clip(e.message) });
       }
     }
-    if (req.method !== 'GET') return send(res, 405, { error: `${req.method} ${url.pathname}: not allowed` });
-    const rel = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, '');
-    let file = join(web, rel === '/' ? 'index.html' : rel);
-    if (!file.startsWith(web)) return send(res, 403, { error: 'forbidden' });
-    if (!existsSync(file) || statSync(file).isDirectory()) {
-      if (!existsSync(join(web, 'index.html'))) return send(res, 503, { error: `the web app is not built (${web}): run npm run build` });
-      if (extname(rel)) return send(res, 404, { error: `${url.pathname}: not found` });
-      file = join(web, 'index.html');
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file).pipe(res);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: `${req.method} ${url.pathname}: not allowed` });
+    if (!(await files.serve(req, res, url.pathname))) return send(res, 503, { error: `the web app is not built (${web}): run npm run build` });
   }
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -452,7 +452,12 @@ export class SequenceMemory {
       neuron.push(rec.neuron[i]!);
       group.push(this.#net.neuronGroup[rec.neuron[i]!]!);
     }
-    return { time, neuron, group, groups: this.#net.groups.map((g) => g.name) };
+    // the pacemaker's pulses, thinned to at most ~4000 marks: enough to see its rate at any zoom a view has
+    const sim = this.#sim;
+    const pulseEvery = Math.max(1, Math.ceil(sim.pulseCount / 4000));
+    const pulses: number[] = [];
+    for (let k = 0; k <= sim.pulseCount; k += pulseEvery) pulses.push(sim.pulseTime(k)! / 1e9);
+    return { time, neuron, group, groups: this.#net.groups.map((g) => g.name), pulses, pulseEvery };
   }
 
   /**

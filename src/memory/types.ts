@@ -57,7 +57,15 @@ export interface RecallResult {
   /** Pacemaker pulses elapsed. */
   pulses: number;
   /** The spikes themselves, when asked for (recall option `raster`). */
-  raster?: { time: number[]; neuron: number[]; group: number[]; groups: string[] };
+  raster?: {
+    time: number[];
+    neuron: number[];
+    group: number[];
+    groups: string[];
+    /** The pacemaker: the time (s) of every `pulseEvery`-th pulse (its neurons fire as one; they are not in the spikes above). */
+    pulses?: number[];
+    pulseEvery?: number;
+  };
 }
 
 /** A fragment to recognise: symbols in order (chord notes lowest first), with optional durations in any

@@ -72,6 +72,11 @@ export class Simulator {
   /** Pulses elapsed at the latest processed instant. */
   pulseCount = 0;
 
+  /** Time (ns) of pacemaker pulse `n` of the clock running now; null without a clock. */
+  pulseTime(n: number): number | null {
+    return this.#clock ? this.#clock.timeOf(n) : null;
+  }
+
   // bias schedule: parallel arrays sorted by time
   #biasTime: number[] = [];
   #biasKey: number[] = [];

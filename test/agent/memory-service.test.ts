@@ -68,6 +68,12 @@ for (const [kind, start] of kinds) {
       const planned = await memory.planPiece(ode.title, arms, kb, { seconds: 4 });
       expect(planned.score.length).toBeGreaterThan(4);
       for (const p of planned.plans) expect(arms).toContain(p.robot);
+      // read only views of the network: its areas, and a title's chain (the 'memory' command)
+      const anatomy = await memory.anatomy();
+      expect(anatomy.neurons).toBe((await memory.stats()).neurons);
+      const chain = await memory.chain('alpha');
+      expect(chain.neurons.filter((n) => n.area === 'spatial').map((n) => n.column)).toEqual([60, 62, 64, 65, 67, 69, 71, 72]);
+      await expect(failure(memory.chain('nope'))).resolves.toMatchObject({ name: 'UnknownTitleError' });
     });
 
     it('keeps the name and message of every error, and changes nothing on bad input', async () => {

@@ -8,7 +8,7 @@
  * 10 and 300 pieces stored), --long-run [minutes] (default 30; the agent performing, learning and
  * identifying in a loop: RSS, event-loop lag, file descriptors, listeners). The default run includes
  * short versions of both (20 kills, 2 minutes). --fuzz [--fuzz-inputs N (per surface, default 100000)
- * --fuzz-seed S] (fuzz.ts).
+ * --fuzz-seed S] (fuzz.ts), --web-only [--web-loads N].
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ import { reportRecognition } from './recognition.js';
 import { crashTest, learnablePieces, learnRates } from './crash.js';
 import { longRun, type LongRunResult } from './long-run.js';
 import { runFuzz } from './fuzz.js';
+import { webPageBench } from './web-page.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -34,6 +35,7 @@ const memoryOnly = args.includes('--memory-only');
 const simOnly = args.includes('--sim-only');
 const loadOnly = args.includes('--load-only');
 const stallOnly = args.includes('--stall-only');
+const webOnly = args.includes('--web-only');
 const recognitionOnly = args.includes('--recognition-only');
 const recognitionPerRow = Number(args[args.indexOf('--recognition-fragments') + 1]) || (quick ? 50 : 250);
 const simPieces = Number(args[args.indexOf('--sim-pieces') + 1]) || (quick ? 40 : Infinity);
@@ -101,6 +103,28 @@ async function benchLongRun(minutes: number): Promise<void> {
 if (stallOnly) {
   await benchStall();
   process.exit(0);
+}
+if (webOnly) {
+  await benchWebPage();
+  process.exit(0);
+}
+
+/** Issue 12: the web page's weight and how soon it shows something, in headless Chromium. */
+async function benchWebPage(): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const chrome = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  if (!existsSync(chrome)) {
+    line(`== Web page (issue 12): skipped, no Chromium at ${chrome}`);
+    return;
+  }
+  const loads = Number(args[args.indexOf('--web-loads') + 1]) || 5;
+  line(`== Web page (issue 12): engram serve with the bundled melodies, headless Chromium at 1440x900, ${loads} loads in fresh contexts (medians)`);
+  const r = await webPageBench({ loads, chromium: chrome });
+  const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+  line(`transfer: ${kb(r.transferBytes)} compressed for ${kb(r.decodedBytes)} of HTML, JS and CSS in ${r.requests} requests`);
+  line(`first paint ${r.firstPaintMs.toFixed(0)} ms, first frame of the stage ${r.firstRenderMs.toFixed(0)} ms, library ready ${r.libraryReadyMs.toFixed(0)} ms (from navigation start)`);
+  line(`a performance's JSON (${r.performance.title}): ${kb(r.performance.transferBytes)} over the wire for ${kb(r.performance.decodedBytes)}`);
+  line();
 }
 
 /**
@@ -255,6 +279,7 @@ if (!memoryOnly && !simOnly) await benchLoad();
 if (!memoryOnly && !simOnly) await benchStall();
 if (!memoryOnly && !simOnly) await benchCrash(quick ? 10 : 20);
 if (!memoryOnly && !simOnly) await benchLongRun(2);
+if (!memoryOnly && !simOnly) await benchWebPage();
 line(`peak RSS: ${rssMB().toFixed(0)} MB`);
 
 /** Issue 3: the simulated arms play the bundled melodies and the first 60 s of the corpus. */

@@ -56,10 +56,10 @@ describe.skipIf(!haveBrowser)('the web app in headless Chromium', () => {
       (el as HTMLInputElement).value = String(v);
       el.dispatchEvent(new Event('input', { bubbles: true }));
     }, tempo);
-    await expect.poll(() => page.locator('#tempo-value').textContent()).toBe(`${tempo.toFixed(2)}x`);
+    await expect.poll(() => page.locator('#tempo-value').textContent()).toBe(`${tempo.toFixed(2)}×`);
     await page.locator('#perform').click();
     await page.waitForFunction(
-      ([t, x]) => window.engram.performance?.title === t && window.engram.performance.tempo === x && window.engram.keyDowns.length >= 10,
+      ([t, x]) => window.engram.performance?.title === t && window.engram.performance.tempo === x && !window.engram.demo && window.engram.keyDowns.length >= 10,
       [title, tempo] as const,
       { timeout: 60_000 },
     );
@@ -70,12 +70,11 @@ describe.skipIf(!haveBrowser)('the web app in headless Chromium', () => {
     const r = await performAt('Für Elise (opening)', 1);
     expect(r.tempo).toBe(1);
     expect(r.f1).toBe(1);
-    // keys go down on screen when the physics pressed them: within a frame or two, allowing for an
-    // occasional late frame on a busy machine
+    // keys go down on screen when the playhead passes the time the physics pressed them: never before,
+    // and at the latest on the next frame, which moves the playhead at most 0.25 s (main.ts) at 1x
     const lags = r.keyDowns.map((k) => k.shownAt - k.recordedAt).sort((a, b) => a - b);
     expect(lags[0]).toBeGreaterThanOrEqual(0);
-    expect(lags[lags.length >> 1]).toBeLessThan(0.05);
-    expect(lags[lags.length - 1]).toBeLessThan(0.3);
+    expect(lags[lags.length - 1]).toBeLessThanOrEqual(0.25);
     // the WebGL canvas shows something: many distinct colours
     const colours = await page.evaluate(() => {
       const gl = document.querySelector('#stage canvas') as HTMLCanvasElement;
@@ -121,6 +120,6 @@ describe.skipIf(!haveBrowser)('the web app in headless Chromium', () => {
     await page.locator('#skill-name').fill('wave');
     await page.locator('#teach').click();
     await expect.poll(() => page.locator('#robot-status').textContent()).toBe('no robot is ready to record from');
-    await expect.poll(() => page.locator('#events li').first().textContent()).toBe('stopped');
+    await expect.poll(() => page.locator('#events li').first().textContent()).toMatch(/^\d\d:\d\d:\d\dstopped no robot \(none connected\): stop command$/);
   });
 });
