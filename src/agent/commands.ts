@@ -32,8 +32,8 @@ export interface SimulatedPerformance {
 /** The simulated piano arms (armSimulator, from the sim layer), handed in by the wiring. */
 export interface ArmSimulator {
   perform(title: string, options: { tempo?: number; seconds?: number }): Promise<SimulatedPerformance>;
-  /** The performance with its recording for the web page's view, as JSON text. */
-  recording(title: string, options: { tempo?: number; seconds?: number; recordFps: number }): Promise<string>;
+  /** The performance with its recording for the web page's view, as JSON text, or that text gzip'd when asked. */
+  recording(title: string, options: { tempo?: number; seconds?: number; recordFps: number; gzip?: boolean }): Promise<{ encoding: 'identity'; body: string } | { encoding: 'gzip'; body: Uint8Array }>;
 }
 
 /** What the commands work with, handed in by the wiring (run-agent.ts): nothing is imported from the sim or bridge layers. */

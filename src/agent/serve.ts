@@ -5,7 +5,7 @@ import { checkPerformRequest, checkRoutedCommand, clip, MAX_DEPTH, MAX_MESSAGE_B
 import type { AgentCore } from './agent-core.js';
 import { robotsApi } from './robots-api.js';
 import { refuseRequest } from './request-origin.js';
-import { StaticFiles } from './static-files.js';
+import { acceptsEncoding, StaticFiles } from './static-files.js';
 
 /** The built web app: dist/web beside dist/src (or repo/dist/web when running from sources). */
 export function webDir(): string {
@@ -180,11 +180,14 @@ export function serve(options: ServeOptions): Promise<Server> {
       if (!enter(res)) return;
       const { title, tempo = 1, seconds = 60 } = checked.request;
       try {
-        // recalled in the memory worker, played in the sim worker, encoded there: the loop only passes the text on
-        const json = await agent.simulator.recording(title, { tempo, seconds, recordFps: 60 });
-        // not compressed here: gzip of this much text on the agent measurably lengthened the gaps in
-        // handling robots' joint states (test/agent/stall.test.ts); it would belong in the sim worker
-        return sendJson(res, 200, json);
+        // recalled in the memory worker, played in the sim worker, encoded and compressed there (gzip of
+        // a few hundred KB here would lengthen the gaps in handling robots' joint states): the loop only
+        // passes the bytes on
+        const gzip = acceptsEncoding(req.headers['accept-encoding'], 'gzip');
+        const rec = await agent.simulator.recording(title, { tempo, seconds, recordFps: 60, gzip });
+        if (rec.encoding === 'identity') return sendJson(res, 200, rec.body);
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', vary: 'accept-encoding', 'content-length': rec.body.byteLength });
+        return void res.end(rec.body);
       } catch (err) {
         const e = err as Error;
         return send(res, statusOf(e), { error: clip(e.message) });

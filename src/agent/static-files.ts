@@ -38,6 +38,11 @@ interface Prepared {
 
 /** Which encoding to send for an Accept-Encoding header: brotli first, then gzip, else none. */
 export function pickEncoding(acceptEncoding: string | undefined): 'br' | 'gzip' | null {
+  return acceptsEncoding(acceptEncoding, 'br') ? 'br' : acceptsEncoding(acceptEncoding, 'gzip') ? 'gzip' : null;
+}
+
+/** Whether an Accept-Encoding header takes `name` (by name or *, with a q above 0). */
+export function acceptsEncoding(acceptEncoding: string | undefined, name: string): boolean {
   const offered = new Map<string, number>();
   for (const part of (acceptEncoding ?? '').split(',')) {
     const [name, ...params] = part.trim().toLowerCase().split(';');
@@ -45,8 +50,7 @@ export function pickEncoding(acceptEncoding: string | undefined): 'br' | 'gzip' 
     const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
     offered.set(name, q ? Number(q.slice(2)) || 0 : 1);
   }
-  const ok = (name: string) => (offered.get(name) ?? offered.get('*') ?? 0) > 0;
-  return ok('br') ? 'br' : ok('gzip') ? 'gzip' : null;
+  return (offered.get(name) ?? offered.get('*') ?? 0) > 0;
 }
 
 /**

@@ -122,7 +122,12 @@ export function resealed(seed: Buffer, m: { json(v: unknown): unknown }): Buffer
   const at = version === 1 ? 16 : 24;
   const hlen = seed.readUInt32LE(12);
   const pad = (n: number) => (8 - (n % 8)) % 8;
-  const header = JSON.parse(seed.subarray(at, at + hlen).toString('utf8')) as unknown;
+  let header: unknown;
+  try {
+    header = JSON.parse(seed.subarray(at, at + hlen).toString('utf8'));
+  } catch {
+    return Buffer.from(seed); // not a seed whose header can be changed: the seed as it is
+  }
   const body = seed.subarray(at + hlen + pad(at + hlen));
   let json: Buffer;
   try {
