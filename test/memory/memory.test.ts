@@ -105,7 +105,8 @@ describe('recall is spikes over learned synapses (rule 1)', () => {
   it('the snapshot holds no note list: titles carry only descriptive metadata', () => {
     const m = learnedBundled();
     const buf = encodeSnapshot(m);
-    const header = JSON.parse(buf.subarray(16, 16 + buf.readUInt32LE(12)).toString('utf8'));
+    // format 2: the header follows a 24-byte preamble (magic, version, header length, header checksum)
+    const header = JSON.parse(buf.subarray(24, 24 + buf.readUInt32LE(12)).toString('utf8'));
     for (const t of header.titles) {
       for (const v of Object.values(t.meta as Record<string, unknown>)) expect(Array.isArray(v) ? v.every((x) => typeof x === 'string') : typeof v !== 'object' || v === null).toBe(true);
       expect(Object.keys(t).sort()).toEqual(['goalFirst', 'meta', 'timingLength', 'timingOffset', 'title', 'trackNames', 'tracks']);

@@ -1,0 +1,48 @@
+import type { NeuronParams } from '../snn/lif.js';
+import type { MemoryParams } from './params.js';
+import type { Sequence } from './types.js';
+
+/** Neuron groups (areas and clusters) of the model. */
+export const SPATIAL = 0;
+export const DURATION = 1;
+export const INTERVAL = 2;
+export const GOAL = 3;
+export const PACEMAKER = 4;
+/** Projections. */
+export const SEQUENCE = 0;
+export const DURATION_GATE = 1;
+export const INTERVAL_GATE = 2;
+export const FEEDBACK = 3;
+
+/** What the memory keeps per title: its goal neurons, its tempo map and descriptive metadata. */
+export interface TitleEntry {
+  title: string;
+  /** First goal neuron; one goal neuron per track, consecutive. */
+  goalFirst: number;
+  tracks: number;
+  trackNames: string[];
+  /** Tempo map as parallel arrays (tick, seconds per tick). */
+  timingTick: Float64Array;
+  timingSpt: Float64Array;
+  meta: NonNullable<Sequence['meta']>;
+}
+
+/** The neuron groups of a memory's network, in the order of the constants above. */
+export function groupSpecs(p: MemoryParams): Array<{ name: string; params: NeuronParams }> {
+  const counter = { model: 'counter' as const, tauM: 1, theta: p.pacemakerSize, vReset: 0, tRef: 0 };
+  return [
+    { name: 'spatial', params: p.spatial },
+    { name: 'duration', params: counter },
+    { name: 'interval', params: counter },
+    { name: 'goal', params: p.goal },
+    { name: 'pacemaker', params: p.pacemaker },
+  ];
+}
+
+/** The projections (synapse kinds), in the order of the constants above. */
+export const PROJECTIONS = [
+  { name: 'sequence', plastic: true },
+  { name: 'duration-gate', plastic: false },
+  { name: 'interval-gate', plastic: false },
+  { name: 'feedback', plastic: false },
+];
