@@ -1,6 +1,6 @@
 import type { Network } from '../snn/network.js';
 import type { Simulator } from '../snn/simulator.js';
-import { DURATION, DURATION_GATE, FEEDBACK, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
+import { DURATION, DURATION_GATE, FEEDBACK, GOAL, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
 import type { MemoryParams } from './params.js';
 import { durationMisfit, endpointOrder, rankTitles, type Endpoint, type TitleEvidence } from './ranking.js';
 import type { Fragment, IdentifyMatch } from './types.js';
@@ -29,7 +29,7 @@ export interface RecognitionContext {
  * If every path dies, the current note's column is driven again (the match restarts there). The
  * surviving paths' neurons are then read out through their duration gates (each duration neuron's
  * minicolumn is its class) and the last neurons send their spikes through the feedback links; each
- * goal neuron's potential counts the matching places of its title.
+ * goal neuron integrates the matching places of its title (its spikes and what it still holds).
  */
 export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognition {
   const { net, sim, params: p } = ctx;
@@ -128,10 +128,17 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
 
   // evidence reaches the goal cluster through the feedback links
   sim.gain[FEEDBACK] = 1;
+  rec.groups[GOAL] = 1;
   const tRead = tLast + 3 * D;
   for (const e of endpoints) sim.emitAlong(e.neuron, tRead, FEEDBACK);
+  const goalFrom = rec.count;
   sim.run();
   const tGoal = tRead + p.delayFeedback;
+  // a goal neuron fires each time its evidence reaches threshold and starts again from its reset:
+  // its spikes times threshold plus what it still holds is all it received
+  const goalSpikes = new Map<number, number>();
+  for (let i = goalFrom; i < rec.count; i++) if (net.neuronGroup[rec.neuron[i]!] === GOAL) goalSpikes.set(rec.neuron[i]!, (goalSpikes.get(rec.neuron[i]!) ?? 0) + 1);
+  const theta = p.goal.theta;
   // endpoints are in order, so each title's first one is its best place
   const byTitle = new Map<number, TitleEvidence>();
   const counted = new Set<number>();
@@ -144,7 +151,7 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
     }
     if (counted.has(e.goal)) continue;
     counted.add(e.goal);
-    cur.occurrences += Math.round(sim.potential(e.goal, tGoal) / p.wFeedback);
+    cur.occurrences += Math.round(((goalSpikes.get(e.goal) ?? 0) * (theta - p.goal.vReset) + sim.potential(e.goal, tGoal)) / p.wFeedback);
   }
   return { matches: rankTitles([...byTitle.values()], wantLen / notes.length, useDur, tol), endpoints };
 }
