@@ -1,4 +1,5 @@
 import type { SequenceMemory } from '../../src/memory/sequence-memory.js';
+import type { RecallResult } from '../../src/memory/types.js';
 import { pianoArm, type KeyboardDescription, type PianoArm, type RobotDescription } from '../description.js';
 import { placeRobot } from '../load.js';
 import { planArms, type ArmPlan, type TimedNote } from './planner.js';
@@ -17,16 +18,8 @@ export interface PerformanceOptions {
   raster?: boolean;
 }
 
-/** The memory's spikes during recall (time s, neuron, group). */
-export interface RecallRaster {
-  time: number[];
-  neuron: number[];
-  group: number[];
-  groups: string[];
-  /** Every `pulseEvery`-th pacemaker pulse, s. */
-  pulses?: number[];
-  pulseEvery?: number;
-}
+/** The memory's spikes during recall (time s, neuron, group) and the pacemaker's pulses: the memory's own type. */
+export type RecallRaster = NonNullable<RecallResult['raster']>;
 
 export interface PlayedNote {
   pitch: number;

@@ -4,24 +4,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../helpers/mosquitto.js';
 
 /** cli.js of this build (dist/src/agent/cli.js beside dist/test/bench). */
 export function cliPath(): string {
   return fileURLToPath(new URL('../../src/agent/cli.js', import.meta.url));
-}
-
-/** A port nothing listens on now (the OS's pick for port 0 on 127.0.0.1). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface AgentChild {

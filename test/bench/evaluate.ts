@@ -65,7 +65,7 @@ export function exactRecall(memory: SequenceMemory, pieces: CorpusPiece[]): Exac
 }
 
 /** Seconds from tick 0 to `tick` under a piece's tempo map. */
-function secondsAt(seq: Sequence, tick: number): number {
+export function secondsAt(seq: Sequence, tick: number): number {
   const map = seq.timing!;
   let s = 0;
   for (let i = 0; i < map.length; i++) {

@@ -8,7 +8,7 @@
 import type { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import type { Fragment, Sequence, SequenceNote } from '../../src/memory/types.js';
 import { Rng } from '../../src/snn/rng.js';
-import type { CorpusPiece } from './evaluate.js';
+import { secondsAt, type CorpusPiece } from './evaluate.js';
 
 /** How a fragment is cut from a track: its notes as sequenced (chords in pitch order), or its top line. */
 export type View = 'sequenced' | 'top line';
@@ -29,19 +29,6 @@ interface Line {
   piece: number;
   pitches: Int16Array;
   seconds: Float64Array;
-}
-
-/** Seconds from tick 0 to `tick` under a piece's tempo map. */
-function secondsAt(seq: Sequence, tick: number): number {
-  const map = seq.timing ?? [{ tick: 0, secondsPerTick: 0.001 }];
-  let s = 0;
-  for (let i = 0; i < map.length; i++) {
-    const from = map[i]!.tick;
-    if (from >= tick) break;
-    const to = Math.min(tick, map[i + 1]?.tick ?? Infinity);
-    s += (to - from) * map[i]!.secondsPerTick;
-  }
-  return s;
 }
 
 /** The highest note of each onset: what a listener hears as the melody of a chordal track. */
