@@ -48,7 +48,7 @@ export function sixJointDescription(name = 'test-six'): RobotDescription {
 /**
  * A robot on MQTT for tests, as a third party would write one: it publishes its retained description
  * (with its URDF) and its joint states at `stateHz`, follows trajectories on the curve a trajectory
- * controller executes, and stops on cmd/stop. hold() puts it in a pose (as if moved by hand); pause()
+ * controller executes, and stops on cmd/stop. hold() moves it to a pose (as a hand would); pause()
  * stops its joint states (a robot gone quiet).
  */
 export class MqttUrdfArm {
@@ -117,10 +117,17 @@ export class MqttUrdfArm {
     this.#client.publish(this.#t.state, JSON.stringify({ time: now, positions: this.#q, velocities: this.#q.map(() => 0), fingers: [] }), { qos: 0 });
   }
 
-  /** Puts the arm in a pose now (a person moving it, or its own controller). */
-  hold(q: number[]): void {
-    this.#plan = null;
-    this.#q = [...q];
+  /**
+   * Moves the arm to a pose as a person's hand would: smoothly, no joint faster than `speed` rad/s (a
+   * real arm cannot jump, and the agent's gate stops a robot whose states say it did).
+   */
+  hold(q: number[], speed = 1.5): void {
+    const now = this.now();
+    const far = Math.max(...q.map((x, j) => Math.abs(x - this.#q[j]!)));
+    const zeros = q.map(() => 0);
+    // a rest-to-rest cubic peaks at 1.5x its average speed
+    const seconds = Math.max(0.05, (1.5 * far) / speed);
+    this.#plan = { points: completeVelocities([{ time: now + seconds, positions: [...q], velocities: zeros }]), from: { time: now, positions: [...this.#q], velocities: zeros } };
     this.#tick();
   }
 
