@@ -195,7 +195,7 @@ describe('HTTP limits: bodies, time, requests at once, sizes', () => {
     const ends: Array<(json: string) => void> = [];
     core!.simulator = {
       perform: () => Promise.reject(new Error('not used')),
-      recording: () => new Promise<string>((resolve) => ends.push(resolve)),
+      recording: () => new Promise<{ encoding: 'identity'; body: string }>((resolve) => ends.push((body: string) => resolve({ encoding: 'identity', body }))),
     };
     const performing = [post(port, '/api/perform', '{"title":"a"}'), post(port, '/api/perform', '{"title":"b"}')];
     await expect.poll(() => ends.length).toBe(2);

@@ -22,11 +22,13 @@ describe('the agent as engram serve wires it: the memory and the physics in work
     const api = `http://127.0.0.1:${(agent.http.address() as { port: number }).port}/api`;
     const post = async (path: string, body: unknown) => {
       const r = await fetch(`${api}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      return { status: r.status, body: (await r.json()) as any };
+      const encoding = r.headers.get('content-encoding');
+      return { status: r.status, ...(encoding ? { encoding } : {}), body: (await r.json()) as any };
     };
     // the web page's Perform: recall, plan, physics and the recording for the view
     const p = await post('perform', { title: 'Twinkle, Twinkle, Little Star', tempo: 1, seconds: 4 });
     expect(p.status).toBe(200);
+    expect(p.encoding).toBe('gzip'); // compressed in the sim worker (fetch asks for gzip and unpacks it)
     expect(p.body.title).toBe('Twinkle, Twinkle, Little Star');
     expect(p.body.report.f1).toBe(1);
     expect(p.body.recording.frames.length).toBeGreaterThan(4 * 60);
