@@ -9,8 +9,8 @@ import { MemoryOnThread } from '../../src/agent/memory-service.js';
 import { serve, webDir } from '../../src/agent/serve.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { bundledMelodies } from '../../src/music/notation.js';
+import { bundledPageServer, CHROMIUM, launchChromium } from '../helpers/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const haveBrowser = existsSync(CHROMIUM) && existsSync(join(webDir(), 'index.html'));
 if (!haveBrowser) console.warn(`browser tests skipped: need ${CHROMIUM} (apt-get install chromium) and the built web app (npm run build)`);
 
@@ -28,17 +28,8 @@ describe.skipIf(!haveBrowser)('the web app in headless Chromium', () => {
   let url: string;
 
   beforeAll(async () => {
-    const memory = new SequenceMemory();
-    for (const m of bundledMelodies()) memory.learn(m.title, m.sequence);
-    const service = new MemoryOnThread(memory);
-    server = await serve({ agent: new AgentCore({ memory: service, simulator: armSimulator(service, physicsOnThread) }), port: 0 });
-    const addr = server.address() as { port: number };
-    url = `http://127.0.0.1:${addr.port}/`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // playwright runs it headless in a fresh profile of its own
-      args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-    });
+    ({ server, url } = await bundledPageServer());
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(url);
     await page.waitForFunction(() => window.engram?.ready === true);

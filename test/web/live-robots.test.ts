@@ -10,8 +10,8 @@ import { runAgent, type RunningAgent } from '../../src/agent/run-agent.js';
 import { webDir } from '../../src/agent/serve.js';
 import { MqttUrdfArm, SIX_JOINTS } from '../helpers/mqtt-urdf-arm.js';
 import { accessFiles } from '../helpers/mqtt-access.js';
+import { CHROMIUM, launchChromium } from '../helpers/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const haveBrowser = existsSync(CHROMIUM) && existsSync(join(webDir(), 'index.html'));
 if (!haveBrowser) console.warn(`browser tests skipped: need ${CHROMIUM} (apt-get install chromium) and the built web app (npm run build)`);
 it.runIf(!haveBrowser && process.env.ENGRAM_REQUIRE_BROWSER === '1')('has Chromium and the built web app', () => {
@@ -107,10 +107,7 @@ describe.skipIf(!haveBrowser)('every robot the agent drives, live in the page', 
       if (id === SIM) simStates.set(state.time, [...state.positions]);
     });
     const port = (agent.http.address() as { port: number }).port;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForFunction(() => window.__engramView?.robots().length === 5, undefined, { timeout: 30_000 });

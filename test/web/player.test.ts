@@ -10,8 +10,8 @@ import { serve, webDir } from '../../src/agent/serve.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { encodeMidi } from '../../src/music/midi-writer.js';
 import { bundledMelodies } from '../../src/music/notation.js';
+import { bundledPageServer, CHROMIUM, launchChromium } from '../helpers/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const haveBrowser = existsSync(CHROMIUM) && existsSync(join(webDir(), 'index.html'));
 const artifacts = join(process.cwd(), 'test-artifacts');
 
@@ -29,15 +29,8 @@ describe.skipIf(!haveBrowser)('the web page as a player, in headless Chromium', 
   let url: string;
 
   beforeAll(async () => {
-    const memory = new SequenceMemory();
-    for (const m of bundledMelodies()) memory.learn(m.title, m.sequence);
-    const service = new MemoryOnThread(memory);
-    server = await serve({ agent: new AgentCore({ memory: service, simulator: armSimulator(service, physicsOnThread) }), port: 0 });
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-    });
+    ({ server, url } = await bundledPageServer());
+    browser = await launchChromium();
     mkdirSync(artifacts, { recursive: true });
   }, 60_000);
 
