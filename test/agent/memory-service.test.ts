@@ -1,7 +1,6 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadKeyboard, loadPianoArm } from '../../robots/load.js';
 import { armPair } from '../../robots/motion/piano.js';
 import { AgentCore } from '../../src/agent/agent-core.js';
@@ -9,17 +8,10 @@ import type { AgentEvent } from '../../src/agent/commands.js';
 import { MemoryOnThread, MemoryWorker, type MemoryService } from '../../src/agent/memory-service.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { openMemory as loadSnapshot } from '../../src/agent/library.js'; // the file as the agent reads it: snapshot and journal
-import { encodeMidi } from '../../src/music/midi-writer.js';
 import { bundledMelodies } from '../../src/music/notation.js';
+import { memoryFiles, midi, sequence } from '../helpers/memory-fixtures.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'engram-memory-service-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-const newFile = () => join(dir, `memory-${++fileNo}.engram`);
-
-const midi = (pitches: number[]) =>
-  encodeMidi([{ name: 'm', notes: pitches.map((p, i) => ({ pitch: p, tick: i * 240, duration: 240 })) }], 480, [{ tick: 0, secondsPerTick: 0.5 / 480 }]);
-const sequence = (pitches: number[]) => ({ tracks: [{ notes: pitches.map((symbol, i) => ({ symbol, tick: i * 100, duration: 100 })) }] });
+const { dir, newFile } = memoryFiles('engram-memory-service-');
 const ode = bundledMelodies().find((m) => m.title === 'Ode to Joy')!;
 
 /** A rejection's name and message, to compare across the thread boundary. */

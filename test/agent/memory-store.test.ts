@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openMemory } from '../../src/agent/library.js';
 import { journalSegments, type JournalFs } from '../../src/agent/memory-journal.js';
 import { MemoryWorker } from '../../src/agent/memory-service.js';
@@ -11,16 +10,9 @@ import { MemoryStore, readMemory } from '../../src/agent/memory-store.js';
 import { runMemoryWorker } from '../../src/agent/memory-worker.js';
 import type { WorkerReply, WorkerRequest } from '../../src/agent/worker-client.js';
 import { encodeSnapshot, loadSnapshot, loadSnapshotFile } from '../../src/memory/snapshot.js';
-import { encodeMidi } from '../../src/music/midi-writer.js';
+import { memoryFiles, midi, sequence } from '../helpers/memory-fixtures.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'engram-store-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-const newFile = () => join(dir, `memory-${++fileNo}.engram`);
-
-const midi = (pitches: number[]) =>
-  encodeMidi([{ name: 'm', notes: pitches.map((p, i) => ({ pitch: p, tick: i * 240, duration: 240 })) }], 480, [{ tick: 0, secondsPerTick: 0.5 / 480 }]);
-const sequence = (pitches: number[]) => ({ tracks: [{ notes: pitches.map((symbol, i) => ({ symbol, tick: i * 100, duration: 100 })) }] });
+const { dir, newFile } = memoryFiles('engram-store-');
 const joints = [{ name: 'a', min: -1, max: 1 }, { name: 'b', min: -1, max: 1 }];
 const samples = Array.from({ length: 101 }, (_, k) => ({ time: k / 50, positions: [0.5 * Math.sin((Math.PI * k) / 100), k < 50 ? 0 : 0.4] }));
 
