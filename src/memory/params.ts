@@ -41,6 +41,8 @@ export interface MemoryParams {
   maxChord: number;
   /** Largest symbol id (spatial minicolumns 0..maxSymbol). */
   maxSymbol: number;
+  /** Recognition: a path may miss one note (wrong, missing or extra) per this many fragment notes (at least one). */
+  notesPerMiss: number;
   /** Relative tolerance when fragment durations are compared with a path's duration classes. */
   durationTolerance: number;
 }
@@ -69,6 +71,7 @@ export const DEFAULT_PARAMS: MemoryParams = {
   maxChord: 32,
   maxSymbol: 1023,
   durationTolerance: 0.1,
+  notesPerMiss: 6,
 };
 
 /**

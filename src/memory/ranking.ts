@@ -4,16 +4,21 @@ import type { IdentifyMatch } from './types.js';
 export interface Endpoint {
   neuron: number;
   goal: number;
+  /** Confirmed notes of the place's path minus its misses. */
+  evidence: number;
   /** Duration misfit of the place (Infinity when no durations were given). */
   misfit: number;
   /** |ln| of the tempo factor the fragment implies for this place (0 unless durations are in seconds). */
   tempoDistance: number;
 }
 
-/** Endpoint order: durations that fit first, then the most plausible tempo, then the closest fit. */
+/** Endpoint order: most evidence, durations that fit, then the most plausible tempo, then the closest fit. */
 export function endpointOrder(tol: number) {
   return (a: Endpoint, b: Endpoint) =>
-    Number(a.misfit > tol) - Number(b.misfit > tol) || a.tempoDistance - b.tempoDistance || a.misfit - b.misfit;
+    b.evidence - a.evidence ||
+    Number(a.misfit > tol) - Number(b.misfit > tol) ||
+    a.tempoDistance - b.tempoDistance ||
+    a.misfit - b.misfit;
 }
 
 /**
@@ -41,6 +46,8 @@ export function durationMisfit(frag: number[], classes: number[]): number {
 /** What the goal cluster reported for one title: its places and its best place's fit. */
 export interface TitleEvidence {
   title: string;
+  /** Evidence of its best place (confirmed notes minus misses). */
+  evidence: number;
   occurrences: number;
   track: number;
   misfit: number;
@@ -48,14 +55,14 @@ export interface TitleEvidence {
 }
 
 /**
- * Orders the titles the goal cluster named (best first): matched share of the fragment (halved where
- * durations do not fit), then tempo plausibility, then fit, then places.
+ * Orders the titles the goal cluster named (best first): evidence as a share of the fragment's notes
+ * (halved where durations do not fit), then tempo plausibility, then fit, then places.
  */
-export function rankTitles(titles: TitleEvidence[], full: number, useDur: boolean, tol: number): IdentifyMatch[] {
+export function rankTitles(titles: TitleEvidence[], fragmentNotes: number, useDur: boolean, tol: number): IdentifyMatch[] {
   const ranked = titles.map((v) => ({
     title: v.title,
     // places whose durations do not fit count half
-    score: useDur && v.misfit > tol ? full / 2 : full,
+    score: (useDur && v.misfit > tol ? 0.5 : 1) * Math.min(1, v.evidence / fragmentNotes),
     occurrences: v.occurrences,
     track: v.track,
     durationsMatched: useDur && v.misfit <= tol,

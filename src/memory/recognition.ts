@@ -1,6 +1,6 @@
 import type { Network } from '../snn/network.js';
 import type { Simulator } from '../snn/simulator.js';
-import { DURATION, DURATION_GATE, FEEDBACK, GOAL, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
+import { DURATION, DURATION_GATE, FEEDBACK, GOAL, INTERVAL_GATE, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
 import type { MemoryParams } from './params.js';
 import { durationMisfit, endpointOrder, rankTitles, type Endpoint, type TitleEvidence } from './ranking.js';
 import type { Fragment, IdentifyMatch } from './types.js';
@@ -21,15 +21,31 @@ export interface RecognitionContext {
   typicalSecondsPerTick(titleIndex: number): number;
 }
 
+/** Successors of a spatial neuron through its intact sequence links (directly, or via its interval counter). */
+function successors(net: Network, n: number, out: number[]): void {
+  for (let q = net.firstOut[n]!; q >= 0; q = net.synNext[q]!) {
+    const kind = net.synKind[q]!;
+    if (kind === SEQUENCE && net.synWeight[q]! > 0) out.push(net.synPost[q]!);
+    else if (kind === INTERVAL_GATE && net.synWeight[q]! > 0) {
+      const c = net.synPost[q]!;
+      for (let r = net.firstOut[c]!; r >= 0; r = net.synNext[r]!) if (net.synKind[r] === SEQUENCE && net.synWeight[r]! > 0) out.push(net.synPost[r]!);
+    }
+  }
+}
+
 /**
- * Recognition: the fragment's notes arrive one per chain step. The first note drives its whole
- * minicolumn; afterwards a neuron fires only where the heard minicolumn's bias coincides with the
- * (down-scaled) input of a neuron that fired one step before, so only paths that follow the fragment
- * stay alive; the area's inhibition clears the rest after each step. Interval counters relay at once.
- * If every path dies, the current note's column is driven again (the match restarts there). The
- * surviving paths' neurons are then read out through their duration gates (each duration neuron's
- * minicolumn is its class) and the last neurons send their spikes through the feedback links; each
- * goal neuron integrates the matching places of its title (its spikes and what it still holds).
+ * Recognition: the fragment's notes arrive one per chain step. The first notes drive their whole
+ * minicolumns (seeds); afterwards a neuron fires where the heard minicolumn's bias coincides with the
+ * (down-scaled) input of a neuron that fired one step before, so paths that follow the fragment go on;
+ * the area's inhibition clears the rest after each step. Interval counters relay at once. A path that
+ * has confirmed enough notes survives a bounded number of unconfirmed steps: where its predicted
+ * neuron is not heard, the predicted neuron fires anyway (a wrong note), or the path's last neuron
+ * fires again (an extra note), or the neuron after the predicted one fires if that is what was heard
+ * (a missing note); each costs evidence (confirmed notes minus misses). The paths alive after the
+ * last note are the matching places: their neurons are read out through their duration gates (each
+ * duration neuron's minicolumn is its class) and the last neurons send their spikes through the
+ * feedback links; each goal neuron integrates the matching places of its title (its spikes and what
+ * it still holds).
  */
 export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognition {
   const { net, sim, params: p } = ctx;
@@ -42,54 +58,124 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   sim.coincidenceOnly[SEQUENCE] = 1;
   sim.gain[DURATION_GATE] = 0;
   sim.gain[FEEDBACK] = 0;
+  sim.recordPredictions = true;
   const rec = sim.recorder;
   rec.groups.fill(0);
   rec.groups[SPATIAL] = rec.groups[DURATION] = 1; // interval relays pass their cause on unrecorded
   const notes = fragment.notes;
+  const n = notes.length;
   const D = p.delayChord;
   const half = D / 2;
-  let T = D;
-  let pathStart = 0;
-  let lastStepFirst = 0;
-  const step = (symbol: number, drive: boolean): number => {
-    if (drive) sim.stimulateColumn(SPATIAL, symbol, T, p.wDrive);
-    else {
-      sim.scheduleBias(T - half, SPATIAL, symbol, p.recognitionBias);
-      sim.scheduleBias(T + half, SPATIAL, symbol, 0);
+  const maxMisses = Math.max(1, Math.floor(n / p.notesPerMiss));
+  // per spatial spike record: fragment step, confirmed notes and misses of its path, whether it went on
+  const step: number[] = [];
+  const confirmed: number[] = [];
+  const misses: number[] = [];
+  const continued: number[] = [];
+  let prevHeads: number[] = [];
+  let heads: number[] = [];
+  /** Neurons forced this step: 1 where the path skipped a note to hear this one, else 0. */
+  const forced = new Map<number, number>();
+  let processed = 0;
+  /** Book-keeping of the spikes recorded since the last call; `tPrev` ends the previous step's spikes. */
+  const take = (k: number, tPrev: number) => {
+    for (let i = processed; i < rec.count; i++) {
+      const nrn = rec.neuron[i]!;
+      if (net.neuronGroup[nrn] !== SPATIAL) continue;
+      const st = k > 0 && rec.time[i]! <= tPrev ? k - 1 : k;
+      const hit = net.neuronColumn[nrn] === notes[st]!.symbol ? 1 : 0;
+      const par = rec.parent[i]!;
+      step[i] = st;
+      continued[i] = 0;
+      // a path carried on by force (not heard as predicted) misses a note; a skip still hears this one
+      const skip = forced.get(nrn);
+      const c = skip === undefined ? hit : skip;
+      const miss = skip === undefined ? 1 - hit : 1;
+      if (par < 0 || step[par] === undefined) {
+        confirmed[i] = c;
+        misses[i] = miss;
+      } else {
+        confirmed[i] = confirmed[par]! + c;
+        misses[i] = misses[par]! + miss;
+        continued[par] = 1;
+      }
+      (st === k ? heads : prevHeads).push(i);
     }
-    sim.scheduleInhibition(T + half, SPATIAL);
-    const before = rec.perGroup[SPATIAL]!;
-    lastStepFirst = rec.count;
-    sim.run(T + half - 1);
-    return rec.perGroup[SPATIAL]! - before;
+    processed = rec.count;
   };
-  for (let k = 0; k < notes.length; k++) {
+  const predictedBy = new Map<number, number[]>();
+  const succ: number[] = [];
+  let bestEvidence = 0;
+  for (let k = 0; k < n; k++) {
+    const T = D * (k + 1);
     const symbol = notes[k]!.symbol;
-    let fired = step(symbol, k === pathStart);
-    if (fired === 0 && k > pathStart) {
-      pathStart = k; // every path died: start again from this note
-      T += D;
-      fired = step(symbol, true);
+    sim.scheduleBias(T - half, SPATIAL, symbol, p.recognitionBias);
+    sim.scheduleBias(T + half, SPATIAL, symbol, 0);
+    sim.scheduleInhibition(T + half, SPATIAL);
+    const predFrom = sim.predicted.count;
+    prevHeads = heads;
+    heads = [];
+    // paths arrive at T + 1; the first notes, and any note no path explains, also start paths from
+    // their whole minicolumn, just after the arriving paths (which keep their history)
+    sim.run(T);
+    if (k < 3 || bestEvidence < 2) sim.stimulateColumn(SPATIAL, symbol, T + 1, p.wDrive);
+    sim.run(T + 1);
+    take(k, T - D + 1);
+    // paths of the previous step that no heard note continued: carried on while they can afford it
+    predictedBy.clear();
+    for (let j = predFrom; j < sim.predicted.count; j++) {
+      const par = sim.predicted.parent[j]!;
+      let list = predictedBy.get(par);
+      if (!list) predictedBy.set(par, (list = []));
+      list.push(sim.predicted.neuron[j]!);
     }
-    if (fired === 0) pathStart = k + 1; // a symbol never learned: nothing can match from here
-    T += D;
+    forced.clear();
+    for (const h of prevHeads) {
+      if (continued[h] || misses[h]! >= maxMisses || confirmed[h]! - misses[h]! < 2) continue;
+      const predicted = predictedBy.get(h) ?? [];
+      for (const s of predicted) {
+        if (!forced.has(s)) forced.set(s, 0);
+        sim.fireFrom(s, T + 1, h); // a wrong note
+        succ.length = 0;
+        successors(net, s, succ);
+        for (const s2 of succ) {
+          if (net.neuronColumn[s2] === symbol) {
+            forced.set(s2, 1);
+            sim.fireFrom(s2, T + 1, h); // a missing note
+          }
+        }
+      }
+      if (!forced.has(rec.neuron[h]!)) forced.set(rec.neuron[h]!, 0);
+      sim.fireFrom(rec.neuron[h]!, T + 1, h); // an extra note
+    }
+    sim.run(T + 1);
+    take(k, T - D + 1);
+    forced.clear();
+    bestEvidence = 0;
+    for (const h of heads) bestEvidence = Math.max(bestEvidence, confirmed[h]! - misses[h]!);
   }
-  if (pathStart >= notes.length) return { matches: [], endpoints: [] };
-  const tLast = T - D;
-  const stepEnd = rec.count;
-  const wantLen = notes.length - pathStart;
-  const fragDur = notes.slice(pathStart).map((n) => n.duration);
-  const useDur = fragDur[0] !== undefined;
+  const tLast = D * n + 1;
+  const fragDurAll = notes.map((x) => x.duration);
+  const useDur = fragDurAll[0] !== undefined;
 
   // each last-step spike, followed back through its causes, is one matching place
   const paths: number[][] = [];
-  for (let i = lastStepFirst; i < stepEnd; i++) {
-    const n = rec.neuron[i]!;
-    if (rec.time[i] !== tLast || net.neuronGroup[n] !== SPATIAL) continue;
+  const pathSteps: number[][] = [];
+  const evidence: number[] = [];
+  for (const i of heads) {
+    const e = confirmed[i]! - misses[i]!;
+    if (e < 1) continue;
     const path: number[] = [];
-    for (let j = i; j >= 0; j = rec.parent[j]!) if (net.neuronGroup[rec.neuron[j]!] === SPATIAL) path.push(rec.neuron[j]!);
-    if (path.length === wantLen) paths.push(path.reverse());
+    const steps: number[] = [];
+    for (let j = i; j >= 0 && step[j] !== undefined; j = rec.parent[j]!) {
+      path.push(rec.neuron[j]!);
+      steps.push(step[j]!);
+    }
+    paths.push(path.reverse());
+    pathSteps.push(steps.reverse());
+    evidence.push(e);
   }
+  if (paths.length === 0) return { matches: [], endpoints: [] };
   // durations: the path neurons' duration gates open, the duration neurons relay their class
   const durClass = new Map<number, number>();
   if (useDur && paths.length > 0) {
@@ -105,15 +191,17 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
     }
   }
   const inSeconds = useDur && fragment.unit === 'seconds';
-  const fragSum = useDur ? (fragDur as number[]).reduce((a, b) => a + b, 0) : 0;
   const endpoints: Endpoint[] = [];
-  for (const path of paths) {
+  for (let pi = 0; pi < paths.length; pi++) {
+    const path = paths[pi]!;
     const last = path[path.length - 1]!;
     const fb = net.outOfKind(last, FEEDBACK);
     if (fb < 0) continue;
     const goal = net.synPost[fb]!;
-    const classes = path.map((n) => durClass.get(n) ?? -1);
-    const misfit = useDur ? durationMisfit(fragDur as number[], classes) : Infinity;
+    const classes = path.map((x) => durClass.get(x) ?? -1);
+    const fragDur = pathSteps[pi]!.map((k) => fragDurAll[k]!);
+    const fragSum = useDur ? fragDur.reduce((a, b) => a + b, 0) : 0;
+    const misfit = useDur ? durationMisfit(fragDur, classes) : Infinity;
     let tempoDistance = 0;
     if (inSeconds) {
       // the tempo factor this place implies, against the title's typical tick length
@@ -121,7 +209,7 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
       const factor = (ticks * ctx.typicalSecondsPerTick(net.neuronColumn[goal]!)) / fragSum;
       tempoDistance = ticks > 0 && fragSum > 0 ? Math.abs(Math.log(factor)) : 0;
     }
-    endpoints.push({ neuron: last, goal, misfit, tempoDistance });
+    endpoints.push({ neuron: last, goal, evidence: evidence[pi]!, misfit, tempoDistance });
   }
   const tol = p.durationTolerance;
   endpoints.sort(endpointOrder(tol));
@@ -130,7 +218,13 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   sim.gain[FEEDBACK] = 1;
   rec.groups[GOAL] = 1;
   const tRead = tLast + 3 * D;
-  for (const e of endpoints) sim.emitAlong(e.neuron, tRead, FEEDBACK);
+  // a title's places at its best evidence report to its goal neurons
+  const bestOf = new Map<number, number>();
+  for (const e of endpoints) {
+    const ti = net.neuronColumn[e.goal]!;
+    if (!bestOf.has(ti)) bestOf.set(ti, e.evidence);
+    if (e.evidence === bestOf.get(ti)) sim.emitAlong(e.neuron, tRead, FEEDBACK);
+  }
   const goalFrom = rec.count;
   sim.run();
   const tGoal = tRead + p.delayFeedback;
@@ -147,11 +241,11 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
     let cur = byTitle.get(ti);
     if (!cur) {
       const t = ctx.titles[ti]!;
-      byTitle.set(ti, (cur = { title: t.title, occurrences: 0, track: e.goal - t.goalFirst, misfit: e.misfit, tempoDistance: e.tempoDistance }));
+      byTitle.set(ti, (cur = { title: t.title, evidence: e.evidence, occurrences: 0, track: e.goal - t.goalFirst, misfit: e.misfit, tempoDistance: e.tempoDistance }));
     }
-    if (counted.has(e.goal)) continue;
+    if (counted.has(e.goal) || e.evidence !== cur.evidence) continue;
     counted.add(e.goal);
     cur.occurrences += Math.round(((goalSpikes.get(e.goal) ?? 0) * (theta - p.goal.vReset) + sim.potential(e.goal, tGoal)) / p.wFeedback);
   }
-  return { matches: rankTitles([...byTitle.values()], wantLen / notes.length, useDur, tol), endpoints };
+  return { matches: rankTitles([...byTitle.values()], n, useDur, tol), endpoints };
 }
