@@ -25,6 +25,8 @@ export interface MemoryParams {
   wDrive: number;
   /** Teacher bias on the heard symbols' minicolumns during learning, mV. */
   teacherBias: number;
+  /** Weight of the links between successive interval (relative pitch) neurons, mV. */
+  wRelative: number;
   /** Gain of sequence synapses in recognition, and the bias on the heard minicolumn, mV. */
   recognitionGain: number;
   recognitionBias: number;
@@ -43,6 +45,10 @@ export interface MemoryParams {
   maxSymbol: number;
   /** Recognition: a path may miss one note (wrong, missing or extra) per this many fragment notes (at least one). */
   notesPerMiss: number;
+  /** Recognition: evidence (confirmed - missed notes) a path needs to be carried over an unheard note. */
+  carryEvidence: number;
+  /** Recognition: how many first notes of a fragment start paths from their whole minicolumn. */
+  seedNotes: number;
   /** Relative tolerance when fragment durations are compared with a path's duration classes. */
   durationTolerance: number;
 }
@@ -60,6 +66,7 @@ export const DEFAULT_PARAMS: MemoryParams = {
   wFeedback: 1,
   wDrive: 16,
   teacherBias: 12,
+  wRelative: 20,
   recognitionGain: 0.5,
   recognitionBias: 9,
   delayRelease: 1000,
@@ -72,6 +79,8 @@ export const DEFAULT_PARAMS: MemoryParams = {
   maxSymbol: 1023,
   durationTolerance: 0.1,
   notesPerMiss: 6,
+  carryEvidence: 2,
+  seedNotes: 3,
 };
 
 /**

@@ -1,6 +1,6 @@
 import type { Network } from '../snn/network.js';
 import type { Simulator } from '../snn/simulator.js';
-import { DURATION, DURATION_GATE, FEEDBACK, GOAL, INTERVAL_GATE, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
+import { DURATION, DURATION_GATE, FEEDBACK, GOAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, RELATIVE_SEQUENCE, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
 import type { MemoryParams } from './params.js';
 import { durationMisfit, endpointOrder, rankTitles, type Endpoint, type TitleEvidence } from './ranking.js';
 import type { Fragment, IdentifyMatch } from './types.js';
@@ -21,53 +21,56 @@ export interface RecognitionContext {
   typicalSecondsPerTick(titleIndex: number): number;
 }
 
-/** Successors of a spatial neuron through its intact sequence links (directly, or via its interval counter). */
-function successors(net: Network, n: number, out: number[]): void {
+/** A matching place: its path's neurons (one per fragment step it covers), those steps, its evidence. */
+interface Place {
+  path: number[];
+  steps: number[];
+  evidence: number;
+}
+
+/** Successors of a neuron through its intact links of `kind` (and, for notes, via their interval counter). */
+function successors(net: Network, n: number, kind: number, out: number[]): void {
   for (let q = net.firstOut[n]!; q >= 0; q = net.synNext[q]!) {
-    const kind = net.synKind[q]!;
-    if (kind === SEQUENCE && net.synWeight[q]! > 0) out.push(net.synPost[q]!);
-    else if (kind === INTERVAL_GATE && net.synWeight[q]! > 0) {
+    const k = net.synKind[q]!;
+    if (k === kind && net.synWeight[q]! > 0) out.push(net.synPost[q]!);
+    else if (k === INTERVAL_GATE && net.synWeight[q]! > 0) {
       const c = net.synPost[q]!;
-      for (let r = net.firstOut[c]!; r >= 0; r = net.synNext[r]!) if (net.synKind[r] === SEQUENCE && net.synWeight[r]! > 0) out.push(net.synPost[r]!);
+      for (let r = net.firstOut[c]!; r >= 0; r = net.synNext[r]!) if (net.synKind[r] === kind && net.synWeight[r]! > 0) out.push(net.synPost[r]!);
     }
   }
 }
 
 /**
- * Recognition: the fragment's notes arrive one per chain step. The first notes drive their whole
- * minicolumns (seeds); afterwards a neuron fires where the heard minicolumn's bias coincides with the
- * (down-scaled) input of a neuron that fired one step before, so paths that follow the fragment go on;
- * the area's inhibition clears the rest after each step. Interval counters relay at once. A path that
- * has confirmed enough notes survives a bounded number of unconfirmed steps: where its predicted
- * neuron is not heard, the predicted neuron fires anyway (a wrong note), or the path's last neuron
- * fires again (an extra note), or the neuron after the predicted one fires if that is what was heard
- * (a missing note); each costs evidence (confirmed notes minus misses). The paths alive after the
- * last note are the matching places: their neurons are read out through their duration gates (each
- * duration neuron's minicolumn is its class) and the last neurons send their spikes through the
- * feedback links; each goal neuron integrates the matching places of its title (its spikes and what
- * it still holds).
+ * Follows the fragment through one area: `columns` arrive one per chain step. The first ones drive
+ * their whole minicolumns (seeds); afterwards a neuron fires where the heard minicolumn's bias
+ * coincides with the (down-scaled) input of a neuron that fired one step before, so paths that follow
+ * the fragment go on; the area's inhibition clears the rest after each step. Interval counters relay
+ * at once. A path that has confirmed enough steps survives a bounded number of unconfirmed ones: where
+ * its predicted neuron is not heard, the predicted neuron fires anyway (a wrong note), or the path's
+ * last neuron fires again (an extra note), or the neuron after the predicted one fires if that is what
+ * was heard (a missing note); each costs evidence (confirmed steps minus misses). Returns the paths
+ * alive after the last step, read back through their spikes' causes.
  */
-export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognition {
+function followPaths(ctx: RecognitionContext, group: number, seqKind: number, columns: number[], maxMisses: number): Place[] {
   const { net, sim, params: p } = ctx;
-  if (ctx.titles.length === 0) return { matches: [], endpoints: [] };
   sim.reset();
   sim.stdp = null;
   sim.counterMode = 'relay';
   sim.gain.fill(1);
-  sim.gain[SEQUENCE] = p.recognitionGain;
-  sim.coincidenceOnly[SEQUENCE] = 1;
+  sim.gain[seqKind] = p.recognitionGain;
+  sim.coincidenceOnly.fill(0);
+  sim.coincidenceOnly[seqKind] = 1;
   sim.gain[DURATION_GATE] = 0;
   sim.gain[FEEDBACK] = 0;
+  sim.gain[RELATIVE_LINK] = 0;
   sim.recordPredictions = true;
   const rec = sim.recorder;
   rec.groups.fill(0);
-  rec.groups[SPATIAL] = rec.groups[DURATION] = 1; // interval relays pass their cause on unrecorded
-  const notes = fragment.notes;
-  const n = notes.length;
+  rec.groups[group] = 1; // interval relays pass their cause on unrecorded
+  const n = columns.length;
   const D = p.delayChord;
   const half = D / 2;
-  const maxMisses = Math.max(1, Math.floor(n / p.notesPerMiss));
-  // per spatial spike record: fragment step, confirmed notes and misses of its path, whether it went on
+  // per spike record: fragment step, confirmed steps and misses of its path, whether it went on
   const step: number[] = [];
   const confirmed: number[] = [];
   const misses: number[] = [];
@@ -81,9 +84,9 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   const take = (k: number, tPrev: number) => {
     for (let i = processed; i < rec.count; i++) {
       const nrn = rec.neuron[i]!;
-      if (net.neuronGroup[nrn] !== SPATIAL) continue;
+      if (net.neuronGroup[nrn] !== group) continue;
       const st = k > 0 && rec.time[i]! <= tPrev ? k - 1 : k;
-      const hit = net.neuronColumn[nrn] === notes[st]!.symbol ? 1 : 0;
+      const hit = net.neuronColumn[nrn] === columns[st] ? 1 : 0;
       const par = rec.parent[i]!;
       step[i] = st;
       continued[i] = 0;
@@ -108,17 +111,17 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   let bestEvidence = 0;
   for (let k = 0; k < n; k++) {
     const T = D * (k + 1);
-    const symbol = notes[k]!.symbol;
-    sim.scheduleBias(T - half, SPATIAL, symbol, p.recognitionBias);
-    sim.scheduleBias(T + half, SPATIAL, symbol, 0);
-    sim.scheduleInhibition(T + half, SPATIAL);
+    const symbol = columns[k]!;
+    sim.scheduleBias(T - half, group, symbol, p.recognitionBias);
+    sim.scheduleBias(T + half, group, symbol, 0);
+    sim.scheduleInhibition(T + half, group);
     const predFrom = sim.predicted.count;
     prevHeads = heads;
     heads = [];
     // paths arrive at T + 1; the first notes, and any note no path explains, also start paths from
     // their whole minicolumn, just after the arriving paths (which keep their history)
     sim.run(T);
-    if (k < 3 || bestEvidence < 2) sim.stimulateColumn(SPATIAL, symbol, T + 1, p.wDrive);
+    if (k < p.seedNotes || bestEvidence < 2) sim.stimulateColumn(group, symbol, T + 1, p.wDrive);
     sim.run(T + 1);
     take(k, T - D + 1);
     // paths of the previous step that no heard note continued: carried on while they can afford it
@@ -131,13 +134,13 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
     }
     forced.clear();
     for (const h of prevHeads) {
-      if (continued[h] || misses[h]! >= maxMisses || confirmed[h]! - misses[h]! < 2) continue;
+      if (continued[h] || misses[h]! >= maxMisses || confirmed[h]! - misses[h]! < p.carryEvidence) continue;
       const predicted = predictedBy.get(h) ?? [];
       for (const s of predicted) {
         if (!forced.has(s)) forced.set(s, 0);
         sim.fireFrom(s, T + 1, h); // a wrong note
         succ.length = 0;
-        successors(net, s, succ);
+        successors(net, s, seqKind, succ);
         for (const s2 of succ) {
           if (net.neuronColumn[s2] === symbol) {
             forced.set(s2, 1);
@@ -154,14 +157,7 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
     bestEvidence = 0;
     for (const h of heads) bestEvidence = Math.max(bestEvidence, confirmed[h]! - misses[h]!);
   }
-  const tLast = D * n + 1;
-  const fragDurAll = notes.map((x) => x.duration);
-  const useDur = fragDurAll[0] !== undefined;
-
-  // each last-step spike, followed back through its causes, is one matching place
-  const paths: number[][] = [];
-  const pathSteps: number[][] = [];
-  const evidence: number[] = [];
+  const places: Place[] = [];
   for (const i of heads) {
     const e = confirmed[i]! - misses[i]!;
     if (e < 1) continue;
@@ -171,11 +167,58 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
       path.push(rec.neuron[j]!);
       steps.push(step[j]!);
     }
-    paths.push(path.reverse());
-    pathSteps.push(steps.reverse());
-    evidence.push(e);
+    places.push({ path: path.reverse(), steps: steps.reverse(), evidence: e });
   }
-  if (paths.length === 0) return { matches: [], endpoints: [] };
+  return places;
+}
+
+/**
+ * Recognition: the fragment is followed through the spatial area (absolute pitch) and, unless that
+ * explains every note, through the interval area (relative pitch: the steps between its notes), whose
+ * paths reach their notes through the relative links; a transposed match counts half a note less, so
+ * the original key ranks first. The paths' notes are then read out through their duration gates (each
+ * duration neuron's minicolumn is its class) and the last notes send their spikes through the
+ * feedback links; each goal neuron integrates the matching places of its title (its spikes and what
+ * it still holds).
+ */
+export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognition {
+  const { net, sim, params: p } = ctx;
+  if (ctx.titles.length === 0) return { matches: [], endpoints: [] };
+  const notes = fragment.notes;
+  const n = notes.length;
+  const maxMisses = Math.max(1, Math.floor(n / p.notesPerMiss));
+  const places = followPaths(ctx, SPATIAL, SEQUENCE, notes.map((x) => x.symbol), maxMisses);
+  let best = 0;
+  for (const pl of places) best = Math.max(best, pl.evidence);
+  if (best < n && n >= 2) {
+    const steps = notes.slice(1).map((x, i) => x.symbol - notes[i]!.symbol + RELATIVE_OFFSET);
+    for (const pl of followPaths(ctx, RELATIVE, RELATIVE_SEQUENCE, steps, maxMisses)) {
+      if (pl.evidence < 2) continue; // any two notes are some step apart: one step is no evidence
+      const path: number[] = [];
+      for (const r of pl.path) {
+        const link = net.outOfKind(r, RELATIVE_LINK);
+        if (link >= 0 && net.synWeight[link]! > 0) path.push(net.synPost[link]!);
+      }
+      if (path.length !== pl.path.length) continue;
+      // the note before the first interval is implied; transposition costs half a note
+      places.push({ path, steps: pl.steps.map((k) => k + 1), evidence: pl.evidence + 0.5 });
+    }
+  }
+  if (places.length === 0) return { matches: [], endpoints: [] };
+  const fragDurAll = notes.map((x) => x.duration);
+  const useDur = fragDurAll[0] !== undefined;
+  const D = p.delayChord;
+  const tLast = D;
+  sim.reset();
+  sim.counterMode = 'relay';
+  sim.gain.fill(0);
+  sim.coincidenceOnly.fill(0);
+  const rec = sim.recorder;
+  rec.groups.fill(0);
+  rec.groups[DURATION] = 1;
+  const paths = places.map((pl) => pl.path);
+  const pathSteps = places.map((pl) => pl.steps);
+  const evidence = places.map((pl) => pl.evidence);
   // durations: the path neurons' duration gates open, the duration neurons relay their class
   const durClass = new Map<number, number>();
   if (useDur && paths.length > 0) {

@@ -2,7 +2,7 @@ import { Network } from '../snn/network.js';
 import { Rng } from '../snn/rng.js';
 import { Simulator } from '../snn/simulator.js';
 import { recruitTrack, train } from './learning.js';
-import { DURATION_GATE, GOAL, INTERVAL_GATE, PACEMAKER, PROJECTIONS, SEQUENCE, SPATIAL, groupSpecs, type TitleEntry } from './model.js';
+import { DURATION_GATE, GOAL, INTERVAL_GATE, PACEMAKER, PROJECTIONS, RELATIVE, RELATIVE_OFFSET, SEQUENCE, SPATIAL, groupSpecs, type TitleEntry } from './model.js';
 import { DEFAULT_PARAMS, MemoryParams, validateParams } from './params.js';
 import { clockSegments, decodeNotes, raster, recallMode } from './recall.js';
 import { recognise, type Recognition } from './recognition.js';
@@ -16,7 +16,7 @@ import {
   validateTitle,
 } from './validate.js';
 
-export { SPATIAL, DURATION, INTERVAL, GOAL, PACEMAKER, SEQUENCE, DURATION_GATE, INTERVAL_GATE, FEEDBACK } from './model.js';
+export { SPATIAL, DURATION, INTERVAL, GOAL, PACEMAKER, RELATIVE, SEQUENCE, DURATION_GATE, INTERVAL_GATE, FEEDBACK, RELATIVE_SEQUENCE, RELATIVE_LINK } from './model.js';
 export type { TitleEntry } from './model.js';
 
 export interface LearnStats {
@@ -122,6 +122,10 @@ export class SequenceMemory {
         place(target(m, DURATION_GATE));
         place(target(m, INTERVAL_GATE));
       }
+    }
+    for (let c = 0; c < 2 * RELATIVE_OFFSET; c++) {
+      const members = net.columnMembers(RELATIVE, c);
+      for (let i = 0; i < members.length; i++) place(members[i]!);
     }
     for (let n = 0; n < N; n++) place(n);
     const { net: next, newIndex } = net.permuted(order);
@@ -319,7 +323,7 @@ export class SequenceMemory {
    * Cuts a random `fraction` of the synapses of a projection (weight set to 0): a lesion, to show that
    * recall depends on the learned synapses. Returns how many were cut.
    */
-  lesion(fraction: number, options: { seed?: number; projection?: 'sequence' | 'duration-gate' | 'interval-gate' | 'feedback' } = {}): number {
+  lesion(fraction: number, options: { seed?: number; projection?: 'sequence' | 'duration-gate' | 'interval-gate' | 'feedback' | 'relative-sequence' | 'relative-link' } = {}): number {
     if (!(fraction >= 0 && fraction <= 1)) throw new MemoryInputError('fraction', `must be in 0..1, got ${fraction}`);
     const kind = this.#net.projectionIndex(options.projection ?? 'sequence');
     const rng = new Rng(options.seed ?? 1);
