@@ -64,6 +64,8 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
   sim.gain[FEEDBACK] = 0;
   sim.gain[RELATIVE_LINK] = 0;
   sim.recordPredictions = true;
+  // a heard note enters a predicted chord at any of its notes (the melody on top of chords is a path)
+  sim.spreadPredictions = group === SPATIAL;
   const rec = sim.recorder;
   rec.groups.fill(0);
   rec.groups[group] = 1; // interval relays pass their cause on unrecorded
@@ -173,8 +175,8 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
 }
 
 /**
- * Recognition: the fragment is followed through the spatial area (absolute pitch) and, unless that
- * explains every note, through the interval area (relative pitch: the steps between its notes), whose
+ * Recognition: the fragment is followed through the spatial area (absolute pitch) and, where that
+ * explains less than half of it, through the interval area (relative pitch: the steps between its notes), whose
  * paths reach their notes through the relative links; a transposed match counts half a note less, so
  * the original key ranks first. The paths' notes are then read out through their duration gates (each
  * duration neuron's minicolumn is its class) and the last notes send their spikes through the
@@ -190,7 +192,8 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   const places = followPaths(ctx, SPATIAL, SEQUENCE, notes.map((x) => x.symbol), maxMisses);
   let best = 0;
   for (const pl of places) best = Math.max(best, pl.evidence);
-  if (best < n && n >= 2) {
+  // the interval area is consulted when absolute pitch explains less than half the fragment
+  if (2 * best < n && n >= 3) {
     const steps = notes.slice(1).map((x, i) => x.symbol - notes[i]!.symbol + RELATIVE_OFFSET);
     for (const pl of followPaths(ctx, RELATIVE, RELATIVE_SEQUENCE, steps, maxMisses)) {
       if (pl.evidence < 2) continue; // any two notes are some step apart: one step is no evidence

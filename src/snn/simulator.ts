@@ -53,6 +53,12 @@ export class Simulator {
    * vanishing, so a reader can see which neurons were expected but not heard.
    */
   recordPredictions = false;
+  /**
+   * With recordPredictions: a prediction that finds its minicolumn silent passes on at once along the
+   * neuron's links of the same kind to neurons of its own group (a chord's next note), so an event is
+   * entered by whichever of its notes is heard.
+   */
+  spreadPredictions = false;
   readonly predicted = { count: 0, neuron: new Int32Array(256), parent: new Int32Array(256) };
   /** STDP on plastic projections, or null for none. */
   #stdp: StdpParams | null = null;
@@ -161,6 +167,7 @@ export class Simulator {
     this.recorder.clear();
     this.predicted.count = 0;
     this.recordPredictions = false;
+    this.spreadPredictions = false;
   }
 
   /**
@@ -382,7 +389,10 @@ export class Simulator {
     const g = net.neuronGroup[n]!;
     if (syn >= 0 && this.coincidenceOnly[net.synKind[syn]!] && !(this.#bias[g]?.[net.neuronColumn[n]!] ?? 0)) {
       // a dendritic input that needs its minicolumn's input: without it, no effect (but it may be noted)
-      if (this.recordPredictions && w * this.gain[net.synKind[syn]!]! > 0) this.#notePrediction(n, src);
+      if (this.recordPredictions && w * this.gain[net.synKind[syn]!]! > 0) {
+        this.#notePrediction(n, src);
+        if (this.spreadPredictions) this.#spread(n, t, w, src, syn, net);
+      }
       return;
     }
     if (is[n * 4] !== this.#epoch) this.#touch(n, t);
@@ -441,6 +451,15 @@ export class Simulator {
     }
     p.neuron[i] = n;
     p.parent[i] = src >= 0 && this.#is[src * 4] === this.#epoch ? this.#is[src * 4 + 2]! : NONE;
+  }
+
+  #spread(n: number, t: number, w: number, src: number, syn: number, net: Network): void {
+    const kind = net.synKind[syn]!;
+    const g = net.neuronGroup[n]!;
+    for (let s = net.firstOut[n]!; s >= 0; s = net.synNext[s]!) {
+      const post = net.synPost[s]!;
+      if (net.synKind[s] === kind && net.neuronGroup[post] === g && net.synWeight[s]! > 0) this.#deliver(post, t, w, src, s, net);
+    }
   }
 
   #force(n: number, t: number, parent: number): void {
