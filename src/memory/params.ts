@@ -49,8 +49,10 @@ export interface MemoryParams {
   carryEvidence: number;
   /** Recognition: how many first notes of a fragment start paths from their whole minicolumn. */
   seedNotes: number;
-  /** Relative tolerance when fragment durations are compared with a path's duration classes. */
-  durationTolerance: number;
+  /** Width (log scale) of the duration fit: a note this far off its place's rhythm fits 0.61. */
+  durationSigma: number;
+  /** Duration fit (0..1) from which a match reports its durations as matched. */
+  durationMatched: number;
 }
 
 export const DEFAULT_PARAMS: MemoryParams = {
@@ -77,7 +79,8 @@ export const DEFAULT_PARAMS: MemoryParams = {
   minTickNs: 80_000,
   maxChord: 32,
   maxSymbol: 1023,
-  durationTolerance: 0.1,
+  durationSigma: 0.15,
+  durationMatched: 0.8,
   notesPerMiss: 6,
   carryEvidence: 2,
   seedNotes: 3,

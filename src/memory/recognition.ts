@@ -2,7 +2,7 @@ import type { Network } from '../snn/network.js';
 import type { Simulator } from '../snn/simulator.js';
 import { DURATION, DURATION_GATE, FEEDBACK, GOAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, RELATIVE_SEQUENCE, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
 import type { MemoryParams } from './params.js';
-import { durationMisfit, endpointOrder, rankTitles, type Endpoint, type TitleEvidence } from './ranking.js';
+import { durationFit, endpointOrder, rankTitles, type Endpoint, type TitleEvidence } from './ranking.js';
 import type { Fragment, IdentifyMatch } from './types.js';
 
 export interface Recognition {
@@ -77,6 +77,7 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
   const confirmed: number[] = [];
   const misses: number[] = [];
   const continued: number[] = [];
+  const chordSkips: number[] = [];
   let prevHeads: number[] = [];
   let heads: number[] = [];
   /** Neurons forced this step: 1 where the path skipped a note to hear this one, else 0. */
@@ -93,15 +94,20 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       step[i] = st;
       continued[i] = 0;
       // a path carried on by force (not heard as predicted) misses a note; a skip still hears this one
-      const skip = forced.get(nrn);
-      const c = skip === undefined ? hit : skip;
-      const miss = skip === undefined ? 1 - hit : 1;
+      const forcedSkip = forced.get(nrn);
+      const c = forcedSkip === undefined ? hit : forcedSkip;
+      const miss = forcedSkip === undefined ? 1 - hit : 1;
+      // entered past chord notes that were not heard (a melody over chords): a quarter note less
+      const src = rec.source[i]!;
+      const skip = src >= 0 && par >= 0 && net.neuronGroup[src] === group && src !== rec.neuron[par] ? 1 : 0;
       if (par < 0 || step[par] === undefined) {
         confirmed[i] = c;
         misses[i] = miss;
+        chordSkips[i] = 0;
       } else {
         confirmed[i] = confirmed[par]! + c;
         misses[i] = misses[par]! + miss;
+        chordSkips[i] = chordSkips[par]! + skip;
         continued[par] = 1;
       }
       (st === k ? heads : prevHeads).push(i);
@@ -161,7 +167,7 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
   }
   const places: Place[] = [];
   for (const i of heads) {
-    const e = confirmed[i]! - misses[i]!;
+    const e = confirmed[i]! - misses[i]! - 0.25 * chordSkips[i]!;
     if (e < 1) continue;
     const path: number[] = [];
     const steps: number[] = [];
@@ -175,8 +181,8 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
 }
 
 /**
- * Recognition: the fragment is followed through the spatial area (absolute pitch) and, where that
- * explains less than half of it, through the interval area (relative pitch: the steps between its notes), whose
+ * Recognition: the fragment is followed through the spatial area (absolute pitch) and, unless that
+ * explains every note, through the interval area (relative pitch: the steps between its notes), whose
  * paths reach their notes through the relative links; a transposed match counts half a note less, so
  * the original key ranks first. The paths' notes are then read out through their duration gates (each
  * duration neuron's minicolumn is its class) and the last notes send their spikes through the
@@ -192,8 +198,8 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   const places = followPaths(ctx, SPATIAL, SEQUENCE, notes.map((x) => x.symbol), maxMisses);
   let best = 0;
   for (const pl of places) best = Math.max(best, pl.evidence);
-  // the interval area is consulted when absolute pitch explains less than half the fragment
-  if (2 * best < n && n >= 3) {
+  // the interval area is consulted unless absolute pitch explains every note
+  if (best < n && n >= 3) {
     const steps = notes.slice(1).map((x, i) => x.symbol - notes[i]!.symbol + RELATIVE_OFFSET);
     for (const pl of followPaths(ctx, RELATIVE, RELATIVE_SEQUENCE, steps, maxMisses)) {
       if (pl.evidence < 2) continue; // any two notes are some step apart: one step is no evidence
@@ -247,7 +253,7 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
     const classes = path.map((x) => durClass.get(x) ?? -1);
     const fragDur = pathSteps[pi]!.map((k) => fragDurAll[k]!);
     const fragSum = useDur ? fragDur.reduce((a, b) => a + b, 0) : 0;
-    const misfit = useDur ? durationMisfit(fragDur, classes) : Infinity;
+    const fit = useDur ? durationFit(fragDur, classes, p.durationSigma) : 0;
     let tempoDistance = 0;
     if (inSeconds) {
       // the tempo factor this place implies, against the title's typical tick length
@@ -255,10 +261,9 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
       const factor = (ticks * ctx.typicalSecondsPerTick(net.neuronColumn[goal]!)) / fragSum;
       tempoDistance = ticks > 0 && fragSum > 0 ? Math.abs(Math.log(factor)) : 0;
     }
-    endpoints.push({ neuron: last, goal, evidence: evidence[pi]!, misfit, tempoDistance });
+    endpoints.push({ neuron: last, goal, evidence: evidence[pi]!, fit, tempoDistance });
   }
-  const tol = p.durationTolerance;
-  endpoints.sort(endpointOrder(tol));
+  endpoints.sort(endpointOrder(useDur));
 
   // evidence reaches the goal cluster through the feedback links
   sim.gain[FEEDBACK] = 1;
@@ -287,11 +292,11 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
     let cur = byTitle.get(ti);
     if (!cur) {
       const t = ctx.titles[ti]!;
-      byTitle.set(ti, (cur = { title: t.title, evidence: e.evidence, occurrences: 0, track: e.goal - t.goalFirst, misfit: e.misfit, tempoDistance: e.tempoDistance }));
+      byTitle.set(ti, (cur = { title: t.title, evidence: e.evidence, occurrences: 0, track: e.goal - t.goalFirst, fit: e.fit, tempoDistance: e.tempoDistance }));
     }
     if (counted.has(e.goal) || e.evidence !== cur.evidence) continue;
     counted.add(e.goal);
     cur.occurrences += Math.round(((goalSpikes.get(e.goal) ?? 0) * (theta - p.goal.vReset) + sim.potential(e.goal, tGoal)) / p.wFeedback);
   }
-  return { matches: rankTitles([...byTitle.values()], n, useDur, tol), endpoints };
+  return { matches: rankTitles([...byTitle.values()], n, useDur, p.durationMatched), endpoints };
 }

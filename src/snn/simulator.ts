@@ -453,12 +453,15 @@ export class Simulator {
     p.parent[i] = src >= 0 && this.#is[src * 4] === this.#epoch ? this.#is[src * 4 + 2]! : NONE;
   }
 
+  /** The silent neuron passes the prediction on as its own (its cause: the prediction's cause). */
   #spread(n: number, t: number, w: number, src: number, syn: number, net: Network): void {
     const kind = net.synKind[syn]!;
     const g = net.neuronGroup[n]!;
+    if (this.#is[n * 4] !== this.#epoch) this.#touch(n, t);
+    this.#is[n * 4 + 2] = src >= 0 && this.#is[src * 4] === this.#epoch ? this.#is[src * 4 + 2]! : NONE;
     for (let s = net.firstOut[n]!; s >= 0; s = net.synNext[s]!) {
       const post = net.synPost[s]!;
-      if (net.synKind[s] === kind && net.neuronGroup[post] === g && net.synWeight[s]! > 0) this.#deliver(post, t, w, src, s, net);
+      if (net.synKind[s] === kind && net.neuronGroup[post] === g && net.synWeight[s]! > 0) this.#deliver(post, t, w, n, s, net);
     }
   }
 

@@ -105,3 +105,40 @@ describe('recognition: interval minicolumns recognise a transposed fragment (iss
     }
   });
 });
+
+describe('recognition: duration evidence grows with how well each note fits (issue 10)', () => {
+  const m = new SequenceMemory();
+  const pitches = [60, 62, 64, 65, 67, 65, 64, 62];
+  const rhythms: Record<string, number[]> = {
+    even: [2, 2, 2, 2, 2, 2, 2, 2],
+    dotted: [3, 1, 3, 1, 3, 1, 3, 1],
+    long: [4, 2, 2, 4, 4, 2, 2, 4],
+  };
+  for (const [title, r] of Object.entries(rhythms)) {
+    let tick = 0;
+    m.learn(title, { tracks: [{ notes: pitches.map((symbol, i) => ({ symbol, tick: (tick += r[i]! * 120) - r[i]! * 120, duration: r[i]! * 120 })) }] });
+  }
+  const played = (r: number[], f: (i: number) => number) => m.identify({ notes: pitches.map((symbol, i) => ({ symbol, duration: r[i]! * 0.1 * f(i) })) });
+
+  it('loose timing (10% per note, and a tempo drifting 20% over the fragment) keeps its rhythm', () => {
+    const jitter = [1.1, 0.92, 1.05, 0.9, 1.08, 0.95, 1.1, 0.93];
+    for (const [title, r] of Object.entries(rhythms)) {
+      for (const f of [(i: number) => jitter[i]!, (i: number) => 1 + (0.2 * i) / 7]) {
+        const res = played(r, f);
+        expect(res[0]!.title).toBe(title);
+        expect(res[0]!.durationsMatched).toBe(true);
+        expect(res[0]!.score).toBeGreaterThan(0.9);
+      }
+    }
+  });
+
+  it('the worse the fit, the less evidence: exact > jittered > another rhythm', () => {
+    const exact = played(rhythms.dotted!, () => 1)[0]!;
+    const loose = played(rhythms.dotted!, (i) => [1.2, 0.85, 0.88, 1.15, 1.12, 0.86, 0.84, 1.18][i]!)[0]!;
+    const other = played(rhythms.dotted!, () => 1).find((x) => x.title === 'even')!;
+    expect(exact.title).toBe('dotted');
+    expect(loose.title).toBe('dotted');
+    expect(exact.score).toBeGreaterThan(loose.score);
+    expect(loose.score).toBeGreaterThan(other.score);
+  });
+});
