@@ -51,6 +51,8 @@ export interface MemoryParams {
   seedNotes: number;
   /** Width (log scale) of the duration fit: a note this far off its place's rhythm fits 0.61. */
   durationSigma: number;
+  /** Deviation (log scale) of a note's duration from its place's rhythm that costs nothing. */
+  durationFree: number;
   /** Duration fit (0..1) from which a match reports its durations as matched. */
   durationMatched: number;
 }
@@ -80,6 +82,7 @@ export const DEFAULT_PARAMS: MemoryParams = {
   maxChord: 32,
   maxSymbol: 1023,
   durationSigma: 0.15,
+  durationFree: 0.1,
   durationMatched: 0.8,
   notesPerMiss: 6,
   carryEvidence: 2,

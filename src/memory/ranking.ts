@@ -29,7 +29,7 @@ export function endpointOrder(useDur: boolean) {
  * not move it), scored on a Gaussian of width sigma, averaged. Half a tick of slack for rounding.
  * Graded, so loose timing costs a little and a different rhythm a lot.
  */
-export function durationFit(frag: number[], classes: number[], sigma: number): number {
+export function durationFit(frag: number[], classes: number[], sigma: number, free: number): number {
   const logs: number[] = [];
   for (let i = 0; i < frag.length; i++) {
     if (classes[i]! < 0 || !(frag[i]! > 0)) return 0;
@@ -41,7 +41,7 @@ export function durationFit(frag: number[], classes: number[], sigma: number): n
   let sum = 0;
   for (let i = 0; i < logs.length; i++) {
     const slack = Math.log(1 + 0.5 / Math.max(1, classes[i]!));
-    const d = Math.max(0, Math.abs(logs[i]! - scale) - slack);
+    const d = Math.max(0, Math.abs(logs[i]! - scale) - slack - free);
     sum += Math.exp((-d * d) / (2 * sigma * sigma));
   }
   return sum / logs.length;

@@ -253,7 +253,7 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
     const classes = path.map((x) => durClass.get(x) ?? -1);
     const fragDur = pathSteps[pi]!.map((k) => fragDurAll[k]!);
     const fragSum = useDur ? fragDur.reduce((a, b) => a + b, 0) : 0;
-    const fit = useDur ? durationFit(fragDur, classes, p.durationSigma) : 0;
+    const fit = useDur ? durationFit(fragDur, classes, p.durationSigma, p.durationFree) : 0;
     let tempoDistance = 0;
     if (inSeconds) {
       // the tempo factor this place implies, against the title's typical tick length
