@@ -111,7 +111,7 @@ export function validateParams(p: MemoryParams): void {
   int('maxSymbol', 1, 65535);
   int('maxChord', 1, 1024);
   for (const name of ['delayRelease', 'delayChord', 'delayGate', 'delayFeedback', 'learnTickNs', 'minTickNs'] as const) int(name, 1, 1e9);
-  for (const name of ['wInit', 'wInitJitter', 'wGate', 'wFeedback', 'wDrive', 'teacherBias', 'recognitionGain', 'recognitionBias', 'durationTolerance'] as const) {
+  for (const name of ['wInit', 'wInitJitter', 'wGate', 'wFeedback', 'wDrive', 'teacherBias', 'recognitionGain', 'recognitionBias', 'durationSigma', 'durationFree', 'carryEvidence'] as const) {
     if (typeof p[name] !== 'number' || !Number.isFinite(p[name])) throw new RangeError(`params: ${name} must be a finite number`);
   }
   for (const name of ['spatial', 'goal', 'pacemaker', 'stdp'] as const) {
