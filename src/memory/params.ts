@@ -47,8 +47,10 @@ export interface MemoryParams {
   notesPerMiss: number;
   /** Recognition: evidence (confirmed - missed notes) a path needs to be carried over an unheard note. */
   carryEvidence: number;
-  /** Recognition: how many first notes of a fragment start paths from their whole minicolumn. */
-  seedNotes: number;
+  /** Recognition: how many transpositions the interval area proposes for a fragment absolute pitch does not explain. */
+  proposedKeys: number;
+  /** Recognition: places this much evidence (notes) behind the best are not read out. */
+  evidenceMargin: number;
   /** Width (log scale) of the duration fit: a note this far off its place's rhythm fits 0.61. */
   durationSigma: number;
   /** Deviation (log scale) of a note's duration from its place's rhythm that costs nothing. */
@@ -81,12 +83,13 @@ export const DEFAULT_PARAMS: MemoryParams = {
   minTickNs: 80_000,
   maxChord: 32,
   maxSymbol: 1023,
+  evidenceMargin: 2,
+  proposedKeys: 6,
   durationSigma: 0.15,
   durationFree: 0.1,
   durationMatched: 0.8,
   notesPerMiss: 6,
   carryEvidence: 2,
-  seedNotes: 3,
 };
 
 /**
@@ -110,8 +113,9 @@ export function validateParams(p: MemoryParams): void {
   int('pacemakerSize', 1, 1024);
   int('maxSymbol', 1, 65535);
   int('maxChord', 1, 1024);
+  int('proposedKeys', 0, 24);
   for (const name of ['delayRelease', 'delayChord', 'delayGate', 'delayFeedback', 'learnTickNs', 'minTickNs'] as const) int(name, 1, 1e9);
-  for (const name of ['wInit', 'wInitJitter', 'wGate', 'wFeedback', 'wDrive', 'teacherBias', 'recognitionGain', 'recognitionBias', 'durationSigma', 'durationFree', 'carryEvidence'] as const) {
+  for (const name of ['wInit', 'wInitJitter', 'wGate', 'wFeedback', 'wDrive', 'teacherBias', 'recognitionGain', 'recognitionBias', 'durationSigma', 'durationFree', 'carryEvidence', 'evidenceMargin'] as const) {
     if (typeof p[name] !== 'number' || !Number.isFinite(p[name])) throw new RangeError(`params: ${name} must be a finite number`);
   }
   for (const name of ['spatial', 'goal', 'pacemaker', 'stdp'] as const) {

@@ -1,6 +1,7 @@
 import type { Network } from '../snn/network.js';
+import { CONTEXT, ContextIndex } from './context-index.js';
 import type { Simulator } from '../snn/simulator.js';
-import { DURATION, DURATION_GATE, FEEDBACK, GOAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, RELATIVE_SEQUENCE, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
+import { DURATION, DURATION_GATE, FEEDBACK, GOAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
 import type { MemoryParams } from './params.js';
 import { durationFit, endpointOrder, rankTitles, type Endpoint, type TitleEvidence } from './ranking.js';
 import type { Fragment, IdentifyMatch } from './types.js';
@@ -17,6 +18,8 @@ export interface RecognitionContext {
   sim: Simulator;
   params: MemoryParams;
   titles: readonly TitleEntry[];
+  /** Context sub-columns of the network (where paths start). */
+  contexts: ContextIndex;
   /** The median tick length (s) of a title's tempo map. */
   typicalSecondsPerTick(titleIndex: number): number;
 }
@@ -26,6 +29,8 @@ interface Place {
   path: number[];
   steps: number[];
   evidence: number;
+  /** Whether the path heard every note of the fragment as predicted. */
+  whole: boolean;
 }
 
 /** Successors of a neuron through its intact links of `kind` (and, for notes, via their interval counter). */
@@ -52,6 +57,11 @@ function successors(net: Network, n: number, kind: number, out: number[]): void 
  * alive after the last step, read back through their spikes' causes.
  */
 function followPaths(ctx: RecognitionContext, group: number, seqKind: number, columns: number[], maxMisses: number): Place[] {
+  // a path starts in the sub-column of the next `context` inputs (spatial: four notes; intervals: three
+  // steps), at the first note and wherever no path explains every note so far; a fragment shorter than
+  // that drives whole minicolumns
+  const context = group === SPATIAL ? CONTEXT : CONTEXT - 1;
+  const seeds: number[] = [];
   const { net, sim, params: p } = ctx;
   sim.reset();
   sim.stdp = null;
@@ -116,7 +126,6 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
   };
   const predictedBy = new Map<number, number[]>();
   const succ: number[] = [];
-  let bestEvidence = 0;
   for (let k = 0; k < n; k++) {
     const T = D * (k + 1);
     const symbol = columns[k]!;
@@ -126,10 +135,8 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
     const predFrom = sim.predicted.count;
     prevHeads = heads;
     heads = [];
-    // paths arrive at T + 1; the first notes, and any note no path explains, also start paths from
-    // their whole minicolumn, just after the arriving paths (which keep their history)
-    sim.run(T);
-    if (k < p.seedNotes || bestEvidence < 2) sim.stimulateColumn(group, symbol, T + 1, p.wDrive);
+    // paths arrive at T + 1; then those that missed this note are carried on; then new paths start
+    // (after both, so a neuron a path reaches keeps that path's history)
     sim.run(T + 1);
     take(k, T - D + 1);
     // paths of the previous step that no heard note continued: carried on while they can afford it
@@ -162,8 +169,14 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
     sim.run(T + 1);
     take(k, T - D + 1);
     forced.clear();
-    bestEvidence = 0;
-    for (const h of heads) bestEvidence = Math.max(bestEvidence, confirmed[h]! - misses[h]!);
+    if (n < context) sim.stimulateColumn(group, symbol, T + 1, p.wDrive);
+    else if (k + context <= n) {
+      seeds.length = 0;
+      ctx.contexts.members(net, ContextIndex.contextKey(group, columns, k), symbol, seeds);
+      for (const s of seeds) sim.stimulate(s, T + 1, p.wDrive);
+    }
+    sim.run(T + 1);
+    take(k, T - D + 1);
   }
   const places: Place[] = [];
   for (const i of heads) {
@@ -175,15 +188,59 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       path.push(rec.neuron[j]!);
       steps.push(step[j]!);
     }
-    places.push({ path: path.reverse(), steps: steps.reverse(), evidence: e });
+    places.push({ path: path.reverse(), steps: steps.reverse(), evidence: e, whole: misses[i] === 0 && confirmed[i] === n });
   }
   return places;
 }
 
 /**
- * Recognition: the fragment is followed through the spatial area (absolute pitch) and, unless that
- * explains every note, through the interval area (relative pitch: the steps between its notes), whose
- * paths reach their notes through the relative links; a transposed match counts half a note less, so
+ * Transpositions the interval area proposes for a fragment: the sub-columns of its interval windows
+ * (three steps each) drive their interval neurons, whose relative links reach the notes they belong to;
+ * each such note, against the fragment's note there, votes for the key it implies. The most voted
+ * keys (other than the fragment's own) are returned, best first. Cutting the relative links silences
+ * every proposal.
+ */
+function proposedKeys(ctx: RecognitionContext, symbols: number[]): number[] {
+  const { net, params: p } = ctx;
+  const votes = new Map<number, number>();
+  const members: number[] = [];
+  const seen = new Set<number>();
+  const steps = symbols.slice(1).map((x, i) => x - symbols[i]! + RELATIVE_OFFSET);
+  for (let k = 0; k + CONTEXT - 1 <= steps.length; k++) {
+    members.length = 0;
+    ctx.contexts.bucket(ContextIndex.contextKey(RELATIVE, steps, k), members);
+    // a rare step pattern says more about the key than a common one: a window's votes share one unit
+    const weight = 1 / Math.max(1, members.length);
+    seen.clear();
+    for (const r of members) {
+      if (net.neuronGroup[r] !== RELATIVE) continue;
+      const link = net.outOfKind(r, RELATIVE_LINK);
+      if (link < 0 || !(net.synWeight[link]! > 0)) continue;
+      const note = net.synPost[link]!;
+      const offset = net.neuronColumn[note]! - symbols[k + 1]!;
+      const fb = net.outOfKind(note, FEEDBACK);
+      if (offset === 0 || fb < 0) continue;
+      // a vote for a track in a key: the right one gathers a vote from every window it matches
+      const vote = net.synPost[fb]! * 512 + offset + 256;
+      if (seen.has(vote)) continue; // one vote per window: a motif a track repeats counts once
+      seen.add(vote);
+      votes.set(vote, (votes.get(vote) ?? 0) + weight);
+    }
+  }
+  const keys: number[] = [];
+  for (const [vote] of [...votes.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])) {
+    const offset = (vote % 512) - 256;
+    if (!keys.includes(offset)) keys.push(offset);
+    if (keys.length >= p.proposedKeys) break;
+  }
+  return keys;
+}
+
+/**
+ * Recognition: the fragment is followed through the spatial area (absolute pitch), paths starting in
+ * the context sub-columns of its notes. Unless that explains every note, the interval area proposes
+ * the keys the fragment may be transposed to and the spatial area follows it in each (chords, wrong,
+ * missing and extra notes are handled there as in its own key); a transposition costs half a note, so
  * the original key ranks first. The paths' notes are then read out through their duration gates (each
  * duration neuron's minicolumn is its class) and the last notes send their spikes through the
  * feedback links; each goal neuron integrates the matching places of its title (its spikes and what
@@ -195,24 +252,21 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   const notes = fragment.notes;
   const n = notes.length;
   const maxMisses = Math.max(1, Math.floor(n / p.notesPerMiss));
-  const places = followPaths(ctx, SPATIAL, SEQUENCE, notes.map((x) => x.symbol), maxMisses);
-  let best = 0;
-  for (const pl of places) best = Math.max(best, pl.evidence);
-  // the interval area is consulted unless absolute pitch explains every note
-  if (best < n && n >= 3) {
-    const steps = notes.slice(1).map((x, i) => x.symbol - notes[i]!.symbol + RELATIVE_OFFSET);
-    for (const pl of followPaths(ctx, RELATIVE, RELATIVE_SEQUENCE, steps, maxMisses)) {
-      if (pl.evidence < 2) continue; // any two notes are some step apart: one step is no evidence
-      const path: number[] = [];
-      for (const r of pl.path) {
-        const link = net.outOfKind(r, RELATIVE_LINK);
-        if (link >= 0 && net.synWeight[link]! > 0) path.push(net.synPost[link]!);
-      }
-      if (path.length !== pl.path.length) continue;
-      // the note before the first interval is implied; transposition costs half a note
-      places.push({ path, steps: pl.steps.map((k) => k + 1), evidence: pl.evidence + 0.5 });
+  let places = followPaths(ctx, SPATIAL, SEQUENCE, notes.map((x) => x.symbol), maxMisses);
+  // unless absolute pitch explains every note, the interval area proposes keys the fragment may be
+  // transposed to, and the spatial area follows it in each (a transposition costs half a note, so the
+  // original key ranks first)
+  if (!places.some((pl) => pl.whole) && n >= CONTEXT) {
+    for (const offset of proposedKeys(ctx, notes.map((x) => x.symbol))) {
+      const moved = notes.map((x) => x.symbol + offset);
+      if (moved.some((x) => x < 0 || x > p.maxSymbol)) continue;
+      for (const pl of followPaths(ctx, SPATIAL, SEQUENCE, moved, maxMisses)) places.push({ ...pl, evidence: pl.evidence - 0.5, whole: false });
     }
   }
+  // places far behind the best cannot change the answer: only those within two notes of it report
+  let best = 0;
+  for (const pl of places) best = Math.max(best, pl.evidence);
+  places = places.filter((pl) => pl.evidence >= best - p.evidenceMargin);
   if (places.length === 0) return { matches: [], endpoints: [] };
   const fragDurAll = notes.map((x) => x.duration);
   const useDur = fragDurAll[0] !== undefined;

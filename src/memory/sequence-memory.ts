@@ -5,6 +5,7 @@ import { recruitTrack, train } from './learning.js';
 import { DURATION_GATE, GOAL, INTERVAL_GATE, PACEMAKER, PROJECTIONS, RELATIVE, RELATIVE_OFFSET, SEQUENCE, SPATIAL, groupSpecs, type TitleEntry } from './model.js';
 import { DEFAULT_PARAMS, MemoryParams, validateParams } from './params.js';
 import { clockSegments, decodeNotes, raster, recallMode } from './recall.js';
+import { ContextIndex } from './context-index.js';
 import { recognise, type Recognition } from './recognition.js';
 import type { CompleteResult, Fragment, IdentifyMatch, RecallResult, Sequence } from './types.js';
 import {
@@ -52,6 +53,8 @@ export class SequenceMemory {
   #sim: Simulator;
   /** Whether neurons were recruited since the last consolidation. */
   #dirty = false;
+  /** Context sub-columns of the consolidated network (built when recognition first needs them). */
+  #contexts: ContextIndex | null = null;
   readonly #rng: Rng;
   readonly #titles: TitleEntry[] = [];
   readonly #titleIndex = new Map<string, number>();
@@ -133,6 +136,7 @@ export class SequenceMemory {
     for (let i = 0; i < this.#pacemaker.length; i++) this.#pacemaker[i] = newIndex[this.#pacemaker[i]!]!;
     this.#net = next;
     this.#sim = new Simulator(next);
+    this.#contexts = null;
     this.#dirty = false;
   }
 
@@ -274,8 +278,9 @@ export class SequenceMemory {
   /** Recognition (recognition.ts) over the consolidated network. */
   #recognise(fragment: Fragment): Recognition {
     this.consolidate();
+    this.#contexts ??= ContextIndex.build(this.#net);
     return recognise(
-      { net: this.#net, sim: this.#sim, params: this.params, titles: this.#titles, typicalSecondsPerTick: (ti) => this.#typicalSecondsPerTick(ti) },
+      { net: this.#net, sim: this.#sim, params: this.params, titles: this.#titles, contexts: this.#contexts, typicalSecondsPerTick: (ti) => this.#typicalSecondsPerTick(ti) },
       fragment,
     );
   }

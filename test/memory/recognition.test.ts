@@ -96,7 +96,7 @@ describe('recognition: interval minicolumns recognise a transposed fragment (iss
   it("cutting the interval minicolumns' synapses makes transposed recognition fail while exact still works", () => {
     const m = learned();
     for (const f of fragments) expect(top(m, f.symbols.map((s) => s + 3))!.score, `${f.title} +3`).toBeGreaterThan(0.9);
-    expect(m.lesion(1, { projection: 'relative-sequence' })).toBeGreaterThan(0);
+    expect(m.lesion(1, { projection: 'relative-link' })).toBeGreaterThan(0);
     for (const f of fragments) {
       expect(top(m, f.symbols)?.title, f.title).toBe(f.title);
       expect(top(m, f.symbols)!.score, f.title).toBe(1);
