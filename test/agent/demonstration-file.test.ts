@@ -142,7 +142,7 @@ describe('demonstration files: every bad line by its real line number, in one pa
     expect(err.message.length).toBeLessThanOrEqual(500);
   });
 
-  it('the CLI prints the message(s) and exits 1, never a stack trace (bad CSV, bad JSON, missing file, a folder)', { timeout: 60_000 }, () => {
+  it('the CLI prints the message(s) and exits 1, never a stack trace (bad CSV, bad JSON, missing file, a folder)', { timeout: 120_000 }, () => {
     const cli = new URL('../../src/agent/cli.ts', import.meta.url).pathname;
     const teach = (demo: string) => spawnSync(process.execPath, ['--import', 'tsx', cli, 'teach', 'wave', '--demo', demo, '--memory', join(dir, 'm.engram')], { encoding: 'utf8' });
     const folder = join(dir, 'a-folder.csv');
