@@ -144,11 +144,11 @@ export function findPauses(samples: readonly DemoSample[], smooth: SmoothedDemo,
   }
   if (start >= 0) close(start, n - 1);
   // the smoothed speed lags where the arm comes to rest and leaves: widen each pause while the smoothed
-  // pose stays within 1.5 times the spread of the pause's samples (about 3 times the smoothed noise) of its mean
+  // pose stays within the spread of the pause's samples (about twice the smoothed noise) of its mean
   for (let p = 0; p < pauses.length; p++) {
     const [a, b] = pauses[p]!;
     const mean = meanPose(samples, a, b);
-    const reach = Math.min(radius, 1.5 * Math.sqrt(spreadRms(samples, a, b, mean)));
+    const reach = Math.min(radius, Math.sqrt(spreadRms(samples, a, b, mean)));
     const near = (i: number) => maxDiff(smooth.positions[i]!, mean) <= reach;
     let lo = a;
     let hi = b;
@@ -190,8 +190,15 @@ export function extractKeyframes(samples: readonly DemoSample[], options: Keyfra
   const tol = options.tolerance ?? 0.02;
   const t0 = samples[0]!.time;
   const n = samples.length;
-  const smooth = smoothDemonstration(samples, options.smoothing ?? 0.1);
+  const smoothing = options.smoothing ?? 0.1;
+  const smooth = smoothDemonstration(samples, smoothing);
   const pauses = findPauses(samples, smooth, options);
+  // a pause within one smoothing window of either end reaches it: the ends' smoothed poses are the least
+  // certain, and a keyframe a few samples off a pause would be a jerk on replay
+  const first = pauses[0];
+  if (first && samples[first[0]]!.time - samples[0]!.time <= smoothing) first[0] = 0;
+  const last = pauses[pauses.length - 1];
+  if (last && samples[n - 1]!.time - samples[last[1]]!.time <= smoothing) last[1] = n - 1;
   const out: Keyframe[] = [];
   const keep = (i: number) => out.push({ time: samples[i]!.time - t0, positions: [...smooth.positions[i]!], dwell: 0 });
   const keepPause = (a: number, b: number) => out.push({ time: samples[a]!.time - t0, positions: meanPose(samples, a, b), dwell: samples[b]!.time - samples[a]!.time });
@@ -199,7 +206,7 @@ export function extractKeyframes(samples: readonly DemoSample[], options: Keyfra
   const moves = (a: number, b: number) => {
     // a and b are kept; add the samples in between that keep the straight-move error within tol
     const marks: number[] = [];
-    simplify(samples, smooth.positions, a, b, tol, marks);
+    simplify(samples, smooth.positions, a, b, tol, smoothing, marks);
     for (const m of marks) keep(m);
   };
   for (const [a, b] of pauses) {
@@ -234,7 +241,7 @@ const MAX_SPAN = 256;
  * before it, so the start of a demonstration has the keyframes the whole of it has (recognising a skill
  * while it is being shown).
  */
-function simplify(s: readonly DemoSample[], q: readonly number[][], a: number, b: number, tol: number, marks: number[]): void {
+function simplify(s: readonly DemoSample[], q: readonly number[][], a: number, b: number, tol: number, minGap: number, marks: number[]): void {
   let anchor = a;
   while (anchor < b - 1) {
     let end = anchor + 2;
@@ -243,9 +250,20 @@ function simplify(s: readonly DemoSample[], q: readonly number[][], a: number, b
       if (!fits(s, q, anchor, end, tol)) break;
       last = end;
     }
-    if (last >= b) return;
+    if (last >= b) break;
     marks.push(last);
     anchor = last;
+  }
+  // a keyframe just before the end of the stretch (a pause, the last sample) would leave the replay a
+  // few milliseconds to come to rest: it moves half way between its neighbours instead
+  const m = marks.length - 1;
+  if (m >= 0 && s[b]!.time - s[marks[m]!]!.time < minGap) {
+    const before = m > 0 ? marks[m - 1]! : a;
+    const halfway = (s[before]!.time + s[b]!.time) / 2;
+    let k = before + 1;
+    while (k < b - 1 && s[k + 1]!.time <= halfway) k++;
+    if (k > before && k < b) marks[m] = k;
+    else marks.pop();
   }
 }
 

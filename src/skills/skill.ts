@@ -149,8 +149,8 @@ export function keyframesFromRecall(r: RecallResult, code: PoseCode): { keyframe
 }
 
 /**
- * The start of a demonstration as a fragment to recognise: its first keyframes' joint symbols, in order,
- * in the code a new skill of these joints is taught in within `maxSymbol` (default 1023). By default
+ * The start of a demonstration as a fragment to recognise: its first keyframes' joint symbols, in order
+ * (but not its last sample, where it was cut, unless the arm rests there), in the code a new skill of these joints is taught in within `maxSymbol` (default 1023). By default
  * only the coarse columns (a skill's 'coarse' track), which a new demonstration's noise rarely changes;
  * `symbols: 'all'` gives the full code (track 0).
  */
@@ -161,7 +161,10 @@ export function demonstrationFragment(
 ): Fragment {
   checkDemonstration(samples, joints, 'fragment');
   const code = PoseCode.forJoints(joints, { maxSymbol: options.maxSymbol });
-  const keyframes = extractKeyframes(samples, { ...options, tolerance: keyframeTolerance(code, options.tolerance) }).slice(0, options.keyframes ?? Infinity);
+  const all = extractKeyframes(samples, { ...options, tolerance: keyframeTolerance(code, options.tolerance) });
+  // the last sample is where the recording was cut, not a pose the skill has: left out unless held
+  if (all.length > 1 && all[all.length - 1]!.dwell === 0) all.pop();
+  const keyframes = all.slice(0, options.keyframes ?? Infinity);
   const encode = options.symbols === 'all' ? (q: number[]) => code.encode(q) : (q: number[]) => code.encodeCoarse(q);
   return { notes: keyframes.flatMap((k) => encode(k.positions).map((symbol) => ({ symbol }))) };
 }
