@@ -116,8 +116,8 @@ export function smoothDemonstration(samples: readonly DemoSample[], halfWidth = 
 /**
  * Pauses of a demonstration, as [first, last] sample indices: the arm is still from where its smoothed
  * speed (fastest joint) drops below `stillSpeed` until it rises above twice that (a hysteresis, so
- * noise cannot end a pause), cut where the smoothed pose leaves `stillRadius` of where the pause began
- * (a slow drift is several pauses, as before), keeping runs of at least `minDwell` s.
+ * noise cannot end a pause), or until the smoothed pose leaves `stillRadius` of where the pause began
+ * (a slow drift; the next pause may start half a dwell later), keeping runs of at least `minDwell` s.
  */
 export function findPauses(samples: readonly DemoSample[], smooth: SmoothedDemo, options: { stillRadius?: number; minDwell?: number; stillSpeed?: number } = {}): Array<[number, number]> {
   const radius = options.stillRadius ?? 0.01;
@@ -126,39 +126,42 @@ export function findPauses(samples: readonly DemoSample[], smooth: SmoothedDemo,
   const leave = 2 * enter;
   const n = samples.length;
   const speed = smooth.velocities.map((v) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0));
-  const pauses: Array<[number, number]> = [];
-  const close = (a: number, b: number) => {
-    if (samples[b]!.time - samples[a]!.time >= minDwell) pauses.push([a, b]);
-  };
+  const pauses: Array<{ a: number; b: number; drifted: boolean; afterDrift: boolean }> = [];
   let start = -1;
+  let afterDrift = false;
+  /** A pause cut by drift is followed by a move of at least half a dwell, never by a jump into the next. */
+  let notBefore = -Infinity;
+  const close = (b: number, drifted: boolean) => {
+    if (b > start) pauses.push({ a: start, b, drifted, afterDrift }); // how long it lasted is judged once widened
+    start = -1;
+    afterDrift = drifted;
+    if (drifted) notBefore = samples[b]!.time + minDwell / 2;
+  };
   for (let k = 0; k < n; k++) {
     if (start < 0) {
-      if (speed[k]! < enter) start = k;
+      if (speed[k]! < enter && samples[k]!.time >= notBefore) start = k;
+      else if (speed[k]! > leave) afterDrift = false;
       continue;
     }
-    const far = maxDiff(smooth.positions[k]!, smooth.positions[start]!) > radius;
-    if (speed[k]! > leave || far) {
-      close(start, k - 1);
-      start = far && speed[k]! < enter ? k : -1;
-    }
+    if (speed[k]! > leave) close(k - 1, false);
+    else if (maxDiff(smooth.positions[k]!, smooth.positions[start]!) > radius) close(k - 1, true);
   }
-  if (start >= 0) close(start, n - 1);
-  // the smoothed speed lags where the arm comes to rest and leaves: widen each pause while the smoothed
-  // pose stays within the spread of the pause's samples (about twice the smoothed noise) of its mean
-  for (let p = 0; p < pauses.length; p++) {
-    const [a, b] = pauses[p]!;
-    const mean = meanPose(samples, a, b);
-    const reach = Math.min(radius, Math.sqrt(spreadRms(samples, a, b, mean)));
-    const near = (i: number) => maxDiff(smooth.positions[i]!, mean) <= reach;
-    let lo = a;
-    let hi = b;
-    const floor = p > 0 ? pauses[p - 1]![1] + 1 : 0;
-    const ceil = p + 1 < pauses.length ? pauses[p + 1]![0] - 1 : n - 1;
-    while (lo > floor && near(lo - 1)) lo--;
-    while (hi < ceil && near(hi + 1)) hi++;
-    pauses[p] = [lo, hi];
-  }
-  return pauses;
+  if (start >= 0) close(n - 1, false);
+  // the smoothed speed lags where the arm comes to rest and leaves: widen each pause (not where it
+  // drifted) while the smoothed pose stays within 1.5 times the spread of the pause's samples (about
+  // three times the smoothed noise) of its mean
+  return pauses.map((p, i) => {
+    const mean = meanPose(samples, p.a, p.b);
+    const reach = Math.min(radius, 1.5 * Math.sqrt(spreadRms(samples, p.a, p.b, mean)));
+    const near = (k: number) => maxDiff(smooth.positions[k]!, mean) <= reach;
+    let lo = p.a;
+    let hi = p.b;
+    const floor = i > 0 ? pauses[i - 1]!.b + 1 : 0;
+    const ceil = i + 1 < pauses.length ? pauses[i + 1]!.a - 1 : n - 1;
+    if (!p.afterDrift) while (lo > floor && near(lo - 1)) lo--;
+    if (!p.drifted) while (hi < ceil && near(hi + 1)) hi++;
+    return [lo, hi] as [number, number];
+  }).filter(([a, b]) => samples[b]!.time - samples[a]!.time >= minDwell);
 }
 
 function meanPose(samples: readonly DemoSample[], a: number, b: number): number[] {
