@@ -209,7 +209,7 @@ export function extractKeyframes(samples: readonly DemoSample[], options: Keyfra
   const moves = (a: number, b: number) => {
     // a and b are kept; add the samples in between that keep the straight-move error within tol
     const marks: number[] = [];
-    simplify(samples, smooth.positions, a, b, tol, smoothing, marks);
+    simplify(samples, smooth.positions, a, b, tol, Math.max(smoothing, options.minDwell ?? 0.25), marks);
     for (const m of marks) keep(m);
   };
   for (const [a, b] of pauses) {
@@ -257,8 +257,9 @@ function simplify(s: readonly DemoSample[], q: readonly number[][], a: number, b
     marks.push(last);
     anchor = last;
   }
-  // a keyframe just before the end of the stretch (a pause, the last sample) would leave the replay a
-  // few milliseconds to come to rest: it moves half way between its neighbours instead
+  // a keyframe just before the end of the stretch (a pause, the last sample) would leave the replay too
+  // little time to come to rest (the arm's last millimetres look still to the sensor, so a pause is
+  // found a little early): it moves half way between its neighbours instead
   const m = marks.length - 1;
   if (m >= 0 && s[b]!.time - s[marks[m]!]!.time < minGap) {
     const before = m > 0 ? marks[m - 1]! : a;
