@@ -71,8 +71,8 @@ function motion(wps: readonly Waypoint[]): (t: number) => number[] {
   };
 }
 
-/** Largest speed and acceleration over each joint's limit along a motion (1 ms finite differences): the worse of the two ratios. */
-function peakRatio(at: (t: number) => number[], length: number, robot: RobotDescription): { speed: number; accel: number } {
+/** Largest speed and acceleration of a motion over each joint's limit (finite differences on 2 ms), as shares of the limit. */
+export function peakRatio(at: (t: number) => number[], length: number, robot: RobotDescription): { speed: number; accel: number } {
   let speed = 0;
   let accel = 0;
   const dt = 0.002;

@@ -18,7 +18,7 @@ import { extractKeyframes, type Keyframe } from '../../src/skills/keyframes.js';
 import { PoseCode } from '../../src/skills/pose-code.js';
 import { demonstrationFragment, recallSkill, teachSkill } from '../../src/skills/skill.js';
 import { fitDmp, rolloutDmp } from './dmp.js';
-import { divergence, recordDemo, skillDemos, type SkillDemo } from './skill-demos.js';
+import { divergence, peakRatio, recordDemo, skillDemos, type SkillDemo } from './skill-demos.js';
 
 export const SKILL_ARMS = ['ur5e-planar', 'ur5e', 'panda'];
 const NOISE = 0.002;
@@ -185,7 +185,7 @@ export function benchSkills(log: (s?: string) => void, options: { seed?: number;
           lim.slowest = Math.min(lim.slowest, f ?? 0);
         }
       }
-      const demoPeak = demoPeaks(d, robot);
+      const demoPeak = peakRatio(d.at, d.length, robot);
       overall.speed = Math.max(overall.speed, demoPeak.speed);
       overall.accel = Math.max(overall.accel, demoPeak.accel);
     });
@@ -207,23 +207,4 @@ export function benchSkills(log: (s?: string) => void, options: { seed?: number;
     log(`   (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   }
   log();
-}
-
-/** The demonstration's own peaks over its limits at 1x (finite differences on 2 ms). */
-function demoPeaks(d: SkillDemo, robot: RobotDescription): { speed: number; accel: number } {
-  let speed = 0;
-  let accel = 0;
-  const dt = 0.002;
-  let q0 = d.at(0);
-  let q1 = d.at(dt);
-  for (let t = 2 * dt; t <= d.length; t += dt) {
-    const q2 = d.at(t);
-    robot.joints.forEach((jt, j) => {
-      speed = Math.max(speed, Math.abs(q2[j]! - q1[j]!) / dt / jt.maxSpeed);
-      accel = Math.max(accel, Math.abs(q2[j]! - 2 * q1[j]! + q0[j]!) / (dt * dt) / jt.maxAccel);
-    });
-    q0 = q1;
-    q1 = q2;
-  }
-  return { speed, accel };
 }
