@@ -91,7 +91,8 @@ for (const [kind, start] of kinds) {
       const samples = Array.from({ length: 201 }, (_, k) => ({ time: k / 100, positions: [0.5 * Math.sin((Math.PI * k) / 200), k < 100 ? 0 : 0.4] }));
       const taught = await memory.teachSkill('reach', samples, joints, { robot: 'arm' });
       expect(taught.keyframes).toBeGreaterThanOrEqual(3);
-      expect(await memory.title('reach')).toEqual({ title: 'reach', kind: 'skill', tracks: 1 });
+      // track 0 the full pose code, track 1 its coarse columns (what recognition listens to)
+      expect(await memory.title('reach')).toEqual({ title: 'reach', kind: 'skill', tracks: 2 });
       const recalled = await memory.recallSkill('reach', { tempo: 1 });
       expect(recalled.joints.map((j) => j.name)).toEqual(['a', 'b']);
       expect(recalled.keyframes.length).toBe(taught.keyframes);
