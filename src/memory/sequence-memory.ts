@@ -250,6 +250,7 @@ export class SequenceMemory {
     this.#typicalSpt.clear(); // keyed by title number
     this.#net = net;
     this.#sim = new Simulator(net);
+    this.#contexts = null;
     this.#dirty = true;
     return stats;
   }
