@@ -14,8 +14,10 @@ import { INTERVAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, RELA
  * Memberships are derived from the chains (the synapses), so nothing extra is stored in a snapshot;
  * they are hashed into buckets (a collision only adds a start that the next note does not confirm).
  */
-/** Notes in a spatial neuron's context (itself included); an interval neuron's context is one step shorter. */
-export const CONTEXT = 4;
+/** Notes in a spatial neuron's context (itself included). */
+export const NOTE_CONTEXT = 4;
+/** Steps in an interval neuron's context (itself included). */
+export const STEP_CONTEXT = 3;
 
 export class ContextIndex {
   readonly #mask: number;
@@ -90,8 +92,8 @@ export class ContextIndex {
       if (pred[n]! >= 0) succ[pred[n]!] = n;
       if (topPred[n]! >= 0) topSucc[topPred[n]!] = n;
     }
-    // a neuron's context: itself and the CONTEXT - 1 neurons after it along `links`; its key, if complete
-    const chain = new Int32Array(CONTEXT);
+    // a neuron's context: itself and the neurons after it along `links`; its key, if complete
+    const chain = new Int32Array(Math.max(NOTE_CONTEXT, STEP_CONTEXT));
     const keyAlong = (n: number, links: Int32Array, length: number): number => {
       chain[0] = n;
       for (let i = 1; i < length; i++) {
@@ -106,12 +108,12 @@ export class ContextIndex {
     for (let n = 0; n < N; n++) {
       const g = net.neuronGroup[n];
       if (g === SPATIAL) {
-        const own = keyAlong(n, succ, CONTEXT);
+        const own = keyAlong(n, succ, NOTE_CONTEXT);
         if (own >= 0) {
           keys.push(ContextIndex.key(SPATIAL, own));
           owners.push(n);
         }
-        const top = keyAlong(n, topSucc, CONTEXT);
+        const top = keyAlong(n, topSucc, NOTE_CONTEXT);
         if (top >= 0 && top !== own) {
           keys.push(ContextIndex.key(SPATIAL, top));
           owners.push(n);
@@ -119,18 +121,18 @@ export class ContextIndex {
         // the interval neuron of a chord's top note: the steps from the previous top over the next two
         const r = relativeOf[n]!;
         const before = topPred[n]!;
-        if (r >= 0 && before >= 0 && keyAlong(n, topSucc, CONTEXT - 1) >= 0) {
+        if (r >= 0 && before >= 0 && keyAlong(n, topSucc, STEP_CONTEXT) >= 0) {
           let x = col[n]! - col[before]! + RELATIVE_OFFSET;
-          for (let i = 1; i < CONTEXT - 1; i++) x = x * 4096 + col[chain[i]!]! - col[chain[i - 1]!]! + RELATIVE_OFFSET;
+          for (let i = 1; i < STEP_CONTEXT; i++) x = x * 4096 + col[chain[i]!]! - col[chain[i - 1]!]! + RELATIVE_OFFSET;
           const key = ContextIndex.key(RELATIVE, x);
-          const ownKey = keyAlong(r, succ, CONTEXT - 1);
+          const ownKey = keyAlong(r, succ, STEP_CONTEXT);
           if (ownKey < 0 || ContextIndex.key(RELATIVE, ownKey) !== key) {
             keys.push(key);
             owners.push(r);
           }
         }
       } else if (g === RELATIVE) {
-        const own = keyAlong(n, succ, CONTEXT - 1);
+        const own = keyAlong(n, succ, STEP_CONTEXT);
         if (own >= 0) {
           keys.push(ContextIndex.key(RELATIVE, own));
           owners.push(n);
@@ -151,7 +153,7 @@ export class ContextIndex {
 
   /** The sub-column key of the context starting at `columns[k]` in `group` (-1: the fragment ends before it does). */
   static contextKey(group: number, columns: readonly number[], k: number): number {
-    const length = group === SPATIAL ? CONTEXT : CONTEXT - 1;
+    const length = group === SPATIAL ? NOTE_CONTEXT : STEP_CONTEXT;
     if (k + length > columns.length) return -1;
     let x = 0;
     for (let i = k; i < k + length; i++) x = x * 4096 + columns[i]!;

@@ -1,5 +1,5 @@
 import type { Network } from '../snn/network.js';
-import { CONTEXT, ContextIndex } from './context-index.js';
+import { ContextIndex, NOTE_CONTEXT, STEP_CONTEXT } from './context-index.js';
 import type { Simulator } from '../snn/simulator.js';
 import { DURATION, DURATION_GATE, FEEDBACK, GOAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
 import type { MemoryParams } from './params.js';
@@ -60,7 +60,7 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
   // a path starts in the sub-column of the next `context` inputs (spatial: four notes; intervals: three
   // steps), at the first note and wherever no path explains every note so far; a fragment shorter than
   // that drives whole minicolumns
-  const context = group === SPATIAL ? CONTEXT : CONTEXT - 1;
+  const context = group === SPATIAL ? NOTE_CONTEXT : STEP_CONTEXT;
   const seeds: number[] = [];
   const { net, sim, params: p } = ctx;
   sim.reset();
@@ -206,7 +206,7 @@ function proposedKeys(ctx: RecognitionContext, symbols: number[]): number[] {
   const members: number[] = [];
   const seen = new Set<number>();
   const steps = symbols.slice(1).map((x, i) => x - symbols[i]! + RELATIVE_OFFSET);
-  for (let k = 0; k + CONTEXT - 1 <= steps.length; k++) {
+  for (let k = 0; k + STEP_CONTEXT <= steps.length; k++) {
     members.length = 0;
     ctx.contexts.bucket(ContextIndex.contextKey(RELATIVE, steps, k), members);
     // a rare step pattern says more about the key than a common one: a window's votes share one unit
@@ -256,7 +256,7 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   // unless absolute pitch explains every note, the interval area proposes keys the fragment may be
   // transposed to, and the spatial area follows it in each (a transposition costs half a note, so the
   // original key ranks first)
-  if (!places.some((pl) => pl.whole) && n >= CONTEXT) {
+  if (!places.some((pl) => pl.whole) && n > STEP_CONTEXT) {
     for (const offset of proposedKeys(ctx, notes.map((x) => x.symbol))) {
       const moved = notes.map((x) => x.symbol + offset);
       if (moved.some((x) => x < 0 || x > p.maxSymbol)) continue;
