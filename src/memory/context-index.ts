@@ -1,5 +1,5 @@
 import type { Network } from '../snn/network.js';
-import { INTERVAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, RELATIVE_SEQUENCE, SEQUENCE, SPATIAL } from './model.js';
+import { INTERVAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, SEQUENCE, SPATIAL } from './model.js';
 
 /**
  * Context sub-columns: the neurons of a minicolumn split by what their chain predicts after them (as
@@ -46,6 +46,7 @@ export class ContextIndex {
     const hasChordSuccessor = new Uint8Array(N);
     const counterPred = new Int32Array(N).fill(-1);
     const relativeOf = new Int32Array(N).fill(-1);
+    const noteOf = new Int32Array(N).fill(-1);
     for (let n = 0; n < N; n++) {
       for (let s = net.firstOut[n]!; s >= 0; s = net.synNext[s]!) {
         const kind = net.synKind[s]!;
@@ -56,8 +57,10 @@ export class ContextIndex {
             pred[post] = n;
             hasChordSuccessor[n] = 1;
           } else firstOfEvent[post] = 1;
-        } else if (kind === RELATIVE_SEQUENCE) pred[post] = n;
-        else if (kind === RELATIVE_LINK) relativeOf[post] = n;
+        } else if (kind === RELATIVE_LINK) {
+          relativeOf[post] = n;
+          noteOf[n] = post;
+        }
       }
     }
     // event-boundary predecessors: counter -> first note; found by scanning the counters' outputs
@@ -91,6 +94,11 @@ export class ContextIndex {
     for (let n = 0; n < N; n++) {
       if (pred[n]! >= 0) succ[pred[n]!] = n;
       if (topPred[n]! >= 0) topSucc[topPred[n]!] = n;
+    }
+    // the interval chain follows the note chain: the next interval neuron is that of the next note
+    for (let r = 0; r < N; r++) {
+      const note = noteOf[r]!;
+      if (note >= 0 && succ[note]! >= 0) succ[r] = relativeOf[succ[note]!]!;
     }
     // a neuron's context: itself and the neurons after it along `links`; its key, if complete
     const chain = new Int32Array(Math.max(NOTE_CONTEXT, STEP_CONTEXT));
@@ -139,8 +147,9 @@ export class ContextIndex {
         }
       }
     }
+    // about two members a bucket: a bucket costs 4 bytes, a member 4
     let buckets = 1024;
-    while (buckets < keys.length) buckets *= 2;
+    while (buckets * 2 < keys.length) buckets *= 2;
     const mask = buckets - 1;
     const start = new Int32Array(buckets + 1);
     for (const k of keys) start[(k & mask) + 1]!++;

@@ -1,7 +1,7 @@
 import type { Network } from '../snn/network.js';
 import type { Rng } from '../snn/rng.js';
 import type { Simulator } from '../snn/simulator.js';
-import { DURATION, DURATION_GATE, FEEDBACK, INTERVAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, RELATIVE_SEQUENCE, SEQUENCE, SPATIAL } from './model.js';
+import { DURATION, DURATION_GATE, FEEDBACK, INTERVAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, SEQUENCE, SPATIAL } from './model.js';
 import type { MemoryParams } from './params.js';
 import type { SequenceNote } from './types.js';
 
@@ -9,16 +9,14 @@ import type { SequenceNote } from './types.js';
  * Recruits the chain of one track: goal -> offset counter -> notes (chord order) -> interval counter
  * -> ... Each note gets its own spatial neuron (its context), a duration neuron it gates, and a
  * feedback link to the track's goal neuron. Every note after the first also gets an interval neuron,
- * in the minicolumn of its pitch step from the note before it in the chain, linked to its note and
- * from the previous interval neuron (recruited at full strength, like the gates): the same chain in
- * relative pitch. Returns the number of events (onsets).
+ * in the minicolumn of its pitch step from the note before it in the chain, linked to its note
+ * (recruited at full strength, like the gates): the chain in relative pitch follows the notes' chain. Returns the number of events (onsets).
  */
 export function recruitTrack(net: Network, p: MemoryParams, rng: Rng, goal: number, notes: SequenceNote[]): number {
   let counter = net.addNeuron(INTERVAL, notes[0]!.tick);
   net.addSynapse(goal, counter, p.wGate, p.delayGate, INTERVAL_GATE);
   let events = 0;
   let prevSymbol = -1;
-  let prevRelative = -1;
   for (let i = 0; i < notes.length; ) {
     let j = i;
     while (j < notes.length && notes[j]!.tick === notes[i]!.tick) j++;
@@ -34,8 +32,6 @@ export function recruitTrack(net: Network, p: MemoryParams, rng: Rng, goal: numb
       if (prevSymbol >= 0) {
         const r = net.addNeuron(RELATIVE, note.symbol - prevSymbol + RELATIVE_OFFSET);
         net.addSynapse(r, n, p.wGate, p.delayGate, RELATIVE_LINK);
-        if (prevRelative >= 0) net.addSynapse(prevRelative, r, p.wRelative, p.delayChord, RELATIVE_SEQUENCE);
-        prevRelative = r;
       }
       prevSymbol = note.symbol;
       prev = n;

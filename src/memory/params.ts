@@ -25,8 +25,7 @@ export interface MemoryParams {
   wDrive: number;
   /** Teacher bias on the heard symbols' minicolumns during learning, mV. */
   teacherBias: number;
-  /** Weight of the links between successive interval (relative pitch) neurons, mV. */
-  wRelative: number;
+
   /** Gain of sequence synapses in recognition, and the bias on the heard minicolumn, mV. */
   recognitionGain: number;
   recognitionBias: number;
@@ -72,7 +71,6 @@ export const DEFAULT_PARAMS: MemoryParams = {
   wFeedback: 1,
   wDrive: 16,
   teacherBias: 12,
-  wRelative: 20,
   recognitionGain: 0.5,
   recognitionBias: 9,
   delayRelease: 1000,

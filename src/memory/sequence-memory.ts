@@ -40,6 +40,8 @@ export interface MemoryStats {
   structureBytes: number;
   /** Bytes of the per-title tables (tempo maps, names). */
   tableBytes: number;
+  /** Bytes of the context sub-columns recognition uses (derived, not saved; 0 until first needed). */
+  indexBytes: number;
 }
 
 /**
@@ -183,6 +185,7 @@ export class SequenceMemory {
       synapses: this.#net.synapseCount,
       structureBytes: this.#net.structureBytes(),
       tableBytes,
+      indexBytes: this.#contexts?.bytes ?? 0,
     };
   }
 
