@@ -4,6 +4,7 @@ import { learnFiles, type LearnState } from './learn-files.js';
 import { LiveRobots } from './live-robots.js';
 import { MemoryPanel, type MemoryPanelState } from './memory-panel.js';
 import { drawRoll } from './piano-roll.js';
+import { PlayAlong, type PlayAlongState } from './play-along.js';
 import { Player, type Move } from './player.js';
 import { describeResult, WHOLE_PIECE_SECONDS } from './result-words.js';
 import { robotsPanel } from './robots-panel.js';
@@ -62,6 +63,8 @@ interface EngramPage {
   titles: Title[];
   memory: MemoryPanelState;
   learning: LearnState;
+  /** The play-along panel: notes heard, the memory's candidates, MIDI, the last continuation. */
+  playAlong: PlayAlongState;
   transport(): TransportSnapshot;
 }
 
@@ -118,6 +121,7 @@ const page: EngramPage = {
   titles: [],
   memory: memory.state,
   learning: { files: [] },
+  playAlong: undefined as unknown as PlayAlongState, // set below, once the panel is built
   transport: () => {
     const rec = page.performance?.recording;
     return {
@@ -402,6 +406,7 @@ page.learning = learnFiles($('drop'), $<HTMLInputElement>('midi-files'), $<HTMLU
 });
 
 robotsPanel(() => page.title, () => page.tempo, live.events);
+page.playAlong = new PlayAlong($('play-along'), { sound: (pitch) => (tones.unlock(), tones.play(pitch)), load: (p) => load(p, 'whole') }).state;
 live.start();
 document.addEventListener('engram:agent-event', (e) => {
   const ev = (e as CustomEvent<{ type: string; robot?: unknown; pitch?: unknown; on?: unknown }>).detail;
