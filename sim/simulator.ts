@@ -62,7 +62,7 @@ export function armSimulator(motion: MotionSource & ContinuationSource, physics:
       return physics.perform(planned.continuation.title, planned, kb, { tempo: planned.continuation.tempo });
     },
     recordFrom: async (fragment, o) => {
-      const planned = await motion.planContinuation(fragment, arms, kb, o);
+      const planned = await motion.planContinuation(fragment, arms, kb, { ...o, raster: true });
       return physics.record(planned.continuation.title, planned, kb, { ...o, tempo: planned.continuation.tempo });
     },
   };

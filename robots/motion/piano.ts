@@ -60,6 +60,8 @@ export interface ContinuationOptions {
   tempo?: number;
   /** Only the notes starting in the first `seconds`. */
   seconds?: number;
+  /** Keep the memory's spike raster of the continuation (for a view). */
+  raster?: boolean;
 }
 
 /** A planned continuation: the piece from where the fragment was found, and what the memory said about it. */
@@ -74,12 +76,13 @@ export interface PlannedContinuation extends PlannedPerformance {
  * when nothing learned matches.
  */
 export function planContinuation(memory: SequenceMemory, fragment: Fragment, arms: RobotDescription[], kb: KeyboardDescription, options: ContinuationOptions = {}): PlannedContinuation {
-  const c = memory.complete(fragment, { count: options.count ?? 16, tempo: options.tempo });
+  const c = memory.complete(fragment, { count: options.count ?? 16, tempo: options.tempo, raster: options.raster === true });
   if (!c.match || !c.tracks || !c.place) throw new MemoryInputError('notes', 'the fragment matches no learned piece');
   const planned = planTracks(c.tracks.map((t) => t.notes), arms, kb, options.seconds);
-  const { tracks, ...rest } = c as Required<typeof c>;
+  const { tracks, raster, ...rest } = c as Required<typeof c>;
   return {
     ...planned,
+    ...(raster ? { raster } : {}),
     continuation: {
       title: c.match.title,
       match: c.match,

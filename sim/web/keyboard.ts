@@ -86,12 +86,9 @@ export class OnScreenKeyboard {
     for (const [code, off] of Object.entries(LAYOUT)) byPitch.set(this.base + off, code === 'Semicolon' ? ';' : code === 'Quote' ? "'" : code.slice(3));
     for (const [p, key] of this.#keys) {
       const letter = byPitch.get(p);
-      key.textContent = '';
-      if (letter || p % 12 === 0) {
-        const span = document.createElement('span');
-        span.textContent = [letter, p % 12 === 0 ? pitchName(p) : ''].filter(Boolean).join(' ');
-        key.appendChild(span);
-      }
+      key.replaceChildren();
+      if (letter) key.appendChild(Object.assign(document.createElement('span'), { className: 'letter', textContent: letter }));
+      if (p % 12 === 0) key.appendChild(Object.assign(document.createElement('span'), { className: 'name', textContent: pitchName(p) }));
     }
   }
 

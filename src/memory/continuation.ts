@@ -2,7 +2,7 @@ import type { Network } from '../snn/network.js';
 import type { Simulator } from '../snn/simulator.js';
 import { SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
 import type { MemoryParams } from './params.js';
-import { clockSegments, decodeNotes, recallMode } from './recall.js';
+import { clockSegments, decodeNotes, raster, recallMode } from './recall.js';
 import type { Continuation, Fragment, RecalledNote } from './types.js';
 import { validateTempo } from './validate.js';
 
@@ -33,7 +33,7 @@ export interface Place {
  * two have in common (aligned on pitch, so a wrong, missing or extra note does not shift it); `tempo`
  * given overrides it. Times and ticks are relative to the place's note (0 = the player's last onset).
  */
-export function continueFrom(ctx: ContinuationContext, place: Place, fragment: Fragment, options: { count: number; tempo?: number }): Continuation {
+export function continueFrom(ctx: ContinuationContext, place: Place, fragment: Fragment, options: { count: number; tempo?: number; raster?: boolean }): Continuation {
   const { sim, net, params: p, entry: e } = ctx;
   const matched = place.goal - e.goalFirst;
   const rec = sim.recorder;
@@ -94,7 +94,27 @@ export function continueFrom(ctx: ContinuationContext, place: Place, fragment: F
     return { track: t, name: e.trackNames[t], notes: kept.map(relative) };
   });
   const spt = segmentAt(e, placeTick);
-  return { tempo, tempoSource: source, playerTempo: player, place: { track: matched, tick: placeTick, secondsPerTick: spt }, tracks };
+  return {
+    tempo,
+    tempoSource: source,
+    playerTempo: player,
+    place: { track: matched, tick: placeTick, secondsPerTick: spt },
+    tracks,
+    ...(options.raster ? { raster: fromPlace(raster(sim, net), t0) } : {}),
+  };
+}
+
+/** A recall's spikes from the place on, their times relative to it (the run up to it is not shown). */
+function fromPlace(r: NonNullable<Continuation['raster']>, t0: number): NonNullable<Continuation['raster']> {
+  const out: NonNullable<Continuation['raster']> = { time: [], neuron: [], group: [], groups: r.groups, pulseEvery: r.pulseEvery };
+  for (let i = 0; i < r.time.length; i++) {
+    if (r.time[i]! < t0) continue;
+    out.time.push(r.time[i]! - t0);
+    out.neuron.push(r.neuron[i]!);
+    out.group.push(r.group[i]!);
+  }
+  out.pulses = (r.pulses ?? []).filter((t) => t >= t0).map((t) => t - t0);
+  return out;
 }
 
 /** The piece's tick length (s, at 1x) at `tick`: its tempo map there. */

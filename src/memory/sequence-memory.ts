@@ -293,7 +293,7 @@ export class SequenceMemory {
    * further notes of the matched track with every other track joining in, at the tempo the fragment
    * was played (durations in seconds) or `tempo` times the piece's, following its tempo map from there.
    */
-  complete(fragment: Fragment, options: { count?: number; tempo?: number } = {}): CompleteResult {
+  complete(fragment: Fragment, options: { count?: number; tempo?: number; raster?: boolean } = {}): CompleteResult {
     validateFragment(fragment, this.params);
     const count = options.count ?? 32;
     if (!Number.isInteger(count) || count < 1) throw new MemoryInputError('count', `must be a positive integer, got ${count}`);
@@ -303,7 +303,7 @@ export class SequenceMemory {
     if (!match) return { match: null, notes: [] };
     const e = this.entry(match.title);
     const place = endpoints.find((ep) => ep.goal >= e.goalFirst && ep.goal < e.goalFirst + e.tracks)!;
-    const c = continueFrom({ net: this.#net, sim: this.#sim, params: this.params, pacemaker: this.#pacemaker, entry: e }, place, fragment, { count, tempo: options.tempo });
+    const c = continueFrom({ net: this.#net, sim: this.#sim, params: this.params, pacemaker: this.#pacemaker, entry: e }, place, fragment, { count, tempo: options.tempo, raster: options.raster === true });
     const own = c.tracks[c.place.track]!;
     return { match: { ...match, track: c.place.track }, notes: own.notes, ...c };
   }

@@ -103,6 +103,8 @@ export interface Continuation {
   place: { track: number; tick: number; secondsPerTick: number };
   /** Every track from the place on: ticks and times (s) relative to the last matched note's onset. */
   tracks: RecalledTrack[];
+  /** The spikes of the continuation from the place on, when asked for (times as the notes'). */
+  raster?: RecallResult['raster'];
 }
 
 export interface CompleteResult extends Partial<Continuation> {

@@ -102,7 +102,16 @@ describe.skipIf(!haveBrowser)('play along on the web page, in headless Chromium'
     const shown = await page.evaluate(() => window.engram.keyDowns.slice(0, 4).map((k) => k.pitch));
     expect(new Set(shown)).toEqual(new Set(want.slice(0, 4).map((n) => n.pitch)));
     expect(await page.locator('#along-status').textContent()).toMatch(/Minuet in G: the arms play on at 1\.\d\d× the piece's tempo \(yours\), right hand \+ left hand/);
-    await page.screenshot({ path: join(artifacts, `${shot}-continue.png`) });
+    await page.waitForFunction(() => window.engram.transport().time > 1.5, null, { timeout: 30_000 });
+    // the memory's spikes of the continuation are drawn, and the page says what is playing
+    const s = await page.evaluate(() => window.engram.transport());
+    expect(Object.values(s.raster!.spikes).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(await page.locator('#now').textContent()).toMatch(/^Minuet in G, played on from where the player stopped: recalled at pacemaker 1\.\d\d×/);
+    expect(await page.locator('#status').textContent()).toBe('Minuet in G');
+    // the memory panel shows the piece's chain, lit where the continuation's recall fired it
+    await page.waitForFunction(() => window.engram.memory.chain?.title === 'Minuet in G' && window.engram.memory.fired > 0, null, { timeout: 30_000 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(artifacts, `${shot}-continue.png`), fullPage: true });
   }
 
   it('on the page keyboard: the piece named live, Continue plays on at the player tempo, both hands', async () => {
