@@ -37,7 +37,7 @@ export class OnScreenKeyboard {
   /** Computer key code -> the pitch it started (so an octave shift mid-press releases the right key). */
   readonly #held = new Map<string, number>();
 
-  constructor(host: HTMLElement, low = 48, high = 84) {
+  constructor(host: HTMLElement, low = 53, high = 84) {
     this.#low = low;
     this.#high = high;
     this.element = host;

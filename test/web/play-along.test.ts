@@ -158,6 +158,48 @@ describe.skipIf(!haveBrowser)('play along on the web page, in headless Chromium'
     await page.close();
   }, 180_000);
 
+  it('an identify answer that comes late never replaces a newer one', async () => {
+    const page = await open();
+    let release!: () => void;
+    const newerShown = new Promise<void>((r) => (release = r));
+    await page.route('**/api/command', async (route) => {
+      const body = route.request().postDataJSON() as { command?: string; notes?: unknown[] } | null;
+      if (body?.command !== 'identify') return route.continue();
+      const res = await route.fetch();
+      if (body.notes?.length === 1) await newerShown; // the answer for the first note is held back
+      await route.fulfill({ response: res });
+    });
+    await page.locator('#along-keys').focus();
+    await page.keyboard.press('l');
+    await page.waitForFunction(() => window.engram.playAlong.asked >= 1);
+    await page.keyboard.press('g');
+    await page.waitForFunction(() => window.engram.playAlong.shownFor === 2);
+    const before = await page.evaluate(() => window.engram.playAlong.candidates.map((c) => c.title));
+    release();
+    await page.waitForFunction(() => window.engram.playAlong.dropped >= 1);
+    const after = await page.evaluate(() => window.engram.playAlong);
+    expect(after.shownFor).toBe(2);
+    expect(after.candidates.map((c) => c.title)).toEqual(before);
+    await page.close();
+  }, 60_000);
+
+  it('on a phone: the keyboard fits the width and plays by touch', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, hasTouch: true, isMobile: true });
+    await page.goto(url);
+    await page.waitForFunction(() => window.engram?.ready === true && window.engram.playAlong !== undefined);
+    const keys = page.locator('#along-keys');
+    await keys.scrollIntoViewIfNeeded();
+    const box = (await keys.boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(390);
+    await page.locator('#along-keys .key[data-pitch="74"]').tap();
+    await page.locator('#along-keys .key[data-pitch="67"]').tap();
+    await page.waitForFunction(() => window.engram.playAlong.shownFor === 2, null, { timeout: 30_000 });
+    expect(await page.evaluate(() => window.engram.playAlong.notes.map((n) => n.pitch))).toEqual([74, 67]);
+    await page.locator('#play-along').screenshot({ path: join(artifacts, 'play-along-390.png') });
+    await page.close();
+  }, 60_000);
+
   it('says why MIDI is not there: no Web MIDI in the browser, or permission refused', async () => {
     const none = await open(() => Object.defineProperty(navigator, 'requestMIDIAccess', { value: undefined }));
     await none.locator('#along-midi').click();
