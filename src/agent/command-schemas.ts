@@ -115,12 +115,6 @@ export const COMMAND_SCHEMAS: Record<string, object> = {
       },
     },
   },
-  continue: {
-    type: 'object',
-    required: ['id', 'replyTo', 'command', 'notes'],
-    additionalProperties: false,
-    properties: { ...base, command: { const: 'continue' }, notes: fragmentNotes, unit: { enum: ['seconds', 'relative'] }, count: continuationCount, tempo, seconds: { ...seconds, maximum: 600 } },
-  },
   stop: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'stop' }, robots: robotIds } },
   resume: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'resume' }, robots: robotIds } },
   memory: {
@@ -128,6 +122,12 @@ export const COMMAND_SCHEMAS: Record<string, object> = {
     required: ['id', 'replyTo', 'command'],
     additionalProperties: false,
     properties: { ...base, command: { const: 'memory' }, title: { type: 'string', minLength: 1, maxLength: 256 }, track: { type: 'integer', minimum: 0, maximum: 1023 }, maxNotes: { type: 'integer', minimum: 1, maximum: 2000 } },
+  },
+  continue: {
+    type: 'object',
+    required: ['id', 'replyTo', 'command', 'notes'],
+    additionalProperties: false,
+    properties: { ...base, command: { const: 'continue' }, notes: fragmentNotes, unit: { enum: ['seconds', 'relative'] }, count: continuationCount, tempo, seconds: { ...seconds, maximum: 600 } },
   },
 };
 
