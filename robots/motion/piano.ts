@@ -78,6 +78,7 @@ export interface PlannedContinuation extends PlannedPerformance {
 export function planContinuation(memory: SequenceMemory, fragment: Fragment, arms: RobotDescription[], kb: KeyboardDescription, options: ContinuationOptions = {}): PlannedContinuation {
   const c = memory.complete(fragment, { count: options.count ?? 16, tempo: options.tempo, raster: options.raster === true });
   if (!c.match || !c.tracks || !c.place) throw new MemoryInputError('notes', 'the fragment matches no learned piece');
+  if (c.tracks.every((t) => t.notes.length === 0)) throw new MemoryInputError('notes', `the fragment is where '${c.match.title}' ends: nothing follows it`);
   const planned = planTracks(c.tracks.map((t) => t.notes), arms, kb, options.seconds);
   const { tracks, raster, ...rest } = c as Required<typeof c>;
   return {

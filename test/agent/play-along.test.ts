@@ -67,6 +67,8 @@ describe('playing on from a played fragment, on the simulated arms', () => {
   it('refuses what it cannot play, naming the field, and a fragment nothing matches', async () => {
     expect(checkCommand(JSON.stringify({ id: '1', replyTo: 'r', command: 'continue', notes: fragment, count: 1000 }))).toMatchObject({ ok: false, error: 'count: must be <= 256' });
     expect(checkCommand(JSON.stringify({ id: '1', replyTo: 'r', command: 'continue' }))).toMatchObject({ ok: false, error: 'notes: is required' });
+    const end = await command({ command: 'continue', notes: right.slice(-8).map((n) => ({ symbol: n.symbol })) });
+    expect(end).toEqual({ status: 400, body: { ok: false, error: "notes: the fragment is where 'Minuet in G' ends: nothing follows it" } });
     const none = await command({ command: 'continue', notes: [{ symbol: 1 }, { symbol: 2 }] });
     expect(none).toEqual({ status: 400, body: { ok: false, error: 'notes: the fragment matches no learned piece' } });
     const res = await fetch(`${url}api/perform`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ notes: fragment, title: 'x' }) });
