@@ -60,6 +60,13 @@ for (const [kind, start] of kinds) {
       const planned = await memory.planPiece(ode.title, arms, kb, { seconds: 4 });
       expect(planned.score.length).toBeGreaterThan(4);
       for (const p of planned.plans) expect(arms).toContain(p.robot);
+      // and a continuation of a played fragment (durations in seconds, as played at 2x): both tracks, at 2x
+      const melody = ode.sequence.tracks[0]!.notes.slice(0, 6);
+      const spt = ode.sequence.timing![0]!.secondsPerTick;
+      const on = await memory.planContinuation({ notes: melody.map((n) => ({ symbol: n.symbol, duration: (n.duration * spt) / 2 })), unit: 'seconds' }, arms, kb, { count: 4 });
+      expect(on.continuation).toMatchObject({ title: ode.title, tempo: 2, tempoSource: 'player', place: { track: 0, tick: melody[5]!.tick } });
+      expect(on.continuation.tracks.map((t) => t.name)).toEqual(['melody', 'bass']);
+      for (const p of on.plans) expect(arms).toContain(p.robot);
       // read only views of the network: its areas, and a title's chain (the 'memory' command)
       const anatomy = await memory.anatomy();
       expect(anatomy.neurons).toBe((await memory.stats()).neurons);
