@@ -56,7 +56,7 @@ function successors(net: Network, n: number, kind: number, out: number[]): void 
  * was heard (a missing note); each costs evidence (confirmed steps minus misses). Returns the paths
  * alive after the last step, read back through their spikes' causes.
  */
-function followPaths(ctx: RecognitionContext, group: number, seqKind: number, columns: number[], maxMisses: number): Place[] {
+function followPaths(ctx: RecognitionContext, group: number, seqKind: number, columns: number[], maxMisses: number, neighbours = 0): Place[] {
   // a path starts in the sub-column of the next `context` inputs (spatial: four notes; intervals: three
   // steps), at the first note and wherever no path explains every note so far; a fragment shorter than
   // that drives whole minicolumns
@@ -99,7 +99,7 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       const nrn = rec.neuron[i]!;
       if (net.neuronGroup[nrn] !== group) continue;
       const st = k > 0 && rec.time[i]! <= tPrev ? k - 1 : k;
-      const hit = net.neuronColumn[nrn] === columns[st] ? 1 : 0;
+      const hit = Math.abs(net.neuronColumn[nrn]! - columns[st]!) <= neighbours ? 1 : 0;
       const par = rec.parent[i]!;
       step[i] = st;
       continued[i] = 0;
@@ -129,8 +129,8 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
   for (let k = 0; k < n; k++) {
     const T = D * (k + 1);
     const symbol = columns[k]!;
-    sim.scheduleBias(T - half, group, symbol, p.recognitionBias);
-    sim.scheduleBias(T + half, group, symbol, 0);
+    for (let c = Math.max(0, symbol - neighbours); c <= symbol + neighbours; c++) sim.scheduleBias(T - half, group, c, p.recognitionBias);
+    for (let c = Math.max(0, symbol - neighbours); c <= symbol + neighbours; c++) sim.scheduleBias(T + half, group, c, 0);
     sim.scheduleInhibition(T + half, group);
     const predFrom = sim.predicted.count;
     prevHeads = heads;
@@ -252,11 +252,11 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   const notes = fragment.notes;
   const n = notes.length;
   const maxMisses = Math.max(1, Math.floor(n / p.notesPerMiss));
-  let places = followPaths(ctx, SPATIAL, SEQUENCE, notes.map((x) => x.symbol), maxMisses);
+  let places = followPaths(ctx, SPATIAL, SEQUENCE, notes.map((x) => x.symbol), maxMisses, fragment.neighbours ?? 0);
   // unless absolute pitch explains every note, the interval area proposes keys the fragment may be
   // transposed to, and the spatial area follows it in each (a transposition costs half a note, so the
   // original key ranks first)
-  if (!places.some((pl) => pl.whole) && n > STEP_CONTEXT) {
+  if (!places.some((pl) => pl.whole) && n > STEP_CONTEXT && !fragment.neighbours) {
     for (const offset of proposedKeys(ctx, notes.map((x) => x.symbol))) {
       const moved = notes.map((x) => x.symbol + offset);
       if (moved.some((x) => x < 0 || x > p.maxSymbol)) continue;
