@@ -99,14 +99,16 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       const nrn = rec.neuron[i]!;
       if (net.neuronGroup[nrn] !== group) continue;
       const st = k > 0 && rec.time[i]! <= tPrev ? k - 1 : k;
-      const hit = Math.abs(net.neuronColumn[nrn]! - columns[st]!) <= neighbours ? 1 : 0;
+      // a neighbouring symbol (when the fragment allows them) is half the evidence of the heard one
+      const off = Math.abs(net.neuronColumn[nrn]! - columns[st]!);
+      const hit = off === 0 ? 1 : off <= neighbours ? 0.5 : 0;
       const par = rec.parent[i]!;
       step[i] = st;
       continued[i] = 0;
       // a path carried on by force (not heard as predicted) misses a note; a skip still hears this one
       const forcedSkip = forced.get(nrn);
       const c = forcedSkip === undefined ? hit : forcedSkip;
-      const miss = forcedSkip === undefined ? 1 - hit : 1;
+      const miss = forcedSkip === undefined ? (hit > 0 ? 0 : 1) : 1;
       // entered past chord notes that were not heard (a melody over chords): a quarter note less
       const src = rec.source[i]!;
       const skip = src >= 0 && par >= 0 && net.neuronGroup[src] === group && src !== rec.neuron[par] ? 1 : 0;
