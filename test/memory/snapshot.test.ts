@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,10 +68,21 @@ describe('snapshots', () => {
     for (let attempt = 0; attempt < 25 && midWrite < 2; attempt++) {
       const p = spawn(process.execPath, ['--import', 'tsx', child, file], { stdio: ['ignore', 'pipe', 'inherit'] });
       await new Promise<void>((res, rej) => {
-        p.stdout.on('data', (d: Buffer) => {
-          if (d.toString().includes('saving')) setTimeout(() => p.kill('SIGKILL'), 5 + ((attempt * 37) % 60));
+        // killed as soon as a save's temporary file appears (while it is being written), or after
+        // two seconds of saves if no appearance was seen; a loaded machine does not move the kill
+        let saving = false;
+        const watcher = watch(dir, (_event, name) => {
+          if (saving && name?.startsWith('.killed.engram.tmp')) p.kill('SIGKILL');
         });
-        p.on('exit', () => res());
+        p.stdout.on('data', (d: Buffer) => {
+          if (!d.toString().includes('saving')) return;
+          saving = true;
+          setTimeout(() => p.kill('SIGKILL'), 2000);
+        });
+        p.on('exit', () => {
+          watcher.close();
+          res();
+        });
         p.on('error', rej);
       });
       const temps = readdirSync(dir).filter((f) => f.startsWith('.killed.engram.tmp'));
