@@ -114,7 +114,7 @@ describe('engram serve: one agent, every channel (web API, events, MQTT, CLI), s
     expect(readMemory(memory)).toMatchObject({ replayed: 0, segments: [expect.objectContaining({ contents: expect.objectContaining({ records: [] }) })] });
     expect(loadSnapshot(memory).has('wave')).toBe(true);
     // the skill was saved with the memory; a CSV demonstration is taught offline by the CLI
-    expect(engram('list').out).toMatch(/wave\t1 tracks/);
+    expect(engram('list').out).toMatch(/wave\t2 tracks/);
     const t = engram('teach', 'wave-2', '--demo', csv);
     expect(t.err).toBe('');
     expect(t.out).toMatch(/learned skill 'wave-2': 251 samples over 2\.50 s -> \d+ keyframes \(shoulder, elbow, wrist\)/);
