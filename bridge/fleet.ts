@@ -3,7 +3,7 @@ import { moveTime } from '../robots/motion/spline.js';
 import { loadKeyboard } from '../robots/load.js';
 import { Emitter } from '../robots/events.js';
 import { plannedPath } from '../robots/motion/planned-path.js';
-import type { EventSink, FleetDescription, FleetEvents, RobotFleet, RobotStatus } from '../src/agent/robot-fleet.js';
+import type { EventSink, FleetDescription, FleetEvents, JogResult, RobotFleet, RobotStatus } from '../src/agent/robot-fleet.js';
 import { DemonstrationRecorder, robotJoints, type DemoSample, type SkillJoint } from '../src/skills/demonstration.js';
 import { keyframesToTrajectory } from '../robots/motion/skill-trajectory.js';
 import { performEnsemble } from '../robots/motion/ensemble.js';
@@ -62,6 +62,8 @@ export class Fleet implements RobotFleet {
   readonly #members = new Map<string, FleetMember>();
   readonly #busy = new Map<string, Activity>();
   readonly #unlisten = new Map<string, Array<() => void>>();
+  /** Where each robot's last jog ends (its clock): the next jog starts there while it is still ahead. */
+  readonly #jogs = new Map<string, { time: number; positions: number[] }>();
   /** Every member's joint states, status changes and planned paths, tagged with its id (for live views). */
   readonly events = new Emitter<FleetEvents>();
 
@@ -140,6 +142,7 @@ export class Fleet implements RobotFleet {
       const busy = this.#busy.get(id);
       if (busy) busy.stoppedBy ??= reason;
       m.gate.stop(reason); // first: the stop reaches the robot whatever else happens
+      this.#jogs.delete(id); // a queued jog is dropped with everything else
       busy?.abort.abort();
       done.push(id);
     }
@@ -344,6 +347,28 @@ export class Fleet implements RobotFleet {
     } finally {
       this.#release([id], a);
     }
+  }
+
+  jog(id: string, positions: number[]): JogResult {
+    const m = this.member(id);
+    const busy = this.#busy.get(id);
+    if (busy) throw new FleetError(`robot '${id}' is busy (${busy.what}): stop it first`);
+    const n = m.gate.description.joints.length;
+    if (positions.length !== n) throw new FleetError(`jog: robot '${id}' has ${n} joints (${m.jointNames.join(', ')}), got ${positions.length} positions`);
+    const s = m.gate.state();
+    const last = this.#jogs.get(id);
+    const queued = last && last.time > s.time ? last : null;
+    const zero = positions.map(() => 0);
+    // rest to rest at half the limits (a person's careful move, and room for a state that lags)
+    const seconds = Math.max(0.1, 2 * moveTime(m.gate.description, queued?.positions ?? s.positions, positions));
+    const start = queued?.time ?? s.time + 0.05;
+    const asked = [...(queued ? [] : [{ time: start, positions: s.positions, velocities: zero }]), { time: start + seconds, positions: [...positions], velocities: zero }];
+    // slower still when the gate says the limits need it; a position out of range is refused here
+    const { points } = m.gate.fit(asked);
+    m.gate.follow(points);
+    const end = points[points.length - 1]!;
+    this.#jogs.set(id, { time: end.time, positions: [...positions] });
+    return { robot: id, positions: [...positions], until: end.time, seconds: end.time - start };
   }
 
   async record(id: string, seconds: number, emit: EventSink): Promise<DemoSample[]> {

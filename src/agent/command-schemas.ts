@@ -112,6 +112,12 @@ export const COMMAND_SCHEMAS: Record<string, object> = {
       },
     },
   },
+  jog: {
+    type: 'object',
+    required: ['id', 'replyTo', 'command', 'robot', 'positions'],
+    additionalProperties: false,
+    properties: { ...base, command: { const: 'jog' }, robot: robotId, positions: { type: 'array', minItems: 1, maxItems: 32, items: finite } },
+  },
   stop: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'stop' }, robots: robotIds } },
   resume: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'resume' }, robots: robotIds } },
   memory: {

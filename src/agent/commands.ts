@@ -107,6 +107,10 @@ export async function runCommand(ctx: CommandContext, msg: AgentCommand): Promis
       return perform(ctx, msg, emit);
     case 'teach':
       return teach(ctx, msg, emit);
+    case 'jog': {
+      if (!ctx.robots) throw new CommandError('robots: this agent has no robots connected');
+      return ctx.robots.jog(msg.robot as string, msg.positions as number[]);
+    }
     case 'stop': {
       const stopped = ctx.robots?.stop('stop command', msg.robots as string[] | undefined) ?? [];
       emit({ type: 'stopped', robots: stopped, reason: 'stop command' });
@@ -173,9 +177,24 @@ async function teach(ctx: CommandContext, msg: AgentCommand, emit: EventSink): P
     emit({ type: 'teach', phase: 'recording', skill, robot, seconds });
     samples = await ctx.robots.record(robot, seconds, emit);
   }
+  refuseStill(skill, samples);
   const taught = await m.teachSkill(skill, samples, joints, { robot, tolerance: msg.tolerance as number | undefined });
   emit({ type: 'learned', title: skill, kind: 'skill', keyframes: taught.keyframes, samples: taught.samples });
   return taught;
+}
+
+/** A joint that moves less than this over a whole demonstration, rad, did not move (the keyframes' still radius). */
+const STILL_SPAN = 0.01;
+
+/**
+ * A demonstration in which no joint moved is refused: it would be learned as one still keyframe, a
+ * skill that does nothing (a recording made while nobody moved the arm).
+ */
+function refuseStill(skill: string, samples: readonly DemoSample[]): void {
+  if (!Array.isArray(samples) || samples.length < 2 || !Array.isArray(samples[0]?.positions)) return; // the demonstration check names what is wrong
+  const first = samples[0]!.positions;
+  const moved = samples.some((s) => Array.isArray(s.positions) && s.positions.some((q: number, j: number) => Math.abs(q - first[j]!) > STILL_SPAN));
+  if (!moved) throw new CommandError(`demonstration '${skill}': the arm did not move (every joint stayed within ${STILL_SPAN} rad of where it started in all ${samples.length} samples): move it while recording`);
 }
 
 function fragmentOf(msg: AgentCommand): Fragment {
