@@ -10,6 +10,7 @@ import { robotsPanel } from './robots-panel.js';
 import { drawRaster, type RasterShown } from './spike-raster.js';
 import { Tones } from './tone.js';
 import { StageView } from './view.js';
+import { TeachPanel } from './teach-panel.js';
 
 /** What /api/perform answers: a Performance with its recording (the agent records at 60 fps). */
 export type PerformanceJson = Performance & { recording: PerformanceRecording };
@@ -402,6 +403,7 @@ page.learning = learnFiles($('drop'), $<HTMLInputElement>('midi-files'), $<HTMLU
 });
 
 robotsPanel(() => page.title, () => page.tempo, live.events);
+new TeachPanel($('teach'), view, live);
 live.start();
 document.addEventListener('engram:agent-event', (e) => {
   const ev = (e as CustomEvent<{ type: string; robot?: unknown; pitch?: unknown; on?: unknown }>).detail;

@@ -1,5 +1,5 @@
 import type { RobotStatus } from '../../src/agent/robot-fleet.js';
-import type { Emitter } from '../../robots/events.js';
+import type { LiveRobots } from './live-robots.js';
 import { eventTime, eventWords } from './event-words.js';
 
 /** What the robots panel exposes for people poking at the page and for the browser test. */
@@ -21,7 +21,7 @@ declare global {
  * Teach from one, Stop (always enabled: it must always be there to press) and Resume, and the agent's
  * event stream. Every button sends the same command the other channels take, through POST /api/command.
  */
-export function robotsPanel(title: () => string | null, tempo: () => number, robots: Emitter<{ robots: RobotStatus[] }>): void {
+export function robotsPanel(title: () => string | null, tempo: () => number, robots: LiveRobots['events']): void {
   const state: RobotsPanelState = { robots: [], events: [], last: null };
   window.engramRobots = state;
   const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;

@@ -63,10 +63,11 @@ export interface RobotFleet {
   performSkill(skill: string, id: string, options: { tempo?: number; fit?: boolean }, emit: EventSink): Promise<unknown>;
   /**
    * Moves an idle robot to `positions` (description joint order), through its safety gate: a careful
-   * move at most at half its speed and acceleration limits, after any jog still under way. Throws
-   * naming the robot, the joint or the limit when it cannot.
+   * move at most at half its speed and acceleration limits, after any jog still under way. Resolves
+   * when the robot reports the move done; rejects naming the robot, the joint or the limit when it
+   * cannot be made, or the robot's own answer when the robot refused or aborted it.
    */
-  jog(id: string, positions: number[]): JogResult;
+  jog(id: string, positions: number[]): Promise<JogResult>;
   /** Records a robot's joint states for `seconds` (or until stop): a demonstration. */
   record(id: string, seconds: number, emit: EventSink): Promise<DemoSample[]>;
   /** Stops every robot now (or the named ones) and ends what they were doing; returns the ids stopped. */

@@ -1,0 +1,93 @@
+import type { DemoSample, SkillJoint } from '../../src/skills/demonstration.js';
+import { extractKeyframes, type Keyframe } from '../../src/skills/keyframes.js';
+import { PoseCode } from '../../src/skills/pose-code.js';
+
+/**
+ * What the teach panel does with a recording before it is taught: where the arm was idle at both ends,
+ * the keyframes the agent will cut from it, and edited keyframes turned back into a demonstration. Pure
+ * functions of the samples (times in seconds from the recording's first sample).
+ */
+
+/** A joint that moves less than this, rad, did not move (the agent's teach refuses a recording that still). */
+export const STILL = 0.01;
+
+function maxDiff(a: readonly number[], b: readonly number[]): number {
+  let m = 0;
+  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k]! - b[k]!));
+  return m;
+}
+
+/** Whether some joint moved more than STILL away from where the recording started. */
+export function moved(samples: readonly DemoSample[]): boolean {
+  const first = samples[0]?.positions;
+  return !!first && samples.some((s) => maxDiff(s.positions, first) > STILL);
+}
+
+/**
+ * The recording without its idle ends: from the last sample still at the starting pose to the first one
+ * already at the final pose (indices). A recording that never moved is kept whole.
+ */
+export function idleTrim(samples: readonly DemoSample[]): { from: number; to: number } {
+  const n = samples.length;
+  if (n < 2 || !moved(samples)) return { from: 0, to: Math.max(0, n - 1) };
+  const first = samples[0]!.positions;
+  const last = samples[n - 1]!.positions;
+  let from = 0;
+  while (from + 1 < n && maxDiff(samples[from + 1]!.positions, first) <= STILL) from++;
+  let to = n - 1;
+  while (to - 1 > from && maxDiff(samples[to - 1]!.positions, last) <= STILL) to--;
+  return { from, to };
+}
+
+/** The tolerance the agent cuts keyframes with (src/skills/skill.ts teachSkill): 0.02 rad or the pose code's bin, whichever is wider. */
+export function keyframeTolerance(joints: readonly SkillJoint[]): number {
+  const code = new PoseCode(joints);
+  return Math.max(0.02, ...joints.map((_, j) => code.resolution(j)));
+}
+
+/** The keyframes the agent would cut from these samples (times from their first sample). */
+export function keyframesOf(samples: readonly DemoSample[], joints: readonly SkillJoint[]): Keyframe[] {
+  if (samples.length < 2) return samples.map((s) => ({ time: 0, positions: [...s.positions], dwell: 0 }));
+  return extractKeyframes(samples, { tolerance: keyframeTolerance(joints) });
+}
+
+/** Joint positions at time t along keyframes: each pause held, straight (joint space) moves between them. */
+export function keyframePose(keyframes: readonly Keyframe[], t: number): number[] {
+  if (keyframes.length === 0) return [];
+  let i = 0;
+  while (i + 1 < keyframes.length && keyframes[i + 1]!.time <= t) i++;
+  const k = keyframes[i]!;
+  const next = keyframes[i + 1];
+  const leave = k.time + k.dwell;
+  if (!next || t <= leave) return [...k.positions];
+  const u = Math.min(1, (t - leave) / Math.max(1e-9, next.time - leave));
+  return k.positions.map((q, j) => q + u * (next.positions[j]! - q));
+}
+
+/**
+ * Edited keyframes as a demonstration the agent cuts back into the same keyframes: sampled every `dt`
+ * s and at every keyframe's arrival and departure, pauses held, straight moves between.
+ */
+export function keyframeSamples(keyframes: readonly Keyframe[], dt = 0.02): DemoSample[] {
+  if (keyframes.length === 0) return [];
+  const t0 = keyframes[0]!.time;
+  const end = keyframes[keyframes.length - 1]!.time + keyframes[keyframes.length - 1]!.dwell;
+  const times = new Set<number>();
+  for (let t = t0; t < end; t += dt) times.add(Math.round(t * 1e6) / 1e6);
+  for (const k of keyframes) times.add(Math.round(k.time * 1e6) / 1e6).add(Math.round((k.time + k.dwell) * 1e6) / 1e6);
+  const sorted = [...times].sort((a, b) => a - b).filter((t, i, all) => i === 0 || t - all[i - 1]! > 1e-4);
+  // a lone keyframe still makes two samples (the agent needs two)
+  if (sorted.length === 1) sorted.push(sorted[0]! + dt);
+  return sorted.map((t) => ({ time: t, positions: keyframePose(keyframes, t) }));
+}
+
+/**
+ * Where keyframe i may move to in time: after the previous one's pause, before the next one (minus its
+ * own pause), with `gap` s to spare on both sides.
+ */
+export function keyframeRoom(keyframes: readonly Keyframe[], i: number, gap = 0.05): { min: number; max: number } {
+  const prev = keyframes[i - 1];
+  const next = keyframes[i + 1];
+  const k = keyframes[i]!;
+  return { min: prev ? prev.time + prev.dwell + gap : 0, max: next ? next.time - k.dwell - gap : Infinity };
+}
