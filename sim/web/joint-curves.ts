@@ -31,10 +31,16 @@ export interface CurvesShown {
 }
 
 const COLOURS = ['#6fd3a8', '#7fb0ff', '#ffb86b', '#ff8ad8', '#ffd866', '#b39dff', '#80deea', '#ff8a80'];
-const PAD_X = 34;
+const PAD_X = 58;
 const PAD_TOP = 12;
 const PAD_BOTTOM = 16;
 const GRAB = 7;
+
+/** A joint's name short enough for its lane: without '_joint', and without its first word when long (shoulder_pan_joint: pan). */
+function shortName(name: string): string {
+  const s = name.replace(/_joint$/, '');
+  return s.length > 7 && s.includes('_') ? s.slice(s.indexOf('_') + 1).slice(0, 7) : s.slice(0, 7);
+}
 
 /**
  * A recording drawn as joint curves, one lane per joint scaled to what that joint did, with the
@@ -108,7 +114,7 @@ export class JointCurves {
       g.lineTo(w - 8, top + lane);
       g.stroke();
       g.fillStyle = COLOURS[j % COLOURS.length]!;
-      g.fillText(c.joints[j]!.replace(/_joint$/, '').slice(0, 6), 2, top + lane / 2 + 4);
+      g.fillText(`${j + 1} ${shortName(c.joints[j]!)}`, 2, top + lane / 2 + 4);
       const curve = (samples: DemoSample[], origin: number, alpha: number, width: number) => {
         g.globalAlpha = alpha;
         g.strokeStyle = COLOURS[j % COLOURS.length]!;
@@ -132,14 +138,15 @@ export class JointCurves {
         g.beginPath();
         g.arc(x, y(k.positions[j]!), i === c.selected ? 4.5 : 3, 0, Math.PI * 2);
         g.fill();
-        if (k.dwell > 0) {
-          // the pause: a bar as long as it lasts
-          g.fillRect(x, y(k.positions[j]!) - 1, this.#x(c.keyframeOrigin + k.time + k.dwell, w) - x, 2);
-        }
       }
     }
     const keyframes = c.keyframes.map((k, i) => {
       const x = this.#x(c.keyframeOrigin + k.time, w);
+      if (k.dwell > 0) {
+        // a pause: a band along the top as long as it lasts
+        g.fillStyle = i === c.selected ? '#ffffffcc' : '#ffffff66';
+        g.fillRect(x, 2, Math.max(2, this.#x(c.keyframeOrigin + k.time + k.dwell, w) - x), 5);
+      }
       g.strokeStyle = i === c.selected ? '#ffffff' : '#ffffff55';
       g.setLineDash([3, 3]);
       g.beginPath();

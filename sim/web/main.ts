@@ -403,7 +403,7 @@ page.learning = learnFiles($('drop'), $<HTMLInputElement>('midi-files'), $<HTMLU
 });
 
 robotsPanel(() => page.title, () => page.tempo, live.events);
-new TeachPanel($('teach'), view, live);
+new TeachPanel($('teach-panel'), view, live);
 live.start();
 document.addEventListener('engram:agent-event', (e) => {
   const ev = (e as CustomEvent<{ type: string; robot?: unknown; pitch?: unknown; on?: unknown }>).detail;

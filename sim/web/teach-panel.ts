@@ -5,7 +5,7 @@ import { demonstrationFragment } from '../../src/skills/skill.js';
 import { JointCurves, type CurvesShown } from './joint-curves.js';
 import { command, JogSender } from './jog.js';
 import type { LiveRobots } from './live-robots.js';
-import { idleTrim, keyframeRoom, keyframeSamples, keyframesOf, moved } from './teach-recording.js';
+import { idleTrim, keyframeRoom, keyframeSamples, keyframesOf, moved, STILL } from './teach-recording.js';
 import { ToolDrag } from './tool-drag.js';
 import type { StageView } from './view.js';
 
@@ -388,7 +388,7 @@ export class TeachPanel {
     this.#say(`recording ${id}: move it (sliders, keys, drag the tool), then press Stop`);
     this.#enable();
     // "what is this skill?" on the demonstration so far, about once a second while it moves
-    this.#identifyTimer = setInterval(() => void this.#identify(this.#samples), 1000);
+    this.#identifyTimer = setInterval(() => void this.#identify(this.#samples, true), 1000);
   }
 
   #add(time: number, positions: number[]): void {
@@ -507,14 +507,23 @@ export class TeachPanel {
     return kept.length ? kept[0]!.time - this.#samples[0]!.time : 0;
   }
 
-  async #identify(samples: DemoSample[]): Promise<void> {
+  /**
+   * Asks the memory which skills start like these samples. `live`: the arm may be mid-move, and the
+   * recording's last pose is then no keyframe of any skill (only where the move happened to be): it is
+   * left out until the arm rests.
+   */
+  async #identify(samples: DemoSample[], live = false): Promise<void> {
     if (this.#identifying || samples.length < 2 || !moved(samples)) return;
     this.#identifying = true;
     try {
       const joints = this.#joints;
       // the first keyframes, as many as one identify message may carry (256 symbols)
       const fragment = demonstrationFragment(samples, joints, { keyframes: Math.max(1, Math.floor(256 / joints.length)) });
-      const r = await command({ command: 'identify', notes: fragment.notes, limit: 10 });
+      const last = samples[samples.length - 1]!;
+      // moving: some joint left its last position within the last quarter second
+      const moving = live && samples.some((s) => s.time >= last.time - 0.25 && s.positions.some((q, j) => Math.abs(q - last.positions[j]!) > STILL));
+      const notes = moving && fragment.notes.length > joints.length ? fragment.notes.slice(0, -joints.length) : fragment.notes;
+      const r = await command({ command: 'identify', notes, limit: 10 });
       if (!r.ok) return void (this.#guesses.textContent = `what is this skill? the memory could not say: ${r.error}`);
       const skills = new Set(this.#titles.filter((t) => t.kind === 'skill').map((t) => t.title));
       const matches = (r.result as IdentifyMatch[]).filter((m) => skills.has(m.title) && m.score > 0);
@@ -548,11 +557,11 @@ export class TeachPanel {
     }
     const taught = r.result as { keyframes: number; seconds: number };
     document.dispatchEvent(new CustomEvent('engram:library-changed'));
-    this.#say(`learned ${skill}: ${taught.keyframes} keyframes over ${taught.seconds.toFixed(1)} s`);
     this.state.phase = 'idle';
     this.#name.value = '';
     await this.#loadSkills();
     await this.#showSkill(skill);
+    this.#say(`learned ${skill}: ${taught.keyframes} keyframes over ${taught.seconds.toFixed(1)} s; replay it on the robot at any tempo`);
   }
 
   // ---- skills ------------------------------------------------------------------------------------
@@ -592,6 +601,8 @@ export class TeachPanel {
     if (this.state.phase === 'recorded') this.#clearRecording();
     this.state.skill = title;
     this.state.phase = 'skill';
+    this.state.guesses = [];
+    this.#guesses.textContent = '';
     this.#renderSkills();
     const r = await command({ command: 'recall', title, tempo: this.state.replay.tempo });
     if (!r.ok) return this.#say(`cannot show ${title}: ${r.error}`);
