@@ -11,6 +11,10 @@ export function eventWords(e: AgentEvent): string {
   switch (e.type) {
     case 'learned':
       return e.kind === 'skill' ? `learned the skill “${String(e.title)}”: ${String(e.keyframes)} keyframes from ${String(e.samples)} samples` : `learned “${String(e.title)}”: ${String(e.notes)} notes`;
+    case 'forgotten':
+      return `forgot the ${e.kind === 'skill' ? 'skill' : 'piece'} “${String(e.title)}”`;
+    case 'renamed':
+      return `renamed “${String(e.title)}” to “${String(e.to)}”`;
     case 'performing':
       return `performing “${String(e.title)}”${on} at ${num(e.tempo)}×${e.keyframes ? `, ${String(e.keyframes)} keyframes` : ''}${e.fittedFrom ? ` (slowed from ${num(e.fittedFrom)}× to fit the robot)` : ''}`;
     case 'performed':

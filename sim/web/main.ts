@@ -408,7 +408,23 @@ live.start();
 document.addEventListener('engram:agent-event', (e) => {
   const ev = (e as CustomEvent<{ type: string; robot?: unknown; pitch?: unknown; on?: unknown }>).detail;
   if (ev.type === 'note' && typeof ev.robot === 'string' && typeof ev.pitch === 'number') live.key(ev.robot, ev.pitch, ev.on === true);
+  // the library changed on some channel (this page, MQTT, ROS): list it again; the chosen title follows a rename or is let go
+  if (ev.type === 'learned' || ev.type === 'forgotten' || ev.type === 'renamed') libraryChanged(ev as { type: string; title?: unknown; to?: unknown });
 });
+
+function libraryChanged(ev: { type: string; title?: unknown; to?: unknown }): void {
+  const chosen = page.title !== null && ev.title === page.title;
+  if (chosen && ev.type === 'forgotten') {
+    page.title = null;
+    performButton.disabled = true;
+    void memory.show(null);
+  }
+  void loadLibrary()
+    .then(() => {
+      if (chosen && ev.type === 'renamed' && typeof ev.to === 'string') choose(ev.to);
+    })
+    .catch(() => undefined);
+}
 document.addEventListener('engram:library-changed', () => {
   void loadLibrary().catch(() => undefined);
   void memory.refresh();

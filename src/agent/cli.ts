@@ -32,12 +32,15 @@ Commands:
   perform <title>          recall a piece and play it with simulated arms at the keyboard (physics);
                            prints the score report; --tempo <x>, --out played.mid, --wav played.wav,
                            --seconds <n> (only the first n s), --robot <name|file.urdf>, --json
+  forget <title>           forget a piece or skill: its neurons and synapses are freed; every other
+                           title recalls as before
+  rename <title> <new>     give a piece or skill a new name (recall is unchanged)
   teach <skill>            learn a skill from a demonstration file: --demo <file.json|file.csv>
                            (JSON {joints?, samples: [{time, positions}]} or CSV 'time,<joint>,...';
                            seconds and radians), --robot <name|file.urdf> for joint ranges,
                            --tolerance <rad> (keyframe fit, default 0.02)
-  serve                    the agent (npm start): holds the memory (the bundled melodies are learned
-                           if missing), serves the web app and its API on http://127.0.0.1:8080,
+  serve                    the agent (npm start): holds the memory (a new memory gets the bundled
+                           melodies), serves the web app and its API on http://127.0.0.1:8080,
                            takes commands over MQTT (embedded broker on 127.0.0.1:1883 unless
                            --broker <url> [--username u --password p] names another) and drives
                            robots: --sim-robots <0|1|2> simulated piano arms over MQTT (default 2),
@@ -219,6 +222,22 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     }
+    case 'forget': {
+      const title = positional[0];
+      if (!title || positional.length > 1) throw new UsageError('forget: name one title (engram forget <title>; see engram list)');
+      const r = (await localCommands(memoryFile).run({ command: 'forget', title })) as { kind: string; neuronsRemoved: number; synapsesRemoved: number };
+      if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else process.stdout.write(`forgot the ${r.kind === 'skill' ? 'skill' : 'piece'} '${title}': ${r.neuronsRemoved} neurons and ${r.synapsesRemoved} synapses freed; memory: ${memoryFile}\n`);
+      return;
+    }
+    case 'rename': {
+      const [title, to] = positional;
+      if (!title || to === undefined || positional.length > 2) throw new UsageError('rename: engram rename <title> <new title> (quote titles with spaces)');
+      const r = (await localCommands(memoryFile).run({ command: 'rename', title, to })) as { kind: string };
+      if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else process.stdout.write(`renamed the ${r.kind === 'skill' ? 'skill' : 'piece'} '${title}' to '${to}'; memory: ${memoryFile}\n`);
+      return;
+    }
     case 'identify': {
       const fragment = readFragment(opts);
       const matches = (await localCommands(memoryFile).run({ command: 'identify', ...fragment, limit: num('limit', 10) })) as IdentifyMatch[];
@@ -329,7 +348,7 @@ async function main(argv: string[]): Promise<void> {
           `robots: ${robots.length ? robots.map((r) => `${r.id} (${r.transport}, ${r.robot})`).join(', ') : 'none'}\n(Ctrl-C stops)\n`,
       );
       agent.core.events.on('event', (e) => {
-        if (e.type === 'error' || e.type === 'learned' || e.type === 'performed' || e.type === 'stopped') process.stdout.write(`event ${JSON.stringify(e)}\n`);
+        if (e.type === 'error' || e.type === 'learned' || e.type === 'forgotten' || e.type === 'renamed' || e.type === 'performed' || e.type === 'stopped') process.stdout.write(`event ${JSON.stringify(e)}\n`);
       });
       const stop = () => void agent.close().finally(() => process.exit(0));
       process.once('SIGINT', stop);

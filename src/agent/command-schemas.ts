@@ -19,7 +19,8 @@ const base = {
   replyTo: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
 };
 /** Titles and skill names: what the memory keeps (a longer one is refused, not cut). */
-const title = { type: 'string', minLength: 1, maxLength: 256 };
+export const MAX_TITLE_CHARS = 256;
+const title = { type: 'string', minLength: 1, maxLength: MAX_TITLE_CHARS };
 /** Tempo: the pacemaker's rate, 1 = as learned (slower than 0.1x a piece would take hours). */
 const tempo = { type: 'number', minimum: 0.1, maximum: 8 };
 /** Seconds of a performance or a recording: at most an hour. */
@@ -118,6 +119,8 @@ export const COMMAND_SCHEMAS: Record<string, object> = {
     additionalProperties: false,
     properties: { ...base, command: { const: 'jog' }, robot: robotId, positions: { type: 'array', minItems: 1, maxItems: 32, items: finite } },
   },
+  forget: { type: 'object', required: ['id', 'replyTo', 'command', 'title'], additionalProperties: false, properties: { ...base, command: { const: 'forget' }, title } },
+  rename: { type: 'object', required: ['id', 'replyTo', 'command', 'title', 'to'], additionalProperties: false, properties: { ...base, command: { const: 'rename' }, title, to: title } },
   stop: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'stop' }, robots: robotIds } },
   resume: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'resume' }, robots: robotIds } },
   memory: {

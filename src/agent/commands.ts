@@ -1,7 +1,8 @@
 import { loadRobot } from '../../robots/load.js';
 import type { Fragment } from '../memory/types.js';
+import { UnknownTitleError } from '../memory/validate.js';
 import { robotJoints, type DemoSample, type SkillJoint } from '../skills/demonstration.js';
-import { COMMAND_SCHEMAS } from './command-schemas.js';
+import { COMMAND_SCHEMAS, MAX_TITLE_CHARS } from './command-schemas.js';
 import type { MemoryService } from './memory-service.js';
 import type { EventSink, RobotFleet } from './robot-fleet.js';
 
@@ -103,6 +104,10 @@ export async function runCommand(ctx: CommandContext, msg: AgentCommand): Promis
       emit({ type: 'learned', title, notes: stats.notes });
       return stats;
     }
+    case 'forget':
+      return forget(ctx, msg, emit);
+    case 'rename':
+      return rename(ctx, msg, emit);
     case 'perform':
       return perform(ctx, msg, emit);
     case 'teach':
@@ -195,6 +200,33 @@ function refuseStill(skill: string, samples: readonly DemoSample[]): void {
   const first = samples[0]!.positions;
   const moved = samples.some((s) => Array.isArray(s.positions) && s.positions.some((q: number, j: number) => Math.abs(q - first[j]!) > STILL_SPAN));
   if (!moved) throw new CommandError(`demonstration '${skill}': the arm did not move (every joint stayed within ${STILL_SPAN} rad of where it started in all ${samples.length} samples): move it while recording`);
+}
+
+/** A title named in a command that the memory does not hold, said without quoting the name back (the web answers 404). */
+function unknownTitle(title: string): UnknownTitleError {
+  const e = new UnknownTitleError(title);
+  e.message = 'title: no title of that name in memory (see list)';
+  return e;
+}
+
+async function forget(ctx: CommandContext, msg: AgentCommand, emit: EventSink): Promise<unknown> {
+  const title = msg.title as string;
+  if (!(await ctx.memory.has(title))) throw unknownTitle(title);
+  const r = await ctx.memory.forget(title);
+  emit({ type: 'forgotten', title, kind: r.kind });
+  return r;
+}
+
+async function rename(ctx: CommandContext, msg: AgentCommand, emit: EventSink): Promise<unknown> {
+  const title = msg.title as string;
+  const to = msg.to as string;
+  // eslint-disable-next-line no-control-regex
+  if (!/\S/.test(to) || /[\u0000-\u001f\u007f]/.test(to) || to.length > MAX_TITLE_CHARS) throw new CommandError(`to: a title is 1..${MAX_TITLE_CHARS} characters with a visible one and no control characters`);
+  if (!(await ctx.memory.has(title))) throw unknownTitle(title);
+  if (to !== title && (await ctx.memory.has(to))) throw new CommandError('to: another title already has that name');
+  const r = await ctx.memory.rename(title, to);
+  if (to !== title) emit({ type: 'renamed', title, to, kind: r.kind });
+  return r;
 }
 
 function fragmentOf(msg: AgentCommand): Fragment {

@@ -1,7 +1,7 @@
 import type { KeyboardDescription, RobotDescription } from '../../robots/description.js';
 import { planPerformance, type PerformanceOptions, type PlannedPerformance } from '../../robots/motion/piano.js';
 import { memoryAnatomy, titleChain, type MemoryAnatomy, type TitleChain } from '../memory/anatomy.js';
-import type { LearnStats, MemoryStats, SequenceMemory } from '../memory/sequence-memory.js';
+import type { ForgetStats, LearnStats, MemoryStats, SequenceMemory } from '../memory/sequence-memory.js';
 import type { CompleteResult, Fragment, IdentifyMatch, RecallResult, Sequence } from '../memory/types.js';
 import { parseMidi } from '../music/midi-reader.js';
 import type { DemoSample, SkillJoint } from '../skills/demonstration.js';
@@ -38,7 +38,9 @@ export interface IndexedPlan {
 export type MemoryChange =
   | { op: 'learn'; title: string; sequence: Sequence }
   | { op: 'learnMidi'; title: string; midi: Uint8Array; source: string }
-  | { op: 'teachSkill'; skill: string; samples: DemoSample[]; joints: SkillJoint[]; options: { robot?: string; tolerance?: number } };
+  | { op: 'teachSkill'; skill: string; samples: DemoSample[]; joints: SkillJoint[]; options: { robot?: string; tolerance?: number } }
+  | { op: 'forget'; title: string }
+  | { op: 'rename'; title: string; to: string };
 
 /** A change as journal record bytes (JSON; MIDI bytes in base64). */
 export function encodeChange(c: MemoryChange): Buffer {
@@ -50,6 +52,8 @@ export function decodeChange(bytes: Buffer): MemoryChange {
   const c = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
   if (c.op === 'learnMidi' && typeof c.midi === 'string') return { ...(c as unknown as MemoryChange & { op: 'learnMidi' }), midi: Buffer.from(c.midi, 'base64') };
   if (c.op === 'learn' || c.op === 'teachSkill') return c as unknown as MemoryChange;
+  if (c.op === 'forget' && typeof c.title === 'string') return { op: 'forget', title: c.title };
+  if (c.op === 'rename' && typeof c.title === 'string' && typeof c.to === 'string') return { op: 'rename', title: c.title, to: c.to };
   throw new TypeError(`unknown change '${String(c.op).slice(0, 32)}'`);
 }
 
@@ -76,7 +80,9 @@ export class MemoryOperations {
   apply(c: MemoryChange): void {
     if (c.op === 'learn') this.learn(c.title, c.sequence);
     else if (c.op === 'learnMidi') this.learnMidi(c.title, c.midi, c.source);
-    else this.teachSkill(c.skill, c.samples, c.joints, c.options);
+    else if (c.op === 'teachSkill') this.teachSkill(c.skill, c.samples, c.joints, c.options);
+    else if (c.op === 'forget') this.forget(c.title);
+    else this.rename(c.title, c.to);
   }
 
   /** Whether something was learned since the last save. */
@@ -143,6 +149,21 @@ export class MemoryOperations {
     return taught;
   }
 
+  /** Forgets a title (its neurons reclaimed, its synapses cut); throws UnknownTitleError if there is none. */
+  forget(title: string): ForgetStats & { kind: TitleSummary['kind'] } {
+    const { kind } = this.title(title);
+    const stats = this.memory.forget(title);
+    this.#changed({ op: 'forget', title });
+    return { ...stats, kind };
+  }
+
+  /** Renames a title; throws UnknownTitleError, or MemoryInputError naming `to` (taken, or empty). */
+  rename(title: string, to: string): TitleSummary & { from: string } {
+    this.memory.rename(title, to);
+    if (to !== title) this.#changed({ op: 'rename', title, to });
+    return { from: title, ...this.title(to) };
+  }
+
   #changed(c: MemoryChange): void {
     this.#dirty = true;
     this.#onChange?.(c);
@@ -167,7 +188,7 @@ export class MemoryOperations {
 }
 
 /** Mutating operations: acknowledged only once saved. */
-export const CHANGING_OPERATIONS: ReadonlySet<string> = new Set(['learn', 'learnMidi', 'teachSkill']);
+export const CHANGING_OPERATIONS: ReadonlySet<string> = new Set(['learn', 'learnMidi', 'teachSkill', 'forget', 'rename']);
 
 /** A planned piece from its indexed form, each plan holding the very arm object it was asked for. */
 export function withArms(p: IndexedPlan, arms: RobotDescription[]): PlannedPerformance {

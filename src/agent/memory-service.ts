@@ -4,7 +4,7 @@ import type { MotionSource } from '../../robots/motion/motion-source.js';
 import type { PerformanceOptions, PlannedPerformance } from '../../robots/motion/piano.js';
 import type { MemoryAnatomy, TitleChain } from '../memory/anatomy.js';
 import type { MemoryParams } from '../memory/params.js';
-import type { LearnStats, SequenceMemory } from '../memory/sequence-memory.js';
+import type { ForgetStats, LearnStats, SequenceMemory } from '../memory/sequence-memory.js';
 import type { CompleteResult, Fragment, IdentifyMatch, RecallResult, Sequence } from '../memory/types.js';
 import type { DemoSample, SkillJoint } from '../skills/demonstration.js';
 import type { RecalledSkill, TaughtSkill } from '../skills/skill.js';
@@ -44,6 +44,10 @@ export interface MemoryService extends MotionSource {
   learnMidi(title: string, midi: Uint8Array, source?: string): Promise<LearnStats>;
   teachSkill(skill: string, samples: DemoSample[], joints: SkillJoint[], options?: { robot?: string; tolerance?: number }): Promise<TaughtSkill>;
   recallSkill(skill: string, options: { tempo?: number }): Promise<RecalledSkill>;
+  /** Forgets a title (music or skill): its neurons reclaimed, its synapses cut; UnknownTitleError if there is none. */
+  forget(title: string): Promise<ForgetStats & { kind: TitleSummary['kind'] }>;
+  /** Renames a title; UnknownTitleError, or MemoryInputError naming `to` when the name is taken or empty. */
+  rename(title: string, to: string): Promise<TitleSummary & { from: string }>;
   /** Recalls a piece and plans it for these arms at the keyboard; each plan holds the arm object given. */
   planPiece(title: string, arms: RobotDescription[], kb: KeyboardDescription, options: PerformanceOptions): Promise<PlannedPerformance>;
   /** Writes the memory file now; returns its bytes (0 without a file). */
@@ -105,6 +109,12 @@ export class MemoryOnThread implements MemoryService {
   }
   async recallSkill(skill: string, options: { tempo?: number } = {}): Promise<RecalledSkill> {
     return this.#ops.recallSkill(skill, options);
+  }
+  async forget(title: string): Promise<ForgetStats & { kind: TitleSummary['kind'] }> {
+    return this.#saved(this.#ops.forget(title));
+  }
+  async rename(title: string, to: string): Promise<TitleSummary & { from: string }> {
+    return this.#saved(this.#ops.rename(title, to));
   }
   async planPiece(title: string, arms: RobotDescription[], kb: KeyboardDescription, options: PerformanceOptions = {}): Promise<PlannedPerformance> {
     return withArms(this.#ops.planPiece(title, arms, kb, options), arms);
@@ -214,6 +224,12 @@ export class MemoryWorker implements MemoryService {
   }
   recallSkill(skill: string, options: { tempo?: number } = {}): Promise<RecalledSkill> {
     return this.#client.request('recallSkill', [skill, options]);
+  }
+  forget(title: string): Promise<ForgetStats & { kind: TitleSummary['kind'] }> {
+    return this.#client.request('forget', [title]);
+  }
+  rename(title: string, to: string): Promise<TitleSummary & { from: string }> {
+    return this.#client.request('rename', [title, to]);
   }
   async planPiece(title: string, arms: RobotDescription[], kb: KeyboardDescription, options: PerformanceOptions = {}): Promise<PlannedPerformance> {
     return withArms(await this.#client.request<IndexedPlan>('planPiece', [title, arms, kb, options]), arms);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Fleet } from '../../bridge/fleet.js';
 import type { RobotDescription } from '../../robots/description.js';
@@ -6,6 +7,7 @@ import { bundledMelodies } from '../music/notation.js';
 import { loadOrCreateToken } from './access-token.js';
 import { AgentCore } from './agent-core.js';
 import { openMemory } from './library.js';
+import { journalSegments } from './memory-journal.js';
 import { MemoryOnThread, MemoryWorker, type MemoryService } from './memory-service.js';
 import { WorkerClient } from './worker-client.js';
 import { checkCommand, checkRoutedText } from './command-schemas.js';
@@ -17,7 +19,10 @@ export interface AgentSetup {
   memoryFile: string;
   /** Compact the memory's journal into its file past this many bytes (default: 1/16 of the file, at least 1 MiB). */
   journalLimit?: number;
-  /** Learn the bundled melodies that are not in the memory yet (default true). */
+  /**
+   * Learn the bundled melodies into a new memory (default true). A memory that exists keeps what its
+   * owner made of it: a melody forgotten or renamed is not learned again.
+   */
   bundled?: boolean;
   /**
    * Where the memory and the physics run: 'workers' (default) in worker threads, so the event loop that
@@ -184,11 +189,12 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
     closers.length = 0;
   };
   const onThread = o.threads === 'main';
+  const fresh = !existsSync(o.memoryFile) && journalSegments(o.memoryFile).length === 0;
   const memory: MemoryService = onThread ? new MemoryOnThread(openMemory(o.memoryFile), o.memoryFile) : await MemoryWorker.start({ file: o.memoryFile, journalLimit: o.journalLimit });
   closers.push(() => memory.close());
   try {
     let bundledLearned = 0;
-    if (o.bundled !== false) {
+    if (o.bundled !== false && fresh) {
       const melodies = bundledMelodies();
       const have = await Promise.all(melodies.map((m) => memory.has(m.title)));
       const missing = melodies.filter((_, i) => !have[i]);

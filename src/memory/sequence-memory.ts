@@ -1,6 +1,7 @@
 import { Network } from '../snn/network.js';
 import { Rng } from '../snn/rng.js';
 import { Simulator } from '../snn/simulator.js';
+import { withoutTitle, type ForgetStats } from './forgetting.js';
 import { recruitTrack, train } from './learning.js';
 import { DURATION_GATE, GOAL, INTERVAL_GATE, PACEMAKER, PROJECTIONS, SEQUENCE, SPATIAL, groupSpecs, type TitleEntry } from './model.js';
 import { DEFAULT_PARAMS, MemoryParams, validateParams } from './params.js';
@@ -18,6 +19,7 @@ import {
 
 export { SPATIAL, DURATION, INTERVAL, GOAL, PACEMAKER, SEQUENCE, DURATION_GATE, INTERVAL_GATE, FEEDBACK } from './model.js';
 export type { TitleEntry } from './model.js';
+export type { ForgetStats } from './forgetting.js';
 
 export interface LearnStats {
   title: string;
@@ -221,6 +223,39 @@ export class SequenceMemory {
       neuronsAdded: net.neuronCount - n0,
       synapsesAdded: net.synapseCount - s0,
     };
+  }
+
+  /**
+   * Forgets a title: its goal neurons and every neuron of its chains are reclaimed and every synapse
+   * leaving or reaching them is cut (forgetting.ts), so it can no longer be recalled or identified.
+   * Every other title keeps its chains exactly (same weights and delays), so its recall is unchanged.
+   */
+  forget(title: string): ForgetStats {
+    const i = this.#titleIndex.get(title);
+    if (i === undefined) throw new UnknownTitleError(title);
+    const { net, newIndex, stats } = withoutTitle(this.#net, this.#titles, i);
+    this.#titles.splice(i, 1);
+    for (const e of this.#titles) e.goalFirst = newIndex[e.goalFirst]!;
+    for (let k = 0; k < this.#pacemaker.length; k++) this.#pacemaker[k] = newIndex[this.#pacemaker[k]!]!;
+    this.#titleIndex.clear();
+    this.#titles.forEach((e, k) => this.#titleIndex.set(e.title, k));
+    this.#typicalSpt.clear(); // keyed by title number
+    this.#net = net;
+    this.#sim = new Simulator(net);
+    this.#dirty = true;
+    return stats;
+  }
+
+  /** Gives a title a new name; nothing in the network changes (goal neurons are numbered, not named). */
+  rename(title: string, to: string): void {
+    const i = this.#titleIndex.get(title);
+    if (i === undefined) throw new UnknownTitleError(title);
+    validateTitle(to);
+    if (to === title) return;
+    if (this.#titleIndex.has(to)) throw new MemoryInputError('to', 'another title already has that name');
+    this.#titles[i]!.title = to;
+    this.#titleIndex.delete(title);
+    this.#titleIndex.set(to, i);
   }
 
   /**
