@@ -385,10 +385,11 @@ export class Fleet implements RobotFleet {
     // slower still when the gate says the limits need it; a position out of range is refused here
     const { points } = m.gate.fit(asked);
     const end = points[points.length - 1]!;
+    // done when the robot answers the goal, or (robots that answer no goals) when its clock passes the move's end
     const result = new Promise<GoalResult>((resolve) => {
       const timer = setTimeout(() => finish({ ok: true, code: 0 }), (end.time - s.time + 2) * 1000);
-      const off = m.gate.events.on('result', (r) => finish(r));
-      const finish = (r: GoalResult) => (clearTimeout(timer), off(), resolve(r));
+      const offs = [m.gate.events.on('result', (r) => finish(r)), m.gate.events.on('state', (st) => st.time >= end.time && finish({ ok: true, code: 0 }))];
+      const finish = (r: GoalResult) => (clearTimeout(timer), offs.forEach((off) => off()), resolve(r));
     });
     m.gate.follow(points);
     this.#jogs.set(id, { time: end.time, positions: [...positions] });
