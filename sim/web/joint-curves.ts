@@ -37,7 +37,7 @@ const PAD_BOTTOM = 16;
 const GRAB = 7;
 
 /** A joint's name short enough for its lane: without '_joint', and without its first word when long (shoulder_pan_joint: pan). */
-function shortName(name: string): string {
+export function shortName(name: string): string {
   const s = name.replace(/_joint$/, '');
   return s.length > 7 && s.includes('_') ? s.slice(s.indexOf('_') + 1).slice(0, 7) : s.slice(0, 7);
 }

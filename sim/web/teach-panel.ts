@@ -2,7 +2,7 @@ import type { IdentifyMatch } from '../../src/memory/types.js';
 import type { DemoSample, SkillJoint } from '../../src/skills/demonstration.js';
 import type { Keyframe } from '../../src/skills/keyframes.js';
 import { demonstrationFragment } from '../../src/skills/skill.js';
-import { JointCurves, type CurvesShown } from './joint-curves.js';
+import { JointCurves, shortName, type CurvesShown } from './joint-curves.js';
 import { command, JogSender } from './jog.js';
 import type { LiveRobots } from './live-robots.js';
 import { idleTrim, keyframeRoom, keyframeSamples, keyframesOf, moved, STILL } from './teach-recording.js';
@@ -319,7 +319,7 @@ export class TeachPanel {
         out.textContent = Number(input.value).toFixed(2);
         this.#jog.to(q);
       });
-      this.#sliders.append(el('label', { className: 'teach-joint' }, el('span', { textContent: `${i + 1} ${j.name.replace(/_joint$/, '')}` }), input, out));
+      this.#sliders.append(el('label', { className: 'teach-joint', title: `${j.name}: ${j.min.toFixed(2)}..${j.max.toFixed(2)} ${j.type === 'prismatic' ? 'm' : 'rad'}` }, el('span', { textContent: `${i + 1} ${shortName(j.name)}` }), input, out));
     });
     if (r.state) this.#showSliders(r.state.positions);
     this.#enable();
