@@ -1,7 +1,7 @@
 import { loadRobot } from '../../robots/load.js';
 import type { Fragment } from '../memory/types.js';
 import { UnknownTitleError } from '../memory/validate.js';
-import { robotJoints, type DemoSample, type SkillJoint } from '../skills/demonstration.js';
+import { checkDemonstration, robotJoints, type DemoSample, type SkillJoint } from '../skills/demonstration.js';
 import { COMMAND_SCHEMAS, MAX_TITLE_CHARS } from './command-schemas.js';
 import type { MemoryService } from './memory-service.js';
 import type { EventSink, RobotFleet } from './robot-fleet.js';
@@ -182,6 +182,8 @@ async function teach(ctx: CommandContext, msg: AgentCommand, emit: EventSink): P
     emit({ type: 'teach', phase: 'recording', skill, robot, seconds });
     samples = await ctx.robots.record(robot, seconds, emit);
   }
+  // what is wrong with it first (by sample and field), then whether it moved at all
+  checkDemonstration(samples, joints, `demonstration '${skill}'`);
   refuseStill(skill, samples);
   const taught = await m.teachSkill(skill, samples, joints, { robot, tolerance: msg.tolerance as number | undefined });
   emit({ type: 'learned', title: skill, kind: 'skill', keyframes: taught.keyframes, samples: taught.samples });
@@ -196,9 +198,8 @@ const STILL_SPAN = 0.01;
  * skill that does nothing (a recording made while nobody moved the arm).
  */
 function refuseStill(skill: string, samples: readonly DemoSample[]): void {
-  if (!Array.isArray(samples) || samples.length < 2 || !Array.isArray(samples[0]?.positions)) return; // the demonstration check names what is wrong
   const first = samples[0]!.positions;
-  const moved = samples.some((s) => Array.isArray(s.positions) && s.positions.some((q: number, j: number) => Math.abs(q - first[j]!) > STILL_SPAN));
+  const moved = samples.some((s) => s.positions.some((q, j) => Math.abs(q - first[j]!) > STILL_SPAN));
   if (!moved) throw new CommandError(`demonstration '${skill}': the arm did not move (every joint stayed within ${STILL_SPAN} rad of where it started in all ${samples.length} samples): move it while recording`);
 }
 
