@@ -51,34 +51,25 @@ export function keyframesOf(samples: readonly DemoSample[], joints: readonly Ski
   return extractKeyframes(samples, { tolerance: keyframeTolerance(joints) });
 }
 
-/** Joint positions at time t along keyframes: each pause held, straight (joint space) moves between them. */
-export function keyframePose(keyframes: readonly Keyframe[], t: number): number[] {
-  if (keyframes.length === 0) return [];
-  let i = 0;
-  while (i + 1 < keyframes.length && keyframes[i + 1]!.time <= t) i++;
-  const k = keyframes[i]!;
-  const next = keyframes[i + 1];
-  const leave = k.time + k.dwell;
-  if (!next || t <= leave) return [...k.positions];
-  const u = Math.min(1, (t - leave) / Math.max(1e-9, next.time - leave));
-  return k.positions.map((q, j) => q + u * (next.positions[j]! - q));
-}
-
 /**
- * Edited keyframes as a demonstration the agent cuts back into the same keyframes: sampled every `dt`
- * s and at every keyframe's arrival and departure, pauses held, straight moves between.
+ * Edited keyframes as a demonstration the agent cuts back into the same keyframes: a sample where each
+ * keyframe is reached and, for a pause, one where it is left; the moves between are straight, so no
+ * sample in between would add a keyframe (and one sampled on the way in would start the pause early).
  */
-export function keyframeSamples(keyframes: readonly Keyframe[], dt = 0.02): DemoSample[] {
-  if (keyframes.length === 0) return [];
-  const t0 = keyframes[0]!.time;
-  const end = keyframes[keyframes.length - 1]!.time + keyframes[keyframes.length - 1]!.dwell;
-  const times = new Set<number>();
-  for (let t = t0; t < end; t += dt) times.add(Math.round(t * 1e6) / 1e6);
-  for (const k of keyframes) times.add(Math.round(k.time * 1e6) / 1e6).add(Math.round((k.time + k.dwell) * 1e6) / 1e6);
-  const sorted = [...times].sort((a, b) => a - b).filter((t, i, all) => i === 0 || t - all[i - 1]! > 1e-4);
+export function keyframeSamples(keyframes: readonly Keyframe[]): DemoSample[] {
+  const out: DemoSample[] = [];
+  const add = (time: number, positions: readonly number[]) => {
+    const last = out[out.length - 1];
+    if (last && time - last.time < 1e-4) return;
+    out.push({ time, positions: [...positions] });
+  };
+  for (const k of keyframes) {
+    add(k.time, k.positions);
+    if (k.dwell > 0) add(k.time + k.dwell, k.positions);
+  }
   // a lone keyframe still makes two samples (the agent needs two)
-  if (sorted.length === 1) sorted.push(sorted[0]! + dt);
-  return sorted.map((t) => ({ time: t, positions: keyframePose(keyframes, t) }));
+  if (out.length === 1) out.push({ time: out[0]!.time + 0.02, positions: [...out[0]!.positions] });
+  return out;
 }
 
 /**

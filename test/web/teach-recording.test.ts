@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { idleTrim, keyframeRoom, keyframeSamples, keyframesOf, keyframeTolerance, moved } from '../../sim/web/teach-recording.js';
+import type { DemoSample, SkillJoint } from '../../src/skills/demonstration.js';
+import { extractKeyframes } from '../../src/skills/keyframes.js';
+
+const joints: SkillJoint[] = ['a', 'b', 'c'].map((name) => ({ name, min: -Math.PI, max: Math.PI }));
+
+/** 50 Hz samples: still at `from` for `still` s, a smooth move to `to` over `move` s, still for `after` s. */
+function demo(from: number[], to: number[], still: number, move: number, after: number): DemoSample[] {
+  const out: DemoSample[] = [];
+  for (let t = 0; t <= still + move + after + 1e-9; t += 0.02) {
+    const u = Math.min(1, Math.max(0, (t - still) / move));
+    const s = u * u * (3 - 2 * u);
+    out.push({ time: 10 + t, positions: from.map((q, j) => q + s * (to[j]! - q)) });
+  }
+  return out;
+}
+
+describe('what the teach panel does with a recording', () => {
+  it('finds the idle ends: from the last sample still at the start to the first one at the end', () => {
+    const s = demo([0, 0, 0], [0.5, -0.3, 0], 1, 1, 1);
+    const { from, to } = idleTrim(s);
+    expect(s[from]!.time - 10).toBeGreaterThan(0.9);
+    expect(s[from]!.time - 10).toBeLessThan(1.1);
+    expect(s[to]!.time - 10).toBeGreaterThan(1.8);
+    expect(s[to]!.time - 10).toBeLessThan(2.05);
+    // nothing moved: nothing to trim, and it did not move
+    const still = demo([0.1, 0.2, 0.3], [0.1, 0.2, 0.3], 1, 1, 1);
+    expect(moved(still)).toBe(false);
+    expect(idleTrim(still)).toEqual({ from: 0, to: still.length - 1 });
+    expect(moved(s)).toBe(true);
+  });
+
+  it('cuts keyframes as the agent does, and edited keyframes come back as a demonstration cut into the same keyframes', () => {
+    const s = [...demo([0, 0, 0], [0.6, -0.4, 0.2], 0.5, 1, 0.6), ...demo([0.6, -0.4, 0.2], [0.1, 0.3, -0.5], 0, 1.2, 0.5).map((x) => ({ ...x, time: x.time + 2.12 }))];
+    const keyframes = keyframesOf(s, joints);
+    expect(keyframes).toEqual(extractKeyframes(s, { tolerance: keyframeTolerance(joints) }));
+    expect(keyframes.length).toBeGreaterThanOrEqual(3);
+    // edit: move the second keyframe later (within its room), delete the third
+    const edited = keyframes.map((k) => ({ ...k, positions: [...k.positions] }));
+    const room = keyframeRoom(edited, 1);
+    edited[1]!.time = Math.min(room.max, edited[1]!.time + 0.2);
+    edited.splice(2, 1);
+    const back = extractKeyframes(keyframeSamples(edited), { tolerance: keyframeTolerance(joints) });
+    expect(back).toHaveLength(edited.length);
+    back.forEach((k, i) => {
+      expect(k.time).toBeCloseTo(edited[i]!.time - edited[0]!.time, 6);
+      expect(k.dwell).toBeCloseTo(edited[i]!.dwell, 6);
+      k.positions.forEach((q, j) => expect(q).toBeCloseTo(edited[i]!.positions[j]!, 9));
+    });
+  });
+
+  it('a keyframe moves only between its neighbours', () => {
+    const k = [
+      { time: 0, positions: [0], dwell: 0.5 },
+      { time: 1, positions: [1], dwell: 0.3 },
+      { time: 2, positions: [0], dwell: 0 },
+    ];
+    expect(keyframeRoom(k, 1, 0.05)).toEqual({ min: 0.55, max: 2 - 0.3 - 0.05 });
+    expect(keyframeRoom(k, 2, 0.05).max).toBe(Infinity);
+  });
+});
