@@ -95,7 +95,7 @@ export function robotsPanel(title: () => string | null, tempo: () => number, rob
     const robot = ids()[0];
     if (!skill) return void (line.textContent = 'name the skill to teach');
     if (!robot) return void (line.textContent = 'no robot is ready to record from');
-    line.textContent = `recording ${skill} from ${robot} for ${seconds} s: move the arm…`;
+    line.textContent = `recording ${skill} from ${robot} for ${seconds} s: move the arm (by hand, or in the Teach panel: sliders, keys, drag its tool)…`;
     const r = await command({ command: 'teach', skill, robot, seconds });
     say(r, `learned ${skill}: ${(r?.result as { keyframes?: number })?.keyframes} keyframes`);
     document.dispatchEvent(new CustomEvent('engram:library-changed'));

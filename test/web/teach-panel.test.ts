@@ -299,7 +299,7 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     }, length1, { timeout: 20_000 });
     const at2 = await teach();
     const length2 = at2.keyframes.at(-1)!.time + at2.keyframes.at(-1)!.dwell;
-    expect(length2 / length1).toBeCloseTo(0.5, 1); // the timeline at 2x is half as long
+    expect(length2 / length1, `${length2} s at 2x, ${length1} s at 1x`).toBeCloseTo(0.5, 1); // the timeline at 2x is half as long
     type Replay = { tempo: number; due: number; reached: number; stopped: boolean; stopReason?: string; error?: string };
     const r = await withArm(async () => {
       await page.locator('#teach-replay').click();
@@ -349,4 +349,16 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     expect(await page.evaluate((id) => window.__engramView.pathPoints(id), ARM)).toBe(0);
     await screenshot('deleted');
   }, 60_000);
+
+  it('fits a phone screen: one column, nothing wider than the page', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator('#teach-panel').scrollIntoViewIfNeeded();
+    const overflow = await page.evaluate(() => {
+      const panel = document.querySelector<HTMLElement>('#teach-panel')!;
+      return { panel: panel.scrollWidth - panel.clientWidth, page: document.documentElement.scrollWidth - window.innerWidth };
+    });
+    expect(overflow.panel).toBeLessThanOrEqual(0);
+    expect(overflow.page).toBeLessThanOrEqual(0);
+    await page.locator('#teach-panel').screenshot({ path: join(artifacts, `teach-${String(++shot).padStart(2, '0')}-phone.png`) });
+  }, 30_000);
 });
