@@ -90,7 +90,11 @@ export class JointCurves {
     if (!c || c.samples.length === 0) {
       g.fillStyle = '#9aa9b6';
       g.font = '13px system-ui, sans-serif';
-      g.fillText('no recording yet: jog the arm, press Record, move it, press Stop', PAD_X, h / 2);
+      // one line where it fits, else one phrase a line
+      const words = ['no recording yet:', 'jog the arm, press Record,', 'move it, press Stop'];
+      const whole = words.join(' ');
+      const lines = g.measureText(whole).width <= w - 24 ? [whole] : words;
+      lines.forEach((line, i) => g.fillText(line, 12, h / 2 + (i - (lines.length - 1) / 2) * 18));
       this.shown = { joints: 0, points: 0, keyframes: [], trim: null, playheadX: null, box: { x: r.left, y: r.top, width: r.width, height: r.height } };
       return;
     }

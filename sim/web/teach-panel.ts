@@ -5,7 +5,7 @@ import { demonstrationFragment } from '../../src/skills/skill.js';
 import { JointCurves, shortName, type CurvesShown } from './joint-curves.js';
 import { command, JogSender } from './jog.js';
 import type { LiveRobots } from './live-robots.js';
-import { idleTrim, keyframeRoom, keyframeSamples, keyframesOf, moved, STILL } from './teach-recording.js';
+import { densify, idleTrim, keyframeRoom, keyframeSamples, keyframesOf, moved, STILL } from './teach-recording.js';
 import { ToolDrag } from './tool-drag.js';
 import type { StageView } from './view.js';
 
@@ -434,6 +434,7 @@ export class TeachPanel {
   }
 
   #clearRecording(): void {
+    if (this.state.robot) this.#live.showPath(this.state.robot, null);
     this.#samples = [];
     this.#keyframes = [];
     Object.assign(this.state, { samples: 0, duration: 0, trim: null, keyframes: [], selected: null, edited: false, guesses: [], skill: null });
@@ -487,6 +488,10 @@ export class TeachPanel {
   #redraw(): void {
     const s = this.#samples;
     const trim = this.state.trim;
+    // the tool's path in 3D: what Teach would teach (at most 400 poses of it)
+    const taught = this.#demonstration();
+    const every = Math.max(1, Math.ceil(taught.length / 400));
+    if (this.#recordingRobot === this.state.robot && this.state.robot) this.#live.showPath(this.state.robot, densify(taught.filter((_, i) => i % every === 0 || i === taught.length - 1).map((x) => x.positions)));
     this.state.keyframes = this.#keyframes.map((k) => ({ time: k.time, dwell: k.dwell }));
     this.#curves.set({
       samples: s,
@@ -618,7 +623,7 @@ export class TeachPanel {
     const path = keyframeSamples(keyframes);
     this.#curves.set({ samples: path, path: null, keyframes, keyframeOrigin: 0, joints: this.#joints.map((j) => j.name), trim: null, selected: null, playhead: null });
     this.state.keyframes = keyframes.map((k) => ({ time: k.time, dwell: k.dwell }));
-    if (fits && id) this.#live.showPath(id, path.map((s) => s.positions));
+    if (fits && id) this.#live.showPath(id, densify(path.map((s) => s.positions)));
     const length = path.length ? path[path.length - 1]!.time : 0;
     this.#say(`${title}: ${keyframes.length} keyframes, ${length.toFixed(1)} s at tempo ${this.state.replay.tempo}${fits ? '' : ` (taught on other joints: ${recalled.joints.map((j) => j.name).join(', ')})`}`);
     this.#enable();
@@ -642,7 +647,7 @@ export class TeachPanel {
       const slowed = res.fittedFrom !== undefined ? ` (slowed from ${res.fittedFrom} to fit the robot's limits)` : '';
       this.#say(`${res.stopped ? 'stopped' : 'replayed'} ${title} at tempo ${res.tempo.toFixed(2)}${slowed}: ${res.reached} of ${res.due} keyframes reached`);
       // the path stays drawn after the robot is done
-      this.#live.showPath(id, keyframeSamples(this.#skillKeyframes).map((s) => s.positions));
+      this.#live.showPath(id, densify(keyframeSamples(this.#skillKeyframes).map((s) => s.positions)));
     } else this.#say(`replay failed: ${r.error}`);
     this.#enable();
   }

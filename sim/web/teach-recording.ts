@@ -82,3 +82,21 @@ export function keyframeRoom(keyframes: readonly Keyframe[], i: number, gap = 0.
   const k = keyframes[i]!;
   return { min: prev ? prev.time + prev.dwell + gap : 0, max: next ? next.time - k.dwell - gap : Infinity };
 }
+
+/**
+ * Poses for drawing a path through these poses in 3D: straight moves in joint space are curves at the
+ * tool, so each is cut into steps of at most `step` rad (at most `max` poses in all).
+ */
+export function densify(poses: readonly (readonly number[])[], step = 0.02, max = 600): number[][] {
+  const gaps = poses.slice(1).map((q, i) => Math.max(1, Math.ceil(maxDiff(q, poses[i]!) / step)));
+  const total = gaps.reduce((a, b) => a + b, 1);
+  const scale = total > max ? max / total : 1;
+  const out: number[][] = poses.length ? [[...poses[0]!]] : [];
+  gaps.forEach((g, i) => {
+    const n = Math.max(1, Math.round(g * scale));
+    const a = poses[i]!;
+    const b = poses[i + 1]!;
+    for (let k = 1; k <= n; k++) out.push(a.map((q, j) => q + (k / n) * (b[j]! - q)));
+  });
+  return out;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idleTrim, keyframeRoom, keyframeSamples, keyframesOf, keyframeTolerance, moved } from '../../sim/web/teach-recording.js';
+import { densify, idleTrim, keyframeRoom, keyframeSamples, keyframesOf, keyframeTolerance, moved } from '../../sim/web/teach-recording.js';
 import type { DemoSample, SkillJoint } from '../../src/skills/demonstration.js';
 import { extractKeyframes } from '../../src/skills/keyframes.js';
 
@@ -58,5 +58,15 @@ describe('what the teach panel does with a recording', () => {
     ];
     expect(keyframeRoom(k, 1, 0.05)).toEqual({ min: 0.55, max: 2 - 0.3 - 0.05 });
     expect(keyframeRoom(k, 2, 0.05).max).toBe(Infinity);
+  });
+
+  it('cuts straight joint moves into small steps for drawing the tool path, keeping every pose', () => {
+    const poses = [[0, 0], [0.1, -0.2], [0.1, -0.2], [0.5, 0]];
+    const d = densify(poses, 0.02);
+    expect(d[0]).toEqual([0, 0]);
+    expect(d.at(-1)).toEqual([0.5, 0]);
+    for (let i = 1; i < d.length; i++) expect(Math.max(...d[i]!.map((q, j) => Math.abs(q - d[i - 1]![j]!)))).toBeLessThanOrEqual(0.02 + 1e-12);
+    for (const p of poses) expect(d.some((q) => q.every((x, j) => Math.abs(x - p[j]!) < 1e-12))).toBe(true);
+    expect(densify([[0], [100]], 0.02, 50).length).toBeLessThanOrEqual(51);
   });
 });
