@@ -184,15 +184,14 @@ export class TeachPanel {
       this.#resume.hidden = this.#stopped.hidden = !chosen?.stopped;
       this.#stopped.textContent = chosen?.stopped ? `stopped: ${chosen.stopReason ?? ''}` : '';
       const ids = robots.map((r) => r.id);
+      // arms of their own first (the piano arms can be taught too, but are usually at the keyboard)
+      const order = [...ids].sort((a, b) => Number(!!live.robot(a)?.description.piano) - Number(!!live.robot(b)?.description.piano) || a.localeCompare(b));
       const have = [...this.#robotChoice.options].map((o) => o.value);
-      if (ids.join() !== have.join()) {
-        // arms of their own first (the piano arms can be taught too, but are usually at the keyboard)
-        const order = [...ids].sort((a, b) => Number(!!live.robot(a)?.description.piano) - Number(!!live.robot(b)?.description.piano) || a.localeCompare(b));
-        this.#robotChoice.replaceChildren(...order.map((id) => el('option', { value: id, textContent: id })));
-        const keep = this.state.robot && ids.includes(this.state.robot) ? this.state.robot : (order[0] ?? null);
-        if (keep) this.#robotChoice.value = keep;
-        this.#choose(keep);
-      }
+      if (order.join('\n') !== have.join('\n')) this.#robotChoice.replaceChildren(...order.map((id) => el('option', { value: id, textContent: id })));
+      // a status change (a stop, an activity) is not a new robot: the one chosen, its sliders and a recording stay
+      const keep = this.state.robot && ids.includes(this.state.robot) ? this.state.robot : (order[0] ?? null);
+      if (keep) this.#robotChoice.value = keep;
+      if (keep !== this.state.robot) this.#choose(keep);
     });
     this.#robotChoice.addEventListener('change', () => this.#choose(this.#robotChoice.value || null));
     this.#resume.addEventListener('click', async () => {
