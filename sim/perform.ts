@@ -55,6 +55,8 @@ export interface Performance {
   simSeconds: number;
   wallSeconds: number;
   recording?: PerformanceRecording;
+  /** When the piece was a continuation of a played fragment: the place, tempo and tracks the memory found. */
+  continuation?: PlannedPerformance['continuation'];
 }
 
 /**
@@ -108,6 +110,7 @@ export function performPlanned(title: string, planned: PlannedPerformance, kb: K
     simSeconds: world.time,
     wallSeconds,
     ...(recording ? { recording } : {}),
+    ...(planned.continuation ? { continuation: planned.continuation } : {}),
   };
 }
 

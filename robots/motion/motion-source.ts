@@ -1,7 +1,8 @@
 import type { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { recallSkill, type RecalledSkill } from '../../src/skills/skill.js';
 import type { KeyboardDescription, RobotDescription } from '../description.js';
-import { planPerformance, type PerformanceOptions, type PlannedPerformance } from './piano.js';
+import type { Fragment } from '../../src/memory/types.js';
+import { planContinuation, planPerformance, type ContinuationOptions, type PerformanceOptions, type PlannedContinuation, type PlannedPerformance } from './piano.js';
 
 /**
  * Where robots get their motion from: the memory's recall, planned for the arms at hand. Recall and
@@ -16,10 +17,16 @@ export interface MotionSource {
   recallSkill(skill: string, options: { tempo?: number }): Promise<RecalledSkill>;
 }
 
+/** Where a continuation's motion comes from: the memory finds a played fragment's place and plans the piece from there on. */
+export interface ContinuationSource {
+  planContinuation(fragment: Fragment, arms: RobotDescription[], kb: KeyboardDescription, options: ContinuationOptions): Promise<PlannedContinuation>;
+}
+
 /** Motion straight from a memory on this thread. */
-export function localMotion(memory: SequenceMemory): MotionSource {
+export function localMotion(memory: SequenceMemory): MotionSource & ContinuationSource {
   return {
     planPiece: async (title, arms, kb, options) => planPerformance(memory, title, arms, kb, options),
+    planContinuation: async (fragment, arms, kb, options) => planContinuation(memory, fragment, arms, kb, options),
     recallSkill: async (skill, options) => recallSkill(memory, skill, options),
   };
 }

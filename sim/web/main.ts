@@ -4,6 +4,7 @@ import { learnFiles, type LearnState } from './learn-files.js';
 import { LiveRobots } from './live-robots.js';
 import { MemoryPanel, type MemoryPanelState } from './memory-panel.js';
 import { drawRoll } from './piano-roll.js';
+import { PlayAlong, type PlayAlongState } from './play-along.js';
 import { Player, type Move } from './player.js';
 import { describeResult, WHOLE_PIECE_SECONDS } from './result-words.js';
 import { robotsPanel } from './robots-panel.js';
@@ -63,6 +64,8 @@ interface EngramPage {
   titles: Title[];
   memory: MemoryPanelState;
   learning: LearnState;
+  /** The play-along panel: notes heard, the memory's candidates, MIDI, the last continuation. */
+  playAlong: PlayAlongState;
   transport(): TransportSnapshot;
 }
 
@@ -119,6 +122,7 @@ const page: EngramPage = {
   titles: [],
   memory: memory.state,
   learning: { files: [] },
+  playAlong: undefined as unknown as PlayAlongState, // set below, once the panel is built
   transport: () => {
     const rec = page.performance?.recording;
     return {
@@ -330,8 +334,8 @@ function startTicking(): void {
 function showNow(): void {
   const p = page.performance;
   if (!p) return void (now.textContent = '');
-  const length = loadedLength === 'whole' ? 'the whole piece' : `the first ${loadedLength} s`;
-  const pending = Math.abs(page.tempo - p.tempo) > 1e-9 ? ` · pacemaker ${page.tempo.toFixed(2)}× applies on Perform (a new recall)` : '';
+  const length = p.continuation ? 'played on from where the player stopped' : loadedLength === 'whole' ? 'the whole piece' : `the first ${loadedLength} s`;
+  const pending = !p.continuation && Math.abs(page.tempo - p.tempo) > 1e-9 ? ` · pacemaker ${page.tempo.toFixed(2)}× applies on Perform (a new recall)` : '';
   const state = player.playing ? 'playing' : player.stoppedBy === 'stop' ? `stopped at ${clock(player.time)}` : player.stoppedBy === 'end' ? 'played to the end' : 'paused';
   now.textContent = `${p.title}, ${length}: recalled at pacemaker ${p.tempo.toFixed(2)}× · playback ${player.speed}× (no new recall) · ${state}${pending}`;
 }
@@ -404,6 +408,7 @@ page.learning = learnFiles($('drop'), $<HTMLInputElement>('midi-files'), $<HTMLU
 
 robotsPanel(() => page.title, () => page.tempo, live.events);
 new TeachPanel($('teach-panel'), view, live);
+page.playAlong = new PlayAlong($('play-along'), { sound: (pitch) => (tones.unlock(), tones.play(pitch)), load: (p) => (choose(p.title), (page.demo = false), load(p, 'whole')) }).state;
 live.start();
 document.addEventListener('engram:agent-event', (e) => {
   const ev = (e as CustomEvent<{ type: string; robot?: unknown; pitch?: unknown; on?: unknown }>).detail;

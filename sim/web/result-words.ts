@@ -25,7 +25,8 @@ export function describeResult(p: PerformanceJson, o: { length: 'whole' | number
     o.pieceNotes !== null && o.pieceNotes !== r.reference
       ? `; the piece has ${o.pieceNotes} notes, ${o.length === 'whole' ? `the first ${WHOLE_PIECE_SECONDS / 60} minutes (the most the agent plays at once)` : asked} hold ${r.reference}`
       : '';
-  out.push(el('p', `Played ${r.matched} of the ${r.reference} notes recalled for ${asked} in time${ofPiece}.`));
+  if (p.continuation) out.push(el('p', `Played ${r.matched} of the ${r.reference} notes the memory continued with, from where the player stopped, in time.`));
+  else out.push(el('p', `Played ${r.matched} of the ${r.reference} notes recalled for ${asked} in time${ofPiece}.`));
   const reasons: string[] = [];
   const missed = new Set(r.missed);
   // issue notes are the score's note indices; the report's missed are positions in the score

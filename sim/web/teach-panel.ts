@@ -5,7 +5,7 @@ import { demonstrationFragment } from '../../src/skills/skill.js';
 import { JointCurves, shortName, type CurvesShown } from './joint-curves.js';
 import { command, JogSender } from './jog.js';
 import type { LiveRobots } from './live-robots.js';
-import { densify, idleTrim, keyframeRoom, keyframeSamples, keyframesOf, moved, STILL } from './teach-recording.js';
+import { densify, idleTrim, keyframeRoom, keyframeSamples, keyframesOf, moved } from './teach-recording.js';
 import { ToolDrag } from './tool-drag.js';
 import type { StageView } from './view.js';
 
@@ -387,7 +387,7 @@ export class TeachPanel {
     this.#say(`recording ${id}: move it (sliders, keys, drag the tool), then press Stop`);
     this.#enable();
     // "what is this skill?" on the demonstration so far, about once a second while it moves
-    this.#identifyTimer = setInterval(() => void this.#identify(this.#samples, true), 1000);
+    this.#identifyTimer = setInterval(() => void this.#identify(this.#samples), 1000);
   }
 
   #add(time: number, positions: number[]): void {
@@ -511,22 +511,15 @@ export class TeachPanel {
     return kept.length ? kept[0]!.time - this.#samples[0]!.time : 0;
   }
 
-  /**
-   * Asks the memory which skills start like these samples. `live`: the arm may be mid-move, and the
-   * recording's last pose is then no keyframe of any skill (only where the move happened to be): it is
-   * left out until the arm rests.
-   */
-  async #identify(samples: DemoSample[], live = false): Promise<void> {
+  /** Asks the memory which skills start like these samples (live while recording, and at Stop). */
+  async #identify(samples: DemoSample[]): Promise<void> {
     if (this.#identifying || samples.length < 2 || !moved(samples)) return;
     this.#identifying = true;
     try {
       const joints = this.#joints;
       // the first keyframes, as many as one identify message may carry (256 symbols)
-      const fragment = demonstrationFragment(samples, joints, { keyframes: Math.max(1, Math.floor(256 / joints.length)) });
-      const last = samples[samples.length - 1]!;
-      // moving: some joint left its last position within the last quarter second
-      const moving = live && samples.some((s) => s.time >= last.time - 0.25 && s.positions.some((q, j) => Math.abs(q - last.positions[j]!) > STILL));
-      const notes = moving && fragment.notes.length > joints.length ? fragment.notes.slice(0, -joints.length) : fragment.notes;
+      // (the pose where the recording is cut, mid-move, is no keyframe: demonstrationFragment leaves it out)
+      const { notes } = demonstrationFragment(samples, joints, { keyframes: Math.max(1, Math.floor(256 / joints.length)) });
       const r = await command({ command: 'identify', notes, limit: 10 });
       if (!r.ok) return void (this.#guesses.textContent = `what is this skill? the memory could not say: ${r.error}`);
       const skills = new Set(this.#titles.filter((t) => t.kind === 'skill').map((t) => t.title));

@@ -1,6 +1,8 @@
 import type { DemoSample, SkillJoint } from '../../src/skills/demonstration.js';
 import { extractKeyframes, type Keyframe } from '../../src/skills/keyframes.js';
 import { PoseCode } from '../../src/skills/pose-code.js';
+import { keyframesToTrajectory } from '../../robots/motion/skill-trajectory.js';
+import { sampleCurve, type FullPoint } from '../../robots/motion/spline.js';
 
 /**
  * What the teach panel does with a recording before it is taught: where the arm was idle at both ends,
@@ -41,7 +43,7 @@ export function idleTrim(samples: readonly DemoSample[]): { from: number; to: nu
 
 /** The tolerance the agent cuts keyframes with (src/skills/skill.ts teachSkill): 0.02 rad or the pose code's bin, whichever is wider. */
 export function keyframeTolerance(joints: readonly SkillJoint[]): number {
-  const code = new PoseCode(joints);
+  const code = PoseCode.forJoints(joints);
   return Math.max(0.02, ...joints.map((_, j) => code.resolution(j)));
 }
 
@@ -52,24 +54,21 @@ export function keyframesOf(samples: readonly DemoSample[], joints: readonly Ski
 }
 
 /**
- * Edited keyframes as a demonstration the agent cuts back into the same keyframes: a sample where each
- * keyframe is reached and, for a pause, one where it is left; the moves between are straight, so no
- * sample in between would add a keyframe (and one sampled on the way in would start the pause early).
+ * Edited keyframes as a demonstration the agent cuts back into (about) the same keyframes: the curve a
+ * robot replays through them (robots/motion: a clamped spline through each run of moving keyframes,
+ * at rest at every pause), sampled every `dt` s as a recording is (the agent smooths a demonstration
+ * over its neighbouring samples, so a straight-line path's corners would make keyframes of their own).
  */
-export function keyframeSamples(keyframes: readonly Keyframe[]): DemoSample[] {
-  const out: DemoSample[] = [];
-  const add = (time: number, positions: readonly number[]) => {
-    const last = out[out.length - 1];
-    if (last && time - last.time < 1e-4) return;
-    out.push({ time, positions: [...positions] });
-  };
-  for (const k of keyframes) {
-    add(k.time, k.positions);
-    if (k.dwell > 0) add(k.time + k.dwell, k.positions);
-  }
-  // a lone keyframe still makes two samples (the agent needs two)
-  if (out.length === 1) out.push({ time: out[0]!.time + 0.02, positions: [...out[0]!.positions] });
-  return out;
+export function keyframeSamples(keyframes: readonly Keyframe[], dt = 0.02): DemoSample[] {
+  if (keyframes.length === 0) return [];
+  const t0 = keyframes[0]!.time;
+  const last = keyframes[keyframes.length - 1]!;
+  const end = last.time + last.dwell;
+  const points = keyframesToTrajectory(keyframes, 0) as FullPoint[];
+  const times: number[] = [];
+  for (let k = 0; t0 + k * dt < end - 1e-9; k++) times.push(t0 + k * dt);
+  times.push(Math.max(end, t0 + dt)); // a lone keyframe still makes two samples (the agent needs two)
+  return times.map((t) => ({ time: t, positions: sampleCurve(points, t).positions }));
 }
 
 /**

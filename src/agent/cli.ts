@@ -27,8 +27,9 @@ Commands:
                            from 0), --out <file.mid>, --json
   identify                 recognise a fragment: --notes "E4 D#4 E4 D#4 E4 B3" (durations optional:
                            E4:q, E4:e., E4:e3 or numbers) or --midi <frag.mid>; --limit <n>, --json
-  complete                 identify and continue: same input as identify; --count <n> notes,
-                           --tempo <x>, --out <file.mid>, --json
+  complete                 identify and continue: same input as identify; --count <n> notes of the
+                           matched track, every track joining in, at the tempo the fragment was
+                           played (--midi) or --tempo <x>; --out <file.mid>, --json
   perform <title>          recall a piece and play it with simulated arms at the keyboard (physics);
                            prints the score report; --tempo <x>, --out played.mid, --wav played.wav,
                            --seconds <n> (only the first n s), --robot <name|file.urdf>, --json
@@ -247,17 +248,21 @@ async function main(argv: string[]): Promise<void> {
     case 'complete': {
       const fragment = readFragment(opts);
       const { memory, run } = localCommands(memoryFile);
-      const r = (await run({ command: 'complete', ...fragment, count: num('count', 16), tempo: num('tempo', 1) })) as CompleteResult;
-      if (typeof opts.out === 'string' && r.match) {
-        // written on the matched title's own clock and resolution
+      const tempo = opts.tempo === undefined ? {} : { tempo: num('tempo', 1) };
+      const r = (await run({ command: 'complete', ...fragment, count: num('count', 16), ...tempo })) as CompleteResult;
+      if (typeof opts.out === 'string' && r.match && r.tracks && r.place) {
+        // every track, on the matched title's resolution, at the tick length the continuation was recalled at
         const e = memory.memory.entry(r.match.title);
         const ppq = typeof e.meta.ppq === 'number' ? e.meta.ppq : 480;
-        const notes = r.notes.map((n) => ({ pitch: n.symbol, tick: n.tick, duration: n.duration }));
-        writeFileSync(opts.out, encodeMidi([{ name: r.match.title, notes }], ppq, [{ tick: 0, secondsPerTick: e.timingSpt[0]! / num('tempo', 1) }]));
+        const tracks = r.tracks.map((t) => ({ name: t.name ?? `track ${t.track + 1}`, notes: t.notes.map((n) => ({ pitch: n.symbol, tick: n.tick, duration: n.duration })) }));
+        writeFileSync(opts.out, encodeMidi(tracks, ppq, [{ tick: 0, secondsPerTick: r.place.secondsPerTick / r.tempo! }]));
       }
       if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else if (!r.match) process.stdout.write('no match\n');
-      else process.stdout.write(`${r.match.title} (track ${r.match.track}, score ${r.match.score.toFixed(2)}) continues: ${fmtNotes(r.notes, 32)}\n`);
+      else {
+        process.stdout.write(`${r.match.title} (track ${r.match.track}, score ${r.match.score.toFixed(2)}) continues at ${r.tempo}x the piece's tempo (${r.tempoSource}):\n`);
+        for (const t of r.tracks ?? []) process.stdout.write(`  track ${t.track} (${t.name}): ${fmtNotes(t.notes, 32)}\n`);
+      }
       return;
     }
     case 'perform': {

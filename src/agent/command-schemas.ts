@@ -39,6 +39,9 @@ const fragmentNotes = {
   },
 };
 
+/** Notes of the matched track a continuation plays on (the other tracks join in): the arms play a bounded stretch. */
+const continuationCount = { type: 'integer', minimum: 1, maximum: 256 };
+
 const robotId = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' };
 const robotIds = { type: 'array', minItems: 1, maxItems: 64, uniqueItems: true, items: robotId };
 
@@ -128,6 +131,12 @@ export const COMMAND_SCHEMAS: Record<string, object> = {
     required: ['id', 'replyTo', 'command'],
     additionalProperties: false,
     properties: { ...base, command: { const: 'memory' }, title: { type: 'string', minLength: 1, maxLength: 256 }, track: { type: 'integer', minimum: 0, maximum: 1023 }, maxNotes: { type: 'integer', minimum: 1, maximum: 2000 } },
+  },
+  continue: {
+    type: 'object',
+    required: ['id', 'replyTo', 'command', 'notes'],
+    additionalProperties: false,
+    properties: { ...base, command: { const: 'continue' }, notes: fragmentNotes, unit: { enum: ['seconds', 'relative'] }, count: continuationCount, tempo, seconds: { ...seconds, maximum: 600 } },
   },
 };
 
@@ -249,12 +258,13 @@ function withoutRoute(message: Record<string, unknown>): AgentCommand {
   return command as AgentCommand;
 }
 
-/** What the page's Perform sends (POST /api/perform): a title, and optionally the tempo and seconds to play. */
-export interface PerformRequest {
-  title: string;
-  tempo?: number;
-  seconds?: number;
-}
+/**
+ * What the page sends (POST /api/perform): a title, and optionally the tempo and seconds to play; or,
+ * to play along, the notes played so far (a fragment) and how many notes to play on from them.
+ */
+export type PerformRequest =
+  | { title: string; tempo?: number; seconds?: number }
+  | { notes: Array<{ symbol: number; duration?: number }>; unit?: 'seconds' | 'relative'; count?: number; tempo?: number; seconds?: number };
 
 const checkPerform = ajv.compile({
   type: 'object',
@@ -263,9 +273,17 @@ const checkPerform = ajv.compile({
   properties: { title, tempo, seconds: { ...seconds, maximum: 600 } },
 });
 
+const checkPerformFrom = ajv.compile({
+  type: 'object',
+  required: ['notes'],
+  additionalProperties: false,
+  properties: { notes: fragmentNotes, unit: { enum: ['seconds', 'relative'] }, count: continuationCount, tempo, seconds: { ...seconds, maximum: 600 } },
+});
+
 /** Checks a /api/perform body; the error names the field and the bound, never the value. */
 export function checkPerformRequest(body: unknown): { ok: true; request: PerformRequest } | { ok: false; error: string } {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return { ok: false, error: 'request body: must be a JSON object' };
-  if (!checkPerform(body)) return { ok: false, error: describe(checkPerform.errors![0]!) };
+  const check = 'notes' in body ? checkPerformFrom : checkPerform;
+  if (!check(body)) return { ok: false, error: describe(check.errors![0]!) };
   return { ok: true, request: body as PerformRequest };
 }

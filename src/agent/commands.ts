@@ -28,6 +28,8 @@ export interface SimulatedPerformance {
   report: { reference: number; played: number; matched: number; precision: number; recall: number; f1: number; onsetMedianMs: number; onsetP95Ms: number; missed: unknown[]; extra: unknown[] };
   played: unknown[];
   arms: Array<{ issues: unknown[] }>;
+  /** A continuation's place, tempo and tracks, as the memory found them. */
+  continuation?: { title: string; tempo: number };
 }
 
 /** The simulated piano arms (armSimulator, from the sim layer), handed in by the wiring. */
@@ -35,6 +37,10 @@ export interface ArmSimulator {
   perform(title: string, options: { tempo?: number; seconds?: number }): Promise<SimulatedPerformance>;
   /** The performance with its recording for the web page's view, as JSON text, or that text gzip'd when asked. */
   recording(title: string, options: { tempo?: number; seconds?: number; recordFps: number; gzip?: boolean }): Promise<{ encoding: 'identity'; body: string } | { encoding: 'gzip'; body: Uint8Array }>;
+  /** Plays on from a played fragment: the piece from where the memory found it, every track, at the player's tempo. */
+  performFrom(fragment: Fragment, options: { count?: number; tempo?: number; seconds?: number }): Promise<SimulatedPerformance>;
+  /** performFrom with its recording for the web page's view (as recording). */
+  recordFrom(fragment: Fragment, options: { count?: number; tempo?: number; seconds?: number; recordFps: number; gzip?: boolean }): Promise<{ encoding: 'identity'; body: string } | { encoding: 'gzip'; body: Uint8Array }>;
 }
 
 /** What the commands work with, handed in by the wiring (run-agent.ts): nothing is imported from the sim or bridge layers. */
@@ -116,6 +122,8 @@ export async function runCommand(ctx: CommandContext, msg: AgentCommand): Promis
       if (!ctx.robots) throw new CommandError('robots: this agent has no robots connected');
       return ctx.robots.jog(msg.robot as string, msg.positions as number[]);
     }
+    case 'continue':
+      return playOn(ctx, msg, emit);
     case 'stop': {
       const stopped = ctx.robots?.stop('stop command', msg.robots as string[] | undefined) ?? [];
       emit({ type: 'stopped', robots: stopped, reason: 'stop command' });
@@ -154,9 +162,28 @@ async function perform(ctx: CommandContext, msg: AgentCommand, emit: EventSink):
   if (kind === 'skill') throw new CommandError(`robot: '${title}' is a skill taught by demonstration: name the robot to perform it on`);
   if (!ctx.simulator) throw new CommandError('robots: this agent has no simulated arms: name the robots to perform on');
   const p = await ctx.simulator.perform(title, { tempo, seconds: msg.seconds as number | undefined });
-  const summary = { title: p.title, tempo: p.tempo, report: { ...p.report, missed: p.report.missed.length, extra: p.report.extra.length }, played: p.played, issues: p.arms.flatMap((a) => a.issues) };
   emit({ type: 'performed', title: p.title, f1: p.report.f1, notes: p.played.length, robots: ['simulated'] });
-  return summary;
+  return summarise(p);
+}
+
+/** Plays on from the notes a player played, on the simulated arms: the piece from where the memory found them, at the player's tempo. */
+async function playOn(ctx: CommandContext, msg: AgentCommand, emit: EventSink): Promise<unknown> {
+  if (!ctx.simulator) throw new CommandError('robots: this agent has no simulated arms to play on');
+  const p = await ctx.simulator.performFrom(fragmentOf(msg), { count: msg.count as number | undefined, tempo: msg.tempo as number | undefined, seconds: msg.seconds as number | undefined });
+  emit({ type: 'performed', title: p.title, f1: p.report.f1, notes: p.played.length, robots: ['simulated'], continued: true });
+  return summarise(p);
+}
+
+/** What a simulated performance answers on every channel: the report's counts, not its lists. */
+function summarise(p: SimulatedPerformance): unknown {
+  return {
+    title: p.title,
+    tempo: p.tempo,
+    report: { ...p.report, missed: p.report.missed.length, extra: p.report.extra.length },
+    played: p.played,
+    issues: p.arms.flatMap((a) => a.issues),
+    ...(p.continuation ? { continuation: p.continuation } : {}),
+  };
 }
 
 async function teach(ctx: CommandContext, msg: AgentCommand, emit: EventSink): Promise<unknown> {

@@ -1,5 +1,5 @@
 import type { KeyboardDescription, RobotDescription } from '../../robots/description.js';
-import { planPerformance, type PerformanceOptions, type PlannedPerformance } from '../../robots/motion/piano.js';
+import { planContinuation, planPerformance, type ContinuationOptions, type PerformanceOptions, type PlannedPerformance } from '../../robots/motion/piano.js';
 import { memoryAnatomy, titleChain, type MemoryAnatomy, type TitleChain } from '../memory/anatomy.js';
 import type { ForgetStats, LearnStats, MemoryStats, SequenceMemory } from '../memory/sequence-memory.js';
 import type { CompleteResult, Fragment, IdentifyMatch, RecallResult, Sequence } from '../memory/types.js';
@@ -28,6 +28,7 @@ export interface IndexedPlan {
   score: PlannedPerformance['score'];
   plans: Array<{ arm: number; plan: PlannedPerformance['plans'][number]['plan']; tracks: number[]; notes: number }>;
   raster?: PlannedPerformance['raster'];
+  continuation?: PlannedPerformance['continuation'];
 }
 
 /**
@@ -174,8 +175,12 @@ export class MemoryOperations {
   }
 
   planPiece(title: string, arms: RobotDescription[], kb: KeyboardDescription, options: PerformanceOptions = {}): IndexedPlan {
-    const p = planPerformance(this.memory, title, arms, kb, options);
-    return { score: p.score, plans: p.plans.map(({ robot, ...rest }) => ({ arm: arms.indexOf(robot), ...rest })), ...(p.raster ? { raster: p.raster } : {}) };
+    return indexed(planPerformance(this.memory, title, arms, kb, options), arms);
+  }
+
+  /** Completes a played fragment and plans the piece from its place on (planContinuation). */
+  planContinuation(fragment: Fragment, arms: RobotDescription[], kb: KeyboardDescription, options: ContinuationOptions = {}): IndexedPlan {
+    return indexed(planContinuation(this.memory, fragment, arms, kb, options), arms);
   }
 
   /** Writes the memory file (atomically); returns its size in bytes, 0 without a file. */
@@ -190,12 +195,23 @@ export class MemoryOperations {
 /** Mutating operations: acknowledged only once saved. */
 export const CHANGING_OPERATIONS: ReadonlySet<string> = new Set(['learn', 'learnMidi', 'teachSkill', 'forget', 'rename']);
 
+/** A planned piece with its arms as indices into `arms`. */
+function indexed(p: PlannedPerformance, arms: RobotDescription[]): IndexedPlan {
+  return {
+    score: p.score,
+    plans: p.plans.map(({ robot, ...rest }) => ({ arm: arms.indexOf(robot), ...rest })),
+    ...(p.raster ? { raster: p.raster } : {}),
+    ...(p.continuation ? { continuation: p.continuation } : {}),
+  };
+}
+
 /** A planned piece from its indexed form, each plan holding the very arm object it was asked for. */
 export function withArms(p: IndexedPlan, arms: RobotDescription[]): PlannedPerformance {
   return {
     score: p.score,
     plans: p.plans.map(({ arm, ...rest }) => ({ robot: arms[arm] as PlannedPerformance['plans'][number]['robot'], ...rest })),
     ...(p.raster ? { raster: p.raster } : {}),
+    ...(p.continuation ? { continuation: p.continuation } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { KeyboardDescription, RobotDescription } from '../../robots/description.js';
 import { Emitter } from '../../robots/events.js';
-import type { MotionSource } from '../../robots/motion/motion-source.js';
-import type { PerformanceOptions, PlannedPerformance } from '../../robots/motion/piano.js';
+import type { ContinuationSource, MotionSource } from '../../robots/motion/motion-source.js';
+import type { ContinuationOptions, PerformanceOptions, PlannedContinuation, PlannedPerformance } from '../../robots/motion/piano.js';
 import type { MemoryAnatomy, TitleChain } from '../memory/anatomy.js';
 import type { MemoryParams } from '../memory/params.js';
 import type { ForgetStats, LearnStats, SequenceMemory } from '../memory/sequence-memory.js';
@@ -24,7 +24,7 @@ export type MemoryServiceEvents = WorkerClientEvents;
  * Errors keep their name and message (UnknownTitleError, MemoryInputError, MidiFileError,
  * DemonstrationError, ...). Changes are saved to the memory file before they are acknowledged.
  */
-export interface MemoryService extends MotionSource {
+export interface MemoryService extends MotionSource, ContinuationSource {
   /** Titles, skills, notes, neurons, synapses. */
   stats(): Promise<ServiceStats>;
   /** Neurons, synapses and bytes per area (read only). */
@@ -118,6 +118,10 @@ export class MemoryOnThread implements MemoryService {
   }
   async planPiece(title: string, arms: RobotDescription[], kb: KeyboardDescription, options: PerformanceOptions = {}): Promise<PlannedPerformance> {
     return withArms(this.#ops.planPiece(title, arms, kb, options), arms);
+  }
+
+  async planContinuation(fragment: Fragment, arms: RobotDescription[], kb: KeyboardDescription, options: ContinuationOptions = {}): Promise<PlannedContinuation> {
+    return withArms(this.#ops.planContinuation(fragment, arms, kb, options), arms) as PlannedContinuation;
   }
   async save(): Promise<number> {
     return this.#ops.save();
@@ -233,6 +237,10 @@ export class MemoryWorker implements MemoryService {
   }
   async planPiece(title: string, arms: RobotDescription[], kb: KeyboardDescription, options: PerformanceOptions = {}): Promise<PlannedPerformance> {
     return withArms(await this.#client.request<IndexedPlan>('planPiece', [title, arms, kb, options]), arms);
+  }
+
+  async planContinuation(fragment: Fragment, arms: RobotDescription[], kb: KeyboardDescription, options: ContinuationOptions = {}): Promise<PlannedContinuation> {
+    return withArms(await this.#client.request<IndexedPlan>('planContinuation', [fragment, arms, kb, options]), arms) as PlannedContinuation;
   }
   /** Writes a whole snapshot now (folding the journal); returns its bytes. */
   save(): Promise<number> {

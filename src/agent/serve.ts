@@ -91,6 +91,8 @@ class HttpRefusal extends Error {
  *   GET  /api/titles                       -> [{title, tracks, notes}]
  *   POST /api/perform {title, tempo, seconds} -> a recorded performance (arm poses, key events, score,
  *                                             played notes, report, the memory's spike raster)
+ *   POST /api/perform {notes, unit, count}  -> the same for a continuation: the arms play on from the
+ *                                             notes played (play along), at the player's tempo
  *   POST /api/command {command, ...}       -> {ok, result} or {ok: false, error}: any agent command
  *                                             (status, teach, stop, perform on robots, ...), checked
  *                                             against the same schemas as on MQTT
@@ -178,13 +180,16 @@ export function serve(options: ServeOptions): Promise<Server> {
       if (!checked.ok) return send(res, 400, { error: checked.error });
       if (!agent.simulator) return send(res, 503, { error: 'this agent has no simulated arms' });
       if (!enter(res)) return;
-      const { title, tempo = 1, seconds = 60 } = checked.request;
+      const request = checked.request;
       try {
         // recalled in the memory worker, played in the sim worker, encoded and compressed there (gzip of
         // a few hundred KB here would lengthen the gaps in handling robots' joint states): the loop only
         // passes the bytes on
         const gzip = acceptsEncoding(req.headers['accept-encoding'], 'gzip');
-        const rec = await agent.simulator.recording(title, { tempo, seconds, recordFps: 60, gzip });
+        const rec =
+          'notes' in request
+            ? await agent.simulator.recordFrom({ notes: request.notes, unit: request.unit }, { count: request.count, tempo: request.tempo, seconds: request.seconds ?? 60, recordFps: 60, gzip })
+            : await agent.simulator.recording(request.title, { tempo: request.tempo ?? 1, seconds: request.seconds ?? 60, recordFps: 60, gzip });
         if (rec.encoding === 'identity') return sendJson(res, 200, rec.body);
         res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', vary: 'accept-encoding', 'content-length': rec.body.byteLength });
         return void res.end(rec.body);

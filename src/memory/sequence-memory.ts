@@ -3,8 +3,9 @@ import { Rng } from '../snn/rng.js';
 import { Simulator } from '../snn/simulator.js';
 import { withoutTitle, type ForgetStats } from './forgetting.js';
 import { recruitTrack, train } from './learning.js';
-import { DURATION_GATE, GOAL, INTERVAL_GATE, PACEMAKER, PROJECTIONS, SEQUENCE, SPATIAL, groupSpecs, type TitleEntry } from './model.js';
+import { DURATION_GATE, GOAL, INTERVAL_GATE, PACEMAKER, PROJECTIONS, SPATIAL, groupSpecs, type TitleEntry } from './model.js';
 import { DEFAULT_PARAMS, MemoryParams, validateParams } from './params.js';
+import { continueFrom } from './continuation.js';
 import { clockSegments, decodeNotes, raster, recallMode } from './recall.js';
 import { recognise, type Recognition } from './recognition.js';
 import type { CompleteResult, Fragment, IdentifyMatch, RecallResult, Sequence } from './types.js';
@@ -323,31 +324,23 @@ export class SequenceMemory {
   }
 
   /**
-   * Identifies the fragment, then lets the best match's chain run on from the fragment's last note:
-   * up to `count` further notes of that track, at the title's opening tempo times `tempo`.
+   * Identifies the fragment, then continues the piece from the place found (continuation.ts): `count`
+   * further notes of the matched track with every other track joining in, at the tempo the fragment
+   * was played (durations in seconds) or `tempo` times the piece's, following its tempo map from there.
    */
-  complete(fragment: Fragment, options: { count?: number; tempo?: number } = {}): CompleteResult {
+  complete(fragment: Fragment, options: { count?: number; tempo?: number; raster?: boolean } = {}): CompleteResult {
     validateFragment(fragment, this.params);
     const count = options.count ?? 32;
     if (!Number.isInteger(count) || count < 1) throw new MemoryInputError('count', `must be a positive integer, got ${count}`);
-    const tempo = options.tempo ?? 1;
-    validateTempo(tempo);
+    if (options.tempo !== undefined) validateTempo(options.tempo);
     const { matches, endpoints } = this.#recognise(fragment);
     const match = matches[0] ?? null;
     if (!match) return { match: null, notes: [] };
     const e = this.entry(match.title);
-    const start = endpoints.find((ep) => ep.goal >= e.goalFirst && ep.goal < e.goalFirst + e.tracks)!;
-    const segments = clockSegments(e, tempo, this.params).slice(0, 1);
-    recallMode(this.#sim);
-    const sim = this.#sim;
-    sim.startClock({ neurons: this.#pacemaker, startTime: 0, segments });
-    sim.stimulate(start.neuron, 0, this.params.wDrive);
-    sim.stopAfter(SPATIAL, count + 1);
-    sim.run();
-    sim.gain[SEQUENCE] = 0; // no new notes: let the sounding ones end
-    sim.run();
-    const notes = decodeNotes(this.#sim, this.#net, new Map([[start.neuron, 0]]), 0).get(0) ?? [];
-    return { match: { ...match, track: start.goal - e.goalFirst }, notes: notes.slice(1, count + 1) };
+    const place = endpoints.find((ep) => ep.goal >= e.goalFirst && ep.goal < e.goalFirst + e.tracks)!;
+    const c = continueFrom({ net: this.#net, sim: this.#sim, params: this.params, pacemaker: this.#pacemaker, entry: e }, place, fragment, { count, tempo: options.tempo, raster: options.raster === true });
+    const own = c.tracks[c.place.track]!;
+    return { match: { ...match, track: c.place.track }, notes: own.notes, ...c };
   }
 
   /**

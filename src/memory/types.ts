@@ -91,7 +91,23 @@ export interface IdentifyMatch {
   durationsMatched: boolean;
 }
 
-export interface CompleteResult {
+/** The piece from the place a fragment was found, every track (continuation.ts). */
+export interface Continuation {
+  /** The tempo the continuation was recalled at: the pacemaker's rate times the piece's tempo map (1 = as learned). */
+  tempo: number;
+  /** Where that tempo came from: the fragment as played (durations in seconds), the caller, or the piece itself. */
+  tempoSource: 'player' | 'asked' | 'piece';
+  /** The player's tempo read from the fragment, relative to the piece at the place (null: not in seconds). */
+  playerTempo: number | null;
+  /** The place: the matched track, its last matched note's onset tick, and the piece's tick length there (s, at 1x). */
+  place: { track: number; tick: number; secondsPerTick: number };
+  /** Every track from the place on: ticks and times (s) relative to the last matched note's onset. */
+  tracks: RecalledTrack[];
+  /** The spikes of the continuation from the place on, when asked for (times as the notes'). */
+  raster?: RecallResult['raster'];
+}
+
+export interface CompleteResult extends Partial<Continuation> {
   match: IdentifyMatch | null;
   /** Notes after the fragment's last note, ticks relative to that note's onset. */
   notes: RecalledNote[];

@@ -8,57 +8,222 @@ export interface Keyframe {
 }
 
 export interface KeyframeOptions {
-  /** Largest joint deviation, rad, between the demonstration and straight moves between keyframes. */
+  /** Largest joint deviation, rad, between the (smoothed) demonstration and straight moves between keyframes. */
   tolerance?: number;
   /** A pause: the arm stays within `stillRadius` rad of one pose for at least `minDwell` s. */
   stillRadius?: number;
   minDwell?: number;
+  /**
+   * Half-width, s, of the window over which each sample is smoothed (a local quadratic fit: position
+   * and speed without the sensor's noise). Default 0.1 s.
+   */
+  smoothing?: number;
+  /** Speed, rad/s, below which the arm counts as still (it counts as moving again above twice this). Default stillRadius / minDwell. */
+  stillSpeed?: number;
+}
+
+/** A demonstration smoothed by local quadratic fits: per sample, each joint's position and speed. */
+export interface SmoothedDemo {
+  positions: number[][];
+  velocities: number[][];
+}
+
+/**
+ * Smooths every sample by a least-squares quadratic in time over the samples within `halfWidth` s of
+ * it (at least two on each side where there are): its value and slope there (a straight line where the
+ * window is lopsided, near either end). In the middle of a
+ * motion the fit's cubic error cancels by symmetry, so it follows the motion while averaging the
+ * noise of about ten samples at 50 Hz (its position noise is about 0.45 of the sensor's).
+ */
+export function smoothDemonstration(samples: readonly DemoSample[], halfWidth = 0.1): SmoothedDemo {
+  const n = samples.length;
+  const J = samples[0]?.positions.length ?? 0;
+  const positions: number[][] = [];
+  const velocities: number[][] = [];
+  for (let k = 0; k < n; k++) {
+    const t = samples[k]!.time;
+    let lo = k;
+    let hi = k;
+    while (lo > 0 && (t - samples[lo - 1]!.time <= halfWidth || k - lo < 2)) lo--;
+    while (hi < n - 1 && (samples[hi + 1]!.time - t <= halfWidth || hi - k < 2)) hi++;
+    const m = hi - lo + 1;
+    if (m < 3) {
+      // two samples: a straight line
+      const a = samples[lo]!;
+      const b = samples[hi]!;
+      positions.push([...samples[k]!.positions]);
+      velocities.push(a.positions.map((q, j) => (b.positions[j]! - q) / (b.time - a.time || 1)));
+      continue;
+    }
+    const s = halfWidth > 0 ? halfWidth : 1;
+    if (Math.min(k - lo, hi - k) * 2 < Math.max(k - lo, hi - k)) {
+      // near either end the window is lopsided, where a quadratic's slope is mostly noise: a straight line
+      positions.push([]);
+      velocities.push([]);
+      let md = 0;
+      for (let i = lo; i <= hi; i++) md += (samples[i]!.time - t) / s / m;
+      let sdd = 0;
+      for (let i = lo; i <= hi; i++) sdd += ((samples[i]!.time - t) / s - md) ** 2;
+      for (let j = 0; j < J; j++) {
+        let my = 0;
+        for (let i = lo; i <= hi; i++) my += samples[i]!.positions[j]! / m;
+        let sdy = 0;
+        for (let i = lo; i <= hi; i++) sdy += ((samples[i]!.time - t) / s - md) * (samples[i]!.positions[j]! - my);
+        const slope = sdd > 0 ? sdy / sdd : 0;
+        positions[k]!.push(my - slope * md);
+        velocities[k]!.push(slope / s);
+      }
+      continue;
+    }
+    // normal equations of y = c0 + c1 d + c2 d^2, d = time - t (scaled by the half-width for conditioning)
+    let S0 = 0, S1 = 0, S2 = 0, S3 = 0, S4 = 0;
+    for (let i = lo; i <= hi; i++) {
+      const d = (samples[i]!.time - t) / s;
+      const d2 = d * d;
+      S0 += 1;
+      S1 += d;
+      S2 += d2;
+      S3 += d2 * d;
+      S4 += d2 * d2;
+    }
+    // inverse of the symmetric 3x3 [[S0,S1,S2],[S1,S2,S3],[S2,S3,S4]]: its first two rows
+    const A = S2 * S4 - S3 * S3;
+    const B = S2 * S3 - S1 * S4;
+    const C = S1 * S3 - S2 * S2;
+    const det = S0 * A + S1 * B + S2 * C;
+    const E = S0 * S4 - S2 * S2;
+    const F = S1 * S2 - S0 * S3;
+    const pos: number[] = [];
+    const vel: number[] = [];
+    for (let j = 0; j < J; j++) {
+      let y0 = 0, y1 = 0, y2 = 0;
+      for (let i = lo; i <= hi; i++) {
+        const d = (samples[i]!.time - t) / s;
+        const y = samples[i]!.positions[j]!;
+        y0 += y;
+        y1 += y * d;
+        y2 += y * d * d;
+      }
+      pos.push((A * y0 + B * y1 + C * y2) / det);
+      vel.push((B * y0 + E * y1 + F * y2) / det / s);
+    }
+    positions.push(pos);
+    velocities.push(vel);
+  }
+  return { positions, velocities };
+}
+
+/**
+ * Pauses of a demonstration, as [first, last] sample indices: the arm is still from where its smoothed
+ * speed (fastest joint) drops below `stillSpeed` until it rises above twice that (a hysteresis, so
+ * noise cannot end a pause), or until the smoothed pose leaves `stillRadius` of where the pause began
+ * (a slow drift; the next pause may start half a dwell later), keeping runs of at least `minDwell` s.
+ */
+export function findPauses(samples: readonly DemoSample[], smooth: SmoothedDemo, options: { stillRadius?: number; minDwell?: number; stillSpeed?: number } = {}): Array<[number, number]> {
+  const radius = options.stillRadius ?? 0.01;
+  const minDwell = options.minDwell ?? 0.25;
+  const enter = options.stillSpeed ?? radius / minDwell;
+  const leave = 2 * enter;
+  const n = samples.length;
+  const speed = smooth.velocities.map((v) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0));
+  const pauses: Array<{ a: number; b: number; drifted: boolean; afterDrift: boolean }> = [];
+  let start = -1;
+  let afterDrift = false;
+  /** A pause cut by drift is followed by a move of at least half a dwell, never by a jump into the next. */
+  let notBefore = -Infinity;
+  const close = (b: number, drifted: boolean) => {
+    if (b > start) pauses.push({ a: start, b, drifted, afterDrift }); // how long it lasted is judged once widened
+    start = -1;
+    afterDrift = drifted;
+    if (drifted) notBefore = samples[b]!.time + minDwell / 2;
+  };
+  for (let k = 0; k < n; k++) {
+    if (start < 0) {
+      if (speed[k]! < enter && samples[k]!.time >= notBefore) start = k;
+      else if (speed[k]! > leave) afterDrift = false;
+      continue;
+    }
+    if (speed[k]! > leave) close(k - 1, false);
+    else if (maxDiff(smooth.positions[k]!, smooth.positions[start]!) > radius) close(k - 1, true);
+  }
+  if (start >= 0) close(n - 1, false);
+  // the smoothed speed lags where the arm comes to rest and leaves: widen each pause (not where it
+  // drifted) while the smoothed pose stays within 1.5 times the spread of the pause's samples (about
+  // three times the smoothed noise) of its mean
+  return pauses.map((p, i) => {
+    const mean = meanPose(samples, p.a, p.b);
+    const reach = Math.min(radius, 1.5 * Math.sqrt(spreadRms(samples, p.a, p.b, mean)));
+    const near = (k: number) => maxDiff(smooth.positions[k]!, mean) <= reach;
+    let lo = p.a;
+    let hi = p.b;
+    const floor = i > 0 ? pauses[i - 1]!.b + 1 : 0;
+    const ceil = i + 1 < pauses.length ? pauses[i + 1]!.a - 1 : n - 1;
+    if (!p.afterDrift) while (lo > floor && near(lo - 1)) lo--;
+    if (!p.drifted) while (hi < ceil && near(hi + 1)) hi++;
+    return [lo, hi] as [number, number];
+  }).filter(([a, b]) => samples[b]!.time - samples[a]!.time >= minDwell);
+}
+
+function meanPose(samples: readonly DemoSample[], a: number, b: number): number[] {
+  const mean = samples[a]!.positions.map(() => 0);
+  for (let i = a; i <= b; i++) samples[i]!.positions.forEach((q, j) => (mean[j]! += q / (b - a + 1)));
+  return mean;
+}
+
+/** The largest over joints of the mean squared deviation of samples a..b from `mean`. */
+function spreadRms(samples: readonly DemoSample[], a: number, b: number, mean: readonly number[]): number {
+  let worst = 0;
+  for (let j = 0; j < mean.length; j++) {
+    let s = 0;
+    for (let i = a; i <= b; i++) s += (samples[i]!.positions[j]! - mean[j]!) ** 2;
+    worst = Math.max(worst, s / (b - a + 1));
+  }
+  return worst;
 }
 
 /**
  * Keyframes of a demonstration: its first and last pose, every pause (with how long it lasted), and,
- * between pauses, the fewest poses for which moving straight (in joint space, at constant speed) from
- * one to the next stays within `tolerance` of the demonstration (Ramer-Douglas-Peucker over time).
- * Times are seconds from the first sample.
+ * between pauses, poses such that moving straight (in joint space, at constant speed) from one to the
+ * next stays within `tolerance` of the smoothed demonstration, each placed where the straight move
+ * from the one before would leave it (so keyframes do not depend on where the recording ends). A pause's pose is the mean of its samples; a moving keyframe's is the smoothed pose at its
+ * sample (one sample's noise is not averaged away by anything later). Times are seconds from the
+ * first sample.
  */
 export function extractKeyframes(samples: readonly DemoSample[], options: KeyframeOptions = {}): Keyframe[] {
   const tol = options.tolerance ?? 0.02;
-  const still = options.stillRadius ?? 0.01;
-  const minDwell = options.minDwell ?? 0.25;
   const t0 = samples[0]!.time;
   const n = samples.length;
-  // pauses: maximal runs staying within `still` of their first sample for >= minDwell
-  const pauses: Array<[number, number]> = [];
-  for (let i = 0; i < n; ) {
-    let j = i + 1;
-    while (j < n && maxDiff(samples[j]!.positions, samples[i]!.positions) <= still) j++;
-    if (samples[j - 1]!.time - samples[i]!.time >= minDwell) {
-      pauses.push([i, j - 1]);
-      i = j;
-    } else i++;
-  }
+  const smoothing = options.smoothing ?? 0.1;
+  const smooth = smoothDemonstration(samples, smoothing);
+  const pauses = findPauses(samples, smooth, options);
+  // a pause within one smoothing window of either end reaches it: the ends' smoothed poses are the least
+  // certain, and a keyframe a few samples off a pause would be a jerk on replay
+  const first = pauses[0];
+  if (first && samples[first[0]]!.time - samples[0]!.time <= smoothing) first[0] = 0;
+  const last = pauses[pauses.length - 1];
+  if (last && samples[n - 1]!.time - samples[last[1]]!.time <= smoothing) last[1] = n - 1;
   const out: Keyframe[] = [];
-  const keep = (i: number, dwell: number) => out.push({ time: samples[i]!.time - t0, positions: [...samples[i]!.positions], dwell });
+  const keep = (i: number) => out.push({ time: samples[i]!.time - t0, positions: [...smooth.positions[i]!], dwell: 0 });
+  const keepPause = (a: number, b: number) => out.push({ time: samples[a]!.time - t0, positions: meanPose(samples, a, b), dwell: samples[b]!.time - samples[a]!.time });
   let from = 0;
   const moves = (a: number, b: number) => {
     // a and b are kept; add the samples in between that keep the straight-move error within tol
     const marks: number[] = [];
-    simplify(samples, a, b, tol, marks);
-    marks.sort((x, y) => x - y);
-    for (const m of marks) keep(m, 0);
+    simplify(samples, smooth.positions, a, b, tol, Math.max(smoothing, options.minDwell ?? 0.25), marks);
+    for (const m of marks) keep(m);
   };
   for (const [a, b] of pauses) {
     if (a > from) {
-      if (out.length === 0) keep(from, 0);
+      if (out.length === 0) keep(from);
       moves(from, a);
     }
-    keep(a, samples[b]!.time - samples[a]!.time);
+    keepPause(a, b);
     from = b;
   }
   if (from < n - 1) {
-    if (out.length === 0) keep(from, 0);
+    if (out.length === 0) keep(from);
     moves(from, n - 1);
-    keep(n - 1, 0);
+    keep(n - 1);
   }
   return out;
 }
@@ -69,30 +234,51 @@ function maxDiff(a: readonly number[], b: readonly number[]): number {
   return m;
 }
 
-/** Ramer-Douglas-Peucker in time: the sample farthest (max over joints) from the straight move a->b. */
-function simplify(s: readonly DemoSample[], a: number, b: number, tol: number, marks: number[]): void {
-  // iterative, so a long recording cannot overflow the stack
-  const stack: Array<[number, number]> = [[a, b]];
-  while (stack.length) {
-    const [i, j] = stack.pop()!;
-    if (j - i < 2) continue;
-    const ta = s[i]!.time;
-    const span = s[j]!.time - ta;
-    let worst = -1;
-    let err = tol;
-    for (let k = i + 1; k < j; k++) {
-      const u = (s[k]!.time - ta) / span;
-      const p = s[k]!.positions;
-      for (let d = 0; d < p.length; d++) {
-        const e = Math.abs(p[d]! - (s[i]!.positions[d]! + u * (s[j]!.positions[d]! - s[i]!.positions[d]!)));
-        if (e > err) {
-          err = e;
-          worst = k;
-        }
-      }
+/** Longest straight move considered, in samples: bounds the work per keyframe on long recordings. */
+const MAX_SPAN = 256;
+
+/**
+ * Forward simplification in time: from the last keyframe, the straight move is stretched sample by
+ * sample until some sample between would deviate (max over joints) more than `tol`; the sample before
+ * becomes the next keyframe. Unlike Ramer-Douglas-Peucker, each keyframe depends only on what came
+ * before it, so the start of a demonstration has the keyframes the whole of it has (recognising a skill
+ * while it is being shown).
+ */
+function simplify(s: readonly DemoSample[], q: readonly number[][], a: number, b: number, tol: number, minGap: number, marks: number[]): void {
+  let anchor = a;
+  while (anchor < b - 1) {
+    let end = anchor + 2;
+    let last = anchor + 1; // the farthest end whose straight move fits
+    for (; end <= b && end - anchor <= MAX_SPAN; end++) {
+      if (!fits(s, q, anchor, end, tol)) break;
+      last = end;
     }
-    if (worst < 0) continue;
-    marks.push(worst);
-    stack.push([i, worst], [worst, j]);
+    if (last >= b) break;
+    marks.push(last);
+    anchor = last;
   }
+  // a keyframe just before the end of the stretch (a pause, the last sample) would leave the replay too
+  // little time to come to rest (the arm's last millimetres look still to the sensor, so a pause is
+  // found a little early): it moves half way between its neighbours instead
+  const m = marks.length - 1;
+  if (m >= 0 && s[b]!.time - s[marks[m]!]!.time < minGap) {
+    const before = m > 0 ? marks[m - 1]! : a;
+    const halfway = (s[before]!.time + s[b]!.time) / 2;
+    let k = before + 1;
+    while (k < b - 1 && s[k + 1]!.time <= halfway) k++;
+    if (k > before && k < b) marks[m] = k;
+    else marks.pop();
+  }
+}
+
+/** Whether every sample strictly between i and j lies within tol of the straight move from i to j. */
+function fits(s: readonly DemoSample[], q: readonly number[][], i: number, j: number, tol: number): boolean {
+  const ta = s[i]!.time;
+  const span = s[j]!.time - ta;
+  for (let k = i + 1; k < j; k++) {
+    const u = (s[k]!.time - ta) / span;
+    const p = q[k]!;
+    for (let d = 0; d < p.length; d++) if (Math.abs(p[d]! - (q[i]![d]! + u * (q[j]![d]! - q[i]![d]!))) > tol) return false;
+  }
+  return true;
 }

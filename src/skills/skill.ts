@@ -4,6 +4,9 @@ import { checkDemonstration, DemonstrationError, type DemoSample, type SkillJoin
 import { extractKeyframes, type Keyframe, type KeyframeOptions } from './keyframes.js';
 import { PoseCode } from './pose-code.js';
 
+/** The name of a skill's track of coarse columns only (recognition's). */
+export const COARSE_TRACK = 'coarse';
+
 /** Skills are learned on a 1 ms tick: a keyframe's onset and its pause are whole milliseconds. */
 const SECONDS_PER_TICK = 0.001;
 
@@ -29,26 +32,34 @@ export interface RecalledSkill {
   spikes: number;
 }
 
-/** The symbol sequence of a demonstration's keyframes: one event (a chord of joint symbols) per keyframe. */
+/**
+ * The symbol sequence of a demonstration's keyframes: one event (a chord of joint symbols) per keyframe
+ * in track 0 ('joints'), which recall decodes. A code with fine columns adds track 1 ('coarse'): the
+ * same events with only the coarse columns, what recognition listens to (sensor noise flips a fine
+ * column of the same pose between two demonstrations; a coarse one rarely).
+ */
 export function skillSequence(keyframes: readonly Keyframe[], code: PoseCode, robot?: string): Sequence {
   const notes: Sequence['tracks'][0]['notes'] = [];
+  const coarse: Sequence['tracks'][0]['notes'] = [];
   let lastTick = -1;
   for (const k of keyframes) {
     const tick = Math.max(lastTick + 1, Math.round(k.time / SECONDS_PER_TICK));
     const duration = Math.max(0, Math.round(k.dwell / SECONDS_PER_TICK));
-    for (const symbol of code.encode(k.positions)) notes.push({ symbol, tick, duration });
+    for (const symbol of code.encode(k.positions)) {
+      notes.push({ symbol, tick, duration });
+      if (!code.isFine(symbol)) coarse.push({ symbol, tick, duration });
+    }
     lastTick = tick;
   }
   return {
-    tracks: [{ name: 'joints', notes }],
+    tracks: code.hasFine ? [{ name: 'joints', notes }, { name: COARSE_TRACK, notes: coarse }] : [{ name: 'joints', notes }],
     timing: [{ tick: 0, secondsPerTick: SECONDS_PER_TICK }],
     meta: {
       kind: 'skill',
       robot: robot ?? null,
       joints: code.joints.map((j) => j.name),
       ranges: code.joints.map((j) => `${j.min},${j.max}`),
-      bins: code.bins,
-      symbolBase: code.base,
+      ...code.toMeta(),
     },
   };
 }
@@ -62,9 +73,8 @@ export function teachSkill(
   options: KeyframeOptions & { robot?: string } = {},
 ): TaughtSkill {
   checkDemonstration(samples, joints, `demonstration '${skill}'`);
-  const code = new PoseCode(joints, { maxSymbol: memory.params.maxSymbol });
-  const tol = Math.max(options.tolerance ?? 0.02, ...joints.map((_, j) => code.resolution(j)));
-  const keyframes = extractKeyframes(samples, { ...options, tolerance: tol });
+  const code = PoseCode.forJoints(joints, { maxSymbol: memory.params.maxSymbol });
+  const keyframes = extractKeyframes(samples, { ...options, tolerance: keyframeTolerance(code, options.tolerance) });
   const stats = memory.learn(skill, skillSequence(keyframes, code, options.robot));
   return {
     skill,
@@ -90,7 +100,12 @@ export function skillJoints(memory: SequenceMemory, skill: string): { joints: Sk
     const [min, max] = r.split(',').map(Number);
     return { name: names[i]!, min: min!, max: max! };
   });
-  return { joints, code: new PoseCode(joints, { base: meta.symbolBase as number, bins: meta.bins as number, maxSymbol: memory.params.maxSymbol }) };
+  return { joints, code: PoseCode.fromMeta(joints, meta, `skill '${skill}'`) };
+}
+
+/** RDP tolerance: as asked (default 0.02 rad), never finer than the code resolves. */
+function keyframeTolerance(code: PoseCode, tolerance = 0.02): number {
+  return Math.max(tolerance, ...code.joints.map((_, j) => code.resolution(j)));
 }
 
 /** Recalls a skill from its goal neuron at `tempo` and rebuilds keyframes from the recalled symbols. */
@@ -100,30 +115,30 @@ export function recallSkill(memory: SequenceMemory, skill: string, options: { te
   return { skill, tempo: r.tempo, joints, ...keyframesFromRecall(r, code), spikes: r.spikes };
 }
 
-/** Groups recalled notes by onset tick into poses; a joint whose column stayed silent holds its last position. */
+/** Groups track 0's recalled notes by onset tick into poses; a joint whose column stayed silent holds its last position. */
 export function keyframesFromRecall(r: RecallResult, code: PoseCode): { keyframes: Keyframe[]; incomplete: number } {
-  const notes = r.tracks.flatMap((t) => t.notes).sort((a, b) => a.tick - b.tick || a.symbol - b.symbol);
+  const notes = r.tracks.filter((t) => t.track === 0).flatMap((t) => t.notes).sort((a, b) => a.tick - b.tick || a.symbol - b.symbol);
   const keyframes: Keyframe[] = [];
   let incomplete = 0;
   let last: number[] | null = null;
   for (let i = 0; i < notes.length; ) {
     const tick = notes[i]!.tick;
-    const q: Array<number | null> = code.joints.map(() => null);
+    const symbols: number[] = [];
     let time = Infinity;
     let dwell = 0;
     for (; i < notes.length && notes[i]!.tick === tick; i++) {
       const n = notes[i]!;
-      const j = code.jointOf(n.symbol);
-      if (j < 0) continue;
-      q[j] = code.decode(n.symbol);
+      if (code.jointOf(n.symbol) < 0) continue;
+      symbols.push(n.symbol);
       time = Math.min(time, n.time);
       if (n.duration > 0) dwell = Math.max(dwell, n.seconds); // a 0-tick duration still spikes a few µs later
     }
-    if (q.some((x) => x === null)) {
+    const pose = code.decodePose(symbols);
+    if (!pose.complete) {
       incomplete++;
-      if (!last) continue; // nothing to hold yet: the pose cannot be rebuilt
+      if (!last && pose.positions.some((x) => x === null)) continue; // nothing to hold yet: the pose cannot be rebuilt
     }
-    const positions = q.map((x, j) => x ?? last![j]!);
+    const positions = pose.positions.map((x, j) => x ?? last![j]!);
     keyframes.push({ time, positions, dwell });
     last = positions;
   }
@@ -133,11 +148,23 @@ export function keyframesFromRecall(r: RecallResult, code: PoseCode): { keyframe
   return { keyframes, incomplete };
 }
 
-/** The start of a demonstration as a fragment to recognise: its first keyframes' joint symbols, in order. */
-export function demonstrationFragment(samples: readonly DemoSample[], joints: readonly SkillJoint[], options: KeyframeOptions & { keyframes?: number; maxSymbol?: number } = {}): Fragment {
+/**
+ * The start of a demonstration as a fragment to recognise: its first keyframes' joint symbols, in order
+ * (but not its last sample, where it was cut, unless the arm rests there), in the code a new skill of these joints is taught in within `maxSymbol` (default 1023). By default
+ * only the coarse columns (a skill's 'coarse' track), which a new demonstration's noise rarely changes;
+ * `symbols: 'all'` gives the full code (track 0).
+ */
+export function demonstrationFragment(
+  samples: readonly DemoSample[],
+  joints: readonly SkillJoint[],
+  options: KeyframeOptions & { keyframes?: number; maxSymbol?: number; symbols?: 'coarse' | 'all' } = {},
+): Fragment {
   checkDemonstration(samples, joints, 'fragment');
-  const code = new PoseCode(joints, { maxSymbol: options.maxSymbol });
-  const tol = Math.max(options.tolerance ?? 0.02, ...joints.map((_, j) => code.resolution(j)));
-  const keyframes = extractKeyframes(samples, { ...options, tolerance: tol }).slice(0, options.keyframes ?? Infinity);
-  return { notes: keyframes.flatMap((k) => code.encode(k.positions).map((symbol) => ({ symbol }))) };
+  const code = PoseCode.forJoints(joints, { maxSymbol: options.maxSymbol });
+  const all = extractKeyframes(samples, { ...options, tolerance: keyframeTolerance(code, options.tolerance) });
+  // the last sample is where the recording was cut, not a pose the skill has: left out unless held
+  if (all.length > 1 && all[all.length - 1]!.dwell === 0) all.pop();
+  const keyframes = all.slice(0, options.keyframes ?? Infinity);
+  const encode = options.symbols === 'all' ? (q: number[]) => code.encode(q) : (q: number[]) => code.encodeCoarse(q);
+  return { notes: keyframes.flatMap((k) => encode(k.positions).map((symbol) => ({ symbol }))) };
 }

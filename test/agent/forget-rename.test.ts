@@ -50,7 +50,8 @@ describe('forget and rename as agent commands', () => {
     core.events.on('event', (e) => void events.push(e));
     const beta = await recalls(service).then((r) => r.beta);
 
-    expect(await core.run({ command: 'forget', title: 'reach' }, 'test')).toMatchObject({ title: 'reach', kind: 'skill', tracks: 1, neuronsRemoved: expect.any(Number), synapsesRemoved: expect.any(Number) });
+    // a skill is two tracks: its full pose code and the coarse one recognition listens to
+    expect(await core.run({ command: 'forget', title: 'reach' }, 'test')).toMatchObject({ title: 'reach', kind: 'skill', tracks: 2, neuronsRemoved: expect.any(Number), synapsesRemoved: expect.any(Number) });
     expect(await core.run({ command: 'rename', title: 'alpha', to: 'Alpha (first)' }, 'test')).toEqual({ from: 'alpha', title: 'Alpha (first)', kind: 'music', tracks: 1 });
     expect(events.map(({ time: _t, ...e }) => e)).toEqual([
       { type: 'forgotten', title: 'reach', kind: 'skill' },

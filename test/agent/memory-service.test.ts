@@ -60,6 +60,13 @@ for (const [kind, start] of kinds) {
       const planned = await memory.planPiece(ode.title, arms, kb, { seconds: 4 });
       expect(planned.score.length).toBeGreaterThan(4);
       for (const p of planned.plans) expect(arms).toContain(p.robot);
+      // and a continuation of a played fragment (durations in seconds, as played at 2x): both tracks, at 2x
+      const melody = ode.sequence.tracks[0]!.notes.slice(0, 6);
+      const spt = ode.sequence.timing![0]!.secondsPerTick;
+      const on = await memory.planContinuation({ notes: melody.map((n) => ({ symbol: n.symbol, duration: (n.duration * spt) / 2 })), unit: 'seconds' }, arms, kb, { count: 4 });
+      expect(on.continuation).toMatchObject({ title: ode.title, tempo: 2, tempoSource: 'player', place: { track: 0, tick: melody[5]!.tick } });
+      expect(on.continuation.tracks.map((t) => t.name)).toEqual(['melody', 'bass']);
+      for (const p of on.plans) expect(arms).toContain(p.robot);
       // read only views of the network: its areas, and a title's chain (the 'memory' command)
       const anatomy = await memory.anatomy();
       expect(anatomy.neurons).toBe((await memory.stats()).neurons);
@@ -91,7 +98,8 @@ for (const [kind, start] of kinds) {
       const samples = Array.from({ length: 201 }, (_, k) => ({ time: k / 100, positions: [0.5 * Math.sin((Math.PI * k) / 200), k < 100 ? 0 : 0.4] }));
       const taught = await memory.teachSkill('reach', samples, joints, { robot: 'arm' });
       expect(taught.keyframes).toBeGreaterThanOrEqual(3);
-      expect(await memory.title('reach')).toEqual({ title: 'reach', kind: 'skill', tracks: 1 });
+      // track 0 the full pose code, track 1 its coarse columns (what recognition listens to)
+      expect(await memory.title('reach')).toEqual({ title: 'reach', kind: 'skill', tracks: 2 });
       const recalled = await memory.recallSkill('reach', { tempo: 1 });
       expect(recalled.joints.map((j) => j.name)).toEqual(['a', 'b']);
       expect(recalled.keyframes.length).toBe(taught.keyframes);

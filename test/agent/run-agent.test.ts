@@ -65,6 +65,6 @@ describe('the agent as engram serve wires it: the memory and the physics in work
     // started again on the same file: the melodies and the skill were saved, nothing is learned twice
     agent = await start();
     expect(agent.bundledLearned).toBe(0);
-    expect(await agent.memory.title('nod')).toEqual({ title: 'nod', kind: 'skill', tracks: 1 });
+    expect(await agent.memory.title('nod')).toEqual({ title: 'nod', kind: 'skill', tracks: 2 }); // the pose code and its coarse columns
   }, 60_000);
 });

@@ -8,7 +8,8 @@
  * 10 and 300 pieces stored), --long-run [minutes] (default 30; the agent performing, learning and
  * identifying in a loop: RSS, event-loop lag, file descriptors, listeners). The default run includes
  * short versions of both (20 kills, 2 minutes). --fuzz [--fuzz-inputs N (per surface, default 100000)
- * --fuzz-seed S] (fuzz.ts), --web-only [--web-loads N].
+ * --fuzz-seed S] (fuzz.ts), --web-only [--web-loads N], --skills-only [--skills N] (issue 9: skills taught
+ * by demonstration on the 3-, 6- and 7-joint arms, default 24 per arm; also in the default run).
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ import { crashTest, learnablePieces, learnRates } from './crash.js';
 import { longRun, type LongRunResult } from './long-run.js';
 import { runFuzz } from './fuzz.js';
 import { webPageBench } from './web-page.js';
+import { benchSkills } from './skills.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -37,6 +39,8 @@ const loadOnly = args.includes('--load-only');
 const stallOnly = args.includes('--stall-only');
 const webOnly = args.includes('--web-only');
 const recognitionOnly = args.includes('--recognition-only');
+const skillsOnly = args.includes('--skills-only');
+const skillsPerArm = Number(args[args.indexOf('--skills') + 1]) || 24;
 const recognitionPerRow = Number(args[args.indexOf('--recognition-fragments') + 1]) || (quick ? 50 : 250);
 const simPieces = Number(args[args.indexOf('--sim-pieces') + 1]) || (quick ? 40 : Infinity);
 
@@ -102,6 +106,10 @@ async function benchLongRun(minutes: number): Promise<void> {
 }
 if (stallOnly) {
   await benchStall();
+  process.exit(0);
+}
+if (skillsOnly) {
+  benchSkills(line, { count: skillsPerArm });
   process.exit(0);
 }
 if (webOnly) {
@@ -275,6 +283,7 @@ reportRecognition(memory, pieces, { perRow: recognitionPerRow, latencyQueries: q
 }
 
 if (!memoryOnly) benchPerformance(memory, pieces);
+if (!memoryOnly && !simOnly) benchSkills(line, { count: skillsPerArm });
 if (!memoryOnly && !simOnly) await benchLoad();
 if (!memoryOnly && !simOnly) await benchStall();
 if (!memoryOnly && !simOnly) await benchCrash(quick ? 10 : 20);

@@ -77,14 +77,15 @@ describe('keyframes from a demonstration', () => {
     expect(trackingError(demo, kf)).toBeLessThan(0.03 + 0.011);
   });
 
-  it('the pose code puts each joint in its own band above the MIDI pitches and decodes within half a bin', () => {
-    const code = new PoseCode(JOINTS);
+  it('the pose code puts each joint in its own band above the MIDI pitches and decodes within half a position', () => {
+    const code = PoseCode.forJoints(JOINTS);
     const q = [0.1234, -2.5, 3.1];
     const s = code.encode(q);
     expect(s.every((x) => x >= 128 && x <= 1023)).toBe(true);
-    expect(s.map((x) => code.jointOf(x))).toEqual([0, 1, 2]);
-    s.forEach((x, j) => expect(Math.abs(code.decode(x) - q[j]!)).toBeLessThanOrEqual(code.resolution(j) / 2 + 1e-12));
-    expect(() => new PoseCode(Array.from({ length: 200 }, (_, i) => ({ name: `j${i}`, min: 0, max: 1 })))).toThrow(/joints leave/);
+    expect(s.map((x) => code.jointOf(x))).toEqual([0, 0, 1, 1, 2, 2]);
+    expect(s.map((x) => code.isFine(x))).toEqual([false, true, false, true, false, true]);
+    code.decodePose(s).positions.forEach((x, j) => expect(Math.abs(x! - q[j]!)).toBeLessThanOrEqual(code.resolution(j) / 2 + 1e-12));
+    expect(() => PoseCode.forJoints(Array.from({ length: 200 }, (_, i) => ({ name: `j${i}`, min: 0, max: 1 })))).toThrow(/joints leave/);
   });
 });
 
@@ -95,7 +96,7 @@ describe('a skill taught by demonstration, recalled from the network', () => {
     for (const mel of bundledMelodies().slice(0, 4)) m.learn(mel.title, mel.sequence);
     const taught = teachSkill(m, 'reach', demo, JOINTS, { robot: 'ur5e-planar' });
     expect(taught.keyframes).toBeGreaterThan(3);
-    const code = new PoseCode(JOINTS);
+    const code = PoseCode.forJoints(JOINTS);
     const direct = extractKeyframes(demo, { tolerance: Math.max(0.02, code.resolution(0)) });
     const r = recallSkill(m, 'reach');
     expect(r.incomplete).toBe(0);

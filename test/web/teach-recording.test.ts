@@ -31,7 +31,7 @@ describe('what the teach panel does with a recording', () => {
     expect(moved(s)).toBe(true);
   });
 
-  it('cuts keyframes as the agent does, and edited keyframes come back as a demonstration cut into the same keyframes', () => {
+  it('cuts keyframes as the agent does, and edited keyframes come back as a demonstration through the same keyframes', () => {
     const s = [...demo([0, 0, 0], [0.6, -0.4, 0.2], 0.5, 1, 0.6), ...demo([0.6, -0.4, 0.2], [0.1, 0.3, -0.5], 0, 1.2, 0.5).map((x) => ({ ...x, time: x.time + 2.12 }))];
     const keyframes = keyframesOf(s, joints);
     expect(keyframes).toEqual(extractKeyframes(s, { tolerance: keyframeTolerance(joints) }));
@@ -41,13 +41,19 @@ describe('what the teach panel does with a recording', () => {
     const room = keyframeRoom(edited, 1);
     edited[1]!.time = Math.min(room.max, edited[1]!.time + 0.2);
     edited.splice(2, 1);
-    const back = extractKeyframes(keyframeSamples(edited), { tolerance: keyframeTolerance(joints) });
-    expect(back).toHaveLength(edited.length);
-    back.forEach((k, i) => {
-      expect(k.time).toBeCloseTo(edited[i]!.time - edited[0]!.time, 6);
-      expect(k.dwell).toBeCloseTo(edited[i]!.dwell, 6);
-      k.positions.forEach((q, j) => expect(q).toBeCloseTo(edited[i]!.positions[j]!, 9));
-    });
+    // the agent smooths what it is sent and places keyframes itself: unedited, the same keyframes, to
+    // within a couple of samples in time and about its tolerance in pose
+    const tol = keyframeTolerance(joints);
+    const near = (a: { time: number; positions: number[] }, b: { time: number; positions: number[] }) => Math.abs(a.time - b.time) <= 0.06 && a.positions.every((q, j) => Math.abs(q - b.positions[j]!) <= 1.5 * tol);
+    const same = extractKeyframes(keyframeSamples(keyframes), { tolerance: tol });
+    expect(same).toHaveLength(keyframes.length);
+    same.forEach((k, i) => expect(near(k, keyframes[i]!), `keyframe ${i}`).toBe(true));
+    // edited: every keyframe kept is there (the curve through them may take a keyframe more to describe)
+    const back = extractKeyframes(keyframeSamples(edited), { tolerance: tol });
+    for (const [i, k] of edited.entries()) expect(back.some((b) => near(b, { ...k, time: k.time - edited[0]!.time })), `edited keyframe ${i}`).toBe(true);
+    // a keyframe deleted does not come back: no keyframe near its pose
+    const gone = keyframes[2]!.positions;
+    expect(back.some((k) => k.positions.every((q, j) => Math.abs(q - gone[j]!) < tol))).toBe(false);
   });
 
   it('a keyframe moves only between its neighbours', () => {
