@@ -91,7 +91,8 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
 
   // poses at the centres of the pose code's bins: a new demonstration through the same poses is cut into the same symbols
   let code: PoseCode;
-  const centre = (q: number[]) => code.encode(q).map((s) => code.decode(s));
+  // the centre of each joint's coarse column (what recognition matches on)
+  const centre = (q: number[]) => code.decodePose(code.encodeCoarse(q)).positions.map((x) => x!);
   let start: number[] = [];
   let A: Record<number, number> = {};
   let B: Record<number, number> = {};
@@ -216,7 +217,7 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
   it('records with a count-in, draws joint curves with keyframes, trims the idle ends, moves and deletes keyframes, records again, and teaches it by name', async () => {
     await ready();
     // the pose code of the arm's joints (their ranges are the sliders')
-    code = new PoseCode(
+    code = PoseCode.forJoints(
       await page.evaluate(() => [...document.querySelectorAll<HTMLInputElement>('.teach-sliders input')].map((i, k) => ({ name: `j${k}`, min: Number(i.min), max: Number(i.max) }))),
     );
     // a start pose at bin centres, then two moves that end at bin centres
