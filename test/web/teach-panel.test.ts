@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -43,6 +43,8 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     await page.goto(`${api}/`);
     await page.waitForFunction((id) => window.engramTeach?.robot === id && window.engramTeach.positions !== null, ARM, { timeout: 30_000 });
     mkdirSync(artifacts, { recursive: true });
+    // this run's screenshots only (their numbers follow the steps)
+    for (const f of readdirSync(artifacts)) if (/^teach-\d+-.*\.png$/.test(f)) rmSync(join(artifacts, f));
   }, 90_000);
 
   afterAll(async () => {
