@@ -1,5 +1,5 @@
 import { Network } from '../snn/network.js';
-import { FEEDBACK, GOAL, type TitleEntry } from './model.js';
+import { FEEDBACK, GOAL, RELATIVE, RELATIVE_LINK, type TitleEntry } from './model.js';
 
 /** What forgetting a title freed. */
 export interface ForgetStats {
@@ -13,7 +13,8 @@ export interface ForgetStats {
 
 /**
  * The neurons a title owns: its goal neurons and, from each, every neuron its chain reaches (interval
- * counters, note neurons, duration counters; feedback links back to a goal are not followed). Each note
+ * counters, note neurons, duration counters; feedback links back to a goal are not followed), and the
+ * interval neurons of those notes. Each note
  * of each learned context recruited neurons of its own (nothing is shared between titles), so these
  * serve this title's chains and no other.
  */
@@ -32,6 +33,12 @@ export function titleNeurons(net: Network, entry: TitleEntry): Uint8Array {
       owned[post] = 1;
       queue.push(post);
     }
+  }
+  // the interval area's neurons point at the notes they belong to, not the other way round
+  for (let n = 0; n < net.neuronCount; n++) {
+    if (net.neuronGroup[n] !== RELATIVE) continue;
+    const link = net.outOfKind(n, RELATIVE_LINK);
+    if (link >= 0 && owned[net.synPost[link]!]) owned[n] = 1;
   }
   return owned;
 }

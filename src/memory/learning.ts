@@ -1,19 +1,22 @@
 import type { Network } from '../snn/network.js';
 import type { Rng } from '../snn/rng.js';
 import type { Simulator } from '../snn/simulator.js';
-import { DURATION, DURATION_GATE, FEEDBACK, INTERVAL, INTERVAL_GATE, SEQUENCE, SPATIAL } from './model.js';
+import { DURATION, DURATION_GATE, FEEDBACK, INTERVAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, SEQUENCE, SPATIAL } from './model.js';
 import type { MemoryParams } from './params.js';
 import type { SequenceNote } from './types.js';
 
 /**
  * Recruits the chain of one track: goal -> offset counter -> notes (chord order) -> interval counter
  * -> ... Each note gets its own spatial neuron (its context), a duration neuron it gates, and a
- * feedback link to the track's goal neuron. Returns the number of events (onsets).
+ * feedback link to the track's goal neuron. Every note after the first also gets an interval neuron,
+ * in the minicolumn of its pitch step from the note before it in the chain, linked to its note
+ * (recruited at full strength, like the gates): the chain in relative pitch follows the notes' chain. Returns the number of events (onsets).
  */
 export function recruitTrack(net: Network, p: MemoryParams, rng: Rng, goal: number, notes: SequenceNote[]): number {
   let counter = net.addNeuron(INTERVAL, notes[0]!.tick);
   net.addSynapse(goal, counter, p.wGate, p.delayGate, INTERVAL_GATE);
   let events = 0;
+  let prevSymbol = -1;
   for (let i = 0; i < notes.length; ) {
     let j = i;
     while (j < notes.length && notes[j]!.tick === notes[i]!.tick) j++;
@@ -26,6 +29,11 @@ export function recruitTrack(net: Network, p: MemoryParams, rng: Rng, goal: numb
       const d = net.addNeuron(DURATION, note.duration);
       net.addSynapse(n, d, p.wGate, p.delayGate, DURATION_GATE);
       net.addSynapse(n, goal, p.wFeedback, p.delayFeedback, FEEDBACK);
+      if (prevSymbol >= 0) {
+        const r = net.addNeuron(RELATIVE, note.symbol - prevSymbol + RELATIVE_OFFSET);
+        net.addSynapse(r, n, p.wGate, p.delayGate, RELATIVE_LINK);
+      }
+      prevSymbol = note.symbol;
       prev = n;
     }
     events++;

@@ -8,11 +8,18 @@ export const DURATION = 1;
 export const INTERVAL = 2;
 export const GOAL = 3;
 export const PACEMAKER = 4;
+/** Interval area: minicolumns selective to the pitch step from the previous note (relative pitch). */
+export const RELATIVE = 5;
 /** Projections. */
 export const SEQUENCE = 0;
 export const DURATION_GATE = 1;
 export const INTERVAL_GATE = 2;
 export const FEEDBACK = 3;
+/** Interval neuron -> the next interval neuron of its chain, and interval neuron -> its note. */
+export const RELATIVE_SEQUENCE = 4;
+export const RELATIVE_LINK = 5;
+/** Interval column of a step of s symbols: s + RELATIVE_OFFSET (steps of -1023..1023). */
+export const RELATIVE_OFFSET = 1024;
 
 /** What the memory keeps per title: its goal neurons, its tempo map and descriptive metadata. */
 export interface TitleEntry {
@@ -36,6 +43,7 @@ export function groupSpecs(p: MemoryParams): Array<{ name: string; params: Neuro
     { name: 'interval', params: counter },
     { name: 'goal', params: p.goal },
     { name: 'pacemaker', params: p.pacemaker },
+    { name: 'relative', params: p.spatial },
   ];
 }
 
@@ -45,4 +53,6 @@ export const PROJECTIONS = [
   { name: 'duration-gate', plastic: false },
   { name: 'interval-gate', plastic: false },
   { name: 'feedback', plastic: false },
+  { name: 'relative-sequence', plastic: false },
+  { name: 'relative-link', plastic: false },
 ];

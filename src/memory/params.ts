@@ -25,6 +25,7 @@ export interface MemoryParams {
   wDrive: number;
   /** Teacher bias on the heard symbols' minicolumns during learning, mV. */
   teacherBias: number;
+
   /** Gain of sequence synapses in recognition, and the bias on the heard minicolumn, mV. */
   recognitionGain: number;
   recognitionBias: number;
@@ -41,8 +42,20 @@ export interface MemoryParams {
   maxChord: number;
   /** Largest symbol id (spatial minicolumns 0..maxSymbol). */
   maxSymbol: number;
-  /** Relative tolerance when fragment durations are compared with a path's duration classes. */
-  durationTolerance: number;
+  /** Recognition: a path may miss one note (wrong, missing or extra) per this many fragment notes (at least one). */
+  notesPerMiss: number;
+  /** Recognition: evidence (confirmed - missed notes) a path needs to be carried over an unheard note. */
+  carryEvidence: number;
+  /** Recognition: how many transpositions the interval area proposes for a fragment absolute pitch does not explain. */
+  proposedKeys: number;
+  /** Recognition: places this much evidence (notes) behind the best are not read out. */
+  evidenceMargin: number;
+  /** Width (log scale) of the duration fit: a note this far off its place's rhythm fits 0.61. */
+  durationSigma: number;
+  /** Deviation (log scale) of a note's duration from its place's rhythm that costs nothing. */
+  durationFree: number;
+  /** Duration fit (0..1) from which a match reports its durations as matched. */
+  durationMatched: number;
 }
 
 export const DEFAULT_PARAMS: MemoryParams = {
@@ -68,7 +81,13 @@ export const DEFAULT_PARAMS: MemoryParams = {
   minTickNs: 80_000,
   maxChord: 32,
   maxSymbol: 1023,
-  durationTolerance: 0.1,
+  evidenceMargin: 2,
+  proposedKeys: 6,
+  durationSigma: 0.15,
+  durationFree: 0.1,
+  durationMatched: 0.8,
+  notesPerMiss: 6,
+  carryEvidence: 2,
 };
 
 /**
@@ -92,8 +111,9 @@ export function validateParams(p: MemoryParams): void {
   int('pacemakerSize', 1, 1024);
   int('maxSymbol', 1, 65535);
   int('maxChord', 1, 1024);
+  int('proposedKeys', 0, 24);
   for (const name of ['delayRelease', 'delayChord', 'delayGate', 'delayFeedback', 'learnTickNs', 'minTickNs'] as const) int(name, 1, 1e9);
-  for (const name of ['wInit', 'wInitJitter', 'wGate', 'wFeedback', 'wDrive', 'teacherBias', 'recognitionGain', 'recognitionBias', 'durationTolerance'] as const) {
+  for (const name of ['wInit', 'wInitJitter', 'wGate', 'wFeedback', 'wDrive', 'teacherBias', 'recognitionGain', 'recognitionBias', 'durationSigma', 'durationFree', 'carryEvidence', 'evidenceMargin'] as const) {
     if (typeof p[name] !== 'number' || !Number.isFinite(p[name])) throw new RangeError(`params: ${name} must be a finite number`);
   }
   for (const name of ['spatial', 'goal', 'pacemaker', 'stdp'] as const) {

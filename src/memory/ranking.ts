@@ -4,71 +4,80 @@ import type { IdentifyMatch } from './types.js';
 export interface Endpoint {
   neuron: number;
   goal: number;
-  /** Duration misfit of the place (Infinity when no durations were given). */
-  misfit: number;
+  /** Confirmed notes of the place's path minus its misses. */
+  evidence: number;
+  /** How well the fragment's durations fit the place's, 0..1 (0 when no durations were given). */
+  fit: number;
   /** |ln| of the tempo factor the fragment implies for this place (0 unless durations are in seconds). */
   tempoDistance: number;
 }
 
-/** Endpoint order: durations that fit first, then the most plausible tempo, then the closest fit. */
-export function endpointOrder(tol: number) {
+/** A place's weight: its evidence, discounted by up to half where its durations do not fit. */
+export function placeWeight(evidence: number, fit: number, useDur: boolean): number {
+  return useDur ? evidence * (0.5 + 0.5 * fit) : evidence;
+}
+
+/** Endpoint order: most weight (evidence and rhythm), then the most plausible tempo. */
+export function endpointOrder(useDur: boolean) {
   return (a: Endpoint, b: Endpoint) =>
-    Number(a.misfit > tol) - Number(b.misfit > tol) || a.tempoDistance - b.tempoDistance || a.misfit - b.misfit;
+    placeWeight(b.evidence, b.fit, useDur) - placeWeight(a.evidence, a.fit, useDur) || a.tempoDistance - b.tempoDistance;
 }
 
 /**
- * How far fragment durations (any unit) are from a path's duration classes (ticks) after the best
- * common scale: the largest relative error, with half a tick of slack. 0 = proportional.
+ * How well fragment durations (any unit) fit a path's duration classes (ticks), 0..1: each note's
+ * log ratio to its class, after the scale most notes agree on (the median ratio, so a few bad notes do
+ * not move it), scored on a Gaussian of width sigma, averaged. Half a tick of slack for rounding.
+ * Graded, so loose timing costs a little and a different rhythm a lot.
  */
-export function durationMisfit(frag: number[], classes: number[]): number {
-  let sf = 0;
-  let sc = 0;
+export function durationFit(frag: number[], classes: number[], sigma: number, free: number): number {
+  const logs: number[] = [];
   for (let i = 0; i < frag.length; i++) {
-    if (classes[i]! < 0) return Infinity;
-    sf += frag[i]!;
-    sc += classes[i]!;
+    if (classes[i]! < 0 || !(frag[i]! > 0)) return 0;
+    logs.push(Math.log(Math.max(0.5, classes[i]!) / frag[i]!));
   }
-  if (sf === 0) return sc === 0 ? 0 : Infinity;
-  const scale = sc / sf;
-  let worst = 0;
-  for (let i = 0; i < frag.length; i++) {
-    const err = Math.max(0, Math.abs(frag[i]! * scale - classes[i]!) - 0.5) / Math.max(1, classes[i]!);
-    if (err > worst) worst = err;
+  const sorted = [...logs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const scale = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  let sum = 0;
+  for (let i = 0; i < logs.length; i++) {
+    const slack = Math.log(1 + 0.5 / Math.max(1, classes[i]!));
+    const d = Math.max(0, Math.abs(logs[i]! - scale) - slack - free);
+    sum += Math.exp((-d * d) / (2 * sigma * sigma));
   }
-  return worst;
+  return sum / logs.length;
 }
 
 /** What the goal cluster reported for one title: its places and its best place's fit. */
 export interface TitleEvidence {
   title: string;
+  /** Evidence of its best place (confirmed notes minus misses). */
+  evidence: number;
   occurrences: number;
   track: number;
-  misfit: number;
+  fit: number;
   tempoDistance: number;
 }
 
 /**
- * Orders the titles the goal cluster named (best first): matched share of the fragment (halved where
- * durations do not fit), then tempo plausibility, then fit, then places.
+ * Orders the titles the goal cluster named (best first): their best place's weight as a share of the
+ * fragment's notes (evidence, discounted where durations do not fit), then tempo plausibility, then
+ * places.
  */
-export function rankTitles(titles: TitleEvidence[], full: number, useDur: boolean, tol: number): IdentifyMatch[] {
+export function rankTitles(titles: TitleEvidence[], fragmentNotes: number, useDur: boolean, fitMatched: number): IdentifyMatch[] {
   const ranked = titles.map((v) => ({
     title: v.title,
-    // places whose durations do not fit count half
-    score: useDur && v.misfit > tol ? full / 2 : full,
+    score: Math.min(1, placeWeight(v.evidence, v.fit, useDur) / fragmentNotes),
     occurrences: v.occurrences,
     track: v.track,
-    durationsMatched: useDur && v.misfit <= tol,
-    misfit: useDur ? v.misfit : 0,
+    durationsMatched: useDur && v.fit >= fitMatched,
     tempoDistance: v.tempoDistance,
   }));
   ranked.sort(
     (a, b) =>
       b.score - a.score ||
       a.tempoDistance - b.tempoDistance ||
-      a.misfit - b.misfit ||
       b.occurrences - a.occurrences ||
       (a.title < b.title ? -1 : a.title > b.title ? 1 : 0),
   );
-  return ranked.map(({ misfit: _m, tempoDistance: _t, ...m }) => m);
+  return ranked.map(({ tempoDistance: _t, ...m }) => m);
 }

@@ -1,8 +1,9 @@
 import type { Network } from '../snn/network.js';
+import { ContextIndex, NOTE_CONTEXT, STEP_CONTEXT } from './context-index.js';
 import type { Simulator } from '../snn/simulator.js';
-import { DURATION, DURATION_GATE, FEEDBACK, GOAL, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
+import { DURATION, DURATION_GATE, FEEDBACK, GOAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
 import type { MemoryParams } from './params.js';
-import { durationMisfit, endpointOrder, rankTitles, type Endpoint, type TitleEvidence } from './ranking.js';
+import { durationFit, endpointOrder, rankTitles, type Endpoint, type TitleEvidence } from './ranking.js';
 import type { Fragment, IdentifyMatch } from './types.js';
 
 export interface Recognition {
@@ -17,79 +18,270 @@ export interface RecognitionContext {
   sim: Simulator;
   params: MemoryParams;
   titles: readonly TitleEntry[];
+  /** Context sub-columns of the network (where paths start). */
+  contexts: ContextIndex;
   /** The median tick length (s) of a title's tempo map. */
   typicalSecondsPerTick(titleIndex: number): number;
 }
 
+/** A matching place: its path's neurons (one per fragment step it covers), those steps, its evidence. */
+interface Place {
+  path: number[];
+  steps: number[];
+  evidence: number;
+  /** Whether the path heard every note of the fragment as predicted. */
+  whole: boolean;
+}
+
+/** Successors of a neuron through its intact links of `kind` (and, for notes, via their interval counter). */
+function successors(net: Network, n: number, kind: number, out: number[]): void {
+  for (let q = net.firstOut[n]!; q >= 0; q = net.synNext[q]!) {
+    const k = net.synKind[q]!;
+    if (k === kind && net.synWeight[q]! > 0) out.push(net.synPost[q]!);
+    else if (k === INTERVAL_GATE && net.synWeight[q]! > 0) {
+      const c = net.synPost[q]!;
+      for (let r = net.firstOut[c]!; r >= 0; r = net.synNext[r]!) if (net.synKind[r] === kind && net.synWeight[r]! > 0) out.push(net.synPost[r]!);
+    }
+  }
+}
+
 /**
- * Recognition: the fragment's notes arrive one per chain step. The first note drives its whole
- * minicolumn; afterwards a neuron fires only where the heard minicolumn's bias coincides with the
- * (down-scaled) input of a neuron that fired one step before, so only paths that follow the fragment
- * stay alive; the area's inhibition clears the rest after each step. Interval counters relay at once.
- * If every path dies, the current note's column is driven again (the match restarts there). The
- * surviving paths' neurons are then read out through their duration gates (each duration neuron's
- * minicolumn is its class) and the last neurons send their spikes through the feedback links; each
- * goal neuron integrates the matching places of its title (its spikes and what it still holds).
+ * Follows the fragment through one area: `columns` arrive one per chain step. The first ones drive
+ * their whole minicolumns (seeds); afterwards a neuron fires where the heard minicolumn's bias
+ * coincides with the (down-scaled) input of a neuron that fired one step before, so paths that follow
+ * the fragment go on; the area's inhibition clears the rest after each step. Interval counters relay
+ * at once. A path that has confirmed enough steps survives a bounded number of unconfirmed ones: where
+ * its predicted neuron is not heard, the predicted neuron fires anyway (a wrong note), or the path's
+ * last neuron fires again (an extra note), or the neuron after the predicted one fires if that is what
+ * was heard (a missing note); each costs evidence (confirmed steps minus misses). Returns the paths
+ * alive after the last step, read back through their spikes' causes.
  */
-export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognition {
+function followPaths(ctx: RecognitionContext, group: number, seqKind: number, columns: number[], maxMisses: number, neighbours = 0): Place[] {
+  // a path starts in the sub-column of the next `context` inputs (spatial: four notes; intervals: three
+  // steps), at the first note and wherever no path explains every note so far; a fragment shorter than
+  // that drives whole minicolumns
+  const context = group === SPATIAL ? NOTE_CONTEXT : STEP_CONTEXT;
+  const seeds: number[] = [];
   const { net, sim, params: p } = ctx;
-  if (ctx.titles.length === 0) return { matches: [], endpoints: [] };
   sim.reset();
   sim.stdp = null;
   sim.counterMode = 'relay';
   sim.gain.fill(1);
-  sim.gain[SEQUENCE] = p.recognitionGain;
-  sim.coincidenceOnly[SEQUENCE] = 1;
+  sim.gain[seqKind] = p.recognitionGain;
+  sim.coincidenceOnly.fill(0);
+  sim.coincidenceOnly[seqKind] = 1;
   sim.gain[DURATION_GATE] = 0;
   sim.gain[FEEDBACK] = 0;
+  sim.gain[RELATIVE_LINK] = 0;
+  sim.recordPredictions = true;
+  // a heard note enters a predicted chord at any of its notes (the melody on top of chords is a path)
+  sim.spreadPredictions = group === SPATIAL;
   const rec = sim.recorder;
   rec.groups.fill(0);
-  rec.groups[SPATIAL] = rec.groups[DURATION] = 1; // interval relays pass their cause on unrecorded
-  const notes = fragment.notes;
+  rec.groups[group] = 1; // interval relays pass their cause on unrecorded
+  const n = columns.length;
   const D = p.delayChord;
   const half = D / 2;
-  let T = D;
-  let pathStart = 0;
-  let lastStepFirst = 0;
-  const step = (symbol: number, drive: boolean): number => {
-    if (drive) sim.stimulateColumn(SPATIAL, symbol, T, p.wDrive);
-    else {
-      sim.scheduleBias(T - half, SPATIAL, symbol, p.recognitionBias);
-      sim.scheduleBias(T + half, SPATIAL, symbol, 0);
+  // per spike record: fragment step, confirmed steps and misses of its path, whether it went on
+  const step: number[] = [];
+  const confirmed: number[] = [];
+  const misses: number[] = [];
+  const continued: number[] = [];
+  const chordSkips: number[] = [];
+  let prevHeads: number[] = [];
+  let heads: number[] = [];
+  /** Neurons forced this step: 1 where the path skipped a note to hear this one, else 0. */
+  const forced = new Map<number, number>();
+  let processed = 0;
+  /** Book-keeping of the spikes recorded since the last call; `tPrev` ends the previous step's spikes. */
+  const take = (k: number, tPrev: number) => {
+    for (let i = processed; i < rec.count; i++) {
+      const nrn = rec.neuron[i]!;
+      if (net.neuronGroup[nrn] !== group) continue;
+      const st = k > 0 && rec.time[i]! <= tPrev ? k - 1 : k;
+      const hit = Math.abs(net.neuronColumn[nrn]! - columns[st]!) <= neighbours ? 1 : 0;
+      const par = rec.parent[i]!;
+      step[i] = st;
+      continued[i] = 0;
+      // a path carried on by force (not heard as predicted) misses a note; a skip still hears this one
+      const forcedSkip = forced.get(nrn);
+      const c = forcedSkip === undefined ? hit : forcedSkip;
+      const miss = forcedSkip === undefined ? 1 - hit : 1;
+      // entered past chord notes that were not heard (a melody over chords): a quarter note less
+      const src = rec.source[i]!;
+      const skip = src >= 0 && par >= 0 && net.neuronGroup[src] === group && src !== rec.neuron[par] ? 1 : 0;
+      if (par < 0 || step[par] === undefined) {
+        confirmed[i] = c;
+        misses[i] = miss;
+        chordSkips[i] = 0;
+      } else {
+        confirmed[i] = confirmed[par]! + c;
+        misses[i] = misses[par]! + miss;
+        chordSkips[i] = chordSkips[par]! + skip;
+        continued[par] = 1;
+      }
+      (st === k ? heads : prevHeads).push(i);
     }
-    sim.scheduleInhibition(T + half, SPATIAL);
-    const before = rec.perGroup[SPATIAL]!;
-    lastStepFirst = rec.count;
-    sim.run(T + half - 1);
-    return rec.perGroup[SPATIAL]! - before;
+    processed = rec.count;
   };
-  for (let k = 0; k < notes.length; k++) {
-    const symbol = notes[k]!.symbol;
-    let fired = step(symbol, k === pathStart);
-    if (fired === 0 && k > pathStart) {
-      pathStart = k; // every path died: start again from this note
-      T += D;
-      fired = step(symbol, true);
+  const predictedBy = new Map<number, number[]>();
+  const succ: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const T = D * (k + 1);
+    const symbol = columns[k]!;
+    for (let c = Math.max(0, symbol - neighbours); c <= symbol + neighbours; c++) sim.scheduleBias(T - half, group, c, p.recognitionBias);
+    for (let c = Math.max(0, symbol - neighbours); c <= symbol + neighbours; c++) sim.scheduleBias(T + half, group, c, 0);
+    sim.scheduleInhibition(T + half, group);
+    const predFrom = sim.predicted.count;
+    prevHeads = heads;
+    heads = [];
+    // paths arrive at T + 1; then those that missed this note are carried on; then new paths start
+    // (after both, so a neuron a path reaches keeps that path's history)
+    sim.run(T + 1);
+    take(k, T - D + 1);
+    // paths of the previous step that no heard note continued: carried on while they can afford it
+    predictedBy.clear();
+    for (let j = predFrom; j < sim.predicted.count; j++) {
+      const par = sim.predicted.parent[j]!;
+      let list = predictedBy.get(par);
+      if (!list) predictedBy.set(par, (list = []));
+      list.push(sim.predicted.neuron[j]!);
     }
-    if (fired === 0) pathStart = k + 1; // a symbol never learned: nothing can match from here
-    T += D;
+    forced.clear();
+    for (const h of prevHeads) {
+      if (continued[h] || misses[h]! >= maxMisses || confirmed[h]! - misses[h]! < p.carryEvidence) continue;
+      const predicted = predictedBy.get(h) ?? [];
+      for (const s of predicted) {
+        if (!forced.has(s)) forced.set(s, 0);
+        sim.fireFrom(s, T + 1, h); // a wrong note
+        succ.length = 0;
+        successors(net, s, seqKind, succ);
+        for (const s2 of succ) {
+          if (net.neuronColumn[s2] === symbol) {
+            forced.set(s2, 1);
+            sim.fireFrom(s2, T + 1, h); // a missing note
+          }
+        }
+      }
+      if (!forced.has(rec.neuron[h]!)) forced.set(rec.neuron[h]!, 0);
+      sim.fireFrom(rec.neuron[h]!, T + 1, h); // an extra note
+    }
+    sim.run(T + 1);
+    take(k, T - D + 1);
+    forced.clear();
+    if (n < context) sim.stimulateColumn(group, symbol, T + 1, p.wDrive);
+    else if (k + context <= n) {
+      seeds.length = 0;
+      ctx.contexts.members(net, ContextIndex.contextKey(group, columns, k), symbol, seeds);
+      for (const s of seeds) sim.stimulate(s, T + 1, p.wDrive);
+    }
+    sim.run(T + 1);
+    take(k, T - D + 1);
   }
-  if (pathStart >= notes.length) return { matches: [], endpoints: [] };
-  const tLast = T - D;
-  const stepEnd = rec.count;
-  const wantLen = notes.length - pathStart;
-  const fragDur = notes.slice(pathStart).map((n) => n.duration);
-  const useDur = fragDur[0] !== undefined;
-
-  // each last-step spike, followed back through its causes, is one matching place
-  const paths: number[][] = [];
-  for (let i = lastStepFirst; i < stepEnd; i++) {
-    const n = rec.neuron[i]!;
-    if (rec.time[i] !== tLast || net.neuronGroup[n] !== SPATIAL) continue;
+  const places: Place[] = [];
+  for (const i of heads) {
+    const e = confirmed[i]! - misses[i]! - 0.25 * chordSkips[i]!;
+    if (e < 1) continue;
     const path: number[] = [];
-    for (let j = i; j >= 0; j = rec.parent[j]!) if (net.neuronGroup[rec.neuron[j]!] === SPATIAL) path.push(rec.neuron[j]!);
-    if (path.length === wantLen) paths.push(path.reverse());
+    const steps: number[] = [];
+    for (let j = i; j >= 0 && step[j] !== undefined; j = rec.parent[j]!) {
+      path.push(rec.neuron[j]!);
+      steps.push(step[j]!);
+    }
+    places.push({ path: path.reverse(), steps: steps.reverse(), evidence: e, whole: misses[i] === 0 && confirmed[i] === n });
   }
+  return places;
+}
+
+/**
+ * Transpositions the interval area proposes for a fragment: the sub-columns of its interval windows
+ * (three steps each) drive their interval neurons, whose relative links reach the notes they belong to;
+ * each such note, against the fragment's note there, votes for the key it implies. The most voted
+ * keys (other than the fragment's own) are returned, best first. Cutting the relative links silences
+ * every proposal.
+ */
+function proposedKeys(ctx: RecognitionContext, symbols: number[]): number[] {
+  const { net, params: p } = ctx;
+  const votes = new Map<number, number>();
+  const members: number[] = [];
+  const seen = new Set<number>();
+  const steps = symbols.slice(1).map((x, i) => x - symbols[i]! + RELATIVE_OFFSET);
+  for (let k = 0; k + STEP_CONTEXT <= steps.length; k++) {
+    members.length = 0;
+    ctx.contexts.bucket(ContextIndex.contextKey(RELATIVE, steps, k), members);
+    // a rare step pattern says more about the key than a common one: a window's votes share one unit
+    const weight = 1 / Math.max(1, members.length);
+    seen.clear();
+    for (const r of members) {
+      if (net.neuronGroup[r] !== RELATIVE) continue;
+      const link = net.outOfKind(r, RELATIVE_LINK);
+      if (link < 0 || !(net.synWeight[link]! > 0)) continue;
+      const note = net.synPost[link]!;
+      const offset = net.neuronColumn[note]! - symbols[k + 1]!;
+      const fb = net.outOfKind(note, FEEDBACK);
+      if (offset === 0 || fb < 0) continue;
+      // a vote for a track in a key: the right one gathers a vote from every window it matches
+      const vote = net.synPost[fb]! * 512 + offset + 256;
+      if (seen.has(vote)) continue; // one vote per window: a motif a track repeats counts once
+      seen.add(vote);
+      votes.set(vote, (votes.get(vote) ?? 0) + weight);
+    }
+  }
+  const keys: number[] = [];
+  for (const [vote] of [...votes.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])) {
+    const offset = (vote % 512) - 256;
+    if (!keys.includes(offset)) keys.push(offset);
+    if (keys.length >= p.proposedKeys) break;
+  }
+  return keys;
+}
+
+/**
+ * Recognition: the fragment is followed through the spatial area (absolute pitch), paths starting in
+ * the context sub-columns of its notes. Unless that explains every note, the interval area proposes
+ * the keys the fragment may be transposed to and the spatial area follows it in each (chords, wrong,
+ * missing and extra notes are handled there as in its own key); a transposition costs half a note, so
+ * the original key ranks first. The paths' notes are then read out through their duration gates (each
+ * duration neuron's minicolumn is its class) and the last notes send their spikes through the
+ * feedback links; each goal neuron integrates the matching places of its title (its spikes and what
+ * it still holds).
+ */
+export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognition {
+  const { net, sim, params: p } = ctx;
+  if (ctx.titles.length === 0) return { matches: [], endpoints: [] };
+  const notes = fragment.notes;
+  const n = notes.length;
+  const maxMisses = Math.max(1, Math.floor(n / p.notesPerMiss));
+  let places = followPaths(ctx, SPATIAL, SEQUENCE, notes.map((x) => x.symbol), maxMisses, fragment.neighbours ?? 0);
+  // unless absolute pitch explains every note, the interval area proposes keys the fragment may be
+  // transposed to, and the spatial area follows it in each (a transposition costs half a note, so the
+  // original key ranks first)
+  if (!places.some((pl) => pl.whole) && n > STEP_CONTEXT && !fragment.neighbours) {
+    for (const offset of proposedKeys(ctx, notes.map((x) => x.symbol))) {
+      const moved = notes.map((x) => x.symbol + offset);
+      if (moved.some((x) => x < 0 || x > p.maxSymbol)) continue;
+      for (const pl of followPaths(ctx, SPATIAL, SEQUENCE, moved, maxMisses)) places.push({ ...pl, evidence: pl.evidence - 0.5, whole: false });
+    }
+  }
+  // places far behind the best cannot change the answer: only those within two notes of it report
+  let best = 0;
+  for (const pl of places) best = Math.max(best, pl.evidence);
+  places = places.filter((pl) => pl.evidence >= best - p.evidenceMargin);
+  if (places.length === 0) return { matches: [], endpoints: [] };
+  const fragDurAll = notes.map((x) => x.duration);
+  const useDur = fragDurAll[0] !== undefined;
+  const D = p.delayChord;
+  const tLast = D;
+  sim.reset();
+  sim.counterMode = 'relay';
+  sim.gain.fill(0);
+  sim.coincidenceOnly.fill(0);
+  const rec = sim.recorder;
+  rec.groups.fill(0);
+  rec.groups[DURATION] = 1;
+  const paths = places.map((pl) => pl.path);
+  const pathSteps = places.map((pl) => pl.steps);
+  const evidence = places.map((pl) => pl.evidence);
   // durations: the path neurons' duration gates open, the duration neurons relay their class
   const durClass = new Map<number, number>();
   if (useDur && paths.length > 0) {
@@ -105,15 +297,17 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
     }
   }
   const inSeconds = useDur && fragment.unit === 'seconds';
-  const fragSum = useDur ? (fragDur as number[]).reduce((a, b) => a + b, 0) : 0;
   const endpoints: Endpoint[] = [];
-  for (const path of paths) {
+  for (let pi = 0; pi < paths.length; pi++) {
+    const path = paths[pi]!;
     const last = path[path.length - 1]!;
     const fb = net.outOfKind(last, FEEDBACK);
     if (fb < 0) continue;
     const goal = net.synPost[fb]!;
-    const classes = path.map((n) => durClass.get(n) ?? -1);
-    const misfit = useDur ? durationMisfit(fragDur as number[], classes) : Infinity;
+    const classes = path.map((x) => durClass.get(x) ?? -1);
+    const fragDur = pathSteps[pi]!.map((k) => fragDurAll[k]!);
+    const fragSum = useDur ? fragDur.reduce((a, b) => a + b, 0) : 0;
+    const fit = useDur ? durationFit(fragDur, classes, p.durationSigma, p.durationFree) : 0;
     let tempoDistance = 0;
     if (inSeconds) {
       // the tempo factor this place implies, against the title's typical tick length
@@ -121,16 +315,21 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
       const factor = (ticks * ctx.typicalSecondsPerTick(net.neuronColumn[goal]!)) / fragSum;
       tempoDistance = ticks > 0 && fragSum > 0 ? Math.abs(Math.log(factor)) : 0;
     }
-    endpoints.push({ neuron: last, goal, misfit, tempoDistance });
+    endpoints.push({ neuron: last, goal, evidence: evidence[pi]!, fit, tempoDistance });
   }
-  const tol = p.durationTolerance;
-  endpoints.sort(endpointOrder(tol));
+  endpoints.sort(endpointOrder(useDur));
 
   // evidence reaches the goal cluster through the feedback links
   sim.gain[FEEDBACK] = 1;
   rec.groups[GOAL] = 1;
   const tRead = tLast + 3 * D;
-  for (const e of endpoints) sim.emitAlong(e.neuron, tRead, FEEDBACK);
+  // a title's places at its best evidence report to its goal neurons
+  const bestOf = new Map<number, number>();
+  for (const e of endpoints) {
+    const ti = net.neuronColumn[e.goal]!;
+    if (!bestOf.has(ti)) bestOf.set(ti, e.evidence);
+    if (e.evidence === bestOf.get(ti)) sim.emitAlong(e.neuron, tRead, FEEDBACK);
+  }
   const goalFrom = rec.count;
   sim.run();
   const tGoal = tRead + p.delayFeedback;
@@ -147,11 +346,11 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
     let cur = byTitle.get(ti);
     if (!cur) {
       const t = ctx.titles[ti]!;
-      byTitle.set(ti, (cur = { title: t.title, occurrences: 0, track: e.goal - t.goalFirst, misfit: e.misfit, tempoDistance: e.tempoDistance }));
+      byTitle.set(ti, (cur = { title: t.title, evidence: e.evidence, occurrences: 0, track: e.goal - t.goalFirst, fit: e.fit, tempoDistance: e.tempoDistance }));
     }
-    if (counted.has(e.goal)) continue;
+    if (counted.has(e.goal) || e.evidence !== cur.evidence) continue;
     counted.add(e.goal);
     cur.occurrences += Math.round(((goalSpikes.get(e.goal) ?? 0) * (theta - p.goal.vReset) + sim.potential(e.goal, tGoal)) / p.wFeedback);
   }
-  return { matches: rankTitles([...byTitle.values()], wantLen / notes.length, useDur, tol), endpoints };
+  return { matches: rankTitles([...byTitle.values()], n, useDur, p.durationMatched), endpoints };
 }

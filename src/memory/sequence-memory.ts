@@ -3,10 +3,11 @@ import { Rng } from '../snn/rng.js';
 import { Simulator } from '../snn/simulator.js';
 import { withoutTitle, type ForgetStats } from './forgetting.js';
 import { recruitTrack, train } from './learning.js';
-import { DURATION_GATE, GOAL, INTERVAL_GATE, PACEMAKER, PROJECTIONS, SPATIAL, groupSpecs, type TitleEntry } from './model.js';
+import { DURATION_GATE, GOAL, INTERVAL_GATE, PACEMAKER, PROJECTIONS, RELATIVE, RELATIVE_OFFSET, SPATIAL, groupSpecs, type TitleEntry } from './model.js';
 import { DEFAULT_PARAMS, MemoryParams, validateParams } from './params.js';
 import { continueFrom } from './continuation.js';
 import { clockSegments, decodeNotes, raster, recallMode } from './recall.js';
+import { ContextIndex } from './context-index.js';
 import { recognise, type Recognition } from './recognition.js';
 import type { CompleteResult, Fragment, IdentifyMatch, RecallResult, Sequence } from './types.js';
 import {
@@ -18,7 +19,7 @@ import {
   validateTitle,
 } from './validate.js';
 
-export { SPATIAL, DURATION, INTERVAL, GOAL, PACEMAKER, SEQUENCE, DURATION_GATE, INTERVAL_GATE, FEEDBACK } from './model.js';
+export { SPATIAL, DURATION, INTERVAL, GOAL, PACEMAKER, RELATIVE, SEQUENCE, DURATION_GATE, INTERVAL_GATE, FEEDBACK, RELATIVE_SEQUENCE, RELATIVE_LINK } from './model.js';
 export type { TitleEntry } from './model.js';
 export type { ForgetStats } from './forgetting.js';
 
@@ -40,6 +41,8 @@ export interface MemoryStats {
   structureBytes: number;
   /** Bytes of the per-title tables (tempo maps, names). */
   tableBytes: number;
+  /** Bytes of the context sub-columns recognition uses (derived, not saved; 0 until first needed). */
+  indexBytes: number;
 }
 
 /**
@@ -55,6 +58,8 @@ export class SequenceMemory {
   #sim: Simulator;
   /** Whether neurons were recruited since the last consolidation. */
   #dirty = false;
+  /** Context sub-columns of the consolidated network (built when recognition first needs them). */
+  #contexts: ContextIndex | null = null;
   readonly #rng: Rng;
   readonly #titles: TitleEntry[] = [];
   readonly #titleIndex = new Map<string, number>();
@@ -126,12 +131,17 @@ export class SequenceMemory {
         place(target(m, INTERVAL_GATE));
       }
     }
+    for (let c = 0; c < 2 * RELATIVE_OFFSET; c++) {
+      const members = net.columnMembers(RELATIVE, c);
+      for (let i = 0; i < members.length; i++) place(members[i]!);
+    }
     for (let n = 0; n < N; n++) place(n);
     const { net: next, newIndex } = net.permuted(order);
     for (const e of this.#titles) e.goalFirst = newIndex[e.goalFirst]!;
     for (let i = 0; i < this.#pacemaker.length; i++) this.#pacemaker[i] = newIndex[this.#pacemaker[i]!]!;
     this.#net = next;
     this.#sim = new Simulator(next);
+    this.#contexts = null;
     this.#dirty = false;
   }
 
@@ -176,6 +186,7 @@ export class SequenceMemory {
       synapses: this.#net.synapseCount,
       structureBytes: this.#net.structureBytes(),
       tableBytes,
+      indexBytes: this.#contexts?.bytes ?? 0,
     };
   }
 
@@ -243,6 +254,7 @@ export class SequenceMemory {
     this.#typicalSpt.clear(); // keyed by title number
     this.#net = net;
     this.#sim = new Simulator(net);
+    this.#contexts = null;
     this.#dirty = true;
     return stats;
   }
@@ -306,8 +318,9 @@ export class SequenceMemory {
   /** Recognition (recognition.ts) over the consolidated network. */
   #recognise(fragment: Fragment): Recognition {
     this.consolidate();
+    this.#contexts ??= ContextIndex.build(this.#net);
     return recognise(
-      { net: this.#net, sim: this.#sim, params: this.params, titles: this.#titles, typicalSecondsPerTick: (ti) => this.#typicalSecondsPerTick(ti) },
+      { net: this.#net, sim: this.#sim, params: this.params, titles: this.#titles, contexts: this.#contexts, typicalSecondsPerTick: (ti) => this.#typicalSecondsPerTick(ti) },
       fragment,
     );
   }
@@ -347,7 +360,7 @@ export class SequenceMemory {
    * Cuts a random `fraction` of the synapses of a projection (weight set to 0): a lesion, to show that
    * recall depends on the learned synapses. Returns how many were cut.
    */
-  lesion(fraction: number, options: { seed?: number; projection?: 'sequence' | 'duration-gate' | 'interval-gate' | 'feedback' } = {}): number {
+  lesion(fraction: number, options: { seed?: number; projection?: 'sequence' | 'duration-gate' | 'interval-gate' | 'feedback' | 'relative-sequence' | 'relative-link' } = {}): number {
     if (!(fraction >= 0 && fraction <= 1)) throw new MemoryInputError('fraction', `must be in 0..1, got ${fraction}`);
     const kind = this.#net.projectionIndex(options.projection ?? 'sequence');
     const rng = new Rng(options.seed ?? 1);

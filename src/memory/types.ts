@@ -77,6 +77,12 @@ export interface Fragment {
    * tempo is closest to the playing wins (a listener assumes the usual tempo). Default 'relative'.
    */
   unit?: 'seconds' | 'relative';
+  /**
+   * Symbols this far apart count as the same (0, the default, for music: a semitone off is a wrong
+   * note). A skill's position bins use 1: a pose a new demonstration puts in the neighbouring bin is
+   * evidence, not a mismatch.
+   */
+  neighbours?: number;
 }
 
 export interface IdentifyMatch {

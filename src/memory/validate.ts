@@ -96,6 +96,9 @@ export function validateFragment(fragment: Fragment, p: MemoryParams): void {
   if (fragment.unit !== undefined && fragment.unit !== 'seconds' && fragment.unit !== 'relative') {
     throw new MemoryInputError('fragment.unit', `must be 'seconds' or 'relative', got ${JSON.stringify(fragment.unit)}`);
   }
+  if (fragment.neighbours !== undefined && !(Number.isInteger(fragment.neighbours) && fragment.neighbours >= 0 && fragment.neighbours <= 2)) {
+    throw new MemoryInputError('fragment.neighbours', 'must be 0, 1 or 2');
+  }
   const withDur = fragment.notes.filter((n) => n.duration !== undefined).length;
   if (withDur !== 0 && withDur !== fragment.notes.length) {
     throw new MemoryInputError('fragment.notes', 'give durations for every note or for none');

@@ -166,5 +166,6 @@ export function demonstrationFragment(
   if (all.length > 1 && all[all.length - 1]!.dwell === 0) all.pop();
   const keyframes = all.slice(0, options.keyframes ?? Infinity);
   const encode = options.symbols === 'all' ? (q: number[]) => code.encode(q) : (q: number[]) => code.encodeCoarse(q);
-  return { notes: keyframes.flatMap((k) => encode(k.positions).map((symbol) => ({ symbol }))) };
+  // a neighbouring coarse bin is the same pose give or take the noise: evidence, not a wrong note
+  return { notes: keyframes.flatMap((k) => encode(k.positions).map((symbol) => ({ symbol }))), neighbours: options.symbols === 'all' ? 0 : 1 };
 }

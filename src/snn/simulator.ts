@@ -22,6 +22,8 @@ export type CounterMode = 'count' | 'relay';
 const NONE = -1;
 /** Marks a queued drive of a whole minicolumn (target = column, source = group). */
 const COLUMN_DRIVE = -2;
+/** Marks a queued forced spike (source = the record its spike is caused by). */
+const FORCED = -3;
 /** Due-heap keys are pulse * DUE_SEQ + gating sequence number (exact in a double up to 2^31 pulses). */
 const DUE_SEQ = 4194304;
 
@@ -45,6 +47,19 @@ export class Simulator {
    * effect and costs nothing.
    */
   readonly coincidenceOnly: Uint8Array;
+  /**
+   * Predictions: when set, every input a coincidenceOnly projection delivers to a neuron whose minicolumn
+   * is silent is noted here (the neuron, and the record of the spike that predicted it) instead of
+   * vanishing, so a reader can see which neurons were expected but not heard.
+   */
+  recordPredictions = false;
+  /**
+   * With recordPredictions: a prediction that finds its minicolumn silent passes on at once along the
+   * neuron's links of the same kind to neurons of its own group (a chord's next note), so an event is
+   * entered by whichever of its notes is heard.
+   */
+  spreadPredictions = false;
+  readonly predicted = { count: 0, neuron: new Int32Array(256), parent: new Int32Array(256) };
   /** STDP on plastic projections, or null for none. */
   #stdp: StdpParams | null = null;
 
@@ -150,6 +165,9 @@ export class Simulator {
     this.#stopCount = Infinity;
     this.#stopSeen = 0;
     this.recorder.clear();
+    this.predicted.count = 0;
+    this.recordPredictions = false;
+    this.spreadPredictions = false;
   }
 
   /**
@@ -202,6 +220,14 @@ export class Simulator {
   /** External input to every neuron of a minicolumn at `time` (one event, fanned out when due). */
   stimulateColumn(group: number, column: number, time: number, weight: number): void {
     this.#queue.push(time, column, weight, group, COLUMN_DRIVE);
+  }
+
+  /**
+   * Makes `neuron` fire at `time` (unless refractory) as if caused by the spike recorded at `parent`
+   * (-1: none): a path carried on although its minicolumn was not heard.
+   */
+  fireFrom(neuron: number, time: number, parent: number): void {
+    this.#queue.push(time, neuron, 0, parent, FORCED);
   }
 
   /** Sends `neuron`'s spike at `time` along its synapses of projection `kind` only (a readout). */
@@ -262,7 +288,8 @@ export class Simulator {
         if (syn === COLUMN_DRIVE) {
           const members = net.columnMembers(src, target);
           for (let i = 0; i < members.length; i++) this.#deliver(members[i]!, t, w, NONE, NONE, net);
-        } else this.#deliver(target, t, w, src, syn, net);
+        } else if (syn === FORCED) this.#force(target, t, src);
+        else this.#deliver(target, t, w, src, syn, net);
         e = next;
       }
     }
@@ -361,7 +388,12 @@ export class Simulator {
     const is = this.#is;
     const g = net.neuronGroup[n]!;
     if (syn >= 0 && this.coincidenceOnly[net.synKind[syn]!] && !(this.#bias[g]?.[net.neuronColumn[n]!] ?? 0)) {
-      return; // a dendritic input that needs its minicolumn's input: without it, no effect at all
+      // a dendritic input that needs its minicolumn's input: without it, no effect (but it may be noted)
+      if (this.recordPredictions && w * this.gain[net.synKind[syn]!]! > 0) {
+        this.#notePrediction(n, src);
+        if (this.spreadPredictions) this.#spread(n, t, w, src, syn, net);
+      }
+      return;
     }
     if (is[n * 4] !== this.#epoch) this.#touch(n, t);
     if (this.#groupModelCounter[g]) {
@@ -410,7 +442,37 @@ export class Simulator {
     fs[n * 4] = v;
   }
 
-  #spike(n: number, t: number, src: number): void {
+  #notePrediction(n: number, src: number): void {
+    const p = this.predicted;
+    const i = p.count++;
+    if (i >= p.neuron.length) {
+      p.neuron = grow(p.neuron, i + 1);
+      p.parent = grow(p.parent, i + 1);
+    }
+    p.neuron[i] = n;
+    p.parent[i] = src >= 0 && this.#is[src * 4] === this.#epoch ? this.#is[src * 4 + 2]! : NONE;
+  }
+
+  /** The silent neuron passes the prediction on as its own (its cause: the prediction's cause). */
+  #spread(n: number, t: number, w: number, src: number, syn: number, net: Network): void {
+    const kind = net.synKind[syn]!;
+    const g = net.neuronGroup[n]!;
+    if (this.#is[n * 4] !== this.#epoch) this.#touch(n, t);
+    this.#is[n * 4 + 2] = src >= 0 && this.#is[src * 4] === this.#epoch ? this.#is[src * 4 + 2]! : NONE;
+    for (let s = net.firstOut[n]!; s >= 0; s = net.synNext[s]!) {
+      const post = net.synPost[s]!;
+      if (net.synKind[s] === kind && net.neuronGroup[post] === g && net.synWeight[s]! > 0) this.#deliver(post, t, w, n, s, net);
+    }
+  }
+
+  #force(n: number, t: number, parent: number): void {
+    if (this.#is[n * 4] !== this.#epoch) this.#touch(n, t);
+    if (t - this.#fs[n * 4 + 2]! < this.#groupTRef[this.net.neuronGroup[n]!]!) return;
+    this.#fs[n * 4 + 1] = t;
+    this.#spike(n, t, NONE, parent);
+  }
+
+  #spike(n: number, t: number, src: number, forcedParent = FORCED): void {
     const fs = this.#fs;
     const is = this.#is;
     const net = this.net;
@@ -418,7 +480,7 @@ export class Simulator {
     fs[n * 4 + 2] = t;
     fs[n * 4] = this.#groupVReset[g]!;
     // the latest recorded ancestor: a spike's parent record; an unrecorded spike passes its cause's on
-    const parent = src >= 0 && is[src * 4] === this.#epoch ? is[src * 4 + 2]! : NONE;
+    const parent = forcedParent !== FORCED ? forcedParent : src >= 0 && is[src * 4] === this.#epoch ? is[src * 4 + 2]! : NONE;
     if (this.recorder.groups[g]) {
       if (this.#clock) this.pulseCount = this.#clock.pulsesBy(t);
       is[n * 4 + 2] = this.recorder.record(t, n, src, this.pulseCount, parent, g);

@@ -29,7 +29,8 @@ describe.skipIf(!dir)('the piano-midi corpus (../shared/data/piano-midi)', () =>
     expect(tempoDeviation(memory, titles, 2)).toBeLessThan(0.01);
   });
 
-  it('identifies fragments that occur in one piece: >= 99% at 8 notes, >= 95% at 6 (acceptance 3)', () => {
+  // ~900 identify calls: recognition now follows carried paths and seeds three notes, slower than before (issue 10)
+  it('identifies fragments that occur in one piece: >= 99% at 8 notes, >= 95% at 6 (acceptance 3)', { timeout: 600_000 }, () => {
     const cases = makeFragments(pieces, [6, 8], 300, 11);
     const six = scoreFragments(memory, pieces, cases.filter((c) => c.length === 6), 'durations', 1);
     const eight = scoreFragments(memory, pieces, cases.filter((c) => c.length === 8), 'durations', 1, 8);

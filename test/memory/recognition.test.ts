@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import type { Sequence } from '../../src/memory/types.js';
+import { bundledMelodies } from '../../src/music/notation.js';
+import { sortNotes } from '../helpers/score.js';
 
 /** A one-track sequence of symbols, one per 10 ticks. */
 function line(symbols: number[]): Sequence {
@@ -18,5 +20,125 @@ describe('recognition: the goal cluster integrates evidence (issue 10)', () => {
     }
     const r = m.identify({ notes: motif.map((symbol) => ({ symbol })) });
     expect(Object.fromEntries(r.map((x) => [x.title, x.occurrences]))).toEqual({ 'motif x3': 3, 'motif x20': 20, 'motif x41': 41 });
+  });
+});
+
+describe('recognition: paths survive a wrong, missing or extra note (issue 10)', () => {
+  const melodies = bundledMelodies();
+  const m = new SequenceMemory();
+  for (const mel of melodies) m.learn(mel.title, mel.sequence);
+  /** 10 notes from the middle of each bundled melody's first track, by pitch only. */
+  const fragments = melodies.map((mel) => {
+    const notes = sortNotes(mel.sequence.tracks[0]!.notes);
+    const from = Math.floor(notes.length / 3);
+    return { title: mel.title, symbols: notes.slice(from, from + 10).map((n) => n.symbol) };
+  });
+  const named = (symbols: number[]) => m.identify({ notes: symbols.map((symbol) => ({ symbol })) })[0]?.title;
+
+  it('a wrong last note still names the piece, with less evidence than the exact fragment', () => {
+    for (const f of fragments) {
+      const wrong = [...f.symbols.slice(0, -1), f.symbols[9]! + 13];
+      expect(named(wrong), f.title).toBe(f.title);
+      const exact = m.identify({ notes: f.symbols.map((symbol) => ({ symbol })) })[0]!;
+      const top = m.identify({ notes: wrong.map((symbol) => ({ symbol })) })[0]!;
+      expect(top.score).toBeLessThan(exact.score);
+    }
+  });
+
+  it('a wrong, a missing or an extra note inside the fragment costs evidence, not the path', () => {
+    for (const f of fragments) {
+      const s = f.symbols;
+      expect(named([...s.slice(0, 4), s[4]! + 13, ...s.slice(5)]), `${f.title}: wrong`).toBe(f.title);
+      expect(named([...s.slice(0, 4), ...s.slice(5)]), `${f.title}: missing`).toBe(f.title);
+      expect(named([...s.slice(0, 4), s[3]! + 13, ...s.slice(4)]), `${f.title}: extra`).toBe(f.title);
+    }
+  });
+
+  it('a path carried over unheard notes ends: a fragment that wanders off is not named for its opening', () => {
+    const f = fragments[0]!;
+    // the opening of one piece, then notes and leaps no piece has: more misses than the fragment allows
+    const r = m.identify({ notes: [...f.symbols.slice(0, 4), 1, 50, 3, 45, 7, 60, 2, 55].map((symbol) => ({ symbol })) });
+    // left: single notes a piece happens to have (1/12 of the fragment), nothing carried from the opening
+    for (const x of r) expect(x.score, x.title).toBeLessThan(0.2);
+  });
+});
+
+describe('recognition: interval minicolumns recognise a transposed fragment (issue 10)', () => {
+  const melodies = bundledMelodies();
+  const learned = () => {
+    const m = new SequenceMemory();
+    for (const mel of melodies) m.learn(mel.title, mel.sequence);
+    return m;
+  };
+  const fragments = melodies.map((mel) => {
+    const notes = sortNotes(mel.sequence.tracks[0]!.notes);
+    const from = Math.floor(notes.length / 3);
+    return { title: mel.title, symbols: notes.slice(from, from + 10).map((n) => n.symbol) };
+  });
+  const top = (m: SequenceMemory, symbols: number[]) => m.identify({ notes: symbols.map((symbol) => ({ symbol })) })[0];
+
+  it('names the piece of a fragment moved by 1..7 semitones; the original key ranks first', () => {
+    const m = learned();
+    fragments.forEach((f, i) => {
+      const k = (i % 7) + 1;
+      expect(top(m, f.symbols.map((s) => s + k))?.title, `${f.title} +${k}`).toBe(f.title);
+      expect(top(m, f.symbols.map((s) => s - k))?.title, `${f.title} -${k}`).toBe(f.title);
+    });
+    // a copy in another key: the fragment as played names the key it was played in
+    const f = fragments[0]!;
+    const mel = melodies.find((x) => x.title === f.title)!;
+    m.learn('up a fourth', { ...mel.sequence, tracks: mel.sequence.tracks.map((t) => ({ ...t, notes: t.notes.map((x) => ({ ...x, symbol: x.symbol + 5 })) })) });
+    expect(top(m, f.symbols)!.title).toBe(f.title);
+    expect(top(m, f.symbols.map((s) => s + 5))!.title).toBe('up a fourth');
+    expect(top(m, f.symbols)!.score).toBeGreaterThan(top(m, f.symbols.map((s) => s + 1))!.score);
+  });
+
+  it("cutting the interval minicolumns' synapses makes transposed recognition fail while exact still works", () => {
+    const m = learned();
+    for (const f of fragments) expect(top(m, f.symbols.map((s) => s + 3))!.score, `${f.title} +3`).toBeGreaterThan(0.9);
+    expect(m.lesion(1, { projection: 'relative-link' })).toBeGreaterThan(0);
+    for (const f of fragments) {
+      expect(top(m, f.symbols)?.title, f.title).toBe(f.title);
+      expect(top(m, f.symbols)!.score, f.title).toBe(1);
+      // what is left are a note or two that happen to sound in some piece: no path, no piece
+      expect(top(m, f.symbols.map((s) => s + 3))?.score ?? 0, `${f.title} +3`).toBeLessThan(0.35);
+    }
+  });
+});
+
+describe('recognition: duration evidence grows with how well each note fits (issue 10)', () => {
+  const m = new SequenceMemory();
+  const pitches = [60, 62, 64, 65, 67, 65, 64, 62];
+  const rhythms: Record<string, number[]> = {
+    even: [2, 2, 2, 2, 2, 2, 2, 2],
+    dotted: [3, 1, 3, 1, 3, 1, 3, 1],
+    long: [4, 2, 2, 4, 4, 2, 2, 4],
+  };
+  for (const [title, r] of Object.entries(rhythms)) {
+    let tick = 0;
+    m.learn(title, { tracks: [{ notes: pitches.map((symbol, i) => ({ symbol, tick: (tick += r[i]! * 120) - r[i]! * 120, duration: r[i]! * 120 })) }] });
+  }
+  const played = (r: number[], f: (i: number) => number) => m.identify({ notes: pitches.map((symbol, i) => ({ symbol, duration: r[i]! * 0.1 * f(i) })) });
+
+  it('loose timing (10% per note, and a tempo drifting 20% over the fragment) keeps its rhythm', () => {
+    const jitter = [1.1, 0.92, 1.05, 0.9, 1.08, 0.95, 1.1, 0.93];
+    for (const [title, r] of Object.entries(rhythms)) {
+      for (const f of [(i: number) => jitter[i]!, (i: number) => 1 + (0.2 * i) / 7]) {
+        const res = played(r, f);
+        expect(res[0]!.title).toBe(title);
+        expect(res[0]!.durationsMatched).toBe(true);
+        expect(res[0]!.score).toBeGreaterThan(0.9);
+      }
+    }
+  });
+
+  it('the worse the fit, the less evidence: exact > jittered > another rhythm', () => {
+    const exact = played(rhythms.dotted!, () => 1)[0]!;
+    const loose = played(rhythms.dotted!, (i) => [1.2, 0.85, 0.88, 1.15, 1.12, 0.86, 0.84, 1.18][i]!)[0]!;
+    const other = played(rhythms.dotted!, () => 1).find((x) => x.title === 'even')!;
+    expect(exact.title).toBe('dotted');
+    expect(loose.title).toBe('dotted');
+    expect(exact.score).toBeGreaterThan(loose.score);
+    expect(loose.score).toBeGreaterThan(other.score);
   });
 });
