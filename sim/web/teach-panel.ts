@@ -519,8 +519,8 @@ export class TeachPanel {
       const joints = this.#joints;
       // the first keyframes, as many as one identify message may carry (256 symbols)
       // (the pose where the recording is cut, mid-move, is no keyframe: demonstrationFragment leaves it out)
-      const { notes } = demonstrationFragment(samples, joints, { keyframes: Math.max(1, Math.floor(256 / joints.length)) });
-      const r = await command({ command: 'identify', notes, limit: 10 });
+      const fragment = demonstrationFragment(samples, joints, { keyframes: Math.max(1, Math.floor(256 / joints.length)) });
+      const r = await command({ command: 'identify', notes: fragment.notes, limit: 10, ...(fragment.neighbours ? { neighbours: fragment.neighbours } : {}) });
       if (!r.ok) return void (this.#guesses.textContent = `what is this skill? the memory could not say: ${r.error}`);
       const skills = new Set(this.#titles.filter((t) => t.kind === 'skill').map((t) => t.title));
       const matches = (r.result as IdentifyMatch[]).filter((m) => skills.has(m.title) && m.score > 0);

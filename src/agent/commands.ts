@@ -258,5 +258,5 @@ async function rename(ctx: CommandContext, msg: AgentCommand, emit: EventSink): 
 }
 
 function fragmentOf(msg: AgentCommand): Fragment {
-  return { notes: msg.notes as Fragment['notes'], unit: msg.unit as Fragment['unit'] };
+  return { notes: msg.notes as Fragment['notes'], unit: msg.unit as Fragment['unit'], ...(typeof msg.neighbours === 'number' ? { neighbours: msg.neighbours } : {}) };
 }
