@@ -154,47 +154,51 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     expect(robot.sliders).toHaveLength(6);
     for (const [min, max] of robot.sliders) expect(max).toBeGreaterThan(min); // within the joint's limits
 
-    // sliders: joints 0 and 1 to new places; the arm (its joint states) and its drawing follow
-    const q0 = (await teach()).positions!;
-    const drawnBefore = await page.evaluate((id) => window.__engramView.toolOnScreen(id), ARM);
-    await slide({ 0: q0[0]! + 0.4, 1: q0[1]! - 0.3 });
-    await arrive({ 0: q0[0]! + 0.4, 1: q0[1]! - 0.3 });
-    const drawnAfter = await page.evaluate((id) => window.__engramView.toolOnScreen(id), ARM);
-    expect(Math.hypot(drawnAfter!.x - drawnBefore!.x, drawnAfter!.y - drawnBefore!.y)).toBeGreaterThan(10);
-    await screenshot('jogged-by-sliders');
-
-    // keys: 3 picks the third joint, two Right presses move it 0.2 rad, Shift+Left 0.02 back
-    const q1 = (await teach()).positions!;
-    await page.locator('.teach-sliders input').nth(0).focus();
-    await page.keyboard.press('3');
-    await page.keyboard.press('ArrowRight');
-    await page.keyboard.press('ArrowRight');
-    await page.keyboard.press('Shift+ArrowLeft');
-    await arrive({ 2: q1[2]! + 0.18 });
-    // the keys moved the arm, not the page's transport
-    expect((await teach()).jog.refused).toBe(0);
-
-    // the tool dragged up and to the left in the 3D view: inverse kinematics jogs the arm after it
-    const tool = (await page.evaluate((id) => window.__engramView.toolOnScreen(id), ARM))!;
-    const before = (await teach()).positions!;
-    await page.mouse.move(tool.x, tool.y);
-    await page.mouse.down();
-    for (let k = 1; k <= 10; k++) await page.mouse.move(tool.x - 4 * k, tool.y - 3 * k);
-    await page.mouse.up();
-    const t = await teach();
-    expect(t.drag.solved).toBeGreaterThan(0);
-    await page.waitForFunction((b) => window.engramTeach.positions!.some((q, j) => Math.abs(q - b[j]!) > 0.02) && !document.querySelector('#teach-status')!.textContent!.startsWith('jog refused'), before, { timeout: 20_000 });
-    // settle, then the tool is nearer where it was dragged to than where it was
-    await page.waitForFunction(() => {
-      const w = window as unknown as { __last?: string; __same?: number };
-      const now = JSON.stringify(window.engramTeach.positions!.map((q) => q.toFixed(3)));
-      w.__same = now === w.__last ? (w.__same ?? 0) + 1 : 0;
-      w.__last = now;
-      return w.__same > 20;
-    }, undefined, { timeout: 20_000, polling: 30 });
-    const dropped = (await page.evaluate((id) => window.__engramView.toolOnScreen(id), ARM))!;
-    expect(Math.hypot(dropped.x - (tool.x - 40), dropped.y - (tool.y - 30))).toBeLessThan(Math.hypot(tool.x - (tool.x - 40), tool.y - (tool.y - 30)));
-    await screenshot('jogged-by-dragging-the-tool');
+    await withArm(async () => {
+      // sliders: joints 0 and 1 to new places; the arm (its joint states) and its drawing follow
+      const q0 = (await teach()).positions!;
+      const drawnBefore = await page.evaluate((id) => window.__engramView.toolOnScreen(id), ARM);
+      await slide({ 0: q0[0]! + 0.4, 1: q0[1]! - 0.3 });
+      await arrive({ 0: q0[0]! + 0.4, 1: q0[1]! - 0.3 });
+      const drawnAfter = await page.evaluate((id) => window.__engramView.toolOnScreen(id), ARM);
+      expect(Math.hypot(drawnAfter!.x - drawnBefore!.x, drawnAfter!.y - drawnBefore!.y)).toBeGreaterThan(10);
+      await screenshot('jogged-by-sliders');
+    });
+    await withArm(async () => {
+      // keys: 3 picks the third joint, two Right presses move it 0.2 rad, Shift+Left 0.02 back
+      const q1 = (await teach()).positions!;
+      await page.locator('.teach-sliders input').nth(0).focus();
+      await page.keyboard.press('3');
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('Shift+ArrowLeft');
+      await arrive({ 2: q1[2]! + 0.18 });
+      // the keys moved the arm, not the page's transport
+      expect((await teach()).jog.error).toBeNull(); // the last jog was made
+    });
+    await withArm(async () => {
+      // the tool dragged up and to the left in the 3D view: inverse kinematics jogs the arm after it
+      const tool = (await page.evaluate((id) => window.__engramView.toolOnScreen(id), ARM))!;
+      const before = (await teach()).positions!;
+      await page.mouse.move(tool.x, tool.y);
+      await page.mouse.down();
+      for (let k = 1; k <= 10; k++) await page.mouse.move(tool.x - 4 * k, tool.y - 3 * k);
+      await page.mouse.up();
+      const t = await teach();
+      expect(t.drag.solved).toBeGreaterThan(0);
+      await page.waitForFunction((b) => window.engramTeach.positions!.some((q, j) => Math.abs(q - b[j]!) > 0.02) && !document.querySelector('#teach-status')!.textContent!.startsWith('jog refused'), before, { timeout: 20_000 });
+      // settle, then the tool is nearer where it was dragged to than where it was
+      await page.waitForFunction(() => {
+        const w = window as unknown as { __last?: string; __same?: number };
+        const now = JSON.stringify(window.engramTeach.positions!.map((q) => q.toFixed(3)));
+        w.__same = now === w.__last ? (w.__same ?? 0) + 1 : 0;
+        w.__last = now;
+        return w.__same > 20;
+      }, undefined, { timeout: 20_000, polling: 30 });
+      const dropped = (await page.evaluate((id) => window.__engramView.toolOnScreen(id), ARM))!;
+      expect(Math.hypot(dropped.x - (tool.x - 40), dropped.y - (tool.y - 30))).toBeLessThan(Math.hypot(tool.x - (tool.x - 40), tool.y - (tool.y - 30)));
+      await screenshot('jogged-by-dragging-the-tool');
+    });
   }, 120_000);
 
   it('refuses a recording in which the arm did not move, in the page and in the agent', async () => {
