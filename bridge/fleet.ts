@@ -3,12 +3,16 @@ import { moveTime } from '../robots/motion/spline.js';
 import { loadKeyboard } from '../robots/load.js';
 import { Emitter } from '../robots/events.js';
 import { plannedPath } from '../robots/motion/planned-path.js';
-import type { EventSink, FleetDescription, FleetEvents, RobotFleet, RobotStatus } from '../src/agent/robot-fleet.js';
+import type { EventSink, FleetDescription, FleetEvents, JogResult, RobotFleet, RobotStatus } from '../src/agent/robot-fleet.js';
 import { DemonstrationRecorder, robotJoints, type DemoSample, type SkillJoint } from '../src/skills/demonstration.js';
 import { keyframesToTrajectory } from '../robots/motion/skill-trajectory.js';
 import { performEnsemble } from '../robots/motion/ensemble.js';
 import type { MotionSource } from '../robots/motion/motion-source.js';
 import { fastestTempo, SafetyError, type SafetyGate } from './safety-gate.js';
+import type { GoalResult } from '../robots/driver.js';
+
+/** FollowJointTrajectory's error code for a goal that starts too far in the robot's past. */
+const OLD_HEADER_TIMESTAMP = -3;
 
 /** One robot the agent drives: its safety gate (every command goes through it) and how it is reached. */
 export interface FleetMember {
@@ -62,6 +66,8 @@ export class Fleet implements RobotFleet {
   readonly #members = new Map<string, FleetMember>();
   readonly #busy = new Map<string, Activity>();
   readonly #unlisten = new Map<string, Array<() => void>>();
+  /** Where each robot's last jog ends (its clock): the next jog starts there while it is still ahead. */
+  readonly #jogs = new Map<string, { time: number; positions: number[] }>();
   /** Every member's joint states, status changes and planned paths, tagged with its id (for live views). */
   readonly events = new Emitter<FleetEvents>();
 
@@ -140,6 +146,7 @@ export class Fleet implements RobotFleet {
       const busy = this.#busy.get(id);
       if (busy) busy.stoppedBy ??= reason;
       m.gate.stop(reason); // first: the stop reaches the robot whatever else happens
+      this.#jogs.delete(id); // a queued jog is dropped with everything else
       busy?.abort.abort();
       done.push(id);
     }
@@ -277,10 +284,14 @@ export class Fleet implements RobotFleet {
       // at least a short move: a strict controller refuses two points at the same time
       const setup = Math.max(0.05, moveTime(m.gate.description, from, keyframes[0]!.positions));
       const zero = from.map(() => 0);
-      const start = now + 0.1 + setup + 0.1;
+      // the last joint state heard may be older than the robot's clock by the link's delay (a busy
+      // agent: a few hundred ms seen under load): the goal starts far enough ahead that the robot never
+      // finds it in its past (it refuses a goal more than 0.1 s old, and the skill would stop)
+      const lead = 0.25;
+      const start = now + lead + setup + 0.15;
       const asked = [
-        { time: now + 0.05, positions: from, velocities: zero },
-        { time: now + 0.05 + setup, positions: keyframes[0]!.positions, velocities: zero },
+        { time: now + lead, positions: from, velocities: zero },
+        { time: now + lead + setup, positions: keyframes[0]!.positions, velocities: zero },
         ...keyframesToTrajectory(keyframes, start),
       ];
       // the point where each keyframe is left (after its pause): when it is due
@@ -344,6 +355,47 @@ export class Fleet implements RobotFleet {
     } finally {
       this.#release([id], a);
     }
+  }
+
+  async jog(id: string, positions: number[]): Promise<JogResult> {
+    const m = this.member(id);
+    const busy = this.#busy.get(id);
+    if (busy) throw new FleetError(`robot '${id}' is busy (${busy.what}): stop it first`);
+    const n = m.gate.description.joints.length;
+    if (positions.length !== n) throw new FleetError(`jog: robot '${id}' has ${n} joints (${m.jointNames.join(', ')}), got ${positions.length} positions`);
+    // the joint state the agent has may be older than the robot's clock (a busy link): a goal that
+    // would start too far in its past is refused by the robot, so the one retry leads by more
+    let answer = await this.#jogOnce(m, positions, 0.15);
+    if (!answer.result.ok && answer.result.code === OLD_HEADER_TIMESTAMP) answer = await this.#jogOnce(m, positions, 0.4);
+    if (!answer.result.ok) throw new FleetError(`jog: robot '${id}' refused the move: ${answer.result.error ?? `code ${answer.result.code}`}`);
+    return { robot: id, positions: [...positions], until: answer.until, seconds: answer.seconds };
+  }
+
+  /** One jog goal, answered when the robot reports how it ended (or, from a robot that never says, a while after it should have). */
+  async #jogOnce(m: FleetMember, positions: number[], lead: number): Promise<{ result: GoalResult; until: number; seconds: number }> {
+    const id = m.id;
+    const s = m.gate.state();
+    const last = this.#jogs.get(id);
+    const queued = last && last.time > s.time ? last : null;
+    const zero = positions.map(() => 0);
+    // rest to rest at half the limits (a person's careful move), never shorter than a quarter second
+    const seconds = Math.max(0.25, 2 * moveTime(m.gate.description, queued?.positions ?? s.positions, positions));
+    const start = queued?.time ?? s.time + lead;
+    const asked = [...(queued ? [] : [{ time: start, positions: s.positions, velocities: zero }]), { time: start + seconds, positions: [...positions], velocities: zero }];
+    // slower still when the gate says the limits need it; a position out of range is refused here
+    const { points } = m.gate.fit(asked);
+    const end = points[points.length - 1]!;
+    // done when the robot answers the goal, or (robots that answer no goals) when its clock passes the move's end
+    const result = new Promise<GoalResult>((resolve) => {
+      const timer = setTimeout(() => finish({ ok: true, code: 0 }), (end.time - s.time + 2) * 1000);
+      const offs = [m.gate.events.on('result', (r) => finish(r)), m.gate.events.on('state', (st) => st.time >= end.time && finish({ ok: true, code: 0 }))];
+      const finish = (r: GoalResult) => (clearTimeout(timer), offs.forEach((off) => off()), resolve(r));
+    });
+    m.gate.follow(points);
+    this.#jogs.set(id, { time: end.time, positions: [...positions] });
+    const r = await result;
+    if (!r.ok) this.#jogs.delete(id);
+    return { result: r, until: end.time, seconds: end.time - start };
   }
 
   async record(id: string, seconds: number, emit: EventSink): Promise<DemoSample[]> {

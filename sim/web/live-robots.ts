@@ -81,8 +81,11 @@ export class LiveRobots {
   /** Whether the agent is unreachable: then what a robot last reported is not known to hold. */
   #agentGone = false;
   error: string | null = null;
-  /** 'robots': every robot's status, whenever one joins, leaves or changes (link, stop, activity). */
-  readonly events = new Emitter<{ robots: RobotStatus[] }>();
+  /**
+   * 'robots': every robot's status, whenever one joins, leaves or changes (link, stop, activity);
+   * 'state': a joint state as the stream brought it (the teach panel records these); 'path': a skill's path began.
+   */
+  readonly events = new Emitter<{ robots: RobotStatus[]; state: { id: string; time: number; positions: number[] }; path: { id: string; title: string; times: number[]; positions: number[][] } }>();
 
   constructor(view: StageView, overlay: HTMLElement) {
     this.#view = view;
@@ -135,6 +138,20 @@ export class LiveRobots {
     this.#view.requestRender();
   }
 
+  /** One robot as the teach panel needs it: its description, the joint names its model uses, its model, its last state. */
+  robot(id: string): { description: RobotDescription; status: RobotStatus; urdf: UrdfRobotView | null; state: { time: number; positions: number[] } | null } | null {
+    const r = this.#robots.get(id);
+    if (!r) return null;
+    const s = this.#latest.get(id);
+    return { description: r.description, status: r.status, urdf: r.urdf ?? null, state: s ? { time: s.time, positions: s.positions } : null };
+  }
+
+  /** Draws a path for the robot's tool through these joint positions (a skill chosen in the teach panel); null clears it. */
+  showPath(id: string, positions: number[][] | null): void {
+    const r = this.#robots.get(id);
+    if (r) this.#setPath(r, positions);
+  }
+
   get hasPianoArms(): boolean {
     return [...this.#robots.values()].some((r) => r.kind === 'planar');
   }
@@ -146,6 +163,7 @@ export class LiveRobots {
       this.#latest.set(m.id, m);
       const r = this.#robots.get(m.id);
       if (r) this.#show(r, m);
+      this.events.emit('state', { id: m.id, time: m.time, positions: m.positions });
     } else if (m.type === 'robot-status') {
       const r = this.#robots.get(m.id);
       if (!r) return;
@@ -158,6 +176,7 @@ export class LiveRobots {
     } else if (m.type === 'robot-path') {
       const r = this.#robots.get(m.id);
       if (r) this.#setPath(r, m.positions);
+      this.events.emit('path', { id: m.id, title: m.title, times: m.times, positions: m.positions });
     }
   }
 

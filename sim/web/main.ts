@@ -11,6 +11,7 @@ import { robotsPanel } from './robots-panel.js';
 import { drawRaster, type RasterShown } from './spike-raster.js';
 import { Tones } from './tone.js';
 import { StageView } from './view.js';
+import { TeachPanel } from './teach-panel.js';
 
 /** What /api/perform answers: a Performance with its recording (the agent records at 60 fps). */
 export type PerformanceJson = Performance & { recording: PerformanceRecording };
@@ -406,6 +407,7 @@ page.learning = learnFiles($('drop'), $<HTMLInputElement>('midi-files'), $<HTMLU
 });
 
 robotsPanel(() => page.title, () => page.tempo, live.events);
+new TeachPanel($('teach-panel'), view, live);
 page.playAlong = new PlayAlong($('play-along'), { sound: (pitch) => (tones.unlock(), tones.play(pitch)), load: (p) => (choose(p.title), (page.demo = false), load(p, 'whole')) }).state;
 live.start();
 document.addEventListener('engram:agent-event', (e) => {

@@ -1,5 +1,5 @@
 import type { RobotStatus } from '../../src/agent/robot-fleet.js';
-import type { Emitter } from '../../robots/events.js';
+import type { LiveRobots } from './live-robots.js';
 import { eventTime, eventWords } from './event-words.js';
 
 /** What the robots panel exposes for people poking at the page and for the browser test. */
@@ -21,7 +21,7 @@ declare global {
  * Teach from one, Stop (always enabled: it must always be there to press) and Resume, and the agent's
  * event stream. Every button sends the same command the other channels take, through POST /api/command.
  */
-export function robotsPanel(title: () => string | null, tempo: () => number, robots: Emitter<{ robots: RobotStatus[] }>): void {
+export function robotsPanel(title: () => string | null, tempo: () => number, robots: LiveRobots['events']): void {
   const state: RobotsPanelState = { robots: [], events: [], last: null };
   window.engramRobots = state;
   const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -95,7 +95,7 @@ export function robotsPanel(title: () => string | null, tempo: () => number, rob
     const robot = ids()[0];
     if (!skill) return void (line.textContent = 'name the skill to teach');
     if (!robot) return void (line.textContent = 'no robot is ready to record from');
-    line.textContent = `recording ${skill} from ${robot} for ${seconds} s: move the arm…`;
+    line.textContent = `recording ${skill} from ${robot} for ${seconds} s: move the arm (by hand, or in the Teach panel: sliders, keys, drag its tool)…`;
     const r = await command({ command: 'teach', skill, robot, seconds });
     say(r, `learned ${skill}: ${(r?.result as { keyframes?: number })?.keyframes} keyframes`);
     document.dispatchEvent(new CustomEvent('engram:library-changed'));

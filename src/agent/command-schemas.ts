@@ -58,7 +58,8 @@ export const COMMAND_SCHEMAS: Record<string, object> = {
     type: 'object',
     required: ['id', 'replyTo', 'command', 'notes'],
     additionalProperties: false,
-    properties: { ...base, command: { const: 'identify' }, notes: fragmentNotes, unit: { enum: ['seconds', 'relative'] }, limit: { type: 'integer', minimum: 1, maximum: 1000 } },
+    // neighbours: symbols this far apart count as the same (a skill's fragment: 1, a pose in the next bin)
+    properties: { ...base, command: { const: 'identify' }, notes: fragmentNotes, unit: { enum: ['seconds', 'relative'] }, limit: { type: 'integer', minimum: 1, maximum: 1000 }, neighbours: { type: 'integer', minimum: 0, maximum: 2 } },
   },
   complete: {
     type: 'object',
@@ -115,6 +116,12 @@ export const COMMAND_SCHEMAS: Record<string, object> = {
         },
       },
     },
+  },
+  jog: {
+    type: 'object',
+    required: ['id', 'replyTo', 'command', 'robot', 'positions'],
+    additionalProperties: false,
+    properties: { ...base, command: { const: 'jog' }, robot: robotId, positions: { type: 'array', minItems: 1, maxItems: 32, items: finite } },
   },
   forget: { type: 'object', required: ['id', 'replyTo', 'command', 'title'], additionalProperties: false, properties: { ...base, command: { const: 'forget' }, title } },
   rename: { type: 'object', required: ['id', 'replyTo', 'command', 'title', 'to'], additionalProperties: false, properties: { ...base, command: { const: 'rename' }, title, to: title } },

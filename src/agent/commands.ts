@@ -1,7 +1,7 @@
 import { loadRobot } from '../../robots/load.js';
 import type { Fragment } from '../memory/types.js';
 import { UnknownTitleError } from '../memory/validate.js';
-import { robotJoints, type DemoSample, type SkillJoint } from '../skills/demonstration.js';
+import { checkDemonstration, robotJoints, type DemoSample, type SkillJoint } from '../skills/demonstration.js';
 import { COMMAND_SCHEMAS, MAX_TITLE_CHARS } from './command-schemas.js';
 import type { MemoryService } from './memory-service.js';
 import type { EventSink, RobotFleet } from './robot-fleet.js';
@@ -118,6 +118,10 @@ export async function runCommand(ctx: CommandContext, msg: AgentCommand): Promis
       return perform(ctx, msg, emit);
     case 'teach':
       return teach(ctx, msg, emit);
+    case 'jog': {
+      if (!ctx.robots) throw new CommandError('robots: this agent has no robots connected');
+      return ctx.robots.jog(msg.robot as string, msg.positions as number[]);
+    }
     case 'continue':
       return playOn(ctx, msg, emit);
     case 'stop': {
@@ -205,9 +209,25 @@ async function teach(ctx: CommandContext, msg: AgentCommand, emit: EventSink): P
     emit({ type: 'teach', phase: 'recording', skill, robot, seconds });
     samples = await ctx.robots.record(robot, seconds, emit);
   }
+  // what is wrong with it first (by sample and field), then whether it moved at all
+  checkDemonstration(samples, joints, `demonstration '${skill}'`);
+  refuseStill(skill, samples);
   const taught = await m.teachSkill(skill, samples, joints, { robot, tolerance: msg.tolerance as number | undefined });
   emit({ type: 'learned', title: skill, kind: 'skill', keyframes: taught.keyframes, samples: taught.samples });
   return taught;
+}
+
+/** A joint that moves less than this over a whole demonstration, rad, did not move (the keyframes' still radius). */
+const STILL_SPAN = 0.01;
+
+/**
+ * A demonstration in which no joint moved is refused: it would be learned as one still keyframe, a
+ * skill that does nothing (a recording made while nobody moved the arm).
+ */
+function refuseStill(skill: string, samples: readonly DemoSample[]): void {
+  const first = samples[0]!.positions;
+  const moved = samples.some((s) => s.positions.some((q, j) => Math.abs(q - first[j]!) > STILL_SPAN));
+  if (!moved) throw new CommandError(`demonstration '${skill}': the arm did not move (every joint stayed within ${STILL_SPAN} rad of where it started in all ${samples.length} samples): move it while recording`);
 }
 
 /** A title named in a command that the memory does not hold, said without quoting the name back (the web answers 404). */
@@ -238,5 +258,5 @@ async function rename(ctx: CommandContext, msg: AgentCommand, emit: EventSink): 
 }
 
 function fragmentOf(msg: AgentCommand): Fragment {
-  return { notes: msg.notes as Fragment['notes'], unit: msg.unit as Fragment['unit'] };
+  return { notes: msg.notes as Fragment['notes'], unit: msg.unit as Fragment['unit'], ...(typeof msg.neighbours === 'number' ? { neighbours: msg.neighbours } : {}) };
 }

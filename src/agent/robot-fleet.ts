@@ -37,6 +37,16 @@ export interface FleetEvents {
   members: { ids: string[] };
 }
 
+/** What a jog was sent as: where the robot goes and when it gets there (its own clock, s). */
+export interface JogResult {
+  robot: string;
+  positions: number[];
+  /** The robot's clock when the move ends. */
+  until: number;
+  /** How long the move takes, s. */
+  seconds: number;
+}
+
 export type EventSink = (event: { type: string; [key: string]: unknown }) => void;
 
 /**
@@ -51,6 +61,13 @@ export interface RobotFleet {
   performPiece(title: string, ids: string[], options: { tempo?: number; seconds?: number }, emit: EventSink): Promise<unknown>;
   /** One robot performs a skill recalled from the memory. */
   performSkill(skill: string, id: string, options: { tempo?: number; fit?: boolean }, emit: EventSink): Promise<unknown>;
+  /**
+   * Moves an idle robot to `positions` (description joint order), through its safety gate: a careful
+   * move at most at half its speed and acceleration limits, after any jog still under way. Resolves
+   * when the robot reports the move done; rejects naming the robot, the joint or the limit when it
+   * cannot be made, or the robot's own answer when the robot refused or aborted it.
+   */
+  jog(id: string, positions: number[]): Promise<JogResult>;
   /** Records a robot's joint states for `seconds` (or until stop): a demonstration. */
   record(id: string, seconds: number, emit: EventSink): Promise<DemoSample[]>;
   /** Stops every robot now (or the named ones) and ends what they were doing; returns the ids stopped. */

@@ -203,4 +203,38 @@ describe('the agent drives robots over MQTT: teach, perform, stop', () => {
     robots.forEach((r, i) => r.arm.state().positions.forEach((q, j) => expect(Math.abs(q - still[i]![j]!)).toBeLessThan(1e-3)));
     expect(memory.has('x')).toBe(false);
   }, 60_000);
+
+  it('jogs an idle robot through its safety gate and answers once it is there; refuses what the gate or the fleet would not do', async () => {
+    const { fleet, ask } = await setup();
+    const gate = fleet.member('left').gate;
+    const q = gate.state().positions;
+    const target = q.map((x, j) => (j === 0 ? x + 0.2 : x));
+    const asked = gate.state().time;
+    const jog = await ask({ command: 'jog', robot: 'left', positions: target });
+    expect(jog.error).toBeUndefined();
+    expect(jog.result.until).toBeGreaterThan(asked);
+    // answered once the robot's clock passed the end of the move: it is there
+    expect(gate.state().time).toBeGreaterThanOrEqual(jog.result.until);
+    expect(Math.abs(gate.state().positions[0]! - target[0]!)).toBeLessThan(0.02);
+    // a second jog starts where the first ended
+    const back = await ask({ command: 'jog', robot: 'left', positions: q });
+    expect(back.ok).toBe(true);
+    expect(Math.abs(gate.state().positions[0]! - q[0]!)).toBeLessThan(0.02);
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ command: 'jog', robot: 'left', positions: [q[0]!, 9, q[2]!] }, /joint elbow would reach 9 rad, outside its/],
+      [{ command: 'jog', robot: 'left', positions: [0, 0] }, /jog: robot 'left' has 3 joints \(shoulder, elbow, wrist\), got 2 positions/],
+      [{ command: 'jog', robot: 'ghost', positions: q }, /robot 'ghost': not connected/],
+      [{ command: 'jog', robot: 'left' }, /positions: is required/],
+      [{ command: 'jog', robot: 'left', positions: ['a'] }, /positions\.0: must be number/],
+    ];
+    for (const [command, error] of cases) expect((await ask(command)).error, JSON.stringify(command)).toMatch(error);
+    // while it records a demonstration it is busy; once stopped it is stopped
+    const recording = ask({ command: 'teach', skill: 'still', robot: 'left', seconds: 1 });
+    await expect.poll(() => fleet.list().find((r) => r.id === 'left')!.activity).toMatch(/recording/);
+    expect((await ask({ command: 'jog', robot: 'left', positions: target })).error).toMatch(/robot 'left' is busy \(recording for 1 s\)/);
+    // nobody moved it: refused, and nothing learned
+    expect((await recording).error).toMatch(/demonstration 'still': the arm did not move/);
+    await ask({ command: 'stop', robots: ['left'] });
+    expect((await ask({ command: 'jog', robot: 'left', positions: target })).error).toMatch(/is stopped .*resume before sending commands/);
+  }, 60_000);
 });

@@ -117,7 +117,7 @@ describe('the agent on ROS: services, command topic, events, a ROS arm taught an
       [JSON.stringify({ id: 'b', command: 'dance' }), /command: unknown command 'dance'/],
       [JSON.stringify({ id: 'c', command: 'perform', title: 7 }), /title: must be string/],
       [JSON.stringify({ id: 'd', command: 'perform', title: 'x', tempo: 'fast' }), /tempo: must be number/],
-      [JSON.stringify({ id: 'e', command: 'teach', skill: 's', joints: [{ name: 'hip', min: -1, max: 1 }], samples: demo([0.1]).map((s) => ({ ...s, positions: [0.1] })) }), /^$/],
+      [JSON.stringify({ id: 'e', command: 'teach', skill: 's', joints: [{ name: 'hip', min: -1, max: 1 }], samples: [{ time: 0, positions: [0] }, { time: 1, positions: [0.1] }, { time: 1.5, positions: [0.1] }] }), /^$/],
       [JSON.stringify({ id: 'f', command: 'perform', title: 's', robots: ['arm'] }), /skill 's' moves joints hip; robot 'arm' has shoulder_joint, elbow_joint, wrist_joint/],
       [JSON.stringify({ id: 'g', command: 'teach', skill: 'big', robot: 'arm', samples: demo([q[0]!, 3.5, q[2]!]) }), /samples\[1\]\.positions\[1\]: joint 'elbow_joint' at 3\.5 rad is outside its range -3\.1416\.\.3\.1416/],
       [JSON.stringify({ id: 'h', command: 'perform', title: 'Ode to Joy', robots: ['arm'] }), /unknown title 'Ode to Joy'/],

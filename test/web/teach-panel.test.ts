@@ -1,0 +1,371 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAgent, type RunningAgent } from '../../src/agent/run-agent.js';
+import { webDir } from '../../src/agent/serve.js';
+import { PoseCode } from '../../src/skills/pose-code.js';
+import { CHROMIUM, launchChromium } from '../helpers/browser.js';
+
+const haveBrowser = existsSync(CHROMIUM) && existsSync(join(webDir(), 'index.html'));
+if (!haveBrowser) console.warn(`browser tests skipped: need ${CHROMIUM} (apt-get install chromium) and the built web app (npm run build)`);
+it.runIf(!haveBrowser && process.env.ENGRAM_REQUIRE_BROWSER === '1')('has Chromium and the built web app', () => {
+  expect(existsSync(CHROMIUM), CHROMIUM).toBe(true);
+});
+const artifacts = join(process.cwd(), 'test-artifacts');
+const ARM = 'sim-arm';
+
+type Teach = Window['engramTeach'];
+
+/**
+ * Acceptance 2 of issue 9: the teach panel driven as a person would, on the agent's simulated 6-joint
+ * arm (a UR5e over MQTT behind its safety gate, as npm start runs it): jog (sliders, keys, dragging the
+ * tool), record with a count-in, trim, edit keyframes, re-record, name and teach, replay at 2x, recognise
+ * a new demonstration of it, rename and delete it. Waits are on the robot's joint states and the page's
+ * state, never on the clock.
+ */
+describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', () => {
+  let agent: RunningAgent;
+  let browser: Browser;
+  let page: Page;
+  let api = '';
+  let memoryDir = '';
+  let shot = 0;
+
+  beforeAll(async () => {
+    memoryDir = mkdtempSync(join(tmpdir(), 'engram-teach-'));
+    agent = await runAgent({ memoryFile: join(memoryDir, 'memory.engram'), bundled: false, host: '127.0.0.1', port: 0, mqttPort: 0, simRobots: 0, mqttRobots: [], log: () => undefined });
+    api = `http://127.0.0.1:${(agent.http.address() as { port: number }).port}`;
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
+    page.on('pageerror', (err) => console.error('page error:', err.message));
+    await page.goto(`${api}/`);
+    await page.waitForFunction((id) => window.engramTeach?.robot === id && window.engramTeach.positions !== null, ARM, { timeout: 30_000 });
+    mkdirSync(artifacts, { recursive: true });
+    // this run's screenshots only (their numbers follow the steps)
+    for (const f of readdirSync(artifacts)) if (/^teach-\d+-.*\.png$/.test(f)) rmSync(join(artifacts, f));
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await agent?.close();
+    if (memoryDir) rmSync(memoryDir, { recursive: true, force: true });
+  });
+
+  const teach = () => page.evaluate(() => JSON.parse(JSON.stringify(window.engramTeach)) as Teach);
+  const screenshot = async (name: string) => {
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await page.screenshot({ path: join(artifacts, `teach-${String(++shot).padStart(2, '0')}-${name}.png`) });
+  };
+  /**
+   * The arm ready to move: on a loaded machine its watchdog may have stopped it (no joint state for a
+   * while); a person would press Resume, and so does this.
+   */
+  const ready = async () => {
+    if (await page.locator('#teach-resume').isVisible()) {
+      await page.locator('#teach-resume').click();
+      await page.waitForFunction(() => document.querySelector<HTMLElement>('#teach-resume')!.hidden, undefined, { timeout: 10_000 });
+    }
+  };
+  /** Sets joint sliders (index -> rad) and jogs there, as dragging them does. */
+  const slide = (targets: Record<number, number>) =>
+    page.evaluate((t) => {
+      const inputs = [...document.querySelectorAll<HTMLInputElement>('.teach-sliders input')];
+      let last: HTMLInputElement | null = null;
+      for (const [j, q] of Object.entries(t)) (inputs[Number(j)]!.value = String(q)), (last = inputs[Number(j)]!);
+      last?.dispatchEvent(new Event('input', { bubbles: true }));
+    }, targets);
+  /** Waits until the arm reports these joints (index -> rad) within 0.01 rad. */
+  const arrive = async (targets: Record<number, number>) => {
+    try {
+      await page.waitForFunction((t) => Object.entries(t).every(([j, q]) => Math.abs(window.engramTeach.positions![Number(j)]! - q) < 0.01), targets, { timeout: 20_000 });
+    } catch (err) {
+      const t = await teach();
+      throw new Error(`the arm did not arrive at ${JSON.stringify(targets)}: at ${JSON.stringify(t.positions)}; jogs ${JSON.stringify(t.jog)}; ${t.message}`, { cause: err });
+    }
+  };
+  /** Waits for `n` more joint states recorded (the arm holding still meanwhile makes a pause). */
+  const hold = async (n: number) => {
+    const from = (await teach()).samples;
+    await page.waitForFunction(([f, k]) => window.engramTeach.samples >= f + k, [from, n] as const, { timeout: 20_000 });
+  };
+
+  // poses at the centres of the pose code's bins: a new demonstration through the same poses is cut into the same symbols
+  let code: PoseCode;
+  // the centre of each joint's coarse column (what recognition matches on)
+  const centre = (q: number[]) => code.decodePose(code.encodeCoarse(q)).positions.map((x) => x!);
+  let start: number[] = [];
+  let A: Record<number, number> = {};
+  let B: Record<number, number> = {};
+
+  /** Whether the arm's watchdog stopped it (no joint state for a while: a loaded machine), as the panel says. */
+  const watchdogStopped = async () => /no joint state/.test((await page.locator('#teach-stopped').textContent()) ?? '');
+
+  /**
+   * Runs a step with the arm; when its watchdog stopped it meanwhile (a machine too loaded to pass
+   * joint states on in time), a person would resume it and do the step again: so does this, once.
+   */
+  async function withArm<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      if (!(await watchdogStopped())) throw err;
+      if (await page.locator('#teach-stop').isEnabled()) await page.locator('#teach-stop').click();
+      await ready();
+      return step();
+    }
+  }
+
+  /** Back to the start pose. */
+  const toStart = async () => {
+    const pose = Object.fromEntries(start.map((q, j) => [j, q]));
+    await slide(pose);
+    await arrive(pose);
+  };
+
+  /** From the start pose: Record (count-in `countIn` s), move to A (hold), to B (hold), and Stop unless `stop` is false. */
+  const demonstrate = (countIn: '0' | '1' | '3', stop = true) =>
+    withArm(async () => {
+      await toStart();
+      await page.locator('#teach-count-in').selectOption(countIn);
+      await page.locator('#teach-record').click();
+      if (countIn !== '0') expect((await teach()).phase).toBe('count-in');
+      await page.waitForFunction(() => window.engramTeach.phase === 'recording', undefined, { timeout: 10_000 });
+      await hold(15);
+      await slide(A);
+      await arrive(A);
+      await hold(20);
+      await slide(B);
+      await arrive(B);
+      if (!stop) return;
+      await hold(15);
+      await page.locator('#teach-stop').click();
+      if (await watchdogStopped()) throw new Error('the arm was stopped while recording');
+    });
+
+  it('jogs the arm by its joint sliders, by keys and by dragging its tool; the arm is drawn live', async () => {
+    await ready();
+    const robot = await page.evaluate((id) => {
+      const r = window.__engramView.robots().find((x) => x.id === id)!;
+      return { kind: r.kind, sliders: [...document.querySelectorAll<HTMLInputElement>('.teach-sliders input')].map((i) => [Number(i.min), Number(i.max)]) };
+    }, ARM);
+    expect(robot.kind).toBe('urdf'); // drawn from its URDF
+    expect(robot.sliders).toHaveLength(6);
+    for (const [min, max] of robot.sliders) expect(max).toBeGreaterThan(min); // within the joint's limits
+
+    await withArm(async () => {
+      // sliders: joints 0 and 1 to new places; the arm (its joint states) and its drawing follow
+      const q0 = (await teach()).positions!;
+      const drawnBefore = await page.evaluate((id) => window.__engramView.toolOnScreen(id), ARM);
+      await slide({ 0: q0[0]! + 0.4, 1: q0[1]! - 0.3 });
+      await arrive({ 0: q0[0]! + 0.4, 1: q0[1]! - 0.3 });
+      const drawnAfter = await page.evaluate((id) => window.__engramView.toolOnScreen(id), ARM);
+      expect(Math.hypot(drawnAfter!.x - drawnBefore!.x, drawnAfter!.y - drawnBefore!.y)).toBeGreaterThan(10);
+      await screenshot('jogged-by-sliders');
+    });
+    await withArm(async () => {
+      // keys: 3 picks the third joint, two Right presses move it 0.2 rad, Shift+Left 0.02 back
+      const q1 = (await teach()).positions!;
+      await page.locator('.teach-sliders input').nth(0).focus();
+      await page.keyboard.press('3');
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('Shift+ArrowLeft');
+      await arrive({ 2: q1[2]! + 0.18 });
+      // the keys moved the arm, not the page's transport
+      expect((await teach()).jog.error).toBeNull(); // the last jog was made
+    });
+    await withArm(async () => {
+      // the tool dragged up and to the left in the 3D view: inverse kinematics jogs the arm after it
+      const tool = (await page.evaluate((id) => window.__engramView.toolOnScreen(id), ARM))!;
+      const before = (await teach()).positions!;
+      await page.mouse.move(tool.x, tool.y);
+      await page.mouse.down();
+      for (let k = 1; k <= 10; k++) await page.mouse.move(tool.x - 4 * k, tool.y - 3 * k);
+      await page.mouse.up();
+      const t = await teach();
+      expect(t.drag.solved).toBeGreaterThan(0);
+      await page.waitForFunction((b) => window.engramTeach.positions!.some((q, j) => Math.abs(q - b[j]!) > 0.02) && !document.querySelector('#teach-status')!.textContent!.startsWith('jog refused'), before, { timeout: 20_000 });
+      // settle, then the tool is nearer where it was dragged to than where it was
+      await page.waitForFunction(() => {
+        const w = window as unknown as { __last?: string; __same?: number };
+        const now = JSON.stringify(window.engramTeach.positions!.map((q) => q.toFixed(3)));
+        w.__same = now === w.__last ? (w.__same ?? 0) + 1 : 0;
+        w.__last = now;
+        return w.__same > 20;
+      }, undefined, { timeout: 20_000, polling: 30 });
+      const dropped = (await page.evaluate((id) => window.__engramView.toolOnScreen(id), ARM))!;
+      expect(Math.hypot(dropped.x - (tool.x - 40), dropped.y - (tool.y - 30))).toBeLessThan(Math.hypot(tool.x - (tool.x - 40), tool.y - (tool.y - 30)));
+      await screenshot('jogged-by-dragging-the-tool');
+    });
+  }, 120_000);
+
+  it('refuses a recording in which the arm did not move, in the page and in the agent', async () => {
+    await ready();
+    await page.locator('#teach-count-in').selectOption('1');
+    await page.locator('#teach-record').click();
+    expect((await teach()).phase).toBe('count-in');
+    await page.waitForFunction(() => window.engramTeach.phase === 'recording', undefined, { timeout: 10_000 });
+    await hold(20);
+    await page.locator('#teach-stop').click();
+    const t = await teach();
+    expect(t.phase).toBe('idle');
+    expect(t.message).toMatch(/the arm did not move while recording/);
+    expect(await page.locator('#teach-save').isDisabled()).toBe(true);
+    // the agent refuses it too, whoever sends it
+    const q = t.positions!;
+    const res = await fetch(`${api}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: 'teach', skill: 'nothing', robot: ARM, samples: [0, 0.5, 1].map((time) => ({ time, positions: q })) }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/demonstration 'nothing': the arm did not move/);
+  }, 60_000);
+
+  it('records with a count-in, draws joint curves with keyframes, trims the idle ends, moves and deletes keyframes, records again, and teaches it by name', async () => {
+    await ready();
+    // the pose code of the arm's joints (their ranges are the sliders')
+    code = PoseCode.forJoints(
+      await page.evaluate(() => [...document.querySelectorAll<HTMLInputElement>('.teach-sliders input')].map((i, k) => ({ name: `j${k}`, min: Number(i.min), max: Number(i.max) }))),
+    );
+    // a start pose at bin centres, then two moves that end at bin centres
+    start = centre((await teach()).positions!);
+    const a = centre(start.map((q, j) => (j === 0 ? q + 0.45 : q)));
+    const b = centre(a.map((q, j) => (j === 1 ? q - 0.4 : j === 2 ? q + 0.3 : q)));
+    A = { 0: a[0]! };
+    B = { 1: b[1]!, 2: b[2]! };
+
+    await demonstrate('3');
+    let t = await teach();
+    expect(t.phase).toBe('recorded');
+    expect(t.samples).toBeGreaterThan(40);
+    expect(t.keyframes.length).toBeGreaterThanOrEqual(3);
+    expect(t.identified).toBeGreaterThan(0); // "what is this skill?" was asked (no skills yet)
+    const curves = (await page.evaluate(() => window.engramTeachCurves()))!;
+    expect(curves.joints).toBe(6);
+    expect(curves.points).toBe(t.samples * 6); // every sample, in every joint's lane
+    expect(curves.keyframes).toHaveLength(t.keyframes.length);
+    await screenshot('recorded-joint-curves');
+
+    // trim: the still start and end are cut
+    await page.locator('#teach-trim').click();
+    t = await teach();
+    expect(t.trim!.from).toBeGreaterThan(0);
+    expect(t.trim!.to).toBeLessThan(t.duration);
+    const keyframes = t.keyframes.length;
+
+    // a keyframe pressed on the curves is selected, dragged later in time, then deleted
+    const shown = (await page.evaluate(() => window.engramTeachCurves()))!;
+    const i = 1;
+    const was = t.keyframes[i]!.time;
+    const k = shown.keyframes[i]!;
+    const y = shown.box.y + shown.box.height * 0.5;
+    await page.mouse.move(k.x, y);
+    await page.mouse.down();
+    await page.mouse.move(k.x + 10, y);
+    await page.mouse.move(k.x + 25, y);
+    await page.mouse.up();
+    t = await teach();
+    expect(t.selected).toBe(i);
+    expect(t.edited).toBe(true);
+    expect(t.keyframes[i]!.time).toBeGreaterThan(was);
+    await screenshot('keyframe-moved');
+    await page.locator('#teach-delete-keyframe').click();
+    t = await teach();
+    expect(t.keyframes).toHaveLength(keyframes - 1);
+    await screenshot('keyframe-deleted');
+
+    // record again: the edited recording is dropped, a new one made
+    expect(await page.locator('#teach-record').textContent()).toBe('Record again');
+    await demonstrate('1');
+    t = await teach();
+    expect(t.phase).toBe('recorded');
+    expect(t.edited).toBe(false);
+    await page.locator('#teach-trim').click();
+    await page.locator('#teach-name').fill('reach');
+    await page.locator('#teach-save').click();
+    await page.waitForFunction(() => window.engramTeach.message.startsWith('learned reach') || window.engramTeach.message.startsWith('not taught'), undefined, { timeout: 30_000 });
+    t = await teach();
+    expect(t.message).toMatch(/learned reach: \d+ keyframes/);
+    expect(t.skill).toBe('reach');
+    expect(t.phase).toBe('skill');
+    expect(t.skills).toEqual(['reach']);
+    // the library lists it as a skill, and its path is drawn in 3D for the arm
+    expect(await page.locator('#library button[data-title="reach"]').count()).toBe(1);
+    expect(await page.evaluate((id) => window.__engramView.pathPoints(id), ARM)).toBeGreaterThan(1);
+    await screenshot('taught-skill-path');
+  }, 180_000);
+
+  it('replays the skill on the arm at 2x on the timeline, through the safety gate', async () => {
+    await ready();
+    const at1 = await teach();
+    const length1 = at1.keyframes.at(-1)!.time + at1.keyframes.at(-1)!.dwell;
+    await page.locator('#teach-tempo').fill('2');
+    await page.locator('#teach-tempo').dispatchEvent('change');
+    await page.waitForFunction((l) => {
+      const k = window.engramTeach.keyframes.at(-1);
+      return window.engramTeach.replay.tempo === 2 && !!k && k.time + k.dwell < l * 0.75;
+    }, length1, { timeout: 20_000 });
+    const at2 = await teach();
+    const length2 = at2.keyframes.at(-1)!.time + at2.keyframes.at(-1)!.dwell;
+    expect(length2 / length1, `${length2} s at 2x, ${length1} s at 1x`).toBeCloseTo(0.5, 1); // the timeline at 2x is half as long
+    type Replay = { tempo: number; due: number; reached: number; stopped: boolean; stopReason?: string; error?: string };
+    const r = await withArm(async () => {
+      await page.locator('#teach-replay').click();
+      await page.waitForFunction(() => (window.engramTeach.replay.running && (window.engramTeach.replay.playhead ?? 0) > 0) || window.engramTeach.replay.result !== null, undefined, { timeout: 30_000 });
+      expect((await teach()).replay.result).toBeNull(); // still running
+      await screenshot('replaying-at-2x');
+      await page.waitForFunction(() => !window.engramTeach.replay.running, undefined, { timeout: 60_000 });
+      const result = (await teach()).replay.result as Replay;
+      if (result.stopped || result.error) throw new Error(`the replay did not finish: ${result.stopReason ?? result.error}`);
+      return result;
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.stopped).toBe(false);
+    expect(r.tempo).toBeGreaterThan(1); // 2x, or what of it fits the arm's limits (then the answer says it was slowed)
+    expect(r.due).toBe(at2.keyframes.length);
+    expect(r.reached).toBe(r.due);
+    expect(await page.evaluate((id) => window.__engramView.pathPoints(id), ARM)).toBeGreaterThan(1);
+  }, 120_000);
+
+  it('names the skill from a new demonstration of it while the arm moves', async () => {
+    await ready();
+    await demonstrate('0', false);
+    // live, before Stop: the memory names it
+    await page.waitForFunction(() => window.engramTeach.guesses[0]?.title === 'reach', undefined, { timeout: 20_000 });
+    await screenshot('recognised-while-moving');
+    await page.locator('#teach-stop').click();
+    const t = await teach();
+    expect(t.guesses[0]!.title).toBe('reach');
+    expect(t.guesses[0]!.score).toBeGreaterThan(0);
+    expect(await page.locator('#teach-guesses').textContent()).toMatch(/What is this skill\? reach \d+%/);
+  }, 90_000);
+
+  it('renames the skill and deletes it', async () => {
+    await ready();
+    await page.locator('#teach-skills button[data-skill="reach"]').click();
+    await page.waitForFunction(() => window.engramTeach.phase === 'skill' && window.engramTeach.skill === 'reach');
+    await page.locator('#teach-new-name').fill('reach out');
+    await page.locator('#teach-rename').click();
+    await page.waitForFunction(() => window.engramTeach.skills.includes('reach out') && !window.engramTeach.skills.includes('reach'), undefined, { timeout: 20_000 });
+    expect((await teach()).skill).toBe('reach out');
+    await page.locator('#teach-forget').click();
+    expect(await page.locator('#teach-forget').textContent()).toBe('Really delete reach out?');
+    await page.locator('#teach-forget').click();
+    await page.waitForFunction(() => window.engramTeach.skills.length === 0, undefined, { timeout: 20_000 });
+    const titles = (await (await fetch(`${api}/api/titles`)).json()) as Array<{ title: string }>;
+    expect(titles.map((x) => x.title)).not.toContain('reach out');
+    expect(await page.evaluate((id) => window.__engramView.pathPoints(id), ARM)).toBe(0);
+    await screenshot('deleted');
+  }, 60_000);
+
+  it('fits a phone screen: one column, nothing wider than the page', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator('#teach-panel').scrollIntoViewIfNeeded();
+    const overflow = await page.evaluate(() => {
+      const panel = document.querySelector<HTMLElement>('#teach-panel')!;
+      return { panel: panel.scrollWidth - panel.clientWidth, page: document.documentElement.scrollWidth - window.innerWidth };
+    });
+    expect(overflow.panel).toBeLessThanOrEqual(0);
+    expect(overflow.page).toBeLessThanOrEqual(0);
+    await page.locator('#teach-panel').screenshot({ path: join(artifacts, `teach-${String(++shot).padStart(2, '0')}-phone.png`) });
+  }, 30_000);
+});
