@@ -1,12 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { webDir } from '../../src/agent/serve.js';
 import type { SequenceNote } from '../../src/memory/types.js';
 import { bundledMelodies } from '../../src/music/notation.js';
-import { bundledPageServer, CHROMIUM, launchChromium } from '../helpers/browser.js';
+import { bundledPageSession, CHROMIUM } from '../helpers/browser.js';
 import { sortNotes } from '../helpers/score.js';
 
 const haveBrowser = existsSync(CHROMIUM) && existsSync(join(webDir(), 'index.html'));
@@ -33,25 +32,12 @@ function nextNotes(tick: number, tempo: number, upTo: number) {
 type Played = Array<{ pitch: number; time: number }>;
 
 describe.skipIf(!haveBrowser)('play along on the web page, in headless Chromium', () => {
-  let server: Server;
-  let browser: Browser;
-  let url: string;
-
-  beforeAll(async () => {
-    ({ server, url } = await bundledPageServer());
-    browser = await launchChromium();
-    mkdirSync(artifacts, { recursive: true });
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  });
+  const session = bundledPageSession(artifacts);
 
   async function open(init?: () => void): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    const page = await session.browser.newPage({ viewport: { width: 1440, height: 1000 } });
     if (init) await page.addInitScript(init);
-    await page.goto(url);
+    await page.goto(session.url);
     await page.waitForFunction(() => window.engram?.ready === true && window.engram.playAlong !== undefined);
     // the opening demo is paused: its drawing would keep the page's timers late and the notes too long
     await page.waitForFunction(() => window.engram.transport().playing, null, { timeout: 60_000 });
@@ -184,8 +170,8 @@ describe.skipIf(!haveBrowser)('play along on the web page, in headless Chromium'
   }, 60_000);
 
   it('on a phone: the keyboard fits the width and plays by touch', async () => {
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, hasTouch: true, isMobile: true });
-    await page.goto(url);
+    const page = await session.browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, hasTouch: true, isMobile: true });
+    await page.goto(session.url);
     await page.waitForFunction(() => window.engram?.ready === true && window.engram.playAlong !== undefined);
     const keys = page.locator('#along-keys');
     await keys.scrollIntoViewIfNeeded();

@@ -1,16 +1,14 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { armSimulator, physicsOnThread } from '../../sim/simulator.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { AgentCore } from '../../src/agent/agent-core.js';
 import { MemoryOnThread } from '../../src/agent/memory-service.js';
 import { serve, webDir } from '../../src/agent/serve.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { encodeMidi } from '../../src/music/midi-writer.js';
 import { bundledMelodies } from '../../src/music/notation.js';
-import { bundledPageServer, CHROMIUM, launchChromium } from '../helpers/browser.js';
+import { bundledPageSession, CHROMIUM } from '../helpers/browser.js';
 
 const haveBrowser = existsSync(CHROMIUM) && existsSync(join(webDir(), 'index.html'));
 const artifacts = join(process.cwd(), 'test-artifacts');
@@ -24,24 +22,11 @@ function scaleMidi(): Buffer {
 type Snapshot = ReturnType<Window['engram']['transport']>;
 
 describe.skipIf(!haveBrowser)('the web page as a player, in headless Chromium', () => {
-  let server: Server;
-  let browser: Browser;
-  let url: string;
-
-  beforeAll(async () => {
-    ({ server, url } = await bundledPageServer());
-    browser = await launchChromium();
-    mkdirSync(artifacts, { recursive: true });
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  });
+  const session = bundledPageSession(artifacts);
 
   async function open(width: number, height: number): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width, height } });
-    await page.goto(url);
+    const page = await session.browser.newPage({ viewport: { width, height } });
+    await page.goto(session.url);
     await page.waitForFunction(() => window.engram?.ready === true);
     return page;
   }
@@ -260,8 +245,8 @@ describe.skipIf(!haveBrowser)('the web page as a player, in headless Chromium', 
     await wide.screenshot({ path: join(artifacts, 'player-1440x900.png') });
     await wide.close();
 
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, hasTouch: true, isMobile: true });
-    await page.goto(url);
+    const page = await session.browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, hasTouch: true, isMobile: true });
+    await page.goto(session.url);
     await page.waitForFunction(() => window.engram?.ready === true && window.engram.performance !== null, null, { timeout: 60_000 });
     const layout = await page.evaluate(() => {
       const doc = document.documentElement;
@@ -300,7 +285,7 @@ describe.skipIf(!haveBrowser)('the web page as a player, in headless Chromium', 
     const agent = () => new AgentCore({ memory: new MemoryOnThread(memory) });
     let own = await serve({ agent: agent(), port: 0 });
     const port = (own.address() as { port: number }).port;
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const page = await session.browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForFunction(() => window.engram?.ready === true && window.engram.linked === true);
     expect(await page.locator('#link').textContent()).toBe('agent connected');
