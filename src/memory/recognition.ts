@@ -253,7 +253,9 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   if (ctx.titles.length === 0) return { matches: [], endpoints: [] };
   const notes = fragment.notes;
   const n = notes.length;
-  const maxMisses = Math.max(1, Math.floor(n / p.notesPerMiss));
+  // a fragment shorter than a context starts from whole minicolumns: one miss there would let nearly
+  // every place of its notes through, so its paths must hear every note
+  const maxMisses = n < NOTE_CONTEXT ? 0 : Math.max(1, Math.floor(n / p.notesPerMiss));
   let places = followPaths(ctx, SPATIAL, SEQUENCE, notes.map((x) => x.symbol), maxMisses, fragment.neighbours ?? 0);
   // unless absolute pitch explains every note, the interval area proposes keys the fragment may be
   // transposed to, and the spatial area follows it in each (a transposition costs half a note, so the
