@@ -1,3 +1,4 @@
+import { grow } from '../snn/growable.js';
 import type { Network } from '../snn/network.js';
 import { ContextIndex, NOTE_CONTEXT, STEP_CONTEXT } from './context-index.js';
 import type { Simulator } from '../snn/simulator.js';
@@ -31,6 +32,30 @@ interface Place {
   evidence: number;
   /** Whether the path heard every note of the fragment as predicted. */
   whole: boolean;
+}
+
+/** Per spike record bookkeeping of followPaths, grown as needed and kept for the next call. */
+class PathBook {
+  step = new Int32Array(0);
+  confirmed = new Float64Array(0);
+  misses = new Int32Array(0);
+  continued = new Uint8Array(0);
+  chordSkips = new Int32Array(0);
+
+  grow(needed: number): void {
+    this.step = grow(this.step, needed);
+    this.confirmed = grow(this.confirmed, needed);
+    this.misses = grow(this.misses, needed);
+    this.continued = grow(this.continued, needed);
+    this.chordSkips = grow(this.chordSkips, needed);
+  }
+}
+
+const sharedBook = new PathBook();
+
+function bookFor(capacity: number): PathBook {
+  if (sharedBook.step.length < capacity) sharedBook.grow(capacity);
+  return sharedBook;
 }
 
 /** Successors of a neuron through its intact links of `kind` (and, for notes, via their interval counter). */
@@ -73,21 +98,21 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
   sim.gain[DURATION_GATE] = 0;
   sim.gain[FEEDBACK] = 0;
   sim.gain[RELATIVE_LINK] = 0;
-  sim.recordPredictions = true;
   // a heard note enters a predicted chord at any of its notes (the melody on top of chords is a path)
-  sim.spreadPredictions = group === SPATIAL;
+  // (not for a fragment shorter than a context: from whole minicolumns that would reach nearly every chord)
+  sim.spreadPredictions = group === SPATIAL && columns.length >= NOTE_CONTEXT;
+  // predictions are noted for carrying paths over a missed note and for entering chords
+  sim.recordPredictions = maxMisses > 0 || sim.spreadPredictions;
   const rec = sim.recorder;
   rec.groups.fill(0);
   rec.groups[group] = 1; // interval relays pass their cause on unrecorded
   const n = columns.length;
   const D = p.delayChord;
   const half = D / 2;
-  // per spike record: fragment step, confirmed steps and misses of its path, whether it went on
-  const step: number[] = [];
-  const confirmed: number[] = [];
-  const misses: number[] = [];
-  const continued: number[] = [];
-  const chordSkips: number[] = [];
+  // per spike record: fragment step (-1: not one of this area's), confirmed steps and misses of its
+  // path, chord notes it skipped, whether it went on (typed, reused across calls: a short fragment's
+  // whole minicolumns record tens of thousands of spikes)
+  const book = bookFor(rec.time.length);
   let prevHeads: number[] = [];
   let heads: number[] = [];
   /** Neurons forced this step: 1 where the path skipped a note to hear this one, else 0. */
@@ -95,8 +120,11 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
   let processed = 0;
   /** Book-keeping of the spikes recorded since the last call; `tPrev` ends the previous step's spikes. */
   const take = (k: number, tPrev: number) => {
+    if (rec.count > book.step.length) book.grow(rec.count);
+    const { step, confirmed, misses, continued, chordSkips } = book;
     for (let i = processed; i < rec.count; i++) {
       const nrn = rec.neuron[i]!;
+      step[i] = -1;
       if (net.neuronGroup[nrn] !== group) continue;
       const st = k > 0 && rec.time[i]! <= tPrev ? k - 1 : k;
       // a neighbouring symbol (when the fragment allows them) is half the evidence of the heard one
@@ -112,7 +140,7 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       // entered past chord notes that were not heard (a melody over chords): a quarter note less
       const src = rec.source[i]!;
       const skip = src >= 0 && par >= 0 && net.neuronGroup[src] === group && src !== rec.neuron[par] ? 1 : 0;
-      if (par < 0 || step[par] === undefined) {
+      if (par < 0 || step[par]! < 0) {
         confirmed[i] = c;
         misses[i] = miss;
         chordSkips[i] = 0;
@@ -143,7 +171,7 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
     take(k, T - D + 1);
     // paths of the previous step that no heard note continued: carried on while they can afford it
     predictedBy.clear();
-    for (let j = predFrom; j < sim.predicted.count; j++) {
+    for (let j = predFrom; maxMisses > 0 && j < sim.predicted.count; j++) {
       const par = sim.predicted.parent[j]!;
       let list = predictedBy.get(par);
       if (!list) predictedBy.set(par, (list = []));
@@ -151,7 +179,7 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
     }
     forced.clear();
     for (const h of prevHeads) {
-      if (continued[h] || misses[h]! >= maxMisses || confirmed[h]! - misses[h]! < p.carryEvidence) continue;
+      if (book.continued[h] || book.misses[h]! >= maxMisses || book.confirmed[h]! - book.misses[h]! < p.carryEvidence) continue;
       const predicted = predictedBy.get(h) ?? [];
       for (const s of predicted) {
         if (!forced.has(s)) forced.set(s, 0);
@@ -181,16 +209,19 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
     take(k, T - D + 1);
   }
   const places: Place[] = [];
+  {
+  const { step, confirmed, misses, chordSkips } = book;
   for (const i of heads) {
     const e = confirmed[i]! - misses[i]! - 0.25 * chordSkips[i]!;
     if (e < 1) continue;
     const path: number[] = [];
     const steps: number[] = [];
-    for (let j = i; j >= 0 && step[j] !== undefined; j = rec.parent[j]!) {
+    for (let j = i; j >= 0 && step[j]! >= 0; j = rec.parent[j]!) {
       path.push(rec.neuron[j]!);
       steps.push(step[j]!);
     }
     places.push({ path: path.reverse(), steps: steps.reverse(), evidence: e, whole: misses[i] === 0 && confirmed[i] === n });
+  }
   }
   return places;
 }
