@@ -199,8 +199,9 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
     sim.run(T + 1);
     take(k, T - D + 1);
     forced.clear();
-    if (n < context) sim.stimulateColumn(group, symbol, T + 1, p.wDrive);
-    else if (k + context <= n) {
+    if (n < context) {
+      if (k === 0) sim.stimulateColumn(group, symbol, T + 1, p.wDrive); // heard whole, from its first note
+    } else if (k + context <= n) {
       seeds.length = 0;
       ctx.contexts.members(net, ContextIndex.contextKey(group, columns, k), symbol, seeds);
       for (const s of seeds) sim.stimulate(s, T + 1, p.wDrive);
