@@ -15,7 +15,10 @@ export const SEQUENCE = 0;
 export const DURATION_GATE = 1;
 export const INTERVAL_GATE = 2;
 export const FEEDBACK = 3;
-/** Interval neuron -> the next interval neuron of its chain, and interval neuron -> its note. */
+/**
+ * Interval neuron -> the next interval neuron of its chain (no longer recruited: the interval chain
+ * follows the notes' chain; kept so memories saved with it load), and interval neuron -> its note.
+ */
 export const RELATIVE_SEQUENCE = 4;
 export const RELATIVE_LINK = 5;
 /** Interval column of a step of s symbols: s + RELATIVE_OFFSET (steps of -1023..1023). */
