@@ -70,6 +70,18 @@ function successors(net: Network, n: number, kind: number, out: number[]): void 
   }
 }
 
+/** Notes of a chord a missing note's search walks through at most. */
+const MAX_CHORD = 16;
+
+/** The next note of `n`'s chord (a direct link of `kind` within its area), or -1. */
+function nextInChord(net: Network, n: number, kind: number): number {
+  const g = net.neuronGroup[n];
+  for (let q = net.firstOut[n]!; q >= 0; q = net.synNext[q]!) {
+    if (net.synKind[q] === kind && net.synWeight[q]! > 0 && net.neuronGroup[net.synPost[q]!] === g) return net.synPost[q]!;
+  }
+  return -1;
+}
+
 /**
  * Follows the fragment through one area: `columns` arrive one per chain step. The first ones drive
  * their whole minicolumns (seeds); afterwards a neuron fires where the heard minicolumn's bias
@@ -81,7 +93,7 @@ function successors(net: Network, n: number, kind: number, out: number[]): void 
  * was heard (a missing note); each costs evidence (confirmed steps minus misses). Returns the paths
  * alive after the last step, read back through their spikes' causes.
  */
-function followPaths(ctx: RecognitionContext, group: number, seqKind: number, columns: number[], maxMisses: number, neighbours = 0): Place[] {
+function followPaths(ctx: RecognitionContext, group: number, seqKind: number, columns: number[], maxMisses: number, neighbours = 0, start: 'windows' | 'damaged start' = 'windows'): Place[] {
   // a path starts in the sub-column of the next `context` inputs (spatial: four notes; intervals: three
   // steps), at the first note and wherever no path explains every note so far; a fragment shorter than
   // that drives whole minicolumns
@@ -186,10 +198,13 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
         sim.fireFrom(s, T + 1, h); // a wrong note
         succ.length = 0;
         successors(net, s, seqKind, succ);
-        for (const s2 of succ) {
-          if (net.neuronColumn[s2] === symbol) {
+        for (let s2 of succ) {
+          // a missing note: the next one is heard instead (a melody over chords: any note of its chord)
+          for (let notes = 0; s2 >= 0 && notes < MAX_CHORD; notes++, s2 = sim.spreadPredictions ? nextInChord(net, s2, seqKind) : -1) {
+            if (net.neuronColumn[s2] !== symbol) continue;
             forced.set(s2, 1);
-            sim.fireFrom(s2, T + 1, h); // a missing note
+            sim.fireFrom(s2, T + 1, h);
+            break;
           }
         }
       }
@@ -201,6 +216,8 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
     forced.clear();
     if (n < context) {
       if (k === 0) sim.stimulateColumn(group, symbol, T + 1, p.wDrive); // heard whole, from its first note
+    } else if (start === 'damaged start') {
+      if (k === 0) for (const s of damagedStartSeeds(ctx, columns)) sim.stimulate(s, T + 1, p.wDrive);
     } else if (k + context <= n) {
       seeds.length = 0;
       ctx.contexts.members(net, ContextIndex.contextKey(group, columns, k), symbol, seeds);
@@ -225,6 +242,37 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
   }
   }
   return places;
+}
+
+/**
+ * Where a fragment may start if one of its first notes is damaged: a wrong, missing or extra note in
+ * its first window leaves no sub-column for the path from its first note, which would then start only
+ * after the damage and hear fewer notes than a place elsewhere that shares them by chance. So the
+ * sub-columns its first window would have had are driven: with a wrong third or fourth note or a
+ * missing third (every note in that position: a handful of sub-columns each, hashed), or with its third
+ * or fourth note left out (an extra note). Damage to the second note is not worth it: the path from the
+ * first cannot be carried before it has two notes, and the path after the damage hears as many. The
+ * paths then hear the damage as a miss.
+ */
+function damagedStartSeeds(ctx: RecognitionContext, f: readonly number[]): number[] {
+  const { net, params: p } = ctx;
+  const seeds = new Set<number>();
+  const out: number[] = [];
+  const drive = (window: number[]) => {
+    out.length = 0;
+    ctx.contexts.members(net, ContextIndex.contextKey(SPATIAL, window, 0), f[0]!, out);
+    for (const s of out) seeds.add(s);
+  };
+  if (f.length > NOTE_CONTEXT) {
+    drive([f[0]!, f[1]!, f[3]!, f[4]!]);
+    drive([f[0]!, f[1]!, f[2]!, f[4]!]);
+  }
+  for (let x = 0; x <= p.maxSymbol; x++) {
+    if (x !== f[2]) drive([f[0]!, f[1]!, x, f[3]!]);
+    if (x !== f[3]) drive([f[0]!, f[1]!, f[2]!, x]);
+    drive([f[0]!, f[1]!, x, f[2]!]);
+  }
+  return [...seeds];
 }
 
 /**
@@ -288,12 +336,16 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   // a fragment shorter than a context starts from whole minicolumns: one miss there would let nearly
   // every place of its notes through, so its paths must hear every note
   const maxMisses = n < NOTE_CONTEXT ? 0 : Math.max(1, Math.floor(n / p.notesPerMiss));
-  let places = followPaths(ctx, SPATIAL, SEQUENCE, notes.map((x) => x.symbol), maxMisses, fragment.neighbours ?? 0);
+  const symbols = notes.map((x) => x.symbol);
+  let places = followPaths(ctx, SPATIAL, SEQUENCE, symbols, maxMisses, fragment.neighbours ?? 0);
+  // unless a path heard every note, the fragment may be damaged at its start: paths from there too
+  const damaged = !places.some((pl) => pl.whole);
+  if (damaged && n > NOTE_CONTEXT && !fragment.neighbours) places.push(...followPaths(ctx, SPATIAL, SEQUENCE, symbols, maxMisses, 0, 'damaged start'));
   // unless absolute pitch explains every note, the interval area proposes keys the fragment may be
   // transposed to, and the spatial area follows it in each (a transposition costs half a note, so the
   // original key ranks first)
-  if (!places.some((pl) => pl.whole) && n > STEP_CONTEXT && !fragment.neighbours) {
-    for (const offset of proposedKeys(ctx, notes.map((x) => x.symbol))) {
+  if (damaged && n > STEP_CONTEXT && !fragment.neighbours) {
+    for (const offset of proposedKeys(ctx, symbols)) {
       const moved = notes.map((x) => x.symbol + offset);
       if (moved.some((x) => x < 0 || x > p.maxSymbol)) continue;
       for (const pl of followPaths(ctx, SPATIAL, SEQUENCE, moved, maxMisses)) places.push({ ...pl, evidence: pl.evidence - 0.5, whole: false });
