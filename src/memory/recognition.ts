@@ -70,6 +70,13 @@ function successors(net: Network, n: number, kind: number, out: number[]): void 
   }
 }
 
+/**
+ * Where paths start: at the first window and at each later one no path has explained whole so far (a
+ * note every path predicted starts nothing, as a predicted minicolumn does not burst); or at every
+ * window, and optionally also where a first window with a damaged note would have started.
+ */
+type Starts = 'unexplained windows' | 'every window' | 'every window, damaged start';
+
 /** Notes of a chord a missing note's search walks through at most. */
 const MAX_CHORD = 16;
 
@@ -93,10 +100,10 @@ function nextInChord(net: Network, n: number, kind: number): number {
  * was heard (a missing note); each costs evidence (confirmed steps minus misses). Returns the paths
  * alive after the last step, read back through their spikes' causes.
  */
-function followPaths(ctx: RecognitionContext, group: number, seqKind: number, columns: number[], maxMisses: number, neighbours = 0, start: 'windows' | 'damaged start' = 'windows'): Place[] {
+function followPaths(ctx: RecognitionContext, group: number, seqKind: number, columns: number[], maxMisses: number, neighbours = 0, start: Starts = 'unexplained windows'): Place[] {
   // a path starts in the sub-column of the next `context` inputs (spatial: four notes; intervals: three
-  // steps), at the first note and wherever no path explains every note so far; a fragment shorter than
-  // that drives whole minicolumns
+  // steps), at the first note and wherever no path explains every note so far (or at every window, see
+  // Starts); a fragment shorter than that drives whole minicolumns
   const context = group === SPATIAL ? NOTE_CONTEXT : STEP_CONTEXT;
   const seeds: number[] = [];
   const { net, sim, params: p } = ctx;
@@ -115,6 +122,9 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
   sim.spreadPredictions = group === SPATIAL && columns.length >= NOTE_CONTEXT;
   // predictions are noted for carrying paths over a missed note and for entering chords
   sim.recordPredictions = maxMisses > 0 || sim.spreadPredictions;
+  // a neuron that paths reach together fires once: its spike goes on as the best of their paths
+  sim.recordLateInputs = true;
+  let lateFrom = 0;
   const rec = sim.recorder;
   rec.groups.fill(0);
   rec.groups[group] = 1; // interval relays pass their cause on unrecorded
@@ -149,9 +159,10 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       const forcedSkip = forced.get(nrn);
       const c = forcedSkip === undefined ? hit : forcedSkip;
       const miss = forcedSkip === undefined ? (hit > 0 ? 0 : 1) : 1;
-      // entered past chord notes that were not heard (a melody over chords): a quarter note less
+      // entered past chord notes that were not heard: free at the chord's top (the melody a listener
+      // hears over chords), a quarter note less at an inner voice
       const src = rec.source[i]!;
-      const skip = src >= 0 && par >= 0 && net.neuronGroup[src] === group && src !== rec.neuron[par] ? 1 : 0;
+      const skip = src >= 0 && par >= 0 && net.neuronGroup[src] === group && src !== rec.neuron[par] && nextInChord(net, nrn, seqKind) >= 0 ? 1 : 0;
       if (par < 0 || step[par]! < 0) {
         confirmed[i] = c;
         misses[i] = miss;
@@ -165,6 +176,53 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       (st === k ? heads : prevHeads).push(i);
     }
     processed = rec.count;
+    // paths that reached a neuron after it fired: the spike takes the path with the most evidence
+    const late = sim.lateInputs;
+    for (let j = lateFrom; j < late.count; j++) {
+      const q = late.parent[j]!;
+      const i = sim.lastRecord(late.neuron[j]!);
+      if (q < 0 || i < 0 || i >= rec.count || step[i]! < 1 || step[q] !== step[i]! - 1 || rec.parent[i] === q) continue;
+      const par = rec.parent[i]!;
+      const now = par >= 0 && step[par]! >= 0 ? confirmed[par]! - misses[par]! - 0.25 * chordSkips[par]! : -Infinity;
+      if (confirmed[q]! - misses[q]! - 0.25 * chordSkips[q]! <= now || forced.has(late.neuron[j]!)) continue;
+      const gain = confirmed[i]! - (par >= 0 && step[par]! >= 0 ? confirmed[par]! : 0);
+      const missed = misses[i]! - (par >= 0 && step[par]! >= 0 ? misses[par]! : 0);
+      const skipped = chordSkips[i]! - (par >= 0 && step[par]! >= 0 ? chordSkips[par]! : 0);
+      rec.parent[i] = q;
+      confirmed[i] = confirmed[q]! + gain;
+      misses[i] = misses[q]! + missed;
+      chordSkips[i] = chordSkips[q]! + skipped;
+      continued[q] = 1;
+    }
+    lateFrom = late.count;
+  };
+  /**
+   * Carries path `h` on to neuron `s` at time `t` (step k) without its note being heard as predicted
+   * (a miss; `heard` 1 where it skipped a missing note to the one heard). If `s` already fired at this
+   * step for another path, its spike goes on as the better of the two.
+   */
+  const carry = (s: number, h: number, heard: number, t: number, k: number) => {
+    const r = sim.lastRecord(s);
+    if (r >= 0 && r < rec.count && rec.time[r] === t && book.step[r] === k) {
+      const { confirmed, misses, chordSkips } = book;
+      const par = rec.parent[r]!;
+      if (par === h) return;
+      const current = confirmed[r]! - misses[r]! - 0.25 * chordSkips[r]!;
+      if (confirmed[h]! + heard - misses[h]! - 1 - 0.25 * chordSkips[h]! <= current) return;
+      rec.parent[r] = h;
+      confirmed[r] = confirmed[h]! + heard;
+      misses[r] = misses[h]! + 1;
+      chordSkips[r] = chordSkips[h]!;
+      book.continued[h] = 1;
+      return;
+    }
+    if (heard || !forced.has(s)) forced.set(s, heard);
+    sim.fireFrom(s, t, h);
+  };
+  /** Whether a path has heard every note up to step k as predicted (then no path need start there). */
+  const heardWhole = (k: number) => {
+    for (const i of heads) if (book.misses[i] === 0 && book.confirmed[i] === k + 1) return true;
+    return false;
   };
   const predictedBy = new Map<number, number[]>();
   const succ: number[] = [];
@@ -194,31 +252,27 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       if (book.continued[h] || book.misses[h]! >= maxMisses || book.confirmed[h]! - book.misses[h]! < p.carryEvidence) continue;
       const predicted = predictedBy.get(h) ?? [];
       for (const s of predicted) {
-        if (!forced.has(s)) forced.set(s, 0);
-        sim.fireFrom(s, T + 1, h); // a wrong note
+        carry(s, h, 0, T + 1, k); // a wrong note
         succ.length = 0;
         successors(net, s, seqKind, succ);
         for (let s2 of succ) {
           // a missing note: the next one is heard instead (a melody over chords: any note of its chord)
           for (let notes = 0; s2 >= 0 && notes < MAX_CHORD; notes++, s2 = sim.spreadPredictions ? nextInChord(net, s2, seqKind) : -1) {
             if (net.neuronColumn[s2] !== symbol) continue;
-            forced.set(s2, 1);
-            sim.fireFrom(s2, T + 1, h);
+            carry(s2, h, 1, T + 1, k);
             break;
           }
         }
       }
-      if (!forced.has(rec.neuron[h]!)) forced.set(rec.neuron[h]!, 0);
-      sim.fireFrom(rec.neuron[h]!, T + 1, h); // an extra note
+      carry(rec.neuron[h]!, h, 0, T + 1, k); // an extra note
     }
     sim.run(T + 1);
     take(k, T - D + 1);
     forced.clear();
     if (n < context) {
       if (k === 0) sim.stimulateColumn(group, symbol, T + 1, p.wDrive); // heard whole, from its first note
-    } else if (start === 'damaged start') {
-      if (k === 0) for (const s of damagedStartSeeds(ctx, columns)) sim.stimulate(s, T + 1, p.wDrive);
-    } else if (k + context <= n) {
+    } else if (k + context <= n && (k === 0 || start !== 'unexplained windows' || !heardWhole(k))) {
+      if (k === 0 && start === 'every window, damaged start') for (const s of damagedStartSeeds(ctx, columns)) sim.stimulate(s, T + 1, p.wDrive);
       seeds.length = 0;
       ctx.contexts.members(net, ContextIndex.contextKey(group, columns, k), symbol, seeds);
       for (const s of seeds) sim.stimulate(s, T + 1, p.wDrive);
@@ -338,9 +392,11 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   const maxMisses = n < NOTE_CONTEXT ? 0 : Math.max(1, Math.floor(n / p.notesPerMiss));
   const symbols = notes.map((x) => x.symbol);
   let places = followPaths(ctx, SPATIAL, SEQUENCE, symbols, maxMisses, fragment.neighbours ?? 0);
-  // unless a path heard every note, the fragment may be damaged at its start: paths from there too
+  // unless a path heard every note, the fragment is damaged somewhere: it is heard again with paths
+  // starting at every window (a path that heard every note so far may have been another piece's, until
+  // the damage) and where its first window would have started had it been played right
   const damaged = !places.some((pl) => pl.whole);
-  if (damaged && n > NOTE_CONTEXT && !fragment.neighbours) places.push(...followPaths(ctx, SPATIAL, SEQUENCE, symbols, maxMisses, 0, 'damaged start'));
+  if (damaged && n > NOTE_CONTEXT) places = followPaths(ctx, SPATIAL, SEQUENCE, symbols, maxMisses, fragment.neighbours ?? 0, fragment.neighbours ? 'every window' : 'every window, damaged start');
   // unless absolute pitch explains every note, the interval area proposes keys the fragment may be
   // transposed to, and the spatial area follows it in each (a transposition costs half a note, so the
   // original key ranks first)

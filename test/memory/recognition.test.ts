@@ -81,6 +81,19 @@ describe('recognition: paths survive a wrong, missing or extra note (issue 10)',
     }
   });
 
+  it('a trill heard over chords is heard whole where paths share neurons (each spike goes on as its best path)', () => {
+    // dyads whose top notes trill; a repeated context shares its neurons, so paths at different phases
+    // of the trill reach the same neuron together and the one that arrives first must not decide
+    const chords = [[61, 64], [62, 65], [61, 64], [62, 65], [61, 64], [62, 65], [61, 64], [60, 64], [62, 65], [60, 64], [62, 65], [60, 64], [62, 65]];
+    const mm = new SequenceMemory();
+    mm.learn('trill', { tracks: [{ notes: chords.flatMap((c, i) => c.map((symbol) => ({ symbol, tick: i * 240, duration: 240 }))) }] });
+    mm.learn('other', line([50, 52, 53, 55, 57]));
+    const top = chords.map((c) => Math.max(...c)).slice(0, 12);
+    const r = mm.identify({ notes: top.map((symbol) => ({ symbol })) })[0]!;
+    expect(r.title).toBe('trill');
+    expect(r.score).toBe(1);
+  });
+
   it('a melody heard over chords survives a missing note: the next chord is entered at its top', () => {
     const melody = [72, 74, 76, 77, 79, 77, 76, 74, 72, 71, 72, 74];
     // each melody note on top of a two-note chord below it
