@@ -107,6 +107,8 @@ export class Freedrive {
     el.addEventListener('pointermove', (e) => this.#move(e), { capture: true });
     el.addEventListener('pointerup', (e) => this.#up(e), { capture: true });
     el.addEventListener('pointercancel', (e) => this.#up(e), { capture: true });
+    // the page lost the pointer (another window, a dialog): the hand has let go
+    el.addEventListener('lostpointercapture', (e) => this.#up(e));
     window.engramFreedrive = { state: this.state, linkOnScreen: (id, link) => this.#linkOnScreen(id, link) };
   }
 
