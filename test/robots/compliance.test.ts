@@ -169,10 +169,15 @@ describe('a compliance step', () => {
     );
   });
 
-  it('brings the grabbed point to the hand when the hand holds still where the link can go (forearm and wrist, away from the axes)', () => {
+  it('brings the grabbed point to the hand when the hand holds still where the link can go (upper arm or forearm, grabbed near its far end)', () => {
+    // working poses: the upper arm leaning out, so no grabbed point is near a joint axis (there a pull makes little torque and it creeps)
+    const working = fc.tuple(fc.double({ min: -3, max: 3, noNaN: true }), fc.double({ min: -1.2, max: -0.3, noNaN: true }), fc.double({ min: 0.8, max: 2, noNaN: true }), fc.double({ min: -2, max: 0, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true }));
     fc.assert(
-      fc.property(within(ur5e, 0.3), fc.integer({ min: 3, max: 6 }), vec(0.05), vec(0.15), (q, k, offset, nudge) => {
-        const grab = grabOn(ur5e, k, q, offset);
+      fc.property(working, fc.integer({ min: 2, max: 3 }), vec(0.05), vec(0.15), (q, k, offset, nudge) => {
+        // the next joint's origin is a point of link k, at its far end
+        const end = ur5e.linkPose(q, k + 1);
+        const link = ur5e.chainJoints[k]!.child;
+        const grab = chainGrab(ur5e, link, [end[12]! + offset[0]!, end[13]! + offset[1]!, end[14]! + offset[2]!], q)!;
         // a hand where the point is at a nearby pose of the joints that move it
         const other = q.map((x, j) => (grab.moves[j] ? x + nudge[j % 3]! : x));
         const hand = pointOf(grab, other, 6);
@@ -182,10 +187,10 @@ describe('a compliance step', () => {
         };
         let x = q;
         const start = gap(x);
-        for (let i = 0; i < 150; i++) x = complianceStep(x, grab, hand, model(ur5e), 1 / 30).q; // 5 s of holding
-        expect(gap(x)).toBeLessThan(Math.max(0.004, start * 0.1)); // within 4 mm: the spring pulls with under 1 N there
+        for (let i = 0; i < 180; i++) x = complianceStep(x, grab, hand, model(ur5e), 1 / 30).q; // 6 s of holding
+        expect(gap(x)).toBeLessThan(Math.max(0.002, start * 0.1)); // within 2 mm (the spring pulls with 0.4 N there) or a tenth of the start
       }),
-      { numRuns: 40 },
+      { numRuns: 100 },
     );
   });
 
@@ -200,6 +205,24 @@ describe('a compliance step', () => {
     expect(step.torque[0]).toBeGreaterThan(0); // pushed outwards
     expect(step.q[0]).toBe(q[0]);
     expect(Math.abs(step.q[1]! - q[1]!) + Math.abs(step.q[2]! - q[2]!)).toBeGreaterThan(1e-3);
+  });
+
+  it('gives the planar arm the same step whether it is held by its URDF chain or by its planar model', () => {
+    const chain = new SerialChain(planar);
+    const base = planar.piano.base;
+    fc.assert(
+      fc.property(fc.tuple(fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true })), fc.integer({ min: 0, max: 2 }), fc.double({ min: 0, max: 1, noNaN: true }), vec(0.2), (q, link, along, pull) => {
+        const pts = [base, ...planarForward(planar, q)];
+        const pressed = { x: pts[link]!.x + along * (pts[link + 1]!.x - pts[link]!.x), y: pts[link]!.y + along * (pts[link + 1]!.y - pts[link]!.y) };
+        const flat = planarGrab(planar, link, pressed, q);
+        // the chain's base frame is the keyboard plane moved to the shoulder
+        const held = chainGrab(chain, chain.chainJoints[link]!.child, [pressed.x - base.x, pressed.y - base.y, 0], q)!;
+        const a = complianceStep(q, flat, [pressed.x + pull[0]!, pressed.y + pull[1]!, 0], model(planar), 0.05);
+        const b = complianceStep(q, held, [pressed.x - base.x + pull[0]!, pressed.y - base.y + pull[1]!, 0], model(planar), 0.05);
+        for (let j = 0; j < 3; j++) expect(b.q[j]).toBeCloseTo(a.q[j]!, 9);
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('refuses a model or a grab that does not fit the arm, naming what', () => {
