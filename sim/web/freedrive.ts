@@ -328,6 +328,8 @@ export class Freedrive {
     const el = this.#view.container;
     const rect = el.getBoundingClientRect();
     (t.urdf?.root ?? t.planar!.group).updateMatrixWorld(true);
+    const hits = (x: number, y: number) => this.#hit(new THREE.Vector2((x / el.clientWidth) * 2 - 1, 1 - (y / el.clientHeight) * 2), t)?.link === link;
+    let edge: { x: number; y: number } | null = null;
     for (const m of meshes) {
       const box = new THREE.Box3().setFromObject(m);
       const centre = box.getCenter(new THREE.Vector3());
@@ -336,10 +338,12 @@ export class Freedrive {
       const axis = size.x >= size.y && size.x >= size.z ? new THREE.Vector3(size.x, 0, 0) : size.y >= size.z ? new THREE.Vector3(0, size.y, 0) : new THREE.Vector3(0, 0, size.z);
       for (const f of [0, 0.2, -0.2, 0.35, -0.35]) {
         const s = this.#view.toScreen(centre.clone().addScaledVector(axis, f));
-        const hit = this.#hit(new THREE.Vector2((s.x / el.clientWidth) * 2 - 1, 1 - (s.y / el.clientHeight) * 2), t);
-        if (hit?.link === link) return { x: rect.left + s.x, y: rect.top + s.y };
+        if (!hits(s.x, s.y)) continue;
+        // well inside the link (4 px around hit it too), so a pose a little further on is still grabbed there
+        if ([[-4, 0], [4, 0], [0, -4], [0, 4]].every(([dx, dy]) => hits(s.x + dx!, s.y + dy!))) return { x: rect.left + s.x, y: rect.top + s.y };
+        edge ??= { x: rect.left + s.x, y: rect.top + s.y };
       }
     }
-    return null;
+    return edge;
   }
 }
