@@ -25,6 +25,9 @@ export interface FreedriveState {
   moving: number[];
   /** The hand's force on the link now, N. */
   force: number;
+  /** The arm's joints when last grabbed, and the last pose sent since (what the robot was jogged to). */
+  from: number[] | null;
+  sent: number[] | null;
   /** Grabs so far, compliance steps taken, targets sent to the jog. */
   grabs: number;
   steps: number;
@@ -81,7 +84,7 @@ interface Held {
  */
 export class Freedrive {
   readonly events = new Emitter<{ target: { positions: number[] }; grab: { link: string | null } }>();
-  readonly state: FreedriveState = { on: false, link: null, robot: null, moving: [], force: 0, grabs: 0, steps: 0, targets: 0 };
+  readonly state: FreedriveState = { on: false, link: null, robot: null, moving: [], force: 0, from: null, sent: null, grabs: 0, steps: 0, targets: 0 };
   readonly #view: StageView;
   readonly #live: LiveRobots;
   readonly #robot: () => string | null;
@@ -226,7 +229,7 @@ export class Freedrive {
     };
     this.#view.container.setPointerCapture(e.pointerId);
     this.#view.container.style.cursor = 'grabbing';
-    Object.assign(this.state, { link: hit.link, robot: t.id, moving: grab.moves.flatMap((m, j) => (m ? [j] : [])), force: 0, grabs: this.state.grabs + 1 });
+    Object.assign(this.state, { link: hit.link, robot: t.id, moving: grab.moves.flatMap((m, j) => (m ? [j] : [])), force: 0, from: [...t.positions], sent: null, grabs: this.state.grabs + 1 });
     this.#draw();
     this.events.emit('grab', { link: hit.link });
   }
@@ -282,6 +285,7 @@ export class Freedrive {
     this.state.force = Math.hypot(...step.force);
     if (step.q.some((q, j) => Math.abs(q - h.sent[j]!) > 1e-4)) {
       h.sent = [...step.q];
+      this.state.sent = [...step.q];
       this.state.targets++;
       this.events.emit('target', { positions: [...step.q] });
     }

@@ -100,6 +100,10 @@ describe.skipIf(!haveBrowser)('freedrive on the simulated Panda and the planar p
     const targets = (await freedrive()).targets;
     await settle();
     expect((await freedrive()).targets).toBe(targets); // let go: nothing more is sent, the arm holds
+    // what freedrive sent the robot: the joints past the grabbed link exactly as they were at the grab
+    const { from, sent } = await freedrive();
+    expect(sent).not.toBeNull();
+    for (let j = 0; j < before.length; j++) if (!f.moving.includes(j)) expect(sent![j], `joint ${j} sent`).toBe(from![j]);
     return { before, after: (await teach()).positions!, moving: f.moving };
   }
 
@@ -117,7 +121,8 @@ describe.skipIf(!haveBrowser)('freedrive on the simulated Panda and the planar p
     expect(await page.evaluate(() => window.__engramView.robots().find((r) => r.id === 'sim-left')!.kind)).toBe('planar');
     const { before, after, moving } = await withArm(() => pull('sim-left', 'forearm', 40, -40, 'planar-forearm'));
     expect(moving).toEqual([0, 1]);
-    expect(Math.abs(after[2]! - before[2]!), 'wrist').toBeLessThan(1e-3);
+    // the wrist was sent where it was; the physics arm holds it there within its tracking (the shoulder and elbow swing it)
+    expect(Math.abs(after[2]! - before[2]!), 'wrist').toBeLessThan(0.01);
     expect(Math.max(Math.abs(after[0]! - before[0]!), Math.abs(after[1]! - before[1]!))).toBeGreaterThan(0.05);
   }, 90_000);
 });
