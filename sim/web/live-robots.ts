@@ -138,12 +138,12 @@ export class LiveRobots {
     this.#view.requestRender();
   }
 
-  /** One robot as the teach panel needs it: its description, the joint names its model uses, its model, its last state. */
-  robot(id: string): { description: RobotDescription; status: RobotStatus; urdf: UrdfRobotView | null; state: { time: number; positions: number[] } | null } | null {
+  /** One robot as the teach panel needs it: its description, its model (URDF or a piano arm's), its last state. */
+  robot(id: string): { description: RobotDescription; status: RobotStatus; urdf: UrdfRobotView | null; planar: PlanarArmMesh | null; state: { time: number; positions: number[] } | null } | null {
     const r = this.#robots.get(id);
     if (!r) return null;
     const s = this.#latest.get(id);
-    return { description: r.description, status: r.status, urdf: r.urdf ?? null, state: s ? { time: s.time, positions: s.positions } : null };
+    return { description: r.description, status: r.status, urdf: r.urdf ?? null, planar: r.planar ?? null, state: s ? { time: s.time, positions: s.positions } : null };
   }
 
   /** Draws a path for the robot's tool through these joint positions (a skill chosen in the teach panel); null clears it. */

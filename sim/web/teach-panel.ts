@@ -3,6 +3,7 @@ import type { DemoSample, SkillJoint } from '../../src/skills/demonstration.js';
 import type { Keyframe } from '../../src/skills/keyframes.js';
 import { demonstrationFragment } from '../../src/skills/skill.js';
 import { JointCurves, shortName, type CurvesShown } from './joint-curves.js';
+import { Freedrive } from './freedrive.js';
 import { command, JogSender } from './jog.js';
 import type { LiveRobots } from './live-robots.js';
 import { densify, idleTrim, keyframeRoom, keyframeSamples, keyframesOf, moved } from './teach-recording.js';
@@ -94,6 +95,8 @@ export class TeachPanel {
   readonly #live: LiveRobots;
   readonly #jog = new JogSender();
   readonly #drag: ToolDrag;
+  /** Freedrive: grab any link in the 3D view and push it; the joints give way (sim/web/freedrive.ts). */
+  readonly #freedrive: Freedrive;
   readonly #curves: JointCurves;
   /** The recording: joint states of the robot on its clock. */
   #samples: DemoSample[] = [];
@@ -131,6 +134,7 @@ export class TeachPanel {
   /** Shown while the chosen robot is stopped (a stop command, its watchdog, a failed goal): jogs are refused until then. */
   readonly #resume = el('button', { id: 'teach-resume', textContent: 'Resume the robot', hidden: true });
   readonly #stopped = el('span', { id: 'teach-stopped', className: 'teach-stopped', hidden: true });
+  readonly #freedriveToggle = el('button', { id: 'teach-freedrive', textContent: 'Freedrive', title: 'hand-guide the arm: grab any link in the 3D view and push or pull it; the joints give way (off: the arm is held)' });
 
   constructor(section: HTMLElement, view: StageView, live: LiveRobots) {
     this.#live = live;
@@ -138,11 +142,13 @@ export class TeachPanel {
     const canvas = el('canvas', { id: 'teach-curves', ariaLabel: 'the recording: joint curves with the keyframes on them' });
     this.#curves = new JointCurves(canvas);
     window.engramTeachCurves = () => this.#curves.shown;
-    this.#drag = new ToolDrag(view, live, () => this.state.robot);
+    this.#freedrive = new Freedrive(view, live, () => this.state.robot);
+    // while freedrive is on, a press on the tool grabs it compliantly too: the IK drag stands aside
+    this.#drag = new ToolDrag(view, live, () => (this.#freedrive.on ? null : this.state.robot));
     view.container.appendChild(this.#countdownShown);
     section.append(
       el('h2', { textContent: 'Teach a skill by demonstration' }),
-      el('div', { className: 'row' }, el('label', { htmlFor: 'teach-robot', textContent: 'Robot' }), this.#robotChoice, this.#stopped, this.#resume, el('span', { className: 'dim', textContent: 'jog it: sliders, keys (click the sliders, 1-9 and arrows), or drag its tool in the 3D view' })),
+      el('div', { className: 'row' }, el('label', { htmlFor: 'teach-robot', textContent: 'Robot' }), this.#robotChoice, this.#stopped, this.#resume, this.#freedriveToggle, el('span', { className: 'dim', textContent: 'jog it: sliders, keys (click the sliders, 1-9 and arrows), or drag its tool in the 3D view; Freedrive: grab any link and push it' })),
       el(
         'div',
         { className: 'teach-grid' },
@@ -203,7 +209,7 @@ export class TeachPanel {
       if (s.id !== this.state.robot) return;
       this.state.positions = s.positions;
       if (this.state.phase === 'recording' && s.id === this.#recordingRobot) this.#add(s.time, s.positions);
-      if (!this.#jog.active && !this.#drag.dragging) this.#showSliders(s.positions);
+      if (!this.#jog.active && !this.#drag.dragging && !this.#freedrive.dragging) this.#showSliders(s.positions);
       if (this.#replayEnd !== null && this.state.replay.running) {
         const k = this.#skillKeyframes;
         const length = k.length ? k[k.length - 1]!.time + k[k.length - 1]!.dwell : 0;
@@ -217,6 +223,7 @@ export class TeachPanel {
       this.#replayEnd = p.times[p.times.length - 1] ?? null;
     });
     this.#jog.events.on('refused', ({ error }) => {
+      this.#freedrive.resync();
       this.state.jog = { sent: this.#jog.sent, refused: this.#jog.refused, error };
       this.#say(`jog refused: ${error}`);
     });
@@ -225,6 +232,17 @@ export class TeachPanel {
       this.state.drag = { solved: this.#drag.solved, refused: this.#drag.refused };
       this.#showSliders(positions);
       this.#jog.to(positions);
+    });
+    this.#freedrive.events.on('target', ({ positions }) => {
+      this.#showSliders(positions);
+      this.#jog.to(positions);
+    });
+    this.#freedriveToggle.setAttribute('aria-pressed', 'false');
+    this.#freedriveToggle.addEventListener('click', () => {
+      this.#freedrive.on = !this.#freedrive.on;
+      this.#freedriveToggle.setAttribute('aria-pressed', String(this.#freedrive.on));
+      this.#freedriveToggle.textContent = this.#freedrive.on ? 'Freedrive on' : 'Freedrive';
+      this.#say(this.#freedrive.on ? 'freedrive: grab any link of the arm in the 3D view and push or pull it; let go and it holds' : 'freedrive off: the arm is held');
     });
     this.#drag.events.on('unreachable', () => {
       this.state.drag = { solved: this.#drag.solved, refused: this.#drag.refused };
@@ -384,7 +402,7 @@ export class TeachPanel {
     this.#recordingRobot = id;
     this.#joints = this.#skillJoints(id);
     this.#samples = [];
-    this.#say(`recording ${id}: move it (sliders, keys, drag the tool), then press Stop`);
+    this.#say(`recording ${id}: move it (sliders, keys, drag the tool, freedrive), then press Stop`);
     this.#enable();
     // "what is this skill?" on the demonstration so far, about once a second while it moves
     this.#identifyTimer = setInterval(() => void this.#identify(this.#samples), 1000);
