@@ -12,6 +12,12 @@ import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { Rng } from '../../src/snn/rng.js';
 import { recallSkill, robotJoints, teachSkill, type DemoSample } from '../../src/skills/index.js';
 import { accessFiles } from '../helpers/mqtt-access.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentCore } from '../../src/agent/agent-core.js';
+import { checkCommand } from '../../src/agent/command-schemas.js';
+import { MemoryOnThread } from '../../src/agent/memory-service.js';
 import { HOME, SIX } from '../helpers/six-joint-arm.js';
 
 /** Pick and place on the six-joint arm at 100 Hz: reach, pause and close at 2.1 s, carry, open at 3.2 s while moving. */
@@ -133,5 +139,36 @@ describe('gripper events of a skill on a simulated arm over MQTT (embedded broke
     expect(followed.length).toBe(1);
     expect(grips).toEqual([]);
     await expect(fleet.grip('bare-arm', 1)).rejects.toThrow(new FleetError("gripper: robot 'bare-arm' has no gripper"));
+  }, 60_000);
+
+  it('the teach command takes the gripper as numbers or words, the grip command moves it; a bad one is refused naming the field', async () => {
+    const { fleet, states } = await setup('sim-arm', true);
+    const dir = mkdtempSync(join(tmpdir(), 'engram-gripper-'));
+    const service = new MemoryOnThread(new SequenceMemory(), join(dir, 'memory.engram'));
+    const core = new AgentCore({ memory: service });
+    core.robots = fleet;
+    cleanup.push(() => (core.dispose(), rmSync(dir, { recursive: true, force: true })));
+    const ask = async (command: Record<string, unknown>) => {
+      const checked = checkCommand(JSON.stringify({ id: 'c', replyTo: 'me', ...command }));
+      if (!checked.ok) return { error: checked.error };
+      try {
+        return { result: (await core.run(checked.message, 'test')) as Record<string, unknown> };
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    };
+    const samples = pickAndPlace().map((x) => ({ ...x, gripper: x.gripper === 1 ? 'closed' : 'open' }));
+    const taught = await ask({ command: 'teach', skill: 'pick', robot: 'sim-arm', samples });
+    expect(taught.result).toMatchObject({ skill: 'pick', gripperEvents: 3 });
+    expect((await service.recallSkill('pick', {})).gripper!.map((g) => g.closure)).toEqual([0, 1, 0]);
+    expect((await ask({ command: 'teach', skill: 'bad', robot: 'sim-arm', samples: samples.map((x, i) => (i === 7 ? { ...x, gripper: 'ajar' } : x)) })).error).toMatch(/^samples\.7\.gripper: /);
+    expect((await ask({ command: 'teach', skill: 'bad', robot: 'sim-arm', samples: samples.map((x, i) => (i === 7 ? { ...x, gripper: 2 } : x)) })).error).toMatch(/^samples\.7\.gripper: /);
+    expect((await ask({ command: 'teach', skill: 'bad', robot: 'sim-arm', samples: samples.map((x, i) => (i === 9 ? { time: x.time, positions: x.positions } : x)) })).error).toMatch(/samples\[9\]\.gripper: is missing/);
+    expect(await service.has('bad')).toBe(false);
+    expect((await ask({ command: 'grip', robot: 'sim-arm', gripper: 'closed' })).result).toEqual({ robot: 'sim-arm', closure: 1, position: 1 });
+    await expect.poll(() => states[states.length - 1]!.gripper).toBe(1);
+    expect((await ask({ command: 'grip', robot: 'sim-arm', gripper: 0 })).result).toEqual({ robot: 'sim-arm', closure: 0, position: 0 });
+    expect((await ask({ command: 'grip', robot: 'sim-arm', gripper: 'ajar' })).error).toMatch(/^gripper: /);
+    expect((await ask({ command: 'grip', robot: 'nope', gripper: 1 })).error).toMatch(/robot 'nope': not connected/);
   }, 60_000);
 });
