@@ -137,6 +137,8 @@ export class RosArmDriver implements RobotDriver {
   #missingReported = false;
   #malformedReported = false;
   #state: JointState = { time: 0, positions: [], velocities: [], fingers: [] };
+  /** How closed the gripper is, from its finger joint's state (when configured). */
+  #gripperClosure: number | undefined;
   readonly #trajectory: Topic;
   readonly #fingers: Topic;
   readonly #states: Topic<JointStateMsg>;
@@ -246,6 +248,12 @@ export class RosArmDriver implements RobotDriver {
     if (!Array.isArray(names) || !Array.isArray(pos) || pos.length !== names.length) return this.#malformed('a message without matching name and position arrays');
     if (names.length > MAX_STATE_JOINTS) return this.#malformed(`a message naming more than ${MAX_STATE_JOINTS} joints`);
     const vel = Array.isArray(m.velocity) ? m.velocity : [];
+    const finger = this.#gripper?.joint;
+    if (finger !== undefined) {
+      const k = names.indexOf(finger);
+      const p = k >= 0 ? pos[k] : undefined;
+      if (typeof p === 'number' && Number.isFinite(p)) this.#gripperClosure = Math.min(1, Math.max(0, this.#gripper!.closure(p)));
+    }
     let hits = 0;
     let bad = false;
     for (let i = 0; i < names.length; i++) {
@@ -274,7 +282,7 @@ export class RosArmDriver implements RobotDriver {
       this.#missingReported = false;
       if (hits === 0 || bad) return; // another node's joints only (a gripper): nothing of the arm changed
       this.#malformedReported = false;
-      this.#state = { time: this.#lastStamp, positions: Array.from(this.#q), velocities: Array.from(this.#v), fingers: this.#state.fingers };
+      this.#state = { time: this.#lastStamp, positions: Array.from(this.#q), velocities: Array.from(this.#v), fingers: this.#state.fingers, ...(this.#gripperClosure === undefined ? {} : { gripper: this.#gripperClosure }) };
       this.events.emit('state', this.#state);
     } else if (at - this.#firstAt > this.#o.staleMs) {
       this.#reportMissing(at, names as string[]);

@@ -15,6 +15,8 @@ export interface RosGripperOptions {
   maxEffort?: number;
   /** How long it takes to open or close fully, s: how long a skill waits for its answer. Default 1. */
   seconds?: number;
+  /** The finger joint's name in /joint_states (its position in the command's units): the gripper's state, recorded with demonstrations. */
+  joint?: string;
 }
 
 type Stamp = { status?: number; text?: string };
@@ -43,7 +45,7 @@ const noop = () => undefined;
  * cancelled, with the result's position as a closure.
  */
 export class RosGripper {
-  readonly #o: Required<RosGripperOptions>;
+  readonly #o: Required<Omit<RosGripperOptions, 'joint'>> & { joint?: string };
   readonly #link: RosLink;
   readonly #now: () => number;
   #actionlib: ActionClient | null = null;
@@ -66,6 +68,11 @@ export class RosGripper {
 
   get seconds(): number {
     return this.#o.seconds;
+  }
+
+  /** The finger joint whose state says how closed the gripper is, if configured. */
+  get joint(): string | undefined {
+    return this.#o.joint;
   }
 
   /** The command's position for a closure. */

@@ -55,7 +55,8 @@ Commands:
                            [--ros-joints <a,b,c>] when its names differ from the description's;
                            [--ros-gripper <action>] its gripper's control_msgs/GripperCommand action
                            (e.g. /gripper_controller/gripper_cmd) with [--ros-gripper-positions
-                           <open,closed>] the command's position open and closed (default 0.08,0);
+                           <open,closed>] the command's position open and closed (default 0.08,0)
+                           and [--ros-gripper-joint <name>] its finger joint in /joint_states;
                            --port <n>, --host <addr>, --mqtt-port <n>; --journal-limit <bytes>
                            compacts the memory's journal into its file past that size; the HTTP API needs the
                            access token printed at start (kept in ~/.config/engram/token, or
@@ -98,12 +99,12 @@ async function readLine(): Promise<string> {
 }
 
 /** A ROS arm's gripper from --ros-gripper <action> and --ros-gripper-positions <open,closed>. */
-function rosGripper(action: string, positions: unknown): { action: string; openPosition: number; closedPosition: number } {
+function rosGripper(action: string, positions: unknown, joint: unknown): { action: string; openPosition: number; closedPosition: number; joint?: string } {
   if (!/^\/?[A-Za-z][\w/]*$/.test(action)) throw new UsageError('--ros-gripper needs the action\'s ROS name, e.g. /gripper_controller/gripper_cmd');
   const text = typeof positions === 'string' ? positions : '0.08,0';
   const [open, closed, ...rest] = text.split(',').map((x) => Number(x.trim()));
   if (rest.length || !Number.isFinite(open) || !Number.isFinite(closed) || open === closed) throw new UsageError('--ros-gripper-positions needs two different numbers: the command\'s position open and closed, e.g. 0.08,0');
-  return { action, openPosition: open!, closedPosition: closed! };
+  return { action, openPosition: open!, closedPosition: closed!, ...(typeof joint === 'string' && joint.trim() ? { joint: joint.trim() } : {}) };
 }
 
 function fail(code: number, message: string): never {
@@ -157,7 +158,7 @@ function learnFiles(memory: SequenceMemory, paths: string[], title: string | und
 async function main(argv: string[]): Promise<void> {
   const { command, positional, opts } = parseArgs(argv, {
     flags: ['json', 'bundled', 'help', 'ros-action', 'ros-robot-description', 'sim-arm', 'no-sim-arm', 'require-token', 'delete'],
-    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'token-file', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller', 'mqtt-passwd', 'mqtt-acl', 'mqtt-cert', 'mqtt-key', 'mqtt-ca', 'sim-robot-password', 'ros-secret', 'journal-limit', 'ros-gripper', 'ros-gripper-positions'],
+    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'token-file', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller', 'mqtt-passwd', 'mqtt-acl', 'mqtt-cert', 'mqtt-key', 'mqtt-ca', 'sim-robot-password', 'ros-secret', 'journal-limit', 'ros-gripper', 'ros-gripper-positions', 'ros-gripper-joint'],
     repeatable: ['track', 'mqtt-robot'],
   });
   if (!command || command === 'help' || opts.help) {
@@ -318,7 +319,7 @@ async function main(argv: string[]): Promise<void> {
           action: opts['ros-action'] === true,
           robot: typeof opts.robot === 'string' ? opts.robot : 'ur5e',
           fromRobot: opts['ros-robot-description'] === true,
-          ...(typeof opts['ros-gripper'] === 'string' ? { gripper: rosGripper(opts['ros-gripper'], opts['ros-gripper-positions']) } : {}),
+          ...(typeof opts['ros-gripper'] === 'string' ? { gripper: rosGripper(opts['ros-gripper'], opts['ros-gripper-positions'], opts['ros-gripper-joint']) } : {}),
         };
       }
       const { runAgent } = await import('./run-agent.js');

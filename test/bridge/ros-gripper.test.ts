@@ -151,4 +151,24 @@ describe.each([1, 2] as const)('ROS %i: a skill opens and closes the gripper by 
     ]);
     expect(gripper.goals).toEqual([]);
   });
+
+  it("records the gripper with the joints from its finger joint's state, as a demonstration carries it", async () => {
+    const arm = urArmBehind(bridge, { ros });
+    const gripper = gripperBehind(bridge, { ros, joint: 'gripper_finger_joint' });
+    cleanup.push(arm.stop, gripper.stop);
+    const driver = new RosArmDriver({ link, description: UR5E, rosVersion: ros, command: 'action', gripper: { action: '/gripper_controller/gripper_cmd', openPosition: OPEN, closedPosition: 0, joint: 'gripper_finger_joint' } });
+    const fleet = new Fleet(localMotion(memory), { keyboard: loadKeyboard() });
+    fleet.add(rosMember('ur', driver));
+    cleanup.push(() => fleet.close());
+    await until(link, () => driver.state().gripper === 0, 1000, 'the gripper open in the joint states');
+    const recording = fleet.record('ur', 1.5, () => undefined);
+    await step(link, 400);
+    gripper.operate(0); // the person closes it while the arm is recorded
+    const samples = await settle(link, recording, 3000, 'the recording');
+    if (samples instanceof Error) throw samples;
+    expect(samples.length).toBeGreaterThan(50);
+    expect(samples.every((x) => typeof x.gripper === 'number')).toBe(true);
+    expect(samples[0]!.gripper).toBe(0);
+    expect(samples[samples.length - 1]!.gripper).toBe(1);
+  });
 });

@@ -21,6 +21,8 @@ export interface GripperServerOptions {
   stallAt?: number;
   /** Whether a stall counts as success (gripper_action_controller's allow_stalling; default true, a grasp). */
   allowStalling?: boolean;
+  /** The finger joint's name: its state goes out alone on /joint_states at 20 Hz (as the gripper's own node publishes it). */
+  joint?: string;
 }
 
 type Stamp = { sec?: number; secs?: number; nanosec?: number; nsecs?: number };
@@ -95,6 +97,12 @@ export function gripperBehind(bridge: TestRosbridge, options: GripperServerOptio
   };
 
   const cleanups: Array<() => void> = [];
+  if (options.joint) {
+    bridge.advertise('/joint_states', v2 ? 'sensor_msgs/msg/JointState' : 'sensor_msgs/JointState');
+    const joint = options.joint;
+    const states = setInterval(() => bridge.publish('/joint_states', { header: { stamp: stamp(rosNow()), frame_id: '' }, name: [joint], position: [where()], velocity: [0], effort: [] }), 50);
+    cleanups.push(() => clearInterval(states));
+  }
   if (!v2) {
     bridge.advertise(`${action}/status`, 'actionlib_msgs/GoalStatusArray');
     bridge.advertise(`${action}/result`, 'control_msgs/GripperCommandActionResult');
@@ -133,6 +141,8 @@ export function gripperBehind(bridge: TestRosbridge, options: GripperServerOptio
     goals,
     /** Where the finger is, m of opening. */
     position: where,
+    /** Moves the finger as a person at the gripper's buttons would (no goal): to `to`, m of opening. */
+    operate: (to: number) => void start({ position: to }, () => undefined),
     stop: () => {
       if (moving) clearTimeout(moving.timer);
       for (const c of cleanups) c();
