@@ -12,6 +12,8 @@ import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { Rng } from '../../src/snn/rng.js';
 import { recallSkill, robotJoints, teachSkill, type DemoSample } from '../../src/skills/index.js';
 import { accessFiles } from '../helpers/mqtt-access.js';
+import { readFileSync } from 'node:fs';
+import { describeRobotMessage } from '../../robots/urdf.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,4 +173,14 @@ describe('gripper events of a skill on a simulated arm over MQTT (embedded broke
     expect((await ask({ command: 'grip', robot: 'sim-arm', gripper: 'ajar' })).error).toMatch(/^gripper: /);
     expect((await ask({ command: 'grip', robot: 'nope', gripper: 1 })).error).toMatch(/robot 'nope': not connected/);
   }, 60_000);
+
+  it('a robot that announces itself by its URDF and sidecar says in the sidecar that it has a gripper; a bad one is refused naming the field', () => {
+    const dir = new URL('../../robots/arms/', import.meta.url);
+    const urdf = readFileSync(new URL('ur5e.urdf', dir), 'utf8');
+    const engram = { ...(JSON.parse(readFileSync(new URL('ur5e.engram.json', dir), 'utf8')) as Record<string, unknown>), urdf: undefined };
+    expect(describeRobotMessage({ urdf, engram: { ...engram, gripper: { seconds: 0.6 } } }, 'd').gripper).toEqual({ seconds: 0.6 });
+    expect(describeRobotMessage({ urdf, engram }, 'd').gripper).toBeUndefined();
+    expect(() => describeRobotMessage({ urdf, engram: { ...engram, gripper: { seconds: -1 } } }, 'd')).toThrow(/d: engram: gripper\.seconds: must be a number > 0 and <= 60/);
+    expect(() => describeRobotMessage({ urdf, engram: { ...engram, gripper: 'yes' } }, 'd')).toThrow(/d: engram: gripper: must be an object/);
+  });
 });
