@@ -53,7 +53,14 @@ const GRIPPER_GRACE = 2;
  * points, later): linear between the points around it.
  */
 function retimed(asked: readonly TrajectoryPoint[], sent: readonly TrajectoryPoint[], t: number): number {
-  if (asked === sent || asked.length !== sent.length) return t;
+  if (asked === sent) return t;
+  if (asked.length !== sent.length) {
+    // not point for point: scaled as the whole is
+    const a0 = asked[0]!.time;
+    const s0 = sent[0]!.time;
+    const span = asked[asked.length - 1]!.time - a0;
+    return span > 0 ? s0 + ((t - a0) * (sent[sent.length - 1]!.time - s0)) / span : t;
+  }
   let i = 0;
   while (i < asked.length - 2 && asked[i + 1]!.time < t) i++;
   const a = asked[i]!;

@@ -27,8 +27,9 @@ export const SIM_GRIPPER = { seconds: 0.4 };
  * rate, with a gripper at its tool (SIM_GRIPPER, or the description's; `gripper: false` for none).
  */
 export function simulatedIndustrialArm(robot: RobotDescription, options: IndustrialArmOptions & { gripper?: false } = {}): SimulatedRobot {
-  const { gripper, ...arm_ } = options;
-  const described = gripper === false ? (({ gripper: _, ...rest }) => rest)(robot) : { ...robot, gripper: robot.gripper ?? SIM_GRIPPER };
-  const arm = new IndustrialArm(described, arm_);
+  const { gripper, ...armOptions } = options;
+  const described: RobotDescription = { ...robot, gripper: robot.gripper ?? SIM_GRIPPER };
+  if (gripper === false) delete described.gripper;
+  const arm = new IndustrialArm(described, armOptions);
   return { driver: arm, advance: (t) => arm.advance(t), stateHz: CONTROL_HZ };
 }

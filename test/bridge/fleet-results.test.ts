@@ -9,7 +9,7 @@ import { loadKeyboard } from '../../robots/load.js';
 import { localMotion } from '../../robots/motion/motion-source.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { robotJoints } from '../../src/skills/demonstration.js';
-import { teachSkill } from '../../src/skills/skill.js';
+import { recallSkill, teachSkill } from '../../src/skills/skill.js';
 
 /**
  * What a perform answer says when things go wrong on the robot: a goal the controller rejects, a stop
@@ -151,10 +151,13 @@ describe('honest results from the fleet', () => {
 class GripArm extends TestArm {
   override readonly description: RobotDescription = { ...ARM, gripper: { seconds: 0.3 } };
   grips: Array<{ closure: number; at?: number }> = [];
-  refuse = 'gripper_cmd: goal ABORTED (the gripper is blocked)';
+  refuse: string | null = 'gripper_cmd: goal ABORTED (the gripper is blocked)';
   grip(closure: number, at?: number): void {
     this.grips.push({ closure, at });
-    queueMicrotask(() => this.events.emit('gripper', { ok: false, closure, error: this.refuse }));
+    const refuse = this.refuse;
+    if (refuse !== null) return void queueMicrotask(() => this.events.emit('gripper', { ok: false, closure, error: refuse }));
+    // there once its time comes on the arm's clock
+    const off = this.events.on('state', (s) => s.time >= (at ?? 0) + 0.1 && (off(), this.events.emit('gripper', { ok: true, closure, position: closure })));
   }
 }
 
@@ -162,9 +165,10 @@ describe('honest gripper results from the fleet', () => {
   let arm: GripArm;
   let fleet: Fleet;
   let gate: SafetyGate;
+  let memory: SequenceMemory;
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'Date'] });
-    const memory = new SequenceMemory();
+    memory = new SequenceMemory();
     teachSkill(memory, 'pick', demo().map((s) => ({ ...s, gripper: s.time >= 1 ? 1 : 0 })), robotJoints(ARM));
     arm = new GripArm();
     fleet = new Fleet(localMotion(memory), { keyboard: loadKeyboard() });
@@ -184,6 +188,21 @@ describe('honest gripper results from the fleet', () => {
     expect((err as Error).message).toMatch(/robot 'six': gripper: gripper_cmd: goal ABORTED \(the gripper is blocked\)/);
     expect(arm.grips.map((g) => g.closure)).toEqual([0, 1]);
     expect(fleet.list()[0]!.stopped).toBe(true);
+  });
+
+  it('a skill slowed to fit the robot (fit) moves its gripper events with it', async () => {
+    arm.refuse = null;
+    const run = fleet.performSkill('pick', 'six', { tempo: 8, fit: true }, () => undefined);
+    await vi.advanceTimersByTimeAsync(30_000);
+    const r = (await run) as { tempo: number; fittedFrom?: number; gripper: unknown };
+    expect(r.fittedFrom).toBe(8);
+    expect(r.tempo).toBeLessThan(8);
+    expect(r.gripper).toEqual({ events: 2, sent: 2, performed: 2 });
+    // the events at the recalled times (tempo 8), stretched as the trajectory was: by 8 / the tempo that fitted
+    const start = arm.followed[0]![2]!.time;
+    const recalled = recallSkill(memory, 'pick', { tempo: 8 }).gripper!;
+    arm.grips.forEach((g, i) => expect(g.at! - start).toBeCloseTo((recalled[i]!.time * 8) / r.tempo, 6));
+    expect(recalled[1]!.time * 8).toBeCloseTo(1, 1);
   });
 
   it('an operator grip is refused when the robot answers no, and never sent while the link is down', async () => {
