@@ -223,6 +223,8 @@ async function main(argv: string[]): Promise<void> {
         else {
           const last = recalled.keyframes[recalled.keyframes.length - 1];
           process.stdout.write(`skill '${title}': ${recalled.keyframes.length} keyframes (${recalled.joints.map((j) => j.name).join(', ')}) over ${last ? (last.time + last.dwell).toFixed(2) : '0.00'} s at tempo ${recalled.tempo}\n`);
+          // its gripper events: what and when
+          if (recalled.gripper?.length) process.stdout.write(`  gripper: ${recalled.gripper.map((g) => `${g.closure >= 0.95 ? 'close' : g.closure <= 0.05 ? 'open' : `${Math.round(100 * g.closure)}%`} at ${g.time.toFixed(2)} s`).join(', ')}\n`);
         }
         return;
       }
@@ -383,7 +385,7 @@ async function main(argv: string[]): Promise<void> {
       const tolerance = opts.tolerance === undefined ? undefined : num('tolerance', 0.02);
       const r = (await localCommands(memoryFile).run({ command: 'teach', skill, samples: demoFile.samples, joints: demoFile.joints, tolerance })) as TaughtSkill;
       if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
-      else process.stdout.write(`learned skill '${skill}': ${r.samples} samples over ${r.seconds.toFixed(2)} s -> ${r.keyframes} keyframes (${demoFile.joints.map((j) => j.name).join(', ')}); memory: ${memoryFile}\n`);
+      else process.stdout.write(`learned skill '${skill}': ${r.samples} samples over ${r.seconds.toFixed(2)} s -> ${r.keyframes} keyframes (${demoFile.joints.map((j) => j.name).join(', ')})${r.gripperEvents ? `, ${r.gripperEvents} gripper events` : ''}; memory: ${memoryFile}\n`);
       return;
     }
     case 'status':
