@@ -87,12 +87,15 @@ interface GripperSample {
 
 /** Changes closer than this follow each other as one move of the gripper (a position sensor's sweep), s. */
 const SWEEP_GAP = 0.3;
+/** A new level counts once it holds this long (or to the end): a blip of a sample or two is chatter, s. */
+const MIN_HOLD = 0.1;
 
 /**
  * The gripper events of a demonstration (none when its samples carry no gripper): its state at the
  * first sample, then every change of level, at the sample where it starts. A sweep (the level moving on
  * the same way sample after sample, as a gripper's position sensor reports a close) is one event to
- * where it settles. `index` is the sample's; times are seconds from the first sample.
+ * where it settles; a level that does not hold for MIN_HOLD (a switch's chatter) is no change.
+ * `index` is the sample's; times are seconds from the first sample.
  */
 export function gripperChanges(samples: readonly GripperSample[]): Array<GripperEvent & { index: number }> {
   if (samples.length === 0 || samples[0]!.gripper === undefined) return [];
@@ -113,10 +116,16 @@ export function gripperChanges(samples: readonly GripperSample[]): Array<Gripper
       target = levels[k]!;
       lastChange = samples[k]!.time;
     }
+    // where the sweep ends, the level must hold (to the end of the recording at least)
+    let end = i;
+    while (end + 1 < samples.length && samples[end + 1]!.time <= lastChange) end++;
+    let holds = true;
+    for (let h = end + 1; h < samples.length && samples[h]!.time < lastChange + MIN_HOLD; h++) if (levels[h] !== target) holds = false;
+    if (!holds) continue;
     out.push({ index: i, time: samples[i]!.time - t0, closure: target / (GRIPPER_LEVELS - 1) });
     current = target;
     // carry on after the sweep's last change
-    while (i + 1 < samples.length && samples[i + 1]!.time <= lastChange) i++;
+    i = end;
   }
   return out;
 }

@@ -45,6 +45,9 @@ describe('gripper events learned in the memory', () => {
     // a position sensor reporting the close over 0.2 s: one event, to where it settles
     const sweep = Array.from({ length: 60 }, (_, i) => ({ time: i * 0.02, positions: [0], gripper: Math.min(1, Math.max(0, (i - 20) / 10)) }));
     expect(gripperChanges(sweep).map((c) => [Number(c.time.toFixed(2)), c.closure])).toEqual([[0, 0], [0.42, 1]]);
+    // a switch's chatter (one sample closed, one open, ...) is no change; a close that holds is one
+    const chatter = Array.from({ length: 60 }, (_, i) => ({ time: i * 0.02, positions: [0], gripper: i < 40 ? i % 2 : 1 }));
+    expect(gripperChanges(chatter).map((c) => [Number(c.time.toFixed(2)), c.closure])).toEqual([[0, 0], [0.78, 1]]);
   });
 
   it('recalls the gripper events from spikes at the times they happened, scaled by the tempo', () => {
