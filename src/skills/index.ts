@@ -2,3 +2,4 @@ export * from './demonstration.js';
 export * from './keyframes.js';
 export * from './pose-code.js';
 export * from './skill.js';
+export * from './gripper.js';
