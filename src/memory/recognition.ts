@@ -1,6 +1,6 @@
 import { grow } from '../snn/growable.js';
 import type { Network } from '../snn/network.js';
-import { ContextIndex, NOTE_CONTEXT, STEP_CONTEXT } from './context-index.js';
+import { ContextIndex, LONG_CONTEXT, NOTE_CONTEXT, STEP_CONTEXT } from './context-index.js';
 import type { Simulator } from '../snn/simulator.js';
 import { DURATION, DURATION_GATE, FEEDBACK, GOAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
 import type { MemoryParams } from './params.js';
@@ -72,8 +72,9 @@ function successors(net: Network, n: number, kind: number, out: number[]): void 
 
 /**
  * Where paths start: at the first window and at each later one no path has explained whole so far (a
- * note every path predicted starts nothing, as a predicted minicolumn does not burst); or at every
- * window, and optionally also where a first window with a damaged note would have started.
+ * note every path predicted starts nothing, as a predicted minicolumn does not burst), and paths are
+ * carried over a miss only while no path has heard every note; or at every window with every path
+ * carried, and optionally also where a first window with a damaged note would have started.
  */
 type Starts = 'unexplained windows' | 'every window' | 'every window, damaged start';
 
@@ -248,7 +249,10 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       list.push(sim.predicted.neuron[j]!);
     }
     forced.clear();
-    for (const h of prevHeads) {
+    // while a path hears every note as predicted, the others are not carried (it inhibits them); a
+    // damaged fragment is heard again with every path carried (Starts)
+    const carrying = start !== 'unexplained windows' || !heardWhole(k);
+    for (const h of carrying ? prevHeads : []) {
       if (book.continued[h] || book.misses[h]! >= maxMisses || book.confirmed[h]! - book.misses[h]! < p.carryEvidence) continue;
       const predicted = predictedBy.get(h) ?? [];
       for (const s of predicted) {
@@ -274,7 +278,9 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
     } else if (k + context <= n && (k === 0 || start !== 'unexplained windows' || !heardWhole(k))) {
       if (k === 0 && start === 'every window, damaged start') for (const s of damagedStartSeeds(ctx, columns)) sim.stimulate(s, T + 1, p.wDrive);
       seeds.length = 0;
-      ctx.contexts.members(net, ContextIndex.contextKey(group, columns, k), symbol, seeds);
+      // the first paths of a fragment heard whole so far start where six notes agree
+      const print = k === 0 && start === 'unexplained windows' && group === SPATIAL && n >= LONG_CONTEXT ? ContextIndex.print(columns[4]!, columns[5]!) : -1;
+      ctx.contexts.members(net, ContextIndex.contextKey(group, columns, k), symbol, seeds, print);
       for (const s of seeds) sim.stimulate(s, T + 1, p.wDrive);
     }
     sim.run(T + 1);
