@@ -32,6 +32,8 @@ interface Place {
   evidence: number;
   /** Whether the path heard every note of the fragment as predicted. */
   whole: boolean;
+  /** Symbols the fragment was moved by to follow it here (the interval area's key; 0: as played). */
+  offset?: number;
 }
 
 /** Per spike record bookkeeping of followPaths, grown as needed and kept for the next call. */
@@ -410,7 +412,7 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
     for (const offset of proposedKeys(ctx, symbols)) {
       const moved = notes.map((x) => x.symbol + offset);
       if (moved.some((x) => x < 0 || x > p.maxSymbol)) continue;
-      for (const pl of followPaths(ctx, SPATIAL, SEQUENCE, moved, maxMisses)) places.push({ ...pl, evidence: pl.evidence - 0.5, whole: false });
+      for (const pl of followPaths(ctx, SPATIAL, SEQUENCE, moved, maxMisses)) places.push({ ...pl, evidence: pl.evidence - 0.5, whole: false, offset });
     }
   }
   // places far behind the best cannot change the answer: only those within two notes of it report
@@ -465,7 +467,7 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
       const factor = (ticks * ctx.typicalSecondsPerTick(net.neuronColumn[goal]!)) / fragSum;
       tempoDistance = ticks > 0 && fragSum > 0 ? Math.abs(Math.log(factor)) : 0;
     }
-    endpoints.push({ neuron: last, goal, evidence: evidence[pi]!, fit, tempoDistance });
+    endpoints.push({ neuron: last, goal, evidence: evidence[pi]!, fit, tempoDistance, transposition: places[pi]!.offset ? -places[pi]!.offset! : 0 });
   }
   endpoints.sort(endpointOrder(useDur));
 
@@ -496,7 +498,7 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
     let cur = byTitle.get(ti);
     if (!cur) {
       const t = ctx.titles[ti]!;
-      byTitle.set(ti, (cur = { title: t.title, evidence: e.evidence, occurrences: 0, track: e.goal - t.goalFirst, fit: e.fit, tempoDistance: e.tempoDistance }));
+      byTitle.set(ti, (cur = { title: t.title, evidence: e.evidence, occurrences: 0, track: e.goal - t.goalFirst, fit: e.fit, tempoDistance: e.tempoDistance, transposition: e.transposition }));
     }
     if (counted.has(e.goal) || e.evidence !== cur.evidence) continue;
     counted.add(e.goal);
