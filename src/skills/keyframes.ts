@@ -179,7 +179,11 @@ function pausesFound(samples: readonly DemoSample[], smooth: SmoothedDemo, optio
 /** How far before a pause (after, for its end) the approach is fitted, s, and how far into the pause the rest may start. */
 const EDGE_WINDOW = 0.4;
 const EDGE_REACH = 0.3;
-/** How much better (in units of the pause's noise variance) another shape must fit than a minimum-jerk rest to be taken. */
+/**
+ * How much better (in units of the noise variance per sample) another shape must fit than a minimum-jerk
+ * rest to be taken: near the rest the shapes look alike within the noise, and a wrong shape moves the
+ * edge by up to a tenth of a second, so the minimum-jerk rest is kept unless the evidence is clear.
+ */
 const SHAPE_EVIDENCE = 32;
 
 /**
@@ -192,7 +196,7 @@ const SHAPE_EVIDENCE = 32;
  * whose fit (c and b by least squares per joint, zero offset from the rest on) leaves the least
  * residual, to 1 ms. A rest reached with the arm still decelerating (c u^2 + b u^3) or at speed
  * (c u + b u^2: a jog that just stops) is taken instead only where it fits clearly better, by
- * SHAPE_EVIDENCE times the pause's noise variance. Where nothing moves more than `radius` in the
+ * SHAPE_EVIDENCE times the noise variance (what the best fit leaves per sample). Where nothing moves more than `radius` in the
  * window (a slow drift) the sensed edge stays.
  */
 function restEdge(samples: readonly DemoSample[], smooth: SmoothedDemo, mean: readonly number[], p: { a: number; b: number }, side: -1 | 1, floor: number, ceil: number, radius: number): number {
@@ -249,12 +253,11 @@ function restEdge(samples: readonly DemoSample[], smooth: SmoothedDemo, mean: re
     scan(Math.max(from, coarse - 0.003), Math.min(to, coarse + 0.003), 0.001);
     return best;
   };
-  const variance = Math.max(1e-12, spreadRms(samples, p.a, p.b, mean));
-  let pick = bestFor(3);
-  for (const power of [2, 1]) {
-    const other = bestFor(power);
-    if (other.residual < pick.residual - SHAPE_EVIDENCE * variance) pick = other;
-  }
+  const fits = [3, 2, 1].map(bestFor);
+  // the noise variance, as what the best of the fits leaves per sample and joint
+  const variance = Math.max(1e-12, Math.min(...fits.map((f) => f.residual)) / (idx.length * J));
+  let pick = fits[0]!;
+  for (const other of fits.slice(1)) if (other.residual < pick.residual - SHAPE_EVIDENCE * variance) pick = other;
   return pick.time;
 }
 
