@@ -215,16 +215,24 @@ function restEdge(samples: readonly DemoSample[], smooth: SmoothedDemo, mean: re
   const J = mean.length;
   const from = side < 0 ? Math.max(edge - 0.1, samples[floor]!.time) : inPause;
   const to = side < 0 ? inPause : Math.min(edge + 0.1, samples[ceil]!.time);
+  // offsets from the held pose and times, flat (the fit below runs a few hundred times per edge)
+  const m = idx.length;
+  const times = new Float64Array(m);
+  const offsets = new Float64Array(m * J);
+  let total = 0;
+  idx.forEach((k, i) => {
+    times[i] = samples[k]!.time;
+    for (let j = 0; j < J; j++) total += (offsets[j * m + i] = samples[k]!.positions[j]! - mean[j]!) ** 2;
+  });
   /** The least-squares residual, over joints, of offsets c u^power + b u^(power+1) from a rest at tr. */
   const residualAt = (tr: number, power: number) => {
-    let residual = 0;
+    let residual = total;
     for (let j = 0; j < J; j++) {
-      let s11 = 0, s12 = 0, s22 = 0, y1 = 0, y2 = 0, yy = 0;
-      for (const k of idx) {
-        const e = samples[k]!.positions[j]! - mean[j]!;
-        yy += e * e;
-        const u = side < 0 ? tr - samples[k]!.time : samples[k]!.time - tr;
+      let s11 = 0, s12 = 0, s22 = 0, y1 = 0, y2 = 0;
+      for (let i = 0; i < m; i++) {
+        const u = side < 0 ? tr - times[i]! : times[i]! - tr;
         if (u <= 0) continue;
+        const e = offsets[j * m + i]!;
         const f1 = power === 1 ? u : power === 2 ? u * u : u * u * u;
         const f2 = f1 * u;
         s11 += f1 * f1;
@@ -234,8 +242,8 @@ function restEdge(samples: readonly DemoSample[], smooth: SmoothedDemo, mean: re
         y2 += e * f2;
       }
       const det = s11 * s22 - s12 * s12;
-      if (det > 1e-12 * s11 * s22) residual += yy - ((y1 * s22 - y2 * s12) * y1 + (y2 * s11 - y1 * s12) * y2) / det;
-      else residual += s11 > 0 ? yy - (y1 * y1) / s11 : yy;
+      if (det > 1e-12 * s11 * s22) residual -= ((y1 * s22 - y2 * s12) * y1 + (y2 * s11 - y1 * s12) * y2) / det;
+      else if (s11 > 0) residual -= (y1 * y1) / s11;
     }
     return residual;
   };
