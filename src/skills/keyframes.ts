@@ -325,8 +325,11 @@ export function extractKeyframes(samples: readonly DemoSample[], options: Keyfra
     const floor = i > 0 ? pauses[i - 1]!.b : 0;
     const ceil = i + 1 < pauses.length ? pauses[i + 1]!.a : n - 1;
     let start = p.a === 0 || p.afterDrift ? samples[p.a]!.time : restEdge(samples, smooth, mean, p, -1, floor, ceil, radius);
-    const end = Math.max(start, p.b === n - 1 || p.drifted ? samples[p.b]!.time : restEdge(samples, smooth, mean, p, 1, floor, ceil, radius));
+    let end = p.b === n - 1 || p.drifted ? samples[p.b]!.time : restEdge(samples, smooth, mean, p, 1, floor, ceil, radius);
+    // fits that leave (next to) no pause at all are not believed: the sensed pause stays
+    if (end - start < 0.02) (start = samples[p.a]!.time), (end = samples[p.b]!.time);
     start = Math.max(start, fromTime);
+    end = Math.max(end, start);
     // the moving keyframes before it lie between the samples where the arm left the last pause and came to rest here
     let a = p.a;
     while (a > from && samples[a]!.time > start) a--;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/snn/rng.js';
 import { extractKeyframes, type DemoSample } from '../../src/skills/index.js';
@@ -61,5 +62,42 @@ describe('pause edges: where the arm really came to rest and left', () => {
   it('finds the edge of a jog that stops at speed where the samples show it', () => {
     const errors = edgeErrors((s) => s, 10);
     expect(errors[errors.length >> 1]!).toBeLessThan(0.01);
+  });
+
+  it('keeps keyframes in order, pauses with a length, and every keyframe inside the recording, whatever the motion', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ still: fc.double({ min: 0, max: 1.2, noNaN: true }), move: fc.double({ min: 0.05, max: 1.5, noNaN: true }), to: fc.double({ min: -1, max: 1, noNaN: true }), shape: fc.integer({ min: 0, max: 2 }) }), { minLength: 1, maxLength: 5 }),
+        fc.double({ min: 0, max: 0.01, noNaN: true }),
+        fc.integer({ min: 1, max: 1000 }),
+        (moves, noise, seed) => {
+          const rng = new Rng(seed);
+          const profiles = [(s: number) => 10 * s ** 3 - 15 * s ** 4 + 6 * s ** 5, (s: number) => (1 - Math.cos(Math.PI * s)) / 2, (s: number) => s];
+          const samples: DemoSample[] = [];
+          let q = 0;
+          let t = 0;
+          for (const m of moves) {
+            for (const [T, from, to, f] of [[m.still, q, q, profiles[0]!], [m.move, q, m.to, profiles[m.shape]!]] as const)
+              for (const end = t + T; t < end; t += 0.02) {
+                const u = (t - (end - T)) / T;
+                const x = from + f(Math.min(1, u)) * (to - from);
+                samples.push({ time: t, positions: [x + noise * gaussian(rng), -x / 2 + noise * gaussian(rng)] });
+              }
+            q = m.to;
+          }
+          samples.push({ time: t, positions: [q, -q / 2] });
+          const kf = extractKeyframes(samples);
+          const length = samples[samples.length - 1]!.time - samples[0]!.time;
+          kf.forEach((k, i) => {
+            expect(k.dwell).toBeGreaterThanOrEqual(0);
+            expect(k.time).toBeGreaterThanOrEqual(0);
+            expect(k.time + k.dwell).toBeLessThanOrEqual(length + 1e-9);
+            if (i > 0) expect(k.time).toBeGreaterThanOrEqual(kf[i - 1]!.time + kf[i - 1]!.dwell - 1e-9);
+            k.positions.forEach((x) => expect(Number.isFinite(x)).toBe(true));
+          });
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
