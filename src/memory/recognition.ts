@@ -125,8 +125,9 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
   sim.spreadPredictions = group === SPATIAL && columns.length >= NOTE_CONTEXT;
   // predictions are noted for carrying paths over a missed note and for entering chords
   sim.recordPredictions = maxMisses > 0 || sim.spreadPredictions;
-  // a neuron that paths reach together fires once: its spike goes on as the best of their paths
-  sim.recordLateInputs = true;
+  // a neuron that paths reach together fires once: its spike goes on as the best of their paths (all
+  // paths of a fragment shorter than a context start together and hear every note: alike, unrecorded)
+  sim.recordLateInputs = columns.length >= context;
   let lateFrom = 0;
   const rec = sim.recorder;
   rec.groups.fill(0);
