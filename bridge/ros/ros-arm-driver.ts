@@ -4,6 +4,7 @@ import type { DriverEvents, GoalResult, JointState, RobotDriver, TrajectoryPoint
 import { Emitter } from '../../robots/events.js';
 import { completeVelocities } from '../../robots/motion/spline.js';
 import { SafetyError } from '../safety-gate.js';
+import { PendingGoals } from './pending-goals.js';
 import { RosGripper, type RosGripperOptions } from './ros-gripper.js';
 import { RosLink } from './ros-link.js';
 
@@ -145,7 +146,7 @@ export class RosArmDriver implements RobotDriver {
   readonly #offLink: () => void;
   #actionlib: ActionClient | null = null;
   #action: Action<unknown, unknown, FjtResult> | null = null;
-  readonly #goals = new Map<string, PendingGoal>();
+  readonly #goals = new PendingGoals<PendingGoal>(MAX_PENDING);
   #seq = 0;
   /** state, connection, result (action mode: each goal's outcome), error. */
   readonly events = new Emitter<DriverEvents>();
@@ -365,7 +366,7 @@ export class RosArmDriver implements RobotDriver {
     const client = this.#actionlib!;
     const g = new Goal({ actionClient: client, goalMessage });
     const id = g.goalID;
-    this.#track(id, {
+    this.#goals.track(id, {
       seq: ++this.#seq,
       stopped: false,
       cancel: () => g.cancel(),
@@ -389,7 +390,7 @@ export class RosArmDriver implements RobotDriver {
     const ros = this.#link.ros;
     const id = this.#action!.sendGoal(goal, noop, noop, noop);
     if (!id) return;
-    this.#track(id, {
+    this.#goals.track(id, {
       seq: ++this.#seq,
       stopped: false,
       cancel: () => this.#action!.cancelGoal(id),
@@ -412,20 +413,10 @@ export class RosArmDriver implements RobotDriver {
     });
   }
 
-  #track(id: string, goal: PendingGoal): void {
-    this.#goals.set(id, goal);
-    if (this.#goals.size > MAX_PENDING) {
-      const [oldest, g] = this.#goals.entries().next().value!;
-      this.#goals.delete(oldest);
-      g.forget();
-    }
-  }
 
   #finished(id: string, how: 'succeeded' | 'rejected' | 'aborted' | 'preempted', code: number, text: string): void {
-    const g = this.#goals.get(id);
+    const g = this.#goals.take(id);
     if (!g) return;
-    this.#goals.delete(id);
-    g.forget();
     if (how === 'preempted' && (g.stopped || g.seq < this.#seq)) return; // our stop, or our newer goal: reported elsewhere
     const ok = how === 'succeeded' && code === 0;
     const name = CODE_NAMES[code] ? ` (${CODE_NAMES[code]})` : '';
@@ -436,7 +427,6 @@ export class RosArmDriver implements RobotDriver {
   }
 
   #forgetGoals(): void {
-    for (const g of this.#goals.values()) g.forget();
     this.#goals.clear();
   }
 

@@ -3,6 +3,7 @@ import type { GripperResult } from '../../robots/driver.js';
 import { Emitter } from '../../robots/events.js';
 import { SafetyError } from '../safety-gate.js';
 import type { RosLink } from './ros-link.js';
+import { PendingGoals } from './pending-goals.js';
 
 /** A gripper behind a control_msgs/GripperCommand action, as a robot's configuration names it. */
 export interface RosGripperOptions {
@@ -50,7 +51,7 @@ export class RosGripper {
   readonly #now: () => number;
   #actionlib: ActionClient | null = null;
   #action: Action<unknown, unknown, GripperCommandResult> | null = null;
-  readonly #goals = new Map<string, PendingGrip>();
+  readonly #goals = new PendingGoals<PendingGrip>(MAX_PENDING);
   readonly #timers = new Map<NodeJS.Timeout, number>();
   readonly events = new Emitter<{ gripper: GripperResult }>();
 
@@ -109,7 +110,7 @@ export class RosGripper {
     const client = this.#actionlib!;
     const g = new Goal({ actionClient: client, goalMessage });
     const id = g.goalID;
-    this.#track(id, {
+    this.#goals.track(id, {
       closure,
       stopped: false,
       cancel: () => g.cancel(),
@@ -132,7 +133,7 @@ export class RosGripper {
     const ros = this.#link.ros;
     const id = this.#action!.sendGoal(goal, noop, noop, noop);
     if (!id) return void this.events.emit('gripper', { ok: false, closure, error: `${this.#o.action}: the goal could not be sent` });
-    this.#track(id, { closure, stopped: false, cancel: () => this.#action!.cancelGoal(id), forget: () => void ros.removeAllListeners(id) });
+    this.#goals.track(id, { closure, stopped: false, cancel: () => this.#action!.cancelGoal(id), forget: () => void ros.removeAllListeners(id) });
     ros.on(id, (msg: { op?: string; result?: boolean; status?: number; values?: unknown }) => {
       if (msg?.op !== 'action_result') return;
       if (!msg.result) return this.#finished(id, 'rejected', {}, typeof msg.values === 'string' ? msg.values : 'the goal was not accepted');
@@ -144,20 +145,10 @@ export class RosGripper {
     });
   }
 
-  #track(id: string, goal: PendingGrip): void {
-    this.#goals.set(id, goal);
-    if (this.#goals.size > MAX_PENDING) {
-      const [oldest, g] = this.#goals.entries().next().value!;
-      this.#goals.delete(oldest);
-      g.forget();
-    }
-  }
 
   #finished(id: string, how: 'succeeded' | 'rejected' | 'aborted' | 'preempted', r: GripperCommandResult, text: string): void {
-    const g = this.#goals.get(id);
+    const g = this.#goals.take(id);
     if (!g) return;
-    this.#goals.delete(id);
-    g.forget();
     const result: GripperResult = { ok: how === 'succeeded' && !g.stopped, closure: g.closure };
     if (typeof r.position === 'number' && Number.isFinite(r.position)) result.position = this.closure(r.position);
     if (typeof r.stalled === 'boolean') result.stalled = r.stalled;
@@ -185,7 +176,6 @@ export class RosGripper {
 
   /** Forgets every goal (their answers went with the link). */
   #forget(): void {
-    for (const g of this.#goals.values()) g.forget();
     this.#goals.clear();
   }
 
