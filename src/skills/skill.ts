@@ -2,6 +2,7 @@ import type { SequenceMemory } from '../memory/sequence-memory.js';
 import type { Fragment, RecallResult, Sequence } from '../memory/types.js';
 import { checkDemonstration, DemonstrationError, type DemoSample, type SkillJoint } from './demonstration.js';
 import { extractKeyframes, type Keyframe, type KeyframeOptions } from './keyframes.js';
+import { coarsePath, type CoarseStep } from './coarse-path.js';
 import { PoseCode } from './pose-code.js';
 
 /** The name of a skill's track of coarse columns only (recognition's). */
@@ -38,19 +39,16 @@ export interface RecalledSkill {
  * same events with only the coarse columns, what recognition listens to (sensor noise flips a fine
  * column of the same pose between two demonstrations; a coarse one rarely).
  */
-export function skillSequence(keyframes: readonly Keyframe[], code: PoseCode, robot?: string): Sequence {
+export function skillSequence(keyframes: readonly Keyframe[], code: PoseCode, robot?: string, path?: readonly CoarseStep[]): Sequence {
   const notes: Sequence['tracks'][0]['notes'] = [];
-  const coarse: Sequence['tracks'][0]['notes'] = [];
   let lastTick = -1;
   for (const k of keyframes) {
     const tick = Math.max(lastTick + 1, Math.round(k.time / SECONDS_PER_TICK));
     const duration = Math.max(0, Math.round(k.dwell / SECONDS_PER_TICK));
-    for (const symbol of code.encode(k.positions)) {
-      notes.push({ symbol, tick, duration });
-      if (!code.isFine(symbol)) coarse.push({ symbol, tick, duration });
-    }
+    for (const symbol of code.encode(k.positions)) notes.push({ symbol, tick, duration });
     lastTick = tick;
   }
+  const coarse = coarseNotes(path ?? keyframes.map((k) => ({ time: k.time, symbols: code.encodeCoarse(k.positions) })));
   return {
     tracks: code.hasFine ? [{ name: 'joints', notes }, { name: COARSE_TRACK, notes: coarse }] : [{ name: 'joints', notes }],
     timing: [{ tick: 0, secondsPerTick: SECONDS_PER_TICK }],
@@ -64,6 +62,24 @@ export function skillSequence(keyframes: readonly Keyframe[], code: PoseCode, ro
   };
 }
 
+/**
+ * The coarse track's notes: one chord per step of the path, held until the next step; a step that
+ * repeats the one before (keyframes inside one coarse cell) adds nothing, so it is left out.
+ */
+function coarseNotes(path: readonly CoarseStep[]): Sequence['tracks'][0]['notes'] {
+  const notes: Sequence['tracks'][0]['notes'] = [];
+  const steps = path.filter((st, i) => i === 0 || st.symbols.join() !== path[i - 1]!.symbols.join());
+  let lastTick = -1;
+  steps.forEach((st, i) => {
+    const tick = Math.max(lastTick + 1, Math.round(st.time / SECONDS_PER_TICK));
+    const next = steps[i + 1];
+    const duration = next ? Math.max(0, Math.round(next.time / SECONDS_PER_TICK) - tick) : 0;
+    for (const symbol of st.symbols) notes.push({ symbol, tick, duration });
+    lastTick = tick;
+  });
+  return notes;
+}
+
 /** Learns a demonstration as the skill `skill`: checked, cut to keyframes, coded as symbols, learned. */
 export function teachSkill(
   memory: SequenceMemory,
@@ -75,7 +91,7 @@ export function teachSkill(
   checkDemonstration(samples, joints, `demonstration '${skill}'`);
   const code = PoseCode.forJoints(joints, { maxSymbol: memory.params.maxSymbol });
   const keyframes = extractKeyframes(samples, { ...options, tolerance: keyframeTolerance(code, options.tolerance) });
-  const stats = memory.learn(skill, skillSequence(keyframes, code, options.robot));
+  const stats = memory.learn(skill, skillSequence(keyframes, code, options.robot, coarsePath(samples, code)));
   return {
     skill,
     samples: samples.length,
@@ -149,10 +165,12 @@ export function keyframesFromRecall(r: RecallResult, code: PoseCode): { keyframe
 }
 
 /**
- * The start of a demonstration as a fragment to recognise: its first keyframes' joint symbols, in order
- * (but not its last sample, where it was cut, unless the arm rests there), in the code a new skill of these joints is taught in within `maxSymbol` (default 1023). By default
- * only the coarse columns (a skill's 'coarse' track), which a new demonstration's noise rarely changes;
- * `symbols: 'all'` gives the full code (track 0).
+ * The start of a demonstration as a fragment to recognise, in the code a new skill of these joints is
+ * taught in within `maxSymbol` (default 1023). By default the coarse cells it passed through (its
+ * coarse path, coarse-path.ts: what a skill's 'coarse' track holds), at most `keyframes` of them: the
+ * same motion gives the same cells whatever the noise, and a neighbouring cell (the motion ran along
+ * a border) is evidence, not a wrong note. `symbols: 'all'` gives the full code of its keyframes
+ * (track 0; the last sample, where the recording was cut, left out unless the arm rests there).
  */
 export function demonstrationFragment(
   samples: readonly DemoSample[],
@@ -161,11 +179,13 @@ export function demonstrationFragment(
 ): Fragment {
   checkDemonstration(samples, joints, 'fragment');
   const code = PoseCode.forJoints(joints, { maxSymbol: options.maxSymbol });
+  if (options.symbols !== 'all') {
+    const path = coarsePath(samples, code, { smoothing: options.smoothing });
+    const steps = path.filter((st, i) => i === 0 || st.symbols.join() !== path[i - 1]!.symbols.join()).slice(0, options.keyframes ?? Infinity);
+    return { notes: steps.flatMap((st) => st.symbols.map((symbol) => ({ symbol }))), neighbours: 1 };
+  }
   const all = extractKeyframes(samples, { ...options, tolerance: keyframeTolerance(code, options.tolerance) });
-  // the last sample is where the recording was cut, not a pose the skill has: left out unless held
   if (all.length > 1 && all[all.length - 1]!.dwell === 0) all.pop();
   const keyframes = all.slice(0, options.keyframes ?? Infinity);
-  const encode = options.symbols === 'all' ? (q: number[]) => code.encode(q) : (q: number[]) => code.encodeCoarse(q);
-  // a neighbouring coarse bin is the same pose give or take the noise: evidence, not a wrong note
-  return { notes: keyframes.flatMap((k) => encode(k.positions).map((symbol) => ({ symbol }))), neighbours: options.symbols === 'all' ? 0 : 1 };
+  return { notes: keyframes.flatMap((k) => code.encode(k.positions).map((symbol) => ({ symbol }))) };
 }

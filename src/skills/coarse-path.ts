@@ -1,0 +1,64 @@
+import type { DemoSample } from './demonstration.js';
+import { smoothDemonstration } from './keyframes.js';
+import type { PoseCode } from './pose-code.js';
+
+/** One cell of a coarse path: the coarse columns of every joint (a chord), entered at `time` s. */
+export interface CoarseStep {
+  time: number;
+  symbols: number[];
+}
+
+export interface CoarsePathOptions {
+  /** How far, rad, a joint must be inside a neighbouring coarse stretch before it counts as there. Default 0.005. */
+  hysteresis?: number;
+  /** Half-width, s, of the smoothing window (keyframes.ts smoothDemonstration). Default 0.1. */
+  smoothing?: number;
+}
+
+/**
+ * The coarse cells a demonstration passes through, in order: where the arm is at each joint's coarse
+ * resolution, a new step each time one joint's smoothed position crosses into the next coarse stretch
+ * (by more than the hysteresis, so noise at a border does not flicker), in the order the crossings
+ * happen (between two samples, by linear interpolation), one stretch at a time. Unlike keyframes,
+ * which sensor noise places differently on each demonstration of a motion, this depends on where the
+ * motion goes: two demonstrations of one motion give the same path but where two joints cross at
+ * nearly the same moment (then the cell between differs by one stretch in each, a neighbour), and
+ * skills that share an opening share its steps (recognition's tie) until they part.
+ */
+export function coarsePath(samples: readonly DemoSample[], code: PoseCode, options: CoarsePathOptions = {}): CoarseStep[] {
+  if (samples.length === 0) return [];
+  const h = options.hysteresis ?? 0.005;
+  const smooth = smoothDemonstration(samples, options.smoothing ?? 0.1).positions;
+  const t0 = samples[0]!.time;
+  const J = code.joints.length;
+  const width = code.joints.map((jt, j) => (jt.max - jt.min) / code.coarse[j]!);
+  const lowEdge = (j: number, s: number) => code.joints[j]!.min + s * width[j]!;
+  const cell = smooth[0]!.map((q, j) => Math.min(code.coarse[j]! - 1, Math.max(0, Math.floor((q - code.joints[j]!.min) / width[j]!))));
+  const symbolsOf = () => cell.map((s, j) => code.coarseSymbol(j, s));
+  const steps: CoarseStep[] = [{ time: 0, symbols: symbolsOf() }];
+  const events: Array<{ time: number; joint: number; to: number }> = [];
+  for (let k = 1; k < samples.length; k++) {
+    const ta = samples[k - 1]!.time - t0;
+    const dt = samples[k]!.time - samples[k - 1]!.time;
+    events.length = 0;
+    for (let j = 0; j < J; j++) {
+      const qa = smooth[k - 1]![j]!;
+      const qb = smooth[k]![j]!;
+      // every stretch the joint enters between the two samples, at the moment it is h inside it
+      for (let s = cell[j]!; ; ) {
+        const up = s + 1 < code.coarse[j]! ? lowEdge(j, s + 1) + h : Infinity;
+        const down = s > 0 ? lowEdge(j, s) - h : -Infinity;
+        const at = qb >= up ? up : qb <= down ? down : null;
+        if (at === null) break;
+        s += qb >= up ? 1 : -1;
+        events.push({ time: ta + (qb === qa ? 0 : ((at - qa) / (qb - qa)) * dt), joint: j, to: s });
+      }
+    }
+    events.sort((a, b) => a.time - b.time || a.joint - b.joint);
+    for (const e of events) {
+      cell[e.joint] = e.to;
+      steps.push({ time: e.time, symbols: symbolsOf() });
+    }
+  }
+  return steps;
+}
