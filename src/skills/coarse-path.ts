@@ -1,3 +1,4 @@
+import type { Fragment } from '../memory/types.js';
 import type { DemoSample } from './demonstration.js';
 import { smoothDemonstration } from './keyframes.js';
 import type { PoseCode } from './pose-code.js';
@@ -61,4 +62,19 @@ export function coarsePath(samples: readonly DemoSample[], code: PoseCode, optio
     }
   }
   return steps;
+}
+
+/** Most coarse-path steps a fragment listens to (the latest ones): bounds the work of one question. */
+export const MAX_FRAGMENT_STEPS = 96;
+
+/**
+ * A demonstration as the fragment a skill of `code` listens for (its 'coarse' track): the cells of its
+ * coarse path, each once, the latest `maxSteps` of them (a long demonstration is placed by where it has
+ * got to, and one question costs the same however long the arm has been moving). A neighbouring cell
+ * (the motion ran along a border, or two joints crossed in the other order) is evidence, not a wrong note.
+ */
+export function pathFragment(samples: readonly DemoSample[], code: PoseCode, maxSteps = MAX_FRAGMENT_STEPS): { fragment: Fragment; steps: number } {
+  const path = coarsePath(samples, code);
+  const steps = path.filter((st, i) => i === 0 || st.symbols.join() !== path[i - 1]!.symbols.join()).slice(-maxSteps);
+  return { fragment: { notes: steps.flatMap((st) => st.symbols.map((symbol) => ({ symbol }))), neighbours: 1 }, steps: steps.length };
 }

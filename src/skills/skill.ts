@@ -2,7 +2,7 @@ import type { SequenceMemory } from '../memory/sequence-memory.js';
 import type { Fragment, RecallResult, Sequence } from '../memory/types.js';
 import { checkDemonstration, DemonstrationError, type DemoSample, type SkillJoint } from './demonstration.js';
 import { extractKeyframes, type Keyframe, type KeyframeOptions } from './keyframes.js';
-import { coarsePath, type CoarseStep } from './coarse-path.js';
+import { coarsePath, pathFragment, type CoarseStep } from './coarse-path.js';
 import { PoseCode } from './pose-code.js';
 
 /** The name of a skill's track of coarse columns only (recognition's). */
@@ -167,7 +167,7 @@ export function keyframesFromRecall(r: RecallResult, code: PoseCode): { keyframe
 /**
  * The start of a demonstration as a fragment to recognise, in the code a new skill of these joints is
  * taught in within `maxSymbol` (default 1023). By default the coarse cells it passed through (its
- * coarse path, coarse-path.ts: what a skill's 'coarse' track holds), at most `keyframes` of them: the
+ * coarse path, coarse-path.ts: what a skill's 'coarse' track holds), the latest `keyframes` of them (96): the
  * same motion gives the same cells whatever the noise, and a neighbouring cell (the motion ran along
  * a border) is evidence, not a wrong note. `symbols: 'all'` gives the full code of its keyframes
  * (track 0; the last sample, where the recording was cut, left out unless the arm rests there).
@@ -180,9 +180,7 @@ export function demonstrationFragment(
   checkDemonstration(samples, joints, 'fragment');
   const code = PoseCode.forJoints(joints, { maxSymbol: options.maxSymbol });
   if (options.symbols !== 'all') {
-    const path = coarsePath(samples, code, { smoothing: options.smoothing });
-    const steps = path.filter((st, i) => i === 0 || st.symbols.join() !== path[i - 1]!.symbols.join()).slice(0, options.keyframes ?? Infinity);
-    return { notes: steps.flatMap((st) => st.symbols.map((symbol) => ({ symbol }))), neighbours: 1 };
+    return pathFragment(samples, code, options.keyframes).fragment;
   }
   const all = extractKeyframes(samples, { ...options, tolerance: keyframeTolerance(code, options.tolerance) });
   if (all.length > 1 && all[all.length - 1]!.dwell === 0) all.pop();
