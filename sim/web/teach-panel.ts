@@ -1,7 +1,6 @@
-import type { IdentifyMatch } from '../../src/memory/types.js';
 import type { DemoSample, SkillJoint } from '../../src/skills/demonstration.js';
 import type { Keyframe } from '../../src/skills/keyframes.js';
-import { demonstrationFragment } from '../../src/skills/skill.js';
+import type { SkillRecognition } from '../../src/skills/recognise-skill.js';
 import { JointCurves, shortName, type CurvesShown } from './joint-curves.js';
 import { command, JogSender } from './jog.js';
 import type { LiveRobots } from './live-robots.js';
@@ -30,7 +29,9 @@ export interface TeachState {
   edited: boolean;
   /** "What is this skill?": the skills the memory names for the demonstration so far, best first. */
   guesses: Array<{ title: string; score: number }>;
-  /** identify calls answered so far (live while recording, and once at Stop). */
+  /** The skills tied for the lead while the motion is still in an opening they share (null: none). */
+  tie: string[] | null;
+  /** identify-skill calls answered so far (live while recording, and once at Stop). */
   identified: number;
   skills: string[];
   /** The skill chosen in the list, its keyframes as recalled at the replay tempo. */
@@ -48,6 +49,9 @@ declare global {
     engramTeachCurves(): CurvesShown | null;
   }
 }
+
+/** What identify-skill answers (the agent's recognise-skill result). */
+type SkillAnswer = Pick<SkillRecognition, 'matches' | 'tie' | 'best'>;
 
 /** Longest recording, s: past it the recording stops by itself (and stays far inside what a teach message may carry). */
 const MAX_RECORDING_S = 600;
@@ -68,7 +72,7 @@ const el = <K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEl
  * or move keyframes, name and teach it; choose a learned skill to see its keyframes and its tool path,
  * replay it on the robot at any tempo, rename or delete it. While recording, the memory is asked "what
  * is this skill?" on the demonstration so far. Everything goes through the agent's commands (jog,
- * teach, identify, recall, perform, rename, forget): the robot moves only through its safety gate.
+ * teach, identify-skill, recall, perform, rename, forget): the robot moves only through its safety gate.
  */
 export class TeachPanel {
   readonly state: TeachState = {
@@ -83,6 +87,7 @@ export class TeachPanel {
     selected: null,
     edited: false,
     guesses: [],
+    tie: null,
     identified: 0,
     skills: [],
     skill: null,
@@ -436,7 +441,7 @@ export class TeachPanel {
     if (this.state.robot) this.#live.showPath(this.state.robot, null);
     this.#samples = [];
     this.#keyframes = [];
-    Object.assign(this.state, { samples: 0, duration: 0, trim: null, keyframes: [], selected: null, edited: false, guesses: [], skill: null });
+    Object.assign(this.state, { samples: 0, duration: 0, trim: null, keyframes: [], selected: null, edited: false, guesses: [], tie: null, skill: null });
     this.#guesses.textContent = '';
     this.#renderSkills();
   }
@@ -511,26 +516,31 @@ export class TeachPanel {
     return kept.length ? kept[0]!.time - this.#samples[0]!.time : 0;
   }
 
-  /** Asks the memory which skills start like these samples (live while recording, and at Stop). */
+  /**
+   * Asks the agent which skills move like these samples (live while recording, and at Stop): the
+   * identify-skill command hears them in the pose code of the skills taught in this robot's joints,
+   * and answers the skills ranked, or a tie while the motion is still in an opening several share.
+   */
   async #identify(samples: DemoSample[]): Promise<void> {
-    if (this.#identifying || samples.length < 2 || !moved(samples)) return;
+    const robot = this.#recordingRobot;
+    if (this.#identifying || !robot || samples.length < 2 || !moved(samples)) return;
     this.#identifying = true;
     try {
-      const joints = this.#joints;
-      // the first keyframes, as many as one identify message may carry (256 symbols)
-      // (the pose where the recording is cut, mid-move, is no keyframe: demonstrationFragment leaves it out)
-      const fragment = demonstrationFragment(samples, joints, { keyframes: Math.max(1, Math.floor(256 / joints.length)) });
-      const r = await command({ command: 'identify', notes: fragment.notes, limit: 10, ...(fragment.neighbours ? { neighbours: fragment.neighbours } : {}) });
+      const r = await command({ command: 'identify-skill', robot, samples, limit: 10 });
       if (!r.ok) return void (this.#guesses.textContent = `what is this skill? the memory could not say: ${r.error}`);
-      const skills = new Set(this.#titles.filter((t) => t.kind === 'skill').map((t) => t.title));
-      const matches = (r.result as IdentifyMatch[]).filter((m) => skills.has(m.title) && m.score > 0);
-      this.state.guesses = matches.map((m) => ({ title: m.title, score: m.score }));
+      const answer = r.result as SkillAnswer;
+      const matches = answer.matches.filter((m) => m.score > 0);
+      this.state.guesses = matches.map((m) => ({ title: m.skill, score: m.score }));
+      this.state.tie = answer.tie;
       this.state.identified++;
+      const skills = this.#titles.some((t) => t.kind === 'skill');
       this.#guesses.replaceChildren(
         'What is this skill? ',
-        ...(matches.length
-          ? matches.slice(0, 5).flatMap((m, i) => [i ? ' · ' : '', el('strong', { textContent: m.title }), ` ${(100 * m.score).toFixed(0)}%`])
-          : [skills.size ? 'no learned skill starts like this (yet)' : 'no skills learned yet']),
+        ...(answer.tie
+          ? ['a tie (the motion is still in an opening they share): ', ...answer.tie.slice(0, 5).flatMap((t, i) => [i ? ' · ' : '', el('strong', { textContent: t })])]
+          : matches.length
+            ? matches.slice(0, 5).flatMap((m, i) => [i ? ' · ' : '', el('strong', { textContent: m.skill }), ` ${(100 * m.score).toFixed(0)}%`])
+            : [skills ? 'no learned skill moves like this (yet)' : 'no skills learned yet']),
       );
     } catch (err) {
       this.#guesses.textContent = `what is this skill? ${(err as Error).message}`;
@@ -599,6 +609,7 @@ export class TeachPanel {
     this.state.skill = title;
     this.state.phase = 'skill';
     this.state.guesses = [];
+    this.state.tie = null;
     this.#guesses.textContent = '';
     this.#renderSkills();
     const r = await command({ command: 'recall', title, tempo: this.state.replay.tempo });
