@@ -302,7 +302,7 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   // places far behind the best cannot change the answer: only those within two notes of it report
   let best = 0;
   for (const pl of places) best = Math.max(best, pl.evidence);
-  places = places.filter((pl) => pl.evidence >= best - p.evidenceMargin);
+  places = places.filter((pl) => pl.evidence >= best - Math.max(p.evidenceMargin, fragment.margin ?? 0));
   if (places.length === 0) return { matches: [], endpoints: [] };
   const fragDurAll = notes.map((x) => x.duration);
   const useDur = fragDurAll[0] !== undefined;

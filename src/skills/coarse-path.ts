@@ -7,6 +7,12 @@ import type { PoseCode } from './pose-code.js';
 export interface CoarseStep {
   time: number;
   symbols: number[];
+  /**
+   * Whether this step's crossing came so soon after the step before's (another joint's) that the
+   * sensor noise could have put the two in the other order: another demonstration of the same motion
+   * may pass through the neighbouring cell between instead (a corner).
+   */
+  corner?: boolean;
 }
 
 export interface CoarsePathOptions {
@@ -29,7 +35,9 @@ export interface CoarsePathOptions {
 export function coarsePath(samples: readonly DemoSample[], code: PoseCode, options: CoarsePathOptions = {}): CoarseStep[] {
   if (samples.length === 0) return [];
   const h = options.hysteresis ?? 0.005;
-  const smooth = smoothDemonstration(samples, options.smoothing ?? 0.1).positions;
+  const halfWidth = options.smoothing ?? 0.1;
+  const { positions: smooth, velocities } = smoothDemonstration(samples, halfWidth);
+  const timing = crossingNoise(samples, smooth, halfWidth);
   const t0 = samples[0]!.time;
   const J = code.joints.length;
   const width = code.joints.map((jt, j) => (jt.max - jt.min) / code.coarse[j]!);
@@ -37,7 +45,8 @@ export function coarsePath(samples: readonly DemoSample[], code: PoseCode, optio
   const cell = smooth[0]!.map((q, j) => Math.min(code.coarse[j]! - 1, Math.max(0, Math.floor((q - code.joints[j]!.min) / width[j]!))));
   const symbolsOf = () => cell.map((s, j) => code.coarseSymbol(j, s));
   const steps: CoarseStep[] = [{ time: 0, symbols: symbolsOf() }];
-  const events: Array<{ time: number; joint: number; to: number }> = [];
+  const events: Array<{ time: number; joint: number; to: number; jitter: number }> = [];
+  let last: { time: number; joint: number; jitter: number } | null = null;
   for (let k = 1; k < samples.length; k++) {
     const ta = samples[k - 1]!.time - t0;
     const dt = samples[k]!.time - samples[k - 1]!.time;
@@ -52,16 +61,38 @@ export function coarsePath(samples: readonly DemoSample[], code: PoseCode, optio
         const at = qb >= up ? up : qb <= down ? down : null;
         if (at === null) break;
         s += qb >= up ? 1 : -1;
-        events.push({ time: ta + (qb === qa ? 0 : ((at - qa) / (qb - qa)) * dt), joint: j, to: s });
+        // the crossing time's noise: the smoothed position's over the joint's speed there
+        const jitter = timing[j]! / Math.max(1e-6, Math.abs(velocities[k]![j]!));
+        events.push({ time: ta + (qb === qa ? 0 : ((at - qa) / (qb - qa)) * dt), joint: j, to: s, jitter });
       }
     }
     events.sort((a, b) => a.time - b.time || a.joint - b.joint);
     for (const e of events) {
       cell[e.joint] = e.to;
-      steps.push({ time: e.time, symbols: symbolsOf() });
+      // two demonstrations' gaps between these crossings differ by sqrt(2) times the gap's own noise
+      const corner = last !== null && last.joint !== e.joint && e.time - last.time < 2 * Math.SQRT2 * Math.hypot(e.jitter, last.jitter);
+      steps.push({ time: e.time, symbols: symbolsOf(), ...(corner ? { corner } : {}) });
+      last = e;
     }
   }
   return steps;
+}
+
+/**
+ * Per joint, the noise of the smoothed position, rad: the samples' scatter about the smoothed motion
+ * times what a local quadratic fit over the window keeps of it (3(3m^2-7) / 4m(m^2-4) of the variance
+ * for m samples in the window).
+ */
+function crossingNoise(samples: readonly DemoSample[], smooth: readonly number[][], halfWidth: number): number[] {
+  const n = samples.length;
+  const span = samples[n - 1]!.time - samples[0]!.time;
+  const m = Math.max(5, Math.round((2 * halfWidth * (n - 1)) / Math.max(span, 1e-9)) + 1);
+  const keep = Math.sqrt((3 * (3 * m * m - 7)) / (4 * m * (m * m - 4)));
+  return smooth[0]!.map((_, j) => {
+    let s = 0;
+    for (let k = 0; k < n; k++) s += (samples[k]!.positions[j]! - smooth[k]![j]!) ** 2;
+    return Math.sqrt(s / n) * keep;
+  });
 }
 
 /** Most coarse-path steps a fragment listens to (the latest ones): bounds the work of one question. */
@@ -73,8 +104,8 @@ export const MAX_FRAGMENT_STEPS = 96;
  * got to, and one question costs the same however long the arm has been moving). A neighbouring cell
  * (the motion ran along a border, or two joints crossed in the other order) is evidence, not a wrong note.
  */
-export function pathFragment(samples: readonly DemoSample[], code: PoseCode, maxSteps = MAX_FRAGMENT_STEPS): { fragment: Fragment; steps: number } {
+export function pathFragment(samples: readonly DemoSample[], code: PoseCode, maxSteps = MAX_FRAGMENT_STEPS): { fragment: Fragment; steps: number; corners: number } {
   const path = coarsePath(samples, code);
   const steps = path.filter((st, i) => i === 0 || st.symbols.join() !== path[i - 1]!.symbols.join()).slice(-maxSteps);
-  return { fragment: { notes: steps.flatMap((st) => st.symbols.map((symbol) => ({ symbol }))), neighbours: 1 }, steps: steps.length };
+  return { fragment: { notes: steps.flatMap((st) => st.symbols.map((symbol) => ({ symbol }))), neighbours: 1 }, steps: steps.length, corners: steps.filter((st) => st.corner).length };
 }

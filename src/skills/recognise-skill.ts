@@ -5,9 +5,11 @@ import type { Keyframe } from './keyframes.js';
 import { PoseCode } from './pose-code.js';
 
 /**
- * Two skills whose evidence differs by at most this many notes are tied: one corner of the path that
- * two joints crossed at nearly the same moment, taken in the other order by the noise of one of the
- * two demonstrations, costs one note (a neighbouring cell in each of the two joints: half a note each).
+ * Two skills whose evidence differs by at most this many notes, plus one for each corner of the
+ * demonstration's path, are tied. A corner (two joints crossing borders so close together that the
+ * noise could have put them in the other order, coarse-path.ts) that a skill's own demonstration took
+ * the other way costs one note (the cell between is a neighbour in each of the two joints: half a note
+ * each); what is left is a cell at a border on one joint.
  */
 export const TIE_MARGIN = 1;
 
@@ -31,6 +33,8 @@ export interface SkillRecognition {
   best: string | null;
   /** Steps of the demonstration's coarse path listened to. */
   steps: number;
+  /** Notes of evidence within which skills are tied: TIE_MARGIN and one for each corner of those steps. */
+  margin: number;
 }
 
 /** Whether a title is a skill taught in these joints (names and ranges). */
@@ -61,23 +65,29 @@ export function recogniseSkill(memory: SequenceMemory, samples: readonly DemoSam
     if (!group) byLayout.set(key, (group = { code, skills: new Set() }));
     group.skills.add(e.title);
   }
-  const matches: SkillGuess[] = [];
+  const matches: Array<SkillGuess & { margin: number }> = [];
   let steps = 0;
+  let widest = TIE_MARGIN;
   for (const { code, skills } of byLayout.values()) {
-    const { fragment, steps: n } = pathFragment(samples, code);
+    const { fragment, steps: n, corners } = pathFragment(samples, code);
     steps = Math.max(steps, n);
     if (fragment.notes.length === 0) continue;
     const notes = fragment.notes.length;
-    for (const m of memory.identify(fragment)) if (skills.has(m.title)) matches.push({ skill: m.title, score: m.score, evidence: Math.round(m.score * notes * 2) / 2, notes });
+    // the places of skills that may be level with the best but for the noise reach their goal neurons too
+    const margin = TIE_MARGIN + corners;
+    widest = Math.max(widest, margin);
+    for (const m of memory.identify({ ...fragment, margin })) if (skills.has(m.title)) matches.push({ skill: m.title, score: m.score, evidence: Math.round(m.score * notes * 2) / 2, notes, margin });
   }
   matches.sort((a, b) => b.score - a.score || b.evidence - a.evidence || (a.skill < b.skill ? -1 : a.skill > b.skill ? 1 : 0));
   const top = matches[0];
-  const tied = top ? matches.filter((m) => (top.score - m.score) * m.notes <= TIE_MARGIN + 1e-9) : [];
+  const tied = top ? matches.filter((m) => (top.score - m.score) * m.notes <= m.margin + 1e-9) : [];
+  const listed = matches.map(({ margin: _m, ...g }) => g);
   return {
-    matches: options.limit !== undefined ? matches.slice(0, options.limit) : matches,
+    matches: options.limit !== undefined ? listed.slice(0, options.limit) : listed,
     tie: tied.length > 1 ? tied.map((m) => m.skill) : null,
     best: tied.length === 1 ? top!.skill : null,
     steps,
+    margin: widest,
   };
 }
 
