@@ -8,9 +8,9 @@ export interface CoarseStep {
   time: number;
   symbols: number[];
   /**
-   * Whether this step's crossing came so soon after the step before's (another joint's) that the
-   * sensor noise could have put the two in the other order: another demonstration of the same motion
-   * may pass through the neighbouring cell between instead (a corner).
+   * Whether this cell lies between two crossings (of two joints) so close together that the sensor
+   * noise could have put them in the other order: another demonstration of the same motion may pass
+   * through the other cell between (a neighbour in both joints) instead: a corner.
    */
   corner?: boolean;
 }
@@ -70,8 +70,8 @@ export function coarsePath(samples: readonly DemoSample[], code: PoseCode, optio
     for (const e of events) {
       cell[e.joint] = e.to;
       // two demonstrations' gaps between these crossings differ by sqrt(2) times the gap's own noise
-      const corner = last !== null && last.joint !== e.joint && e.time - last.time < 2 * Math.SQRT2 * Math.hypot(e.jitter, last.jitter);
-      steps.push({ time: e.time, symbols: symbolsOf(), ...(corner ? { corner } : {}) });
+      if (last !== null && last.joint !== e.joint && e.time - last.time < 2 * Math.SQRT2 * Math.hypot(e.jitter, last.jitter)) steps[steps.length - 1]!.corner = true;
+      steps.push({ time: e.time, symbols: symbolsOf() });
       last = e;
     }
   }
