@@ -1,8 +1,9 @@
 import mqtt from 'mqtt';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet } from '../../bridge/fleet.js';
 import { mqttMember } from '../../bridge/members.js';
@@ -201,4 +202,37 @@ describe('identify-skill: "what is this skill?" from joint samples, and completi
       expect(r.error).not.toContain('EVIL');
     }
   }, 30_000);
+});
+
+describe('engram identify-skill: the same question of a memory file, from a demonstration file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-identify-skill-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const CLI = resolve('src/agent/cli.ts');
+  const engram = (...args: string[]) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args, '--memory', join(dir, 'm.engram')], { encoding: 'utf8', env: { ...process.env, ENGRAM_MEMORY: '' } });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  /** A recording as a CSV demonstration file (the bundled planar arm's joints). */
+  const csv = (name: string, samples: DemoSample[]) => {
+    const file = join(dir, `${name}.csv`);
+    writeFileSync(file, ['time,shoulder,elbow,wrist', ...samples.map((s) => [s.time, ...s.positions].map((x) => x.toFixed(5)).join(','))].join('\n'));
+    return file;
+  };
+
+  it('names the skill, or the tie in a shared opening, and says what is wrong with a bad file', () => {
+    let seed = 1;
+    for (const [skill, m] of Object.entries(SKILLS)) expect(engram('teach', skill, '--demo', csv(skill, record(m, seed++))).code).toBe(0);
+    const parted = engram('identify-skill', '--demo', csv('parted', record(SKILLS['reach back']!, 600, 2.8)));
+    expect(parted.err).toBe('');
+    expect(parted.out).toMatch(/^this is 'reach back'\n {2}1\. reach back {2}\d+\.\d% \([\d.]+ of \d+ notes\)/);
+    const opening = engram('identify-skill', '--demo', csv('opening', record(SKILLS['reach back']!, 601, 1.5)), '--json');
+    expect(JSON.parse(opening.out)).toMatchObject({ best: null, tie: expect.arrayContaining(Object.keys(SKILLS)) });
+    expect(engram('identify-skill')).toMatchObject({ code: 2, err: expect.stringMatching(/identify-skill: give the motion with --demo/) });
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'time,shoulder,elbow,wrist\n0,0,0,0\n0.1,0,x,0\n');
+    const r = engram('identify-skill', '--demo', bad);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/bad\.csv\D*3\b/); // the line
+    expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
+  }, 120_000);
 });
