@@ -20,7 +20,13 @@ export interface CoarsePathOptions {
   hysteresis?: number;
   /** Half-width, s, of the smoothing window (keyframes.ts smoothDemonstration). Default 0.1. */
   smoothing?: number;
+  /** Most steps kept (default MAX_PATH_STEPS): the first ones, or with `keep: 'latest'` the last ones. */
+  maxSteps?: number;
+  keep?: 'first' | 'latest';
 }
+
+/** Most steps of a path kept: a skill's coarse track at most this long however wildly its demonstration moved. */
+export const MAX_PATH_STEPS = 50_000;
 
 /**
  * The coarse cells a demonstration passes through, in order: where the arm is at each joint's coarse
@@ -47,7 +53,9 @@ export function coarsePath(samples: readonly DemoSample[], code: PoseCode, optio
   const steps: CoarseStep[] = [{ time: 0, symbols: symbolsOf() }];
   const events: Array<{ time: number; joint: number; to: number; jitter: number }> = [];
   let last: { time: number; joint: number; jitter: number } | null = null;
-  for (let k = 1; k < samples.length; k++) {
+  const maxSteps = options.maxSteps ?? MAX_PATH_STEPS;
+  const latest = options.keep === 'latest';
+  for (let k = 1; k < samples.length && (latest || steps.length < maxSteps); k++) {
     const ta = samples[k - 1]!.time - t0;
     const dt = samples[k]!.time - samples[k - 1]!.time;
     events.length = 0;
@@ -74,8 +82,9 @@ export function coarsePath(samples: readonly DemoSample[], code: PoseCode, optio
       steps.push({ time: e.time, symbols: symbolsOf() });
       last = e;
     }
+    if (latest && steps.length >= 2 * maxSteps) steps.splice(0, steps.length - maxSteps);
   }
-  return steps;
+  return latest ? steps.slice(-maxSteps) : steps.slice(0, maxSteps);
 }
 
 /**
@@ -100,12 +109,11 @@ export const MAX_FRAGMENT_STEPS = 96;
 
 /**
  * A demonstration as the fragment a skill of `code` listens for (its 'coarse' track): the cells of its
- * coarse path, each once, the latest `maxSteps` of them (a long demonstration is placed by where it has
+ * coarse path, the latest `maxSteps` of them (a long demonstration is placed by where it has
  * got to, and one question costs the same however long the arm has been moving). A neighbouring cell
  * (the motion ran along a border, or two joints crossed in the other order) is evidence, not a wrong note.
  */
 export function pathFragment(samples: readonly DemoSample[], code: PoseCode, maxSteps = MAX_FRAGMENT_STEPS): { fragment: Fragment; steps: number; corners: number } {
-  const path = coarsePath(samples, code);
-  const steps = path.filter((st, i) => i === 0 || st.symbols.join() !== path[i - 1]!.symbols.join()).slice(-maxSteps);
+  const steps = coarsePath(samples, code, { maxSteps, keep: 'latest' });
   return { fragment: { notes: steps.flatMap((st) => st.symbols.map((symbol) => ({ symbol }))), neighbours: 1 }, steps: steps.length, corners: steps.filter((st) => st.corner).length };
 }

@@ -73,6 +73,15 @@ describe('coarse path: the coarse cells a motion passes through', () => {
     expect(pa.slice(shared.length)).not.toEqual(pb.slice(shared.length));
   });
 
+  it('keeps at most a bound of steps, the first or the latest, however wildly the samples move', () => {
+    // every sample at the other end of the range: a crossing of every stretch of every joint each time
+    const wild: DemoSample[] = Array.from({ length: 400 }, (_, k) => ({ time: k * 0.02, positions: JOINTS.map((j) => (k % 2 ? j.max : j.min)) }));
+    const whole = coarsePath(wild, code, { maxSteps: 1e9 });
+    expect(whole.length).toBeGreaterThan(2000);
+    expect(coarsePath(wild, code, { maxSteps: 500 })).toEqual(whole.slice(0, 500));
+    expect(coarsePath(wild, code, { maxSteps: 500, keep: 'latest' }).map((s) => s.symbols)).toEqual(whole.slice(-500).map((s) => s.symbols));
+  });
+
   it('listens to the latest steps only, at most the bound', () => {
     const at = (t: number) => [Math.sin(t), Math.cos(0.7 * t), 0.5 * Math.sin(1.3 * t)];
     const { fragment, steps } = pathFragment(record(at, 60, 4), code, 20);
