@@ -10,7 +10,7 @@ import { keyframesToTrajectory } from '../robots/motion/skill-trajectory.js';
 import { performEnsemble } from '../robots/motion/ensemble.js';
 import type { MotionSource } from '../robots/motion/motion-source.js';
 import { fastestTempo, SafetyError, type SafetyGate } from './safety-gate.js';
-import type { GoalResult } from '../robots/driver.js';
+import type { GoalResult, GripperResult, TrajectoryPoint } from '../robots/driver.js';
 
 /** FollowJointTrajectory's error code for a goal that starts too far in the robot's past. */
 const OLD_HEADER_TIMESTAMP = -3;
@@ -45,6 +45,43 @@ const floor2 = (x: number) => (Math.floor(x * 100) / 100).toFixed(2);
 
 /** A keyframe counts as reached when every joint is this close to it when it is due, rad. */
 const REACHED = 0.05;
+
+/** How long past its due time a gripper command may take to be answered, s. */
+const GRIPPER_GRACE = 2;
+
+/**
+ * A time of the trajectory as asked, on the trajectory as sent (slowed by the gate's fit: the same
+ * points, later): linear between the points around it.
+ */
+function retimed(asked: readonly TrajectoryPoint[], sent: readonly TrajectoryPoint[], t: number): number {
+  if (asked === sent) return t;
+  if (asked.length !== sent.length) {
+    // not point for point: scaled as the whole is
+    const a0 = asked[0]!.time;
+    const s0 = sent[0]!.time;
+    const span = asked[asked.length - 1]!.time - a0;
+    return span > 0 ? s0 + ((t - a0) * (sent[sent.length - 1]!.time - s0)) / span : t;
+  }
+  let i = 0;
+  while (i < asked.length - 2 && asked[i + 1]!.time < t) i++;
+  const a = asked[i]!;
+  const b = asked[i + 1] ?? a;
+  const u = b.time > a.time ? (t - a.time) / (b.time - a.time) : 0;
+  return sent[i]!.time + u * ((sent[i + 1] ?? sent[i]!).time - sent[i]!.time);
+}
+
+/**
+ * What a skill's result says of its gripper events: how many it had, were sent and performed; a
+ * warning when some were not (no gripper on this robot, no answer). Nothing for a skill without any.
+ */
+function gripperOutcome(robot: string, events: number, sent: number, answers: readonly GripperResult[]): Record<string, unknown> {
+  if (events === 0) return {};
+  const performed = answers.filter((g) => g.ok).length;
+  const gripper = { events, sent, performed };
+  if (sent === 0) return { gripper, warning: `robot '${robot}' has no gripper: the skill's ${events} gripper event${events === 1 ? ' was' : 's were'} not performed` };
+  if (performed < events) return { gripper, warning: `${events - performed} of ${events} gripper events were not performed` };
+  return { gripper };
+}
 
 /** A robot is busy with one thing at a time; stop() ends it. */
 export class FleetError extends Error {
@@ -191,6 +228,12 @@ export class Fleet implements RobotFleet {
           a.failures.push(`robot '${m.id}': ${r.error ?? `the controller refused the goal (error_code ${r.code})`}`);
           if (!a.abort.signal.aborted) this.stop(`goal failed: error_code ${r.code}`, ids);
         }),
+        // a gripper command refused or aborted fails the activity like a goal; those a stop cancelled do not
+        m.gate.events.on('gripper', (g) => {
+          if (g.ok || a.stoppedBy !== undefined) return;
+          a.failures.push(`robot '${m.id}': gripper: ${g.error ?? 'the gripper command failed'}`);
+          if (!a.abort.signal.aborted) this.stop('gripper command failed', ids);
+        }),
         m.gate.events.on('stopped', ({ reason }) => {
           if (a.stoppedBy !== undefined) return;
           a.failures.push(`robot '${m.id}' was stopped: ${reason}`);
@@ -319,11 +362,31 @@ export class Fleet implements RobotFleet {
       }
       this.events.emit('path', { id, title: skill, ...plannedPath(points) });
       emit({ type: 'performing', title: skill, robots: [id], tempo, keyframes: keyframes.length, ...(tempo !== recalled.tempo ? { fittedFrom: recalled.tempo } : {}) });
+      // gripper events at their time on the robot's clock, slowed with the trajectory when it was fitted
+      const grips = (recalled.gripper ?? []).map((g) => ({ closure: g.closure, at: retimed(asked, points, start + g.time) }));
+      const gripper = m.gate.description.gripper;
+      const answers: GripperResult[] = [];
+      const offGripper = m.gate.events.on('gripper', (g) => {
+        answers.push(g);
+        emit({ type: 'gripper', title: skill, robot: id, closure: g.closure, ok: g.ok, index: answers.length - 1, of: grips.length });
+      });
+      a.unsubscribe.push(offGripper);
       m.gate.follow(points);
+      if (gripper) {
+        try {
+          for (const g of grips) m.gate.grip(g.closure, g.at);
+        } catch (err) {
+          // the motion is on its way: it must not go on without its gripper
+          this.stop(`gripper command refused: ${(err as Error).message}`, [id]);
+          throw err;
+        }
+      }
       // keyframe events when each is due on the robot's own clock, with how far the robot was from it
       // then (its first joint state at or after that time): no wall-clock guessing of where it is
       const errors: number[] = [];
-      const endTime = points[points.length - 1]!.time + 0.3;
+      const sent = gripper ? grips.length : 0;
+      const lastGrip = sent ? Math.max(...grips.map((g) => g.at)) + gripper!.seconds : -Infinity;
+      const endTime = Math.max(points[points.length - 1]!.time, lastGrip) + 0.3;
       await new Promise<void>((resolve) => {
         const off = m.gate.events.on('state', (s) => {
           while (due < keyframes.length && s.time >= points[leave[due]!]!.time) {
@@ -333,7 +396,8 @@ export class Fleet implements RobotFleet {
             emit({ type: 'keyframe', title: skill, robot: id, index: due, of: keyframes.length, error });
             due++;
           }
-          if (s.time >= endTime) finish();
+          // done once the end has passed and every gripper command was answered (or a while after)
+          if (s.time >= endTime && (answers.length >= sent || s.time >= endTime + GRIPPER_GRACE)) finish();
         });
         const finish = () => (off(), resolve());
         a.abort.signal.addEventListener('abort', finish, { once: true });
@@ -353,11 +417,42 @@ export class Fleet implements RobotFleet {
         stopped,
         ...(stopped ? { stopReason: a.stoppedBy ?? null } : {}),
         incomplete: recalled.incomplete,
+        ...gripperOutcome(id, grips.length, sent, answers),
       };
       emit({ type: 'performed', title: skill, robots: [id], stopped, keyframes: due });
       return result;
     } finally {
       this.#release([id], a);
+    }
+  }
+
+  /**
+   * Opens or closes an idle robot's gripper now (through its safety gate); resolves when the gripper
+   * answers that it got there, rejects when it was refused or aborted, or did not answer in time.
+   */
+  async grip(id: string, closure: number): Promise<{ robot: string; closure: number; position: number | null }> {
+    const m = this.member(id);
+    const busy = this.#busy.get(id);
+    if (busy) throw new FleetError(`robot '${id}' is busy (${busy.what}): stop it first`);
+    const gripper = m.gate.description.gripper;
+    if (!gripper) throw new FleetError(`gripper: robot '${id}' has no gripper`);
+    if (!m.gate.connected || m.linkUp?.() === false) throw new FleetError(`robot '${id}' is not connected`);
+    if (m.gate.stopped) throw new FleetError(`robot '${id}' is stopped (${m.gate.lastStopReason}): resume it first`);
+    let off = () => {};
+    let timer: NodeJS.Timeout | undefined;
+    const answer = new Promise<GripperResult>((resolve) => {
+      const wait = gripper.seconds + GRIPPER_GRACE;
+      timer = setTimeout(() => resolve({ ok: false, closure, error: `no answer from the gripper within ${wait} s` }), wait * 1000);
+      off = m.gate.events.on('gripper', (g) => g.closure === closure && resolve(g));
+    });
+    try {
+      m.gate.grip(closure);
+      const r = await answer;
+      if (!r.ok) throw new FleetError(`gripper: robot '${id}': ${r.error ?? 'the gripper command failed'}`);
+      return { robot: id, closure, position: r.position ?? null };
+    } finally {
+      clearTimeout(timer);
+      off();
     }
   }
 
@@ -411,7 +506,7 @@ export class Fleet implements RobotFleet {
     try {
       await new Promise<void>((resolve) => {
         // every joint state the robot sends while recording (the recorder drops repeats and bad ones)
-        const off = m.gate.events.on('state', (s) => rec.add(s.time, s.positions));
+        const off = m.gate.events.on('state', (s) => rec.add(s.time, s.positions, undefined, m.gate.description.gripper ? s.gripper : undefined));
         const progress = setInterval(() => emit({ type: 'teach', phase: 'recording', robot: id, elapsed: (Date.now() - started) / 1000, seconds, samples: rec.samples.length }), 1000);
         const end = () => (off(), clearInterval(progress), resolve());
         const timer = setTimeout(end, seconds * 1000);

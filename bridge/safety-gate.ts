@@ -110,6 +110,7 @@ export class SafetyGate implements RobotDriver {
       ev.on('stopped', (s) => this.#robotStopped(s.reason)),
       ev.on('error', (e) => this.events.emit('error', e)),
       ev.on('key', (k) => this.events.emit('key', k)),
+      ev.on('gripper', (g) => this.events.emit('gripper', g)),
     ];
   }
 
@@ -213,6 +214,19 @@ export class SafetyGate implements RobotDriver {
       throw new SafetyError('limits', `${this.description.name}: finger ${finger} does not exist (0..${hand.fingers - 1})`);
     }
     this.#inner.release(finger, at);
+  }
+
+  /**
+   * Opens or closes the gripper like any command: refused while stopped or disconnected, and on a robot
+   * whose description has no gripper; the closure must be 0 (open) .. 1 (closed), the time a number.
+   */
+  grip(closure: number, at?: number): void {
+    this.#admit();
+    const name = this.description.name;
+    if (!this.description.gripper || !this.#inner.grip) throw new SafetyError('limits', `${name} has no gripper`);
+    if (typeof closure !== 'number' || !(closure >= 0 && closure <= 1)) throw new SafetyError('malformed', `${name}: a gripper closure is a number from 0 (open) to 1 (closed)`);
+    if (at !== undefined && (typeof at !== 'number' || !Number.isFinite(at))) throw new SafetyError('malformed', `${name}: a gripper command's time must be a finite number of seconds`);
+    this.#inner.grip(closure, at);
   }
 
   state(): JointState {

@@ -58,6 +58,12 @@ export interface HandDescription {
   mass: number;
 }
 
+/** A gripper (or tool) that opens and closes. */
+export interface GripperDescription {
+  /** Time to open or close fully, s (a real gripper answers each command when it is done). */
+  seconds: number;
+}
+
 export interface RobotDescription {
   name: string;
   /** Where the figures come from. */
@@ -72,6 +78,8 @@ export interface RobotDescription {
   piano?: PianoPlacement;
   /** A piano arm's fingers. */
   hand?: HandDescription;
+  /** The gripper at its tool, if it has one (skills open and close it). */
+  gripper?: GripperDescription;
 }
 
 /** A robot that can play a keyboard: placed at it, with fingers. */
@@ -177,6 +185,7 @@ export function validateRobot(raw: unknown, where = 'robot description'): RobotD
     const hand = obj(where, 'hand', o.hand);
     fields(where, 'hand', hand, { fingers: int(1, 24), spacing: positive, travel: positive, strokeTime: positive, maxForce: positive, mass: positive });
   }
+  if (o.gripper !== undefined) fields(where, 'gripper', obj(where, 'gripper', o.gripper), { seconds: num(0, 60, true) });
   return raw as RobotDescription;
 }
 

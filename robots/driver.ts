@@ -22,6 +22,23 @@ export interface JointState {
   velocities: number[];
   /** Each finger's extension, m. */
   fingers: number[];
+  /** How closed the gripper is, 0 = open .. 1 = closed (robots with a gripper). */
+  gripper?: number;
+}
+
+/**
+ * How a gripper command ended: ok when the gripper got there (or stalled on what it grasped, as a
+ * gripper holding an object does), else why not (refused, aborted, preempted, cancelled by a stop).
+ */
+export interface GripperResult {
+  ok: boolean;
+  /** The closure commanded, 0 = open .. 1 = closed. */
+  closure: number;
+  /** Where the gripper ended, when the robot says. */
+  position?: number;
+  /** Stalled before the closure: it holds something (ok) or is blocked. */
+  stalled?: boolean;
+  error?: string;
 }
 
 /** A key going down or up under a robot's finger: MIDI pitch, robot clock time, s. */
@@ -51,6 +68,8 @@ export interface DriverEvents {
   stopped: { reason: string };
   /** A key the robot pressed or released (robots at a keyboard), in its clock. */
   key: KeyPress;
+  /** A gripper command finished, was refused or aborted. */
+  gripper: GripperResult;
   /** Something went wrong that is not a command's answer (a malformed message from the robot). */
   error: { message: string };
 }
@@ -65,7 +84,12 @@ export interface RobotDriver {
   press(finger: number, extension: number, at?: number): void;
   /** Retracts finger `finger` at time `at` (default: now). */
   release(finger: number, at?: number): void;
+  /**
+   * Opens or closes the gripper (robots whose description has one): to `closure`, 0 = open .. 1 =
+   * closed, at time `at` (default: now). Answered by a 'gripper' event.
+   */
+  grip?(closure: number, at?: number): void;
   state(): JointState;
-  /** Drops every queued command, retracts the fingers and holds the joints where they are. Always works. `reason` says why (watchdog, operator). */
+  /** Drops every queued command (gripper commands too: the gripper holds where it is), retracts the fingers and holds the joints where they are. Always works. `reason` says why (watchdog, operator). */
   stop(reason?: string): void;
 }

@@ -216,6 +216,76 @@ export class SerialChain {
     return out;
   }
 
+  /** The chain index of a link: k when it is chainJoints[k].child, -1 for the base link, null when the chain has no such link. */
+  linkIndex(link: string): number | null {
+    if (link === this.baseLink) return -1;
+    const k = this.chainJoints.findIndex((j) => j.child === link);
+    return k < 0 ? null : k;
+  }
+
+  /** Which joints (command order) move chain link k: those between the base and it (-1, the base: none). */
+  jointsMoving(k: number): boolean[] {
+    const moves = new Array<boolean>(this.dof).fill(false);
+    for (let m = 0; m <= k && m < this.#kind.length; m++) if (this.#kind[m] !== FIXED && this.#source[m]! >= 0) moves[this.#source[m]!] = true;
+    return moves;
+  }
+
+  /**
+   * A point fixed in chain link k (its frame is chainJoints[k].child's; -1: the base link), at `local` in
+   * that frame: where it is at q (base frame, into `point`) and its linear Jacobian, 3 x dof column-major,
+   * out[3 * j + r]: the point's velocity per unit speed of joint j. Only the joints between the base and
+   * link k move it; every other column is 0.
+   */
+  pointJacobian(q: ArrayLike<number>, k: number, local: ArrayLike<number>, point: Float64Array, out: Float64Array): void {
+    if (k < -1 || k >= this.#kind.length) throw new RangeError(`chain link index ${k} is outside the chain (-1..${this.#kind.length - 1})`);
+    const frames = this.#frames;
+    this.forward(q, this.#tool, frames);
+    out.fill(0, 0, 3 * this.dof);
+    const lx = local[0]!, ly = local[1]!, lz = local[2]!;
+    if (k < 0) {
+      point[0] = lx;
+      point[1] = ly;
+      point[2] = lz;
+      return;
+    }
+    const f = frames[k]!;
+    const px = f[0]! * lx + f[4]! * ly + f[8]! * lz + f[12]!;
+    const py = f[1]! * lx + f[5]! * ly + f[9]! * lz + f[13]!;
+    const pz = f[2]! * lx + f[6]! * ly + f[10]! * lz + f[14]!;
+    point[0] = px;
+    point[1] = py;
+    point[2] = pz;
+    for (let m = 0; m <= k; m++) {
+      const s = this.#source[m]!;
+      const kind = this.#kind[m]!;
+      if (s < 0 || kind === FIXED) continue;
+      const g = frames[m]!, gain = this.#gain[m]!;
+      const ax = this.#axis[3 * m]!, ay = this.#axis[3 * m + 1]!, az = this.#axis[3 * m + 2]!;
+      const zx = g[0]! * ax + g[4]! * ay + g[8]! * az;
+      const zy = g[1]! * ax + g[5]! * ay + g[9]! * az;
+      const zz = g[2]! * ax + g[6]! * ay + g[10]! * az;
+      const o = 3 * s;
+      if (kind === PRISMATIC) {
+        out[o] = out[o]! + gain * zx;
+        out[o + 1] = out[o + 1]! + gain * zy;
+        out[o + 2] = out[o + 2]! + gain * zz;
+      } else {
+        const rx = px - g[12]!, ry = py - g[13]!, rz = pz - g[14]!;
+        out[o] = out[o]! + gain * (zy * rz - zz * ry);
+        out[o + 1] = out[o + 1]! + gain * (zz * rx - zx * rz);
+        out[o + 2] = out[o + 2]! + gain * (zx * ry - zy * rx);
+      }
+    }
+  }
+
+  /** The pose of chain link k (-1: the base link, the identity) at q, into out. */
+  linkPose(q: ArrayLike<number>, k: number, out: Float64Array = new Float64Array(16)): Float64Array {
+    if (k < 0) return identity(out);
+    this.forward(q, this.#tool, this.#frames);
+    out.set(this.#frames[k]!);
+    return out;
+  }
+
   /**
    * Inverse kinematics by damped least squares (Levenberg-Marquardt damping) from `seed`, inside the joint
    * ranges. `target` is a position [x, y, z] or a 4x4 pose (position and orientation; options.orientation

@@ -4,6 +4,7 @@ import {
   shown,
   validateRobot,
   type ChainJoint,
+  type GripperDescription,
   type HandDescription,
   type JointLimits,
   type JointType,
@@ -68,6 +69,8 @@ export interface Sidecar {
   /** A piano arm's placement at the keyboard; its link lengths and masses come from the URDF. */
   piano?: Pick<PianoPlacement, 'base' | 'elbow'>;
   hand?: HandDescription;
+  /** The gripper at its tool, if it has one: {seconds} to open or close fully. */
+  gripper?: GripperDescription;
 }
 
 /** URDF text larger than this is refused before parsing (a URDF without meshes is a few tens of kB). */
@@ -241,7 +244,7 @@ function treeRoot(where: string, links: UrdfLink[], joints: UrdfJoint[]): string
   return roots[0]!;
 }
 
-const SIDECAR_FIELDS = ['name', 'source', 'urdf', 'baseLink', 'toolLink', 'joints', 'accelerations', 'defaultAcceleration', 'ranges', 'velocityScale', 'piano', 'hand'];
+const SIDECAR_FIELDS = ['name', 'source', 'urdf', 'baseLink', 'toolLink', 'joints', 'accelerations', 'defaultAcceleration', 'ranges', 'velocityScale', 'piano', 'hand', 'gripper'];
 
 /** Checks a sidecar's shape (parsed JSON); what it says about joints is checked against the URDF in robotFromUrdf. */
 export function validateSidecar(raw: unknown, where = 'sidecar'): Sidecar {
@@ -295,6 +298,11 @@ export function validateSidecar(raw: unknown, where = 'sidecar'): Sidecar {
     if (o.hand === undefined) fail(where, 'hand', 'a piano arm needs a hand (fingers)');
   }
   if (o.hand !== undefined && (!o.hand || typeof o.hand !== 'object' || Array.isArray(o.hand))) fail(where, 'hand', 'must be an object');
+  if (o.gripper !== undefined) {
+    const g = o.gripper as Record<string, unknown>;
+    if (!g || typeof g !== 'object' || Array.isArray(g)) fail(where, 'gripper', 'must be an object { seconds }');
+    positive('gripper.seconds', g.seconds, 60);
+  }
   return o as unknown as Sidecar;
 }
 
@@ -409,6 +417,7 @@ export function robotFromUrdf(urdfText: string, sidecar: Sidecar, where: string,
   const robot: RobotDescription = { name: sidecar.name ?? model.name, source: sidecar.source, joints, chain, urdf: urdfText };
   if (sidecar.piano) robot.piano = { ...sidecar.piano, links: pianoLinks(moved, path, links, where) };
   if (sidecar.hand) robot.hand = sidecar.hand;
+  if (sidecar.gripper) robot.gripper = { seconds: sidecar.gripper.seconds };
   return validateRobot(robot, sidecarWhere);
 }
 

@@ -2,6 +2,7 @@ import type { RobotDescription } from '../robots/description.js';
 import type { DriverEvents, GoalResult, JointState, RobotDriver, TrajectoryPoint } from '../robots/driver.js';
 import { Emitter } from '../robots/events.js';
 import { completeVelocities, sampleCurveInto, type FullPoint } from '../robots/motion/spline.js';
+import { SimGripper } from './gripper.js';
 
 /** FollowJointTrajectory's result codes (control_msgs), as a ros_control trajectory controller answers. */
 export const GoalCode = {
@@ -96,6 +97,8 @@ export class IndustrialArm implements RobotDriver {
   #braking = false;
   /** Accepted goals not finished, in the order they end. */
   #goals: PendingGoal[] = [];
+  /** The gripper at its tool, when its description has one. */
+  readonly #gripper: SimGripper | null;
 
   constructor(description: RobotDescription, options: IndustrialArmOptions = {}) {
     const joints = description.joints;
@@ -127,6 +130,7 @@ export class IndustrialArm implements RobotDriver {
     this.#nextV = new Float64Array(n);
     this.#nextA = new Float64Array(n);
     this.#curve = [this.#here()];
+    this.#gripper = description.gripper ? new SimGripper(description.gripper.seconds) : null;
   }
 
   /** Simulated time, s. */
@@ -161,13 +165,26 @@ export class IndustrialArm implements RobotDriver {
     throw new RangeError(`${this.description.name} has no fingers (finger ${finger}): it cannot release keys`);
   }
 
+  /** Opens or closes the gripper at `at` (default now); answered by a 'gripper' event when it gets there, or at once when refused. */
+  grip(closure: number, at?: number): void {
+    if (!this.#gripper) return void this.events.emit('gripper', { ok: false, closure, error: `${this.description.name} has no gripper` });
+    try {
+      this.#gripper.command(closure, at ?? this.time);
+    } catch (err) {
+      this.events.emit('gripper', { ok: false, closure, error: `${this.description.name}: ${(err as Error).message}` });
+    }
+  }
+
   state(): JointState {
-    return { time: this.time, positions: Array.from(this.#q), velocities: Array.from(this.#v), fingers: [] };
+    const s: JointState = { time: this.time, positions: Array.from(this.#q), velocities: Array.from(this.#v), fingers: [] };
+    if (this.#gripper) s.gripper = this.#gripper.position;
+    return s;
   }
 
   /** Brakes to a hold within the acceleration limits, drops everything queued (its goals end cancelled). */
   stop(reason = 'stop command'): void {
     this.#endGoals({ ok: false, code: GoalCode.INVALID_GOAL, error: `${this.description.name}: goal cancelled (${reason})` });
+    for (const r of this.#gripper?.stop(reason) ?? []) this.events.emit('gripper', { ...r, error: `${this.description.name}: ${r.error}` });
     this.#brake();
     this.events.emit('stopped', { reason });
   }
@@ -296,6 +313,7 @@ export class IndustrialArm implements RobotDriver {
       this.#steps++;
       this.#settleGoals(t, worst, worstJoint);
     }
+    if (this.#gripper) for (const r of this.#gripper.advance(this.time)) this.events.emit('gripper', r);
     if (this.events.listenerCount('state') > 0) this.events.emit('state', this.state());
   }
 

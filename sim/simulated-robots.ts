@@ -19,8 +19,17 @@ export function simulatedPianoArm(keyboard: KeyboardDescription, robot: PianoArm
   };
 }
 
-/** A position-controlled industrial arm of any joint count, its joint states at its 125 Hz control rate. */
-export function simulatedIndustrialArm(robot: RobotDescription, options: IndustrialArmOptions = {}): SimulatedRobot {
-  const arm = new IndustrialArm(robot, options);
+/** The simulated arms' gripper unless their description has its own: full travel in 0.4 s. */
+export const SIM_GRIPPER = { seconds: 0.4 };
+
+/**
+ * A position-controlled industrial arm of any joint count, its joint states at its 125 Hz control
+ * rate, with a gripper at its tool (SIM_GRIPPER, or the description's; `gripper: false` for none).
+ */
+export function simulatedIndustrialArm(robot: RobotDescription, options: IndustrialArmOptions & { gripper?: false } = {}): SimulatedRobot {
+  const { gripper, ...armOptions } = options;
+  const described: RobotDescription = { ...robot, gripper: robot.gripper ?? SIM_GRIPPER };
+  if (gripper === false) delete described.gripper;
+  const arm = new IndustrialArm(described, armOptions);
   return { driver: arm, advance: (t) => arm.advance(t), stateHz: CONTROL_HZ };
 }

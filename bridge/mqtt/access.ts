@@ -20,7 +20,7 @@ export const OPERATOR_USER = 'operator';
 /**
  * The ACL engram ships (docs/mqtt-acl.conf is this text for the prefix engram): the agent takes
  * commands and commands robots; an operator commands the agent; each robot, logged in with its robot id
- * as username, publishes only its own description, status, state, keys and results and reads only its
+ * as username, publishes only its own description, status, state, keys, results and gripper results and reads only its
  * own commands. Nobody else may write a command topic.
  */
 export function aclTemplate(prefix = 'engram', agent = AGENT_USER, operators: string[] = [OPERATOR_USER]): string {
@@ -32,14 +32,14 @@ export function aclTemplate(prefix = 'engram', agent = AGENT_USER, operators: st
     '# the operators\' and the robots\' names must all differ.',
     '',
     '# The agent: takes commands and answers them, reports events and its state; commands the robots and',
-    '# hears their descriptions, status, joint states, keys and goal results.',
+    '# hears their descriptions, status, joint states, keys, goal and gripper results.',
     `user ${agent}`,
     `topic read ${p}/agent/cmd`,
     `topic write ${p}/agent/resp/#`,
     `topic write ${p}/agent/events`,
     `topic write ${p}/agent/state`,
     `topic write ${p}/robots/+/cmd/#`,
-    ...['description', 'status', 'state', 'keys', 'result'].map((t) => `topic read ${p}/robots/+/${t}`),
+    ...['description', 'status', 'state', 'keys', 'result', 'gripper'].map((t) => `topic read ${p}/robots/+/${t}`),
   ];
   for (const op of operators) {
     lines.push(
@@ -56,7 +56,7 @@ export function aclTemplate(prefix = 'engram', agent = AGENT_USER, operators: st
   lines.push(
     '',
     '# Every robot (username = robot id): its own topics out, its own commands in, nothing else.',
-    ...['description', 'status', 'state', 'keys', 'result'].map((t) => `pattern write ${p}/robots/%u/${t}`),
+    ...['description', 'status', 'state', 'keys', 'result', 'gripper'].map((t) => `pattern write ${p}/robots/%u/${t}`),
     `pattern read ${p}/robots/%u/cmd/#`,
     '',
   );

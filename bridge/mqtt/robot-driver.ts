@@ -1,9 +1,9 @@
 import type { MqttClient } from 'mqtt';
 import type { RobotDescription } from '../../robots/description.js';
-import type { DriverEvents, GoalResult, KeyPress, JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
+import type { DriverEvents, GoalResult, GripperResult, KeyPress, JointState, RobotDriver, TrajectoryPoint } from '../../robots/driver.js';
 import { Emitter } from '../../robots/events.js';
 import { SafetyError } from '../safety-gate.js';
-import { MAX_BYTES, MAX_POINTS, parseChecked, robotTopics, validateKey, validateResult, validateState } from './robot-topics.js';
+import { MAX_BYTES, MAX_POINTS, parseChecked, robotTopics, validateGripperResult, validateKey, validateResult, validateState } from './robot-topics.js';
 
 /**
  * A robot reached over MQTT, seen from the agent: the RobotDriver interface as messages on the robot's
@@ -42,6 +42,10 @@ export class MqttRobotDriver implements RobotDriver {
       const r = parseChecked<GoalResult>(topic, payload, validateResult, MAX_BYTES.result);
       if (!r.ok) return void this.events.emit('error', { message: r.error });
       this.events.emit('result', r.value);
+    } else if (topic === this.#t.gripperResult) {
+      const r = parseChecked<GripperResult>(topic, payload, validateGripperResult, MAX_BYTES.result);
+      if (!r.ok) return void this.events.emit('error', { message: r.error });
+      this.events.emit('gripper', r.value);
     } else if (topic === this.#t.keys) {
       const r = parseChecked<KeyPress>(topic, payload, validateKey, MAX_BYTES.keys);
       if (!r.ok) return void this.events.emit('error', { message: r.error });
@@ -96,6 +100,7 @@ export class MqttRobotDriver implements RobotDriver {
     });
     await client.subscribeAsync([t.state, t.keys], { qos: 0 });
     await client.subscribeAsync(t.result, { qos: 1 });
+    if (description.gripper) await client.subscribeAsync(t.gripperResult, { qos: 1 });
     if (!(await first)) {
       driver.dispose();
       throw new Error(`robot '${robotId}': no joint state on ${t.state} within ${options.timeoutMs ?? 5000} ms`);
@@ -143,6 +148,11 @@ export class MqttRobotDriver implements RobotDriver {
 
   release(finger: number, at?: number): void {
     this.#send(this.#t.finger, { finger, extension: 0, ...(at === undefined ? {} : { at }) }, at);
+  }
+
+  /** Sends a gripper command (the robot answers it on its gripper topic); at: when, on the robot's clock. */
+  grip(closure: number, at?: number): void {
+    this.#send(this.#t.gripper, { closure, ...(at === undefined ? {} : { at }) }, at);
   }
 
   state(): JointState {

@@ -6,13 +6,18 @@ import { Ajv } from 'ajv';
  *   description      robot -> agent, retained: its RobotDescription
  *   status           robot -> agent, retained: {online} (last will: online false)
  *   state            robot -> agent, at the robot's rate (50 Hz, 125 Hz for an industrial arm):
- *                    {time, positions, velocities, fingers} (time: robot clock, s; one entry per joint)
+ *                    {time, positions, velocities, fingers, gripper?} (time: robot clock, s; one entry
+ *                    per joint; gripper: how closed it is, 0 = open .. 1 = closed)
  *   keys             robot -> agent: {pitch, on, time} key events (robots at a keyboard)
  *   result           robot -> agent: {ok, code, error?} for each trajectory goal, as it finishes, aborts
  *                    or is refused (code: FollowJointTrajectory's error_code, 0 when ok)
+ *   gripper          robot -> agent: {ok, closure, position?, stalled?, error?} for each gripper command,
+ *                    as it gets there, is preempted, cancelled or refused (robots with a gripper)
  *   cmd/trajectory   agent -> robot: {points: [{time, positions, velocities?, accelerations?}], until}, one
  *                    goal naming every joint (up to 32)
  *   cmd/finger       agent -> robot: {finger, extension, at, until}  (extension 0 = release)
+ *   cmd/gripper      agent -> robot: {closure, at, until}  (closure 0 = open .. 1 = closed, from `at` on;
+ *                    a robot whose description has a gripper; a stop cancels it)
  *   cmd/stop         agent -> robot: {}  (always obeyed)
  *   cmd/heartbeat    agent -> robot: {time, until}  (time: the agent's wall clock, ms; the robot stops when
  *                    these stop while it moves)
@@ -35,6 +40,8 @@ export function robotTopics(robotId: string, prefix = 'engram') {
     result: `${r}/result`,
     trajectory: `${r}/cmd/trajectory`,
     finger: `${r}/cmd/finger`,
+    gripper: `${r}/cmd/gripper`,
+    gripperResult: `${r}/gripper`,
     stop: `${r}/cmd/stop`,
     heartbeat: `${r}/cmd/heartbeat`,
   };
@@ -78,6 +85,26 @@ export const validateFinger = ajv.compile({
   properties: { finger: { type: 'integer', minimum: 0 }, extension: { type: 'number', minimum: 0 }, at: num, until: num },
 });
 
+export const validateGripper = ajv.compile({
+  type: 'object',
+  required: ['closure', 'until'],
+  additionalProperties: false,
+  properties: { closure: { type: 'number', minimum: 0, maximum: 1 }, at: num, until: num },
+});
+
+export const validateGripperResult = ajv.compile({
+  type: 'object',
+  required: ['ok', 'closure'],
+  additionalProperties: false,
+  properties: {
+    ok: { type: 'boolean' },
+    closure: { type: 'number', minimum: 0, maximum: 1 },
+    position: { type: 'number', minimum: -1, maximum: 2 },
+    stalled: { type: 'boolean' },
+    error: { type: 'string', maxLength: 2000 },
+  },
+});
+
 export const validateHeartbeat = ajv.compile({
   type: 'object',
   required: ['until'],
@@ -88,7 +115,7 @@ export const validateHeartbeat = ajv.compile({
 export const validateState = ajv.compile({
   type: 'object',
   required: ['time', 'positions', 'velocities'],
-  properties: { time: num, positions: { ...perJoint, minItems: 0 }, velocities: { ...perJoint, minItems: 0 }, fingers: { type: 'array', items: num, maxItems: 64 } },
+  properties: { time: num, positions: { ...perJoint, minItems: 0 }, velocities: { ...perJoint, minItems: 0 }, fingers: { type: 'array', items: num, maxItems: 64 }, gripper: { type: 'number', minimum: 0, maximum: 1 } },
   maxProperties: 16,
 });
 

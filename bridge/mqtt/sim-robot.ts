@@ -1,8 +1,8 @@
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
-import type { GoalResult, JointState, TrajectoryPoint } from '../../robots/driver.js';
+import type { GoalResult, GripperResult, JointState, TrajectoryPoint } from '../../robots/driver.js';
 import type { SimulatedRobot } from '../../robots/simulated.js';
 import { sendAtOnce } from './no-delay.js';
-import { parseChecked, robotTopics, STALE_COMMAND_CODE, validateFinger, validateHeartbeat, validateTrajectory } from './robot-topics.js';
+import { parseChecked, robotTopics, STALE_COMMAND_CODE, validateFinger, validateGripper, validateHeartbeat, validateTrajectory } from './robot-topics.js';
 
 export interface SimRobotOptions {
   url: string;
@@ -95,9 +95,10 @@ export class SimMqttRobot {
         client.publish(t.state, JSON.stringify(s), { qos: 0 });
       }),
       driver.events.on('result', (r: GoalResult) => this.#publishResult(r)),
+      driver.events.on('gripper', (r: GripperResult) => this.#publishGripper(r)),
     );
     // MQTT 5: the retain flag as published, so a retained command is refused on live delivery too
-    await client.subscribeAsync([t.trajectory, t.finger, t.stop, t.heartbeat], { qos: 0, ...(this.#o.protocolVersion === 5 ? { rap: true } : {}) });
+    await client.subscribeAsync([t.trajectory, t.finger, t.gripper, t.stop, t.heartbeat], { qos: 0, ...(this.#o.protocolVersion === 5 ? { rap: true } : {}) });
     await announce();
     this.#loop = setInterval(() => {
       const now = this.now();
@@ -126,11 +127,21 @@ export class SimMqttRobot {
     this.#client?.publish(this.#t.result, JSON.stringify({ ok: r.ok, code: r.code, ...(r.error ? { error: r.error } : {}) }), { qos: 1 });
   }
 
-  #refuse(error: string, goal: boolean, code = -1): void {
+  /** A gripper command's answer, on the gripper topic (QoS 1, as goal results). */
+  #publishGripper(r: GripperResult): void {
+    const body: GripperResult = { ok: r.ok, closure: r.closure };
+    if (r.position !== undefined) body.position = Math.min(2, Math.max(-1, r.position));
+    if (r.stalled !== undefined) body.stalled = r.stalled;
+    if (r.error) body.error = r.error.slice(0, 2000);
+    this.#client?.publish(this.#t.gripperResult, JSON.stringify(body), { qos: 1 });
+  }
+
+  #refuse(error: string, goal: boolean, code = -1, gripper?: number): void {
     this.refused.push(error);
     if (this.refused.length > REFUSED_KEPT) this.refused.shift();
     // a trajectory goal is always answered, even a malformed one; a dropped command is answered too
-    if (goal) this.#publishResult({ ok: false, code, error });
+    if (gripper !== undefined) this.#publishGripper({ ok: false, closure: gripper, error });
+    else if (goal) this.#publishResult({ ok: false, code, error });
   }
 
   /** A command past its deadline (on this robot's clock) is dropped, and answered saying so. */
@@ -153,6 +164,7 @@ export class SimMqttRobot {
     }
     // a retained command may be any age and comes back at every reconnect: never run it
     if (packet.retain) return this.#refuse(`${topic}: retained command ignored`, topic === t.trajectory || topic === t.finger);
+    if (topic === t.gripper) return this.#gripperCommand(topic, payload, now, expiry);
     if (topic === t.heartbeat) {
       // only a well-formed, fresh heartbeat (or command) is word from the agent; the broker lets only the agent write them
       const r = parseChecked<{ until: number }>(topic, payload, validateHeartbeat);
@@ -192,6 +204,23 @@ export class SimMqttRobot {
         this.#refuse(`${topic}: ${(err as Error).message}`, false);
       }
     }
+  }
+
+  /**
+   * A gripper command: malformed ones are dropped (no closure to answer for), a stale one answered as
+   * such on the gripper topic, a fresh one queued on the gripper (which answers when it gets there).
+   */
+  #gripperCommand(topic: string, payload: Buffer, now: number, expiry: number | undefined): void {
+    const r = parseChecked<{ closure: number; at?: number; until: number }>(topic, payload, validateGripper);
+    if (!r.ok) return this.#refuse(r.error, false);
+    this.lastExpiryInterval = expiry;
+    const { closure, at, until } = r.value;
+    if (until < now) return this.#refuse(`${topic}: stale command dropped (its deadline passed ${(now - until).toFixed(3)} s ago)`, false, STALE_COMMAND_CODE, closure);
+    this.#lastHeartbeat = now;
+    const driver = this.#robot.driver;
+    if (!driver.grip) return this.#refuse(`${topic}: ${driver.description.name} has no gripper`, false, -1, closure);
+    driver.grip(closure, at);
+    this.#busyUntil = Math.max(this.#busyUntil, at ?? 0);
   }
 
   /** With commands still ahead and no word from the agent (a fresh heartbeat or command) for watchdogMs: stop. */

@@ -4,6 +4,7 @@ import type { DriverEvents, GoalResult, JointState, RobotDriver, TrajectoryPoint
 import { Emitter } from '../../robots/events.js';
 import { completeVelocities } from '../../robots/motion/spline.js';
 import { SafetyError } from '../safety-gate.js';
+import { RosGripper, type RosGripperOptions } from './ros-gripper.js';
 import { RosLink } from './ros-link.js';
 
 export interface RosArmOptions {
@@ -29,6 +30,12 @@ export interface RosArmOptions {
    * a ROS 2 action for ROS 2; every goal's outcome is a result event). Default 'topic'.
    */
   command?: 'topic' | 'action';
+  /**
+   * The robot's gripper, when it has one: a control_msgs/GripperCommand action (its name, e.g.
+   * /gripper_controller/gripper_cmd, and the command's position open and closed). The description
+   * then has a gripper, and skills open and close it.
+   */
+  gripper?: RosGripperOptions;
   /** Reconnect backoff, ms: first delay and cap. */
   backoffMs?: [number, number];
   /** A joint whose state has not come for this long (robot clock) is missing, ms. */
@@ -75,6 +82,12 @@ const QUOTED_NAMES = 12;
 
 const noop = () => undefined;
 
+/** The options without the gripper's (kept by RosGripper). */
+function withoutGripper(options: RosArmOptions): Omit<RosArmOptions, 'gripper'> {
+  const { gripper: _, ...rest } = options;
+  return rest;
+}
+
 /**
  * An arm behind a rosbridge (ROS 1 or 2), through roslib, with any number of joints.
  *
@@ -104,7 +117,8 @@ const noop = () => undefined;
  */
 export class RosArmDriver implements RobotDriver {
   readonly description: RobotDescription;
-  readonly #o: Required<Omit<RosArmOptions, 'description' | 'url' | 'link'>>;
+  readonly #o: Required<Omit<RosArmOptions, 'description' | 'url' | 'link' | 'gripper'>>;
+  readonly #gripper: RosGripper | null;
   readonly #link: RosLink;
   readonly #ownLink: boolean;
   readonly #n: number;
@@ -123,6 +137,8 @@ export class RosArmDriver implements RobotDriver {
   #missingReported = false;
   #malformedReported = false;
   #state: JointState = { time: 0, positions: [], velocities: [], fingers: [] };
+  /** How closed the gripper is, from its finger joint's state (when configured). */
+  #gripperClosure: number | undefined;
   readonly #trajectory: Topic;
   readonly #fingers: Topic;
   readonly #states: Topic<JointStateMsg>;
@@ -141,9 +157,11 @@ export class RosArmDriver implements RobotDriver {
     }
     if (new Set(names).size !== names.length) throw new RangeError(`RosArmDriver: a joint name is given twice (${names.join(', ')})`);
     if (!options.link && !options.url) throw new TypeError('RosArmDriver: give the rosbridge url or a link');
-    this.description = options.description;
     this.#ownLink = !options.link;
     this.#link = options.link ?? new RosLink(options.url!, options.backoffMs);
+    this.#gripper = options.gripper ? new RosGripper(this.#link, options.rosVersion ?? 1, options.gripper, () => this.#robotNow()) : null;
+    this.description = this.#gripper ? { ...options.description, gripper: { seconds: this.#gripper.seconds } } : options.description;
+    this.#gripper?.events.on('gripper', (g) => this.events.emit('gripper', g));
     this.#o = {
       controller: 'arm_controller',
       rosVersion: 1,
@@ -152,7 +170,7 @@ export class RosArmDriver implements RobotDriver {
       backoffMs: [200, 5000],
       command: 'topic',
       staleMs: 500,
-      ...options,
+      ...withoutGripper(options),
       jointNames: names,
     };
     this.#n = names.length;
@@ -207,6 +225,7 @@ export class RosArmDriver implements RobotDriver {
 
   /** Unsubscribes and forgets its goals; closes the link if this driver made it (a shared link is closed by its owner). */
   close(): void {
+    this.#gripper?.close();
     this.#forgetGoals();
     this.#offLink();
     this.#states.unsubscribe(this.#onJointState);
@@ -229,6 +248,12 @@ export class RosArmDriver implements RobotDriver {
     if (!Array.isArray(names) || !Array.isArray(pos) || pos.length !== names.length) return this.#malformed('a message without matching name and position arrays');
     if (names.length > MAX_STATE_JOINTS) return this.#malformed(`a message naming more than ${MAX_STATE_JOINTS} joints`);
     const vel = Array.isArray(m.velocity) ? m.velocity : [];
+    const finger = this.#gripper?.joint;
+    if (finger !== undefined) {
+      const k = names.indexOf(finger);
+      const p = k >= 0 ? pos[k] : undefined;
+      if (typeof p === 'number' && Number.isFinite(p)) this.#gripperClosure = Math.min(1, Math.max(0, this.#gripper!.closure(p)));
+    }
     let hits = 0;
     let bad = false;
     for (let i = 0; i < names.length; i++) {
@@ -257,7 +282,7 @@ export class RosArmDriver implements RobotDriver {
       this.#missingReported = false;
       if (hits === 0 || bad) return; // another node's joints only (a gripper): nothing of the arm changed
       this.#malformedReported = false;
-      this.#state = { time: this.#lastStamp, positions: Array.from(this.#q), velocities: Array.from(this.#v), fingers: this.#state.fingers };
+      this.#state = { time: this.#lastStamp, positions: Array.from(this.#q), velocities: Array.from(this.#v), fingers: this.#state.fingers, ...(this.#gripperClosure === undefined ? {} : { gripper: this.#gripperClosure }) };
       this.events.emit('state', this.#state);
     } else if (at - this.#firstAt > this.#o.staleMs) {
       this.#reportMissing(at, names as string[]);
@@ -433,11 +458,19 @@ export class RosArmDriver implements RobotDriver {
     return this.#state;
   }
 
+  /** A gripper command (robots configured with one): a GripperCommand goal, sent when the robot's clock reaches `at`. */
+  grip(closure: number, at?: number): void {
+    if (!this.#gripper) throw new SafetyError('limits', `${this.description.name} has no gripper configured`);
+    this.#gripper.grip(closure, at);
+  }
+
   /**
-   * Cancels running FollowJointTrajectory goals and sends an empty trajectory (which stops a ROS
-   * trajectory controller); sent only while connected, never queued.
+   * Cancels running FollowJointTrajectory and GripperCommand goals, drops gripper commands not sent
+   * yet, and sends an empty trajectory (which stops a ROS trajectory controller); sent only while
+   * connected, never queued.
    */
   stop(reason = 'stop command'): void {
+    this.#gripper?.stop(reason);
     this.events.emit('stopped', { reason });
     if (!this.#link.connected) return void this.#forgetGoals();
     for (const g of this.#goals.values()) {

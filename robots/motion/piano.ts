@@ -91,6 +91,7 @@ export function planContinuation(memory: SequenceMemory, fragment: Fragment, arm
       tempoSource: rest.tempoSource,
       playerTempo: rest.playerTempo,
       place: rest.place,
+      transposition: rest.transposition,
       tracks: tracks.map((t) => ({ track: t.track, ...(t.name === undefined ? {} : { name: t.name }), notes: t.notes.length })),
     },
   };

@@ -26,6 +26,10 @@ export function eventWords(e: AgentEvent): string {
     case 'teach':
       if (e.phase === 'recorded') return `recorded ${String(e.samples)} samples${on} in ${num(e.seconds, 1)} s${e.stopped ? ' (stopped)' : ''}`;
       return typeof e.elapsed === 'number' ? `recording${on}: ${num(e.elapsed, 0)} of ${String(e.seconds)} s, ${String(e.samples)} samples` : `recording “${String(e.skill)}”${on} for ${String(e.seconds)} s`;
+    case 'gripper': {
+      const what = typeof e.closure === 'number' ? (e.closure >= 0.95 ? 'closed' : e.closure <= 0.05 ? 'opened' : `set to ${Math.round(100 * e.closure)}% closed`) : 'moved';
+      return `“${String(e.title)}”${on}: gripper ${e.ok ? what : `not ${what}`} (event ${Number(e.index) + 1} of ${String(e.of)})`;
+    }
     case 'stopped':
       return `stopped ${Array.isArray(e.robots) && e.robots.length ? list(e.robots) : 'no robot (none connected)'}${e.reason ? `: ${String(e.reason)}` : ''}`;
     case 'resumed':

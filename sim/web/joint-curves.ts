@@ -17,6 +17,8 @@ export interface CurvesContent {
   trim: { from: number; to: number } | null;
   selected: number | null;
   playhead: number | null;
+  /** Gripper events (0 open .. 1 closed), s from the first sample: drawn as marks across the lanes. */
+  gripper?: ReadonlyArray<{ time: number; closure: number }>;
 }
 
 /** What was drawn last, for the tests and people poking at the page. */
@@ -26,6 +28,8 @@ export interface CurvesShown {
   keyframes: Array<{ x: number; time: number }>;
   trim: { fromX: number; toX: number } | null;
   playheadX: number | null;
+  /** The gripper events drawn: where (viewport px), when and to what. */
+  gripper: Array<{ x: number; time: number; closure: number }>;
   /** The canvas's box in the viewport, CSS px. */
   box: { x: number; y: number; width: number; height: number };
 }
@@ -35,6 +39,8 @@ const PAD_X = 58;
 const PAD_TOP = 12;
 const PAD_BOTTOM = 16;
 const GRAB = 7;
+/** The gripper's marks. */
+const GRIPPER = '#ff9e57';
 
 /** A joint's name short enough for its lane: without '_joint', and without its first word when long (shoulder_pan_joint: pan). */
 export function shortName(name: string): string {
@@ -95,7 +101,7 @@ export class JointCurves {
       const whole = words.join(' ');
       const lines = g.measureText(whole).width <= w - 24 ? [whole] : words;
       lines.forEach((line, i) => g.fillText(line, 12, h / 2 + (i - (lines.length - 1) / 2) * 18));
-      this.shown = { joints: 0, points: 0, keyframes: [], trim: null, playheadX: null, box: { x: r.left, y: r.top, width: r.width, height: r.height } };
+      this.shown = { joints: 0, points: 0, keyframes: [], trim: null, playheadX: null, gripper: [], box: { x: r.left, y: r.top, width: r.width, height: r.height } };
       return;
     }
     const n = c.joints.length;
@@ -160,6 +166,21 @@ export class JointCurves {
       g.setLineDash([]);
       return { x: r.left + x, time: k.time };
     });
+    const gripper = (c.gripper ?? []).map((e) => {
+      // a gripper event: a solid mark across the lanes, labelled with what the gripper does there
+      const x = this.#x(e.time, w);
+      g.strokeStyle = GRIPPER;
+      g.lineWidth = 2;
+      g.beginPath();
+      g.moveTo(x, PAD_TOP - 4);
+      g.lineTo(x, h - PAD_BOTTOM + 2);
+      g.stroke();
+      g.lineWidth = 1;
+      const label = e.closure >= 0.95 ? 'close' : e.closure <= 0.05 ? 'open' : `${Math.round(100 * e.closure)}%`;
+      g.fillStyle = GRIPPER;
+      g.fillText(label, Math.min(x + 3, w - 8 - g.measureText(label).width), h - PAD_BOTTOM - 3);
+      return { x: r.left + x, time: e.time, closure: e.closure };
+    });
     let trim: CurvesShown['trim'] = null;
     if (c.trim) {
       const a = this.#x(c.trim.from, w);
@@ -190,7 +211,7 @@ export class JointCurves {
     g.fillText('0 s', PAD_X, h - 3);
     const end = `${this.duration.toFixed(1)} s`;
     g.fillText(end, w - 8 - g.measureText(end).width, h - 3);
-    this.shown = { joints: n, points, keyframes, trim, playheadX, box: { x: r.left, y: r.top, width: r.width, height: r.height } };
+    this.shown = { joints: n, points, keyframes, trim, playheadX, gripper, box: { x: r.left, y: r.top, width: r.width, height: r.height } };
   }
 
   #down(e: PointerEvent): void {

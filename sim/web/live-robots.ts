@@ -4,6 +4,7 @@ import { Emitter } from '../../robots/events.js';
 import type { FleetDescription, RobotStatus } from '../../src/agent/robot-fleet.js';
 import type { RobotStreamMessage } from '../../src/agent/robots-api.js';
 import { PlanarArmMesh } from './planar-arm.js';
+import { GripperMesh } from './gripper-mesh.js';
 import { chainUrdf, UrdfRobotView } from './urdf-robot.js';
 import { StageView } from './view.js';
 
@@ -19,6 +20,8 @@ interface LiveRobot {
   urdf?: UrdfRobotView;
   planar?: PlanarArmMesh;
   marker?: THREE.Mesh;
+  /** Its gripper, drawn at the tool (robots whose description has one). */
+  gripper?: GripperMesh;
   /** The URDF joint each reported position sets, in the description's joint order. */
   jointNames: string[];
   /** The space it can sweep, in the scene, for framing. */
@@ -48,6 +51,8 @@ export interface EngramView {
   screenBox(id: string): { x: number; y: number; width: number; height: number } | null;
   /** The tool (the URDF's last link, a piano arm's hand) on screen now: CSS pixels in the viewport. */
   toolOnScreen(id: string): { x: number; y: number } | null;
+  /** How closed the robot's gripper is drawn (0 open .. 1 closed); null: it has none drawn. */
+  gripperShown(id: string): number | null;
   renders(): number;
 }
 
@@ -85,7 +90,7 @@ export class LiveRobots {
    * 'robots': every robot's status, whenever one joins, leaves or changes (link, stop, activity);
    * 'state': a joint state as the stream brought it (the teach panel records these); 'path': a skill's path began.
    */
-  readonly events = new Emitter<{ robots: RobotStatus[]; state: { id: string; time: number; positions: number[] }; path: { id: string; title: string; times: number[]; positions: number[][] } }>();
+  readonly events = new Emitter<{ robots: RobotStatus[]; state: { id: string; time: number; positions: number[]; gripper?: number }; path: { id: string; title: string; times: number[]; positions: number[][] } }>();
 
   constructor(view: StageView, overlay: HTMLElement) {
     this.#view = view;
@@ -106,6 +111,7 @@ export class LiveRobots {
       pathOnScreen: (id) => (this.#robots.get(id)?.pathPoints ?? []).map((p) => this.#onScreen(p)),
       screenBox: (id) => this.#screenBox(id),
       toolOnScreen: (id) => this.#toolOnScreen(id),
+      gripperShown: (id) => this.#robots.get(id)?.gripper?.closure ?? null,
       renders: () => view.renders,
     };
     window.__engramView = Object.freeze(hook);
@@ -138,12 +144,12 @@ export class LiveRobots {
     this.#view.requestRender();
   }
 
-  /** One robot as the teach panel needs it: its description, the joint names its model uses, its model, its last state. */
-  robot(id: string): { description: RobotDescription; status: RobotStatus; urdf: UrdfRobotView | null; state: { time: number; positions: number[] } | null } | null {
+  /** One robot as the teach panel needs it: its description, its model (URDF or a piano arm's), its last state. */
+  robot(id: string): { description: RobotDescription; status: RobotStatus; urdf: UrdfRobotView | null; planar: PlanarArmMesh | null; state: { time: number; positions: number[]; gripper?: number } | null } | null {
     const r = this.#robots.get(id);
     if (!r) return null;
     const s = this.#latest.get(id);
-    return { description: r.description, status: r.status, urdf: r.urdf ?? null, state: s ? { time: s.time, positions: s.positions } : null };
+    return { description: r.description, status: r.status, urdf: r.urdf ?? null, planar: r.planar ?? null, state: s ? { time: s.time, positions: s.positions, ...(s.gripper === undefined ? {} : { gripper: s.gripper }) } : null };
   }
 
   /** Draws a path for the robot's tool through these joint positions (a skill chosen in the teach panel); null clears it. */
@@ -163,7 +169,7 @@ export class LiveRobots {
       this.#latest.set(m.id, m);
       const r = this.#robots.get(m.id);
       if (r) this.#show(r, m);
-      this.events.emit('state', { id: m.id, time: m.time, positions: m.positions });
+      this.events.emit('state', { id: m.id, time: m.time, positions: m.positions, ...(m.gripper === undefined ? {} : { gripper: m.gripper }) });
     } else if (m.type === 'robot-status') {
       const r = this.#robots.get(m.id);
       if (!r) return;
@@ -247,7 +253,8 @@ export class LiveRobots {
         this.#group.add(urdf.root);
         // a joint by the description's name, or by the robot's own (ROS names) when the URDF uses those
         const jointNames = desc.joints.map((j, i) => (urdf.joints[j.name] ? j.name : (d.joints[i] ?? j.name)));
-        return { ...base, kind: 'urdf', urdf, jointNames };
+        const gripper = desc.gripper ? new GripperMesh(urdf.tool) : undefined;
+        return { ...base, kind: 'urdf', urdf, jointNames, ...(gripper ? { gripper } : {}) };
       } catch (err) {
         label.title = `cannot draw from its URDF: ${(err as Error).message}`;
       }
@@ -261,6 +268,7 @@ export class LiveRobots {
   }
 
   #drop(r: LiveRobot): void {
+    r.gripper?.dispose();
     r.urdf?.dispose();
     r.planar?.dispose();
     r.marker?.parent?.removeFromParent();
@@ -299,6 +307,7 @@ export class LiveRobots {
   #show(r: LiveRobot, s: Extract<RobotStreamMessage, { type: 'robot-state' }>, initial = false): void {
     if (r.urdf) r.urdf.setJoints(r.jointNames, s.positions);
     else if (r.planar) r.planar.pose([...s.positions.slice(0, 3), ...(s.fingers ?? [])]);
+    if (r.gripper && s.gripper !== undefined) r.gripper.set(s.gripper);
     if (!initial) {
       r.statesShown++;
       r.stateTime = s.time;

@@ -54,6 +54,24 @@ export class PlanarArmMesh {
     });
   }
 
+  /**
+   * The link (0 upper arm, 1 forearm, 2 wrist with the hand) a mesh of this arm belongs to, null for
+   * none of its meshes: a joint's ball goes with the link it starts, the palm and the fingers with the wrist.
+   */
+  linkOf(o: THREE.Object3D): number | null {
+    const mesh = o as THREE.Mesh;
+    const link = this.#links.indexOf(mesh);
+    if (link >= 0) return link;
+    const joint = this.#joints.indexOf(mesh);
+    if (joint >= 0) return joint;
+    return mesh === this.#palm || this.#fingers.includes(mesh) ? 2 : null;
+  }
+
+  /** The meshes of link i (its bar; the wrist's palm and fingers too). */
+  linkMeshes(i: number): THREE.Mesh[] {
+    return [this.#links[i]!, ...(i === 2 ? [this.#palm, ...this.#fingers] : [])].filter((m) => m !== undefined);
+  }
+
   /** The hand's position for joint angles q (for drawing a planned path). */
   handAt(q: readonly number[], out = new THREE.Vector3()): THREE.Vector3 {
     const h = forward(this.robot, q)[2]!;

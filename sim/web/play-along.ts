@@ -17,6 +17,8 @@ export interface Candidate {
   occurrences: number;
   track: number;
   durationsMatched: boolean;
+  /** Semitones the player is away from the piece's key (absent: in its key). */
+  transposition?: number;
 }
 
 /** What the play-along panel shows, for people poking at the page and for the browser test. */
@@ -221,6 +223,7 @@ export class PlayAlong {
         c.durationsMatched ? 'rhythm fits' : 'rhythm does not fit',
         `${c.occurrences} place${c.occurrences === 1 ? '' : 's'}`,
         `track ${c.track + 1}`,
+        ...(c.transposition ? [`played ${Math.abs(c.transposition)} semitone${Math.abs(c.transposition) === 1 ? '' : 's'} ${c.transposition > 0 ? 'up' : 'down'}`] : []),
       ].join(' · ');
       li.append(el('span', { className: 'title', textContent: c.title }), bar, el('span', { className: 'evidence dim', textContent: evidence }));
       return li;

@@ -1,10 +1,12 @@
 import type { DemoSample, SkillJoint } from '../../src/skills/demonstration.js';
 import type { Keyframe } from '../../src/skills/keyframes.js';
 import type { SkillRecognition } from '../../src/skills/recognise-skill.js';
+import { gripperChanges, type GripperEvent } from '../../src/skills/gripper.js';
 import { JointCurves, shortName, type CurvesShown } from './joint-curves.js';
+import { Freedrive } from './freedrive.js';
 import { command, JogSender } from './jog.js';
 import type { LiveRobots } from './live-robots.js';
-import { densify, idleTrim, keyframeRoom, keyframeSamples, keyframesOf, moved } from './teach-recording.js';
+import { densify, gripperAlong, idleTrim, keyframeRoom, keyframeSamples, keyframesOf, moved } from './teach-recording.js';
 import { ToolDrag } from './tool-drag.js';
 import type { StageView } from './view.js';
 
@@ -39,6 +41,8 @@ export interface TeachState {
   replay: { tempo: number; running: boolean; result: Record<string, unknown> | null; playhead: number | null };
   jog: { sent: number; refused: number; error: string | null };
   drag: { solved: number; refused: number };
+  /** The chosen robot's gripper: whether it has one, how closed it last reported it, grip commands sent and refused. */
+  gripper: { available: boolean; closure: number | null; sent: number; refused: number; error: string | null };
   message: string;
 }
 
@@ -94,11 +98,14 @@ export class TeachPanel {
     replay: { tempo: 1, running: false, result: null, playhead: null },
     jog: { sent: 0, refused: 0, error: null },
     drag: { solved: 0, refused: 0 },
+    gripper: { available: false, closure: null, sent: 0, refused: 0, error: null },
     message: '',
   };
   readonly #live: LiveRobots;
   readonly #jog = new JogSender();
   readonly #drag: ToolDrag;
+  /** Freedrive: grab any link in the 3D view and push it; the joints give way (sim/web/freedrive.ts). */
+  readonly #freedrive: Freedrive;
   readonly #curves: JointCurves;
   /** The recording: joint states of the robot on its clock. */
   #samples: DemoSample[] = [];
@@ -136,6 +143,10 @@ export class TeachPanel {
   /** Shown while the chosen robot is stopped (a stop command, its watchdog, a failed goal): jogs are refused until then. */
   readonly #resume = el('button', { id: 'teach-resume', textContent: 'Resume the robot', hidden: true });
   readonly #stopped = el('span', { id: 'teach-stopped', className: 'teach-stopped', hidden: true });
+  readonly #freedriveToggle = el('button', { id: 'teach-freedrive', textContent: 'Freedrive', title: 'hand-guide the arm: grab any link in the 3D view and push or pull it; the joints give way (off: the arm is held)' });
+  /** The gripper, for robots that have one (G on the sliders toggles it). */
+  readonly #openGripper = el('button', { id: 'teach-gripper-open', textContent: 'Open gripper', hidden: true, title: 'open the gripper (G on the sliders toggles it)' });
+  readonly #closeGripper = el('button', { id: 'teach-gripper-close', textContent: 'Close gripper', hidden: true, title: 'close the gripper (G on the sliders toggles it)' });
 
   constructor(section: HTMLElement, view: StageView, live: LiveRobots) {
     this.#live = live;
@@ -143,11 +154,13 @@ export class TeachPanel {
     const canvas = el('canvas', { id: 'teach-curves', ariaLabel: 'the recording: joint curves with the keyframes on them' });
     this.#curves = new JointCurves(canvas);
     window.engramTeachCurves = () => this.#curves.shown;
-    this.#drag = new ToolDrag(view, live, () => this.state.robot);
+    this.#freedrive = new Freedrive(view, live, () => this.state.robot);
+    // while freedrive is on, a press on the tool grabs it compliantly too: the IK drag stands aside
+    this.#drag = new ToolDrag(view, live, () => (this.#freedrive.on ? null : this.state.robot));
     view.container.appendChild(this.#countdownShown);
     section.append(
       el('h2', { textContent: 'Teach a skill by demonstration' }),
-      el('div', { className: 'row' }, el('label', { htmlFor: 'teach-robot', textContent: 'Robot' }), this.#robotChoice, this.#stopped, this.#resume, el('span', { className: 'dim', textContent: 'jog it: sliders, keys (click the sliders, 1-9 and arrows), or drag its tool in the 3D view' })),
+      el('div', { className: 'row' }, el('label', { htmlFor: 'teach-robot', textContent: 'Robot' }), this.#robotChoice, this.#stopped, this.#resume, this.#freedriveToggle, this.#openGripper, this.#closeGripper, el('span', { className: 'dim', textContent: 'jog it: sliders, keys (click the sliders, 1-9 and arrows, G: gripper), or drag its tool in the 3D view; Freedrive: grab any link and push it' })),
       el(
         'div',
         { className: 'teach-grid' },
@@ -207,8 +220,9 @@ export class TeachPanel {
     live.events.on('state', (s) => {
       if (s.id !== this.state.robot) return;
       this.state.positions = s.positions;
-      if (this.state.phase === 'recording' && s.id === this.#recordingRobot) this.#add(s.time, s.positions);
-      if (!this.#jog.active && !this.#drag.dragging) this.#showSliders(s.positions);
+      if (s.gripper !== undefined) this.state.gripper.closure = s.gripper;
+      if (this.state.phase === 'recording' && s.id === this.#recordingRobot) this.#add(s.time, s.positions, s.gripper);
+      if (!this.#jog.active && !this.#drag.dragging && !this.#freedrive.dragging) this.#showSliders(s.positions);
       if (this.#replayEnd !== null && this.state.replay.running) {
         const k = this.#skillKeyframes;
         const length = k.length ? k[k.length - 1]!.time + k[k.length - 1]!.dwell : 0;
@@ -222,6 +236,7 @@ export class TeachPanel {
       this.#replayEnd = p.times[p.times.length - 1] ?? null;
     });
     this.#jog.events.on('refused', ({ error }) => {
+      this.#freedrive.resync();
       this.state.jog = { sent: this.#jog.sent, refused: this.#jog.refused, error };
       this.#say(`jog refused: ${error}`);
     });
@@ -230,6 +245,17 @@ export class TeachPanel {
       this.state.drag = { solved: this.#drag.solved, refused: this.#drag.refused };
       this.#showSliders(positions);
       this.#jog.to(positions);
+    });
+    this.#freedrive.events.on('target', ({ positions }) => {
+      this.#showSliders(positions);
+      this.#jog.to(positions);
+    });
+    this.#freedriveToggle.setAttribute('aria-pressed', 'false');
+    this.#freedriveToggle.addEventListener('click', () => {
+      this.#freedrive.on = !this.#freedrive.on;
+      this.#freedriveToggle.setAttribute('aria-pressed', String(this.#freedrive.on));
+      this.#freedriveToggle.textContent = this.#freedrive.on ? 'Freedrive on' : 'Freedrive';
+      this.#say(this.#freedrive.on ? 'freedrive: grab any link of the arm in the 3D view and push or pull it; let go and it holds' : 'freedrive off: the arm is held');
     });
     this.#drag.events.on('unreachable', () => {
       this.state.drag = { solved: this.#drag.solved, refused: this.#drag.refused };
@@ -247,6 +273,8 @@ export class TeachPanel {
         const j = inputs.indexOf(input);
         const sign = e.key === 'ArrowRight' || e.key === 'ArrowUp' ? 1 : -1;
         this.#jogJoint(j, sign * (e.shiftKey ? FINE_STEP : KEY_STEP));
+      } else if ((e.key === 'g' || e.key === 'G') && this.state.gripper.available) {
+        void this.#grip((this.state.gripper.closure ?? 0) >= 0.5 ? 0 : 1);
       } else return;
       e.preventDefault();
       e.stopPropagation();
@@ -259,6 +287,8 @@ export class TeachPanel {
     });
     this.#curves.canvas.tabIndex = 0;
 
+    this.#openGripper.addEventListener('click', () => void this.#grip(0));
+    this.#closeGripper.addEventListener('click', () => void this.#grip(1));
     this.#record.addEventListener('click', () => this.#startCountIn());
     this.#stop.addEventListener('click', () => this.#stopRecording());
     this.#trimIdle.addEventListener('click', () => {
@@ -312,6 +342,8 @@ export class TeachPanel {
     this.#jog.robot = id;
     const r = id ? this.#live.robot(id) : null;
     this.state.positions = r?.state?.positions ?? null;
+    this.state.gripper = { available: !!r?.description.gripper, closure: r?.state?.gripper ?? null, sent: 0, refused: 0, error: null };
+    this.#openGripper.hidden = this.#closeGripper.hidden = !this.state.gripper.available;
     this.#sliders.replaceChildren();
     if (!r || !id) return void this.#enable();
     r.description.joints.forEach((j, i) => {
@@ -356,6 +388,27 @@ export class TeachPanel {
     this.#jog.to(q);
   }
 
+  /** Opens (0) or closes (1) the chosen robot's gripper through the agent (its safety gate); recorded with the joints while recording. */
+  async #grip(closure: number): Promise<void> {
+    const id = this.state.robot;
+    if (!id || !this.state.gripper.available) return;
+    this.state.gripper.sent++;
+    const r = await command({ command: 'grip', robot: id, gripper: closure >= 0.5 ? 'closed' : 'open' });
+    if (r.ok) {
+      this.state.gripper.error = null;
+      if (this.state.phase !== 'recording') this.#say(`${id}: gripper ${closure >= 0.5 ? 'closed' : 'open'}`);
+    } else {
+      this.state.gripper.refused++;
+      this.state.gripper.error = r.error ?? 'refused';
+      this.#say(`gripper refused: ${r.error}`);
+    }
+  }
+
+  /** The gripper events of the recording (s from its first sample), for the curves. */
+  #recordedGripper(): GripperEvent[] {
+    return gripperChanges(this.#samples).map(({ time, closure }) => ({ time, closure }));
+  }
+
   // ---- recording ---------------------------------------------------------------------------------
 
   #startCountIn(): void {
@@ -389,21 +442,23 @@ export class TeachPanel {
     this.#recordingRobot = id;
     this.#joints = this.#skillJoints(id);
     this.#samples = [];
-    this.#say(`recording ${id}: move it (sliders, keys, drag the tool), then press Stop`);
+    this.#say(`recording ${id}: move it (sliders, keys, drag the tool, freedrive), then press Stop`);
     this.#enable();
     // "what is this skill?" on the demonstration so far, about once a second while it moves
     this.#identifyTimer = setInterval(() => void this.#identify(this.#samples), 1000);
   }
 
-  #add(time: number, positions: number[]): void {
+  #add(time: number, positions: number[], gripper?: number): void {
     const last = this.#samples[this.#samples.length - 1];
     if (last && time <= last.time) return;
-    this.#samples.push({ time, positions: [...positions] });
+    // a robot with a gripper: every sample carries it (the last known until its state says)
+    const g = this.state.gripper.available ? (gripper ?? last?.gripper ?? this.state.gripper.closure ?? 0) : undefined;
+    this.#samples.push(g === undefined ? { time, positions: [...positions] } : { time, positions: [...positions], gripper: g });
     this.state.samples = this.#samples.length;
     this.state.duration = time - this.#samples[0]!.time;
     if (this.state.duration > MAX_RECORDING_S) return this.#stopRecording();
     if (this.#samples.length % 5 === 0) {
-      this.#curves.set({ samples: this.#samples, path: null, keyframes: [], keyframeOrigin: 0, joints: this.#joints.map((j) => j.name), trim: null, selected: null, playhead: null });
+      this.#curves.set({ samples: this.#samples, path: null, keyframes: [], keyframeOrigin: 0, joints: this.#joints.map((j) => j.name), trim: null, selected: null, playhead: null, gripper: this.#recordedGripper() });
     }
   }
 
@@ -486,7 +541,7 @@ export class TeachPanel {
 
   /** What Teach sends: the kept samples, or, once keyframes were edited, the keyframes as a demonstration. */
   #demonstration(): DemoSample[] {
-    return this.state.edited ? keyframeSamples(this.#keyframes) : this.#kept();
+    return this.state.edited ? gripperAlong(keyframeSamples(this.#keyframes), this.#kept()) : this.#kept();
   }
 
   #redraw(): void {
@@ -506,6 +561,7 @@ export class TeachPanel {
       trim,
       selected: this.state.selected,
       playhead: null,
+      gripper: this.#recordedGripper(),
     });
     this.#enable();
   }
@@ -614,7 +670,7 @@ export class TeachPanel {
     this.#renderSkills();
     const r = await command({ command: 'recall', title, tempo: this.state.replay.tempo });
     if (!r.ok) return this.#say(`cannot show ${title}: ${r.error}`);
-    const recalled = r.result as { joints: SkillJoint[]; keyframes: Keyframe[] };
+    const recalled = r.result as { joints: SkillJoint[]; keyframes: Keyframe[]; gripper?: GripperEvent[] };
     const id = this.state.robot;
     const robotJoints = id ? this.#skillJoints(id) : [];
     // in the robot's joint order, by name (a skill of another robot is shown in its own)
@@ -624,7 +680,7 @@ export class TeachPanel {
     this.#skillKeyframes = keyframes;
     this.#joints = fits ? robotJoints : recalled.joints;
     const path = keyframeSamples(keyframes);
-    this.#curves.set({ samples: path, path: null, keyframes, keyframeOrigin: 0, joints: this.#joints.map((j) => j.name), trim: null, selected: null, playhead: null });
+    this.#curves.set({ samples: path, path: null, keyframes, keyframeOrigin: 0, joints: this.#joints.map((j) => j.name), trim: null, selected: null, playhead: null, gripper: recalled.gripper ?? [] });
     this.state.keyframes = keyframes.map((k) => ({ time: k.time, dwell: k.dwell }));
     if (fits && id) this.#live.showPath(id, densify(path.map((s) => s.positions)));
     const length = path.length ? path[path.length - 1]!.time : 0;
@@ -646,9 +702,10 @@ export class TeachPanel {
     this.state.replay.running = false;
     this.state.replay.result = r.ok ? (r.result as Record<string, unknown>) : { error: r.error };
     if (r.ok) {
-      const res = r.result as { tempo: number; fittedFrom?: number; reached?: number; due?: number; keyframes?: number; stopped?: boolean };
+      const res = r.result as { tempo: number; fittedFrom?: number; reached?: number; due?: number; keyframes?: number; stopped?: boolean; gripper?: { events: number; performed: number }; warning?: string };
       const slowed = res.fittedFrom !== undefined ? ` (slowed from ${res.fittedFrom} to fit the robot's limits)` : '';
-      this.#say(`${res.stopped ? 'stopped' : 'replayed'} ${title} at tempo ${res.tempo.toFixed(2)}${slowed}: ${res.reached} of ${res.due} keyframes reached`);
+      const gripper = res.gripper ? `, ${res.gripper.performed} of ${res.gripper.events} gripper events` : '';
+      this.#say(`${res.stopped ? 'stopped' : 'replayed'} ${title} at tempo ${res.tempo.toFixed(2)}${slowed}: ${res.reached} of ${res.due} keyframes reached${gripper}${res.warning ? ` (${res.warning})` : ''}`);
       // the path stays drawn after the robot is done
       this.#live.showPath(id, densify(keyframeSamples(this.#skillKeyframes).map((s) => s.positions)));
     } else this.#say(`replay failed: ${r.error}`);

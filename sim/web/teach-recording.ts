@@ -72,6 +72,21 @@ export function keyframeSamples(keyframes: readonly Keyframe[], dt = 0.02): Demo
 }
 
 /**
+ * Samples made from edited keyframes (times from the kept recording's first sample) with the gripper
+ * the recording had at each time: the gripper changes where it did, whatever was done to the keyframes.
+ * A recording without a gripper gives the samples as they are.
+ */
+export function gripperAlong(samples: DemoSample[], recording: readonly DemoSample[]): DemoSample[] {
+  if (recording.length === 0 || recording[0]!.gripper === undefined) return samples;
+  const t0 = recording[0]!.time;
+  let i = 0;
+  return samples.map((s) => {
+    while (i + 1 < recording.length && recording[i + 1]!.time - t0 <= s.time + 1e-9) i++;
+    return { ...s, gripper: recording[i]!.gripper! };
+  });
+}
+
+/**
  * Where keyframe i may move to in time: after the previous one's pause, before the next one (minus its
  * own pause), with `gap` s to spare on both sides.
  */

@@ -58,6 +58,10 @@ Commands:
                            (default ur5e) or, with --ros-robot-description, by the URDF it serves
                            (robot_description) plus --robot's sidecar for acceleration limits;
                            [--ros-joints <a,b,c>] when its names differ from the description's;
+                           [--ros-gripper <action>] its gripper's control_msgs/GripperCommand action
+                           (e.g. /gripper_controller/gripper_cmd) with [--ros-gripper-positions
+                           <open,closed>] the command's position open and closed (default 0.08,0)
+                           and [--ros-gripper-joint <name>] its finger joint in /joint_states;
                            --port <n>, --host <addr>, --mqtt-port <n>; --journal-limit <bytes>
                            compacts the memory's journal into its file past that size; the HTTP API needs the
                            access token printed at start (kept in ~/.config/engram/token, or
@@ -97,6 +101,15 @@ async function readLine(): Promise<string> {
   } finally {
     rl.close();
   }
+}
+
+/** A ROS arm's gripper from --ros-gripper <action> and --ros-gripper-positions <open,closed>. */
+function rosGripper(action: string, positions: unknown, joint: unknown): { action: string; openPosition: number; closedPosition: number; joint?: string } {
+  if (!/^\/?[A-Za-z][\w/]*$/.test(action)) throw new UsageError('--ros-gripper needs the action\'s ROS name, e.g. /gripper_controller/gripper_cmd');
+  const text = typeof positions === 'string' ? positions : '0.08,0';
+  const [open, closed, ...rest] = text.split(',').map((x) => Number(x.trim()));
+  if (rest.length || !Number.isFinite(open) || !Number.isFinite(closed) || open === closed) throw new UsageError('--ros-gripper-positions needs two different numbers: the command\'s position open and closed, e.g. 0.08,0');
+  return { action, openPosition: open!, closedPosition: closed!, ...(typeof joint === 'string' && joint.trim() ? { joint: joint.trim() } : {}) };
 }
 
 function fail(code: number, message: string): never {
@@ -157,7 +170,7 @@ function learnFiles(memory: SequenceMemory, paths: string[], title: string | und
 async function main(argv: string[]): Promise<void> {
   const { command, positional, opts } = parseArgs(argv, {
     flags: ['json', 'bundled', 'help', 'ros-action', 'ros-robot-description', 'sim-arm', 'no-sim-arm', 'require-token', 'delete'],
-    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'token-file', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller', 'mqtt-passwd', 'mqtt-acl', 'mqtt-cert', 'mqtt-key', 'mqtt-ca', 'sim-robot-password', 'ros-secret', 'journal-limit'],
+    values: ['memory', 'tempo', 'track', 'out', 'notes', 'midi', 'limit', 'count', 'title', 'wav', 'seconds', 'robot', 'port', 'host', 'broker', 'mqtt-port', 'username', 'password', 'demo', 'tolerance', 'sim-robots', 'mqtt-robot', 'ros', 'token-file', 'ros-version', 'ros-arm', 'ros-joints', 'ros-controller', 'mqtt-passwd', 'mqtt-acl', 'mqtt-cert', 'mqtt-key', 'mqtt-ca', 'sim-robot-password', 'ros-secret', 'journal-limit', 'ros-gripper', 'ros-gripper-positions', 'ros-gripper-joint'],
     repeatable: ['track', 'mqtt-robot'],
   });
   if (!command || command === 'help' || opts.help) {
@@ -222,6 +235,8 @@ async function main(argv: string[]): Promise<void> {
         else {
           const last = recalled.keyframes[recalled.keyframes.length - 1];
           process.stdout.write(`skill '${title}': ${recalled.keyframes.length} keyframes (${recalled.joints.map((j) => j.name).join(', ')}) over ${last ? (last.time + last.dwell).toFixed(2) : '0.00'} s at tempo ${recalled.tempo}\n`);
+          // its gripper events: what and when
+          if (recalled.gripper?.length) process.stdout.write(`  gripper: ${recalled.gripper.map((g) => `${g.closure >= 0.95 ? 'close' : g.closure <= 0.05 ? 'open' : `${Math.round(100 * g.closure)}%`} at ${g.time.toFixed(2)} s`).join(', ')}\n`);
         }
         return;
       }
@@ -318,6 +333,7 @@ async function main(argv: string[]): Promise<void> {
           action: opts['ros-action'] === true,
           robot: typeof opts.robot === 'string' ? opts.robot : 'ur5e',
           fromRobot: opts['ros-robot-description'] === true,
+          ...(typeof opts['ros-gripper'] === 'string' ? { gripper: rosGripper(opts['ros-gripper'], opts['ros-gripper-positions'], opts['ros-gripper-joint']) } : {}),
         };
       }
       const { runAgent } = await import('./run-agent.js');
@@ -381,7 +397,7 @@ async function main(argv: string[]): Promise<void> {
       const tolerance = opts.tolerance === undefined ? undefined : num('tolerance', 0.02);
       const r = (await localCommands(memoryFile).run({ command: 'teach', skill, samples: demoFile.samples, joints: demoFile.joints, tolerance })) as TaughtSkill;
       if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
-      else process.stdout.write(`learned skill '${skill}': ${r.samples} samples over ${r.seconds.toFixed(2)} s -> ${r.keyframes} keyframes (${demoFile.joints.map((j) => j.name).join(', ')}); memory: ${memoryFile}\n`);
+      else process.stdout.write(`learned skill '${skill}': ${r.samples} samples over ${r.seconds.toFixed(2)} s -> ${r.keyframes} keyframes (${demoFile.joints.map((j) => j.name).join(', ')})${r.gripperEvents ? `, ${r.gripperEvents} gripper events` : ''}; memory: ${memoryFile}\n`);
       return;
     }
     case 'identify-skill': {

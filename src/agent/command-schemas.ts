@@ -42,6 +42,9 @@ const fragmentNotes = {
 /** Notes of the matched track a continuation plays on (the other tracks join in): the arms play a bounded stretch. */
 const continuationCount = { type: 'integer', minimum: 1, maximum: 256 };
 
+/** A gripper state: 0 = open .. 1 = closed, or the words. */
+const gripper = { anyOf: [{ type: 'number', minimum: 0, maximum: 1 }, { enum: ['open', 'closed'] }] };
+
 const robotId = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' };
 const robotIds = { type: 'array', minItems: 1, maxItems: 64, uniqueItems: true, items: robotId };
 
@@ -61,7 +64,7 @@ const demoSamples = {
     type: 'object',
     required: ['time', 'positions'],
     additionalProperties: false,
-    properties: { time: finite, positions: { type: 'array', minItems: 1, maxItems: 32, items: finite } },
+    properties: { time: finite, positions: { type: 'array', minItems: 1, maxItems: 32, items: finite }, gripper },
   },
 };
 
@@ -139,6 +142,12 @@ export const COMMAND_SCHEMAS: Record<string, object> = {
       tempo,
       fit: { type: 'boolean' },
     },
+  },
+  grip: {
+    type: 'object',
+    required: ['id', 'replyTo', 'command', 'robot', 'gripper'],
+    additionalProperties: false,
+    properties: { ...base, command: { const: 'grip' }, robot: robotId, gripper },
   },
   jog: {
     type: 'object',

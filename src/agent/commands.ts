@@ -2,6 +2,7 @@ import { bundledRobots, loadRobot } from '../../robots/load.js';
 import type { Fragment } from '../memory/types.js';
 import { UnknownTitleError } from '../memory/validate.js';
 import { checkDemonstration, robotJoints, type DemoSample, type SkillJoint } from '../skills/demonstration.js';
+import { gripperValue } from '../skills/gripper.js';
 import { COMMAND_SCHEMAS, MAX_TITLE_CHARS } from './command-schemas.js';
 import type { MemoryService } from './memory-service.js';
 import type { EventSink, RobotFleet } from './robot-fleet.js';
@@ -120,6 +121,11 @@ export async function runCommand(ctx: CommandContext, msg: AgentCommand): Promis
       return teach(ctx, msg, emit);
     case 'identify-skill':
       return identifySkill(ctx, msg, emit);
+    case 'grip': {
+      if (!ctx.robots) throw new CommandError('robots: this agent has no robots connected');
+      if (!ctx.robots.grip) throw new CommandError('grip: these robots take no gripper commands');
+      return ctx.robots.grip(msg.robot as string, gripperValue(msg.gripper)!);
+    }
     case 'jog': {
       if (!ctx.robots) throw new CommandError('robots: this agent has no robots connected');
       return ctx.robots.jog(msg.robot as string, msg.positions as number[]);
@@ -202,7 +208,8 @@ async function teach(ctx: CommandContext, msg: AgentCommand, emit: EventSink): P
       : robot && ctx.robots
         ? ctx.robots.joints(robot)
         : robotJoints(loadRobot('ur5e-planar'));
-    samples = msg.samples as DemoSample[];
+    // a gripper given as words is a closure like any other (the schema allows 0..1, 'open', 'closed')
+    samples = (msg.samples as Array<DemoSample & { gripper?: unknown }>).map((s) => (s.gripper === undefined ? s : { ...s, gripper: gripperValue(s.gripper) ?? (s.gripper as number) }));
   } else {
     if (!robot) throw new CommandError('teach: give the demonstration as samples, or name the robot to record it from (robot)');
     if (!ctx.robots) throw new CommandError('robot: this agent has no robots connected');

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { loadRobot } from '../../robots/load.js';
 import { DemonstrationError, robotJoints, type DemoSample, type SkillJoint } from '../skills/demonstration.js';
+import { gripperValue } from '../skills/gripper.js';
 import { pathKey, scanJson, textPlaces, type JsonPath } from './json-locations.js';
 
 /** What a demonstration file may hold (the teach command's own bounds: 200,000 samples, 32 joints). */
@@ -62,9 +63,10 @@ class Problems<T> {
 }
 
 /**
- * A demonstration file: JSON {joints?: [{name, min, max}], samples: [{time, positions}]}, or CSV with a
- * header `time,<joint>,<joint>,...` (seconds, radians). Joints not given take their ranges from the
- * robot description (by name, or in order).
+ * A demonstration file: JSON {joints?: [{name, min, max}], samples: [{time, positions, gripper?}]}, or
+ * CSV with a header `time,<joint>,<joint>,...[,gripper]` (seconds, radians). Joints not given take their
+ * ranges from the robot description (by name, or in order). The gripper (on every sample or none) is
+ * 0 = open .. 1 = closed, or the words open / closed.
  */
 export function readDemonstration(file: string, robot = 'ur5e-planar'): { joints: SkillJoint[]; samples: DemoSample[] } {
   let text: string;
@@ -124,8 +126,10 @@ function parseCsv(text: string, file: string, robot: string, described: SkillJoi
   while (h < all.length && !isData(all[h]!)) h++;
   const headLine = h + 1;
   const header = h < all.length ? all[h]!.split(',').map((c) => c.trim()) : [];
-  if (header[0] !== 'time' || header.length < 2) throw new DemonstrationFileError(file, [{ line: Math.min(headLine, all.length), problem: "the header must be 'time,<joint>,<joint>,...'" }]);
-  const names = header.slice(1);
+  const gripperCol = header.indexOf(GRIPPER_COLUMN);
+  if (header[0] !== 'time' || header.length < (gripperCol < 0 ? 2 : 3)) throw new DemonstrationFileError(file, [{ line: Math.min(headLine, all.length), problem: "the header must be 'time,<joint>,<joint>,...'" }]);
+  if (gripperCol >= 0 && header.lastIndexOf(GRIPPER_COLUMN) !== gripperCol) throw new DemonstrationFileError(file, [{ line: headLine, problem: "names the 'gripper' column twice" }]);
+  const names = header.filter((_, c) => c > 0 && c !== gripperCol);
   if (names.length > DEMONSTRATION_LIMITS.joints) throw new DemonstrationFileError(file, [{ line: headLine, problem: `names ${names.length} joints, more than ${DEMONSTRATION_LIMITS.joints}` }]);
   const joints = names.map((name, i) => {
     checkName(name, `${file}:${headLine}: joint ${i + 1}`);
@@ -136,14 +140,14 @@ function parseCsv(text: string, file: string, robot: string, described: SkillJoi
   let rows = 0;
   for (let n = h + 1; n < all.length; n++) if (isData(all[n]!)) rows++;
   if (rows > DEMONSTRATION_LIMITS.samples) throw new DemonstrationError(file, `has ${rows} samples, more than ${DEMONSTRATION_LIMITS.samples}`);
-  const columns = `time and ${names.length} joint position${names.length > 1 ? 's' : ''}`;
+  const columns = `time and ${names.length} joint position${names.length > 1 ? 's' : ''}${gripperCol >= 0 ? ' and the gripper' : ''}`;
   const problems = new Problems<DemonstrationProblem>();
   const samples: DemoSample[] = [];
   let last = -Infinity;
   for (let n = h + 1; n < all.length; n++) {
     const l = all[n]!;
     if (!isData(l)) continue;
-    const problem = csvRowProblem(l, header.length, columns, joints, last, (row) => {
+    const problem = csvRowProblem(l, header.length, columns, joints, gripperCol, last, (row) => {
       samples.push(row);
       last = row.time;
     });
@@ -160,13 +164,19 @@ function parseCsv(text: string, file: string, robot: string, described: SkillJoi
 }
 
 /** The problem of one CSV data row, or null after handing the row to `take`. */
-function csvRowProblem(line: string, width: number, columns: string, joints: SkillJoint[], last: number, take: (row: DemoSample) => void): string | null {
+function csvRowProblem(line: string, width: number, columns: string, joints: SkillJoint[], gripperCol: number, last: number, take: (row: DemoSample) => void): string | null {
   const cells = line.split(',').map((c) => c.trim());
   if (cells.length !== width) return `has ${cells.length} value${cells.length > 1 ? 's' : ''}; a line needs ${width} (${columns})`;
   const values: number[] = [];
+  let gripper: number | null = null;
   for (let c = 0; c < cells.length; c++) {
     const cell = cells[c]!;
     if (cell === '') return `column ${c + 1} is empty`;
+    if (c === gripperCol) {
+      gripper = gripperValue(DECIMAL.test(cell) ? Number(cell) : cell);
+      if (gripper === null) return `column ${c + 1} (gripper) ${GRIPPER_RULE}`;
+      continue;
+    }
     if (!DECIMAL.test(cell)) return `column ${c + 1} is not a number`;
     const v = Number(cell);
     if (!Number.isFinite(v)) return `column ${c + 1} is not a finite number`;
@@ -176,11 +186,16 @@ function csvRowProblem(line: string, width: number, columns: string, joints: Ski
   if (timeBad) return `column 1 (time) ${timeBad}`;
   for (let j = 0; j < joints.length; j++) {
     const bad = positionProblem(values[j + 1], j, joints[j]!);
-    if (bad) return `column ${j + 2} ${bad}`;
+    // the column as the file numbers it (a gripper column before it shifts it)
+    if (bad) return `column ${j + 2 + (gripperCol >= 0 && gripperCol <= j + 1 ? 1 : 0)} ${bad}`;
   }
-  take({ time: values[0]!, positions: values.slice(1) });
+  take(gripper === null ? { time: values[0]!, positions: values.slice(1) } : { time: values[0]!, positions: values.slice(1), gripper });
   return null;
 }
+
+/** The CSV column, and the JSON sample field, of the gripper. */
+const GRIPPER_COLUMN = 'gripper';
+const GRIPPER_RULE = 'must be a number from 0 (open) to 1 (closed), or open or closed';
 
 /** A JSON path as written in messages: samples[3].positions[1]. */
 const pathText = (path: JsonPath) => path.map((s, k) => (typeof s === 'number' ? `[${s}]` : k === 0 ? s : `.${s}`)).join('');
@@ -242,9 +257,16 @@ function parseJson(text: string, file: string, described: SkillJoint[]): { joint
   // every sample checked (time, count of positions, each position within its joint's range)
   const samples: DemoSample[] = [];
   let last = -Infinity;
+  // the gripper is on every sample or none: as the first sample has it
+  const first = o.samples[0] as { gripper?: unknown } | null;
+  const withGripper = !!first && typeof first === 'object' && first.gripper !== undefined;
   o.samples.forEach((s, i) => {
-    const x = s as Partial<DemoSample> | null;
+    const x = s as (Partial<DemoSample> & { gripper?: unknown }) | null;
     if (!x || typeof x !== 'object' || Array.isArray(x)) return problems.add({ path: ['samples', i], problem: 'must be an object {time, positions}' });
+    const gripper = x.gripper === undefined ? undefined : gripperValue(x.gripper);
+    if (x.gripper === undefined && withGripper) problems.add({ path: ['samples', i], problem: 'has no gripper: give it on every sample or on none' });
+    else if (x.gripper !== undefined && !withGripper) problems.add({ path: ['samples', i, 'gripper'], problem: 'is given, but the first sample has none: give it on every sample or on none' });
+    else if (gripper === null) problems.add({ path: ['samples', i, 'gripper'], problem: GRIPPER_RULE });
     const timeBad = x.time === undefined ? 'is missing' : timeProblem(x.time, last);
     if (timeBad) problems.add({ path: ['samples', i, 'time'], problem: timeBad });
     if (typeof x.time === 'number' && Number.isFinite(x.time) && x.time > last) last = x.time;
@@ -257,7 +279,7 @@ function parseJson(text: string, file: string, described: SkillJoint[]): { joint
       const p = positionProblem(q, j, joints[j]!);
       if (p) (problems.add({ path: ['samples', i, 'positions', j], problem: p }), (bad = true));
     });
-    if (!timeBad && !bad) samples.push({ time: x.time as number, positions: [...(x.positions as number[])] });
+    if (!timeBad && !bad) samples.push({ time: x.time as number, positions: [...(x.positions as number[])], ...(typeof gripper === 'number' ? { gripper } : {}) });
   });
   if (problems.count > 0) throw located();
   if (samples.length < 2) throw new DemonstrationError(`${file}: samples`, `needs at least 2 samples, has ${samples.length}`);

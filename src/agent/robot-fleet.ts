@@ -68,6 +68,8 @@ export interface RobotFleet {
    * cannot be made, or the robot's own answer when the robot refused or aborted it.
    */
   jog(id: string, positions: number[]): Promise<JogResult>;
+  /** Opens (closure 0) or closes (1) an idle robot's gripper; resolves when it got there, rejects naming the robot and why not. */
+  grip?(id: string, closure: number): Promise<{ robot: string; closure: number; position: number | null }>;
   /** Records a robot's joint states for `seconds` (or until stop): a demonstration. */
   record(id: string, seconds: number, emit: EventSink): Promise<DemoSample[]>;
   /** Stops every robot now (or the named ones) and ends what they were doing; returns the ids stopped. */

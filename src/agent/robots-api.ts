@@ -4,7 +4,7 @@ import type { FleetDescription, RobotFleet, RobotStatus } from './robot-fleet.js
 /** What the live stream sends, one JSON object per server-sent event. */
 export type RobotStreamMessage =
   | { type: 'robots'; ids: string[] }
-  | { type: 'robot-state'; id: string; time: number; positions: number[]; fingers?: number[] }
+  | { type: 'robot-state'; id: string; time: number; positions: number[]; fingers?: number[]; gripper?: number }
   | ({ type: 'robot-status' } & RobotStatus)
   | { type: 'robot-path'; id: string; title: string; times: number[]; positions: number[][] };
 
@@ -43,7 +43,7 @@ export function robotStream(fleet: RobotFleet | undefined, send: (m: RobotStream
   const offs = [
     events.on('state', ({ id, state }) => {
       const r = slot(id);
-      r.pending = { type: 'robot-state', id, time: state.time, positions: state.positions, ...(state.fingers.length ? { fingers: state.fingers } : {}) };
+      r.pending = { type: 'robot-state', id, time: state.time, positions: state.positions, ...(state.fingers.length ? { fingers: state.fingers } : {}), ...(state.gripper === undefined ? {} : { gripper: state.gripper }) };
       if (r.timer) return;
       const wait = r.last + period - Date.now();
       if (wait <= 0) flush(id);

@@ -12,6 +12,7 @@ import { MemoryOnThread, MemoryWorker, type MemoryService } from './memory-servi
 import { WorkerClient } from './worker-client.js';
 import { checkCommand, checkRoutedText } from './command-schemas.js';
 import { simRobotsInWorker, simRobotsOnThread, type SimRobots, type SimRobotSpec } from './sim-robots.js';
+import type { RosGripperOptions } from '../../bridge/ros/ros-gripper.js';
 
 /** How `engram serve` is set up: every channel and robot it starts. */
 export interface AgentSetup {
@@ -80,7 +81,7 @@ export interface AgentSetup {
      * sidecar, description); with `fromRobot` the URDF is read from the robot (robot_description) and
      * `robot` only gives the sidecar (acceleration limits, which joints).
      */
-    arm?: { id: string; joints?: string[]; controller: string; action: boolean; robot: string; fromRobot?: boolean };
+    arm?: { id: string; joints?: string[]; controller: string; action: boolean; robot: string; fromRobot?: boolean; gripper?: RosGripperOptions };
   };
   log: (line: string) => void;
 }
@@ -282,7 +283,7 @@ export async function runAgent(o: AgentSetup): Promise<RunningAgent> {
       if (o.ros.arm) {
         const a = o.ros.arm;
         const description = a.fromRobot ? await robotFromRos(link, { rosVersion: o.ros.version, sidecar: a.robot }) : loadRobot(a.robot);
-        const driver = new RosArmDriver({ link, description, jointNames: a.joints, controller: a.controller, rosVersion: o.ros.version, command: a.action ? 'action' : 'topic' });
+        const driver = new RosArmDriver({ link, description, jointNames: a.joints, controller: a.controller, rosVersion: o.ros.version, command: a.action ? 'action' : 'topic', ...(a.gripper ? { gripper: a.gripper } : {}) });
         fleet.add(rosMember(a.id, driver));
       }
       const rosAgent = new RosAgent({ handle: core.handle, check: checkRoutedText, events: core.events, link, rosVersion: o.ros.version });

@@ -18,22 +18,40 @@ import { INTERVAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, SEQU
 export const NOTE_CONTEXT = 4;
 /** Steps in an interval neuron's context (itself included). */
 export const STEP_CONTEXT = 3;
+/**
+ * Notes in a spatial neuron's long context: its sub-column membership also carries an 8-bit print of
+ * the two notes after its four, so a fragment of six notes or more starts its first paths only where
+ * six notes agree (as many starts in a memory four times the size as four notes give in one).
+ */
+export const LONG_CONTEXT = 6;
+/** The print of a membership that takes no part in it (interval neurons). */
+const NO_PRINT = 255;
+/** The print of a long context the chains do not tell (it branches, or ends): every print matches it. */
+const ANY_PRINT = 254;
 
 export class ContextIndex {
   readonly #mask: number;
   /** Bucket b's members are members[start[b] .. start[b + 1]). */
   readonly #start: Int32Array;
   readonly #members: Int32Array;
+  /** Each membership's long-context print (spatial; NO_PRINT elsewhere). */
+  readonly #prints: Uint8Array;
 
-  private constructor(mask: number, start: Int32Array, members: Int32Array) {
+  private constructor(mask: number, start: Int32Array, members: Int32Array, prints: Uint8Array) {
     this.#mask = mask;
     this.#start = start;
     this.#members = members;
+    this.#prints = prints;
   }
 
   /** Bytes the index holds. */
   get bytes(): number {
-    return this.#start.byteLength + this.#members.byteLength;
+    return this.#start.byteLength + this.#members.byteLength + this.#prints.byteLength;
+  }
+
+  /** The long-context print of the two notes after a four-note context. */
+  static print(fifth: number, sixth: number): number {
+    return (mix(fifth * 4096 + sixth) >>> 0) % ANY_PRINT;
   }
 
   /** The memberships of every spatial and interval neuron of `net`, read from its chains. */
@@ -87,6 +105,7 @@ export class ContextIndex {
     // keys: two passes (count, fill) into power-of-two buckets
     const keys: number[] = [];
     const owners: number[] = [];
+    const prints: number[] = [];
     const col = net.neuronColumn;
     // chains run forwards from here: the successor of each neuron, and of each chord's top note
     const succ = new Int32Array(N).fill(-1);
@@ -113,18 +132,42 @@ export class ContextIndex {
       for (let i = 0; i < length; i++) x = x * 4096 + col[chain[i]!]!;
       return x;
     };
+    // how many chain successors each neuron has (a neuron a repeated context shares has several, and
+    // `succ` follows one of them)
+    const fanOut = new Uint8Array(N);
+    const topFanOut = new Uint8Array(N);
+    for (let n = 0; n < N; n++) {
+      if (pred[n]! >= 0 && fanOut[pred[n]!]! < 255) fanOut[pred[n]!]!++;
+      if (topPred[n]! >= 0 && topFanOut[topPred[n]!]! < 255) topFanOut[topPred[n]!]!++;
+    }
+    // the print of the two notes after a neuron's four along `links`, where the chain is one path
+    const printAlong = (n: number, links: Int32Array, fanOut: Uint8Array): number => {
+      let x = n;
+      for (let i = 1; i < LONG_CONTEXT; i++) {
+        if (fanOut[x]! > 1) return ANY_PRINT;
+        x = links[x]!;
+        if (x < 0) return ANY_PRINT;
+        if (i === NOTE_CONTEXT) chain[0] = x;
+      }
+      return ContextIndex.print(col[chain[0]!]!, col[x]!);
+    };
     for (let n = 0; n < N; n++) {
       const g = net.neuronGroup[n];
       if (g === SPATIAL) {
         const own = keyAlong(n, succ, NOTE_CONTEXT);
+        const ownPrint = own >= 0 ? printAlong(n, succ, fanOut) : NO_PRINT;
         if (own >= 0) {
           keys.push(ContextIndex.key(SPATIAL, own));
           owners.push(n);
+          prints.push(ownPrint);
         }
+        // (the melody over chords may share its first four notes with the chain and part after them)
         const top = keyAlong(n, topSucc, NOTE_CONTEXT);
-        if (top >= 0 && top !== own) {
+        const topPrint = top >= 0 ? printAlong(n, topSucc, topFanOut) : NO_PRINT;
+        if (top >= 0 && (top !== own || (topPrint !== ownPrint && ownPrint !== ANY_PRINT))) {
           keys.push(ContextIndex.key(SPATIAL, top));
           owners.push(n);
+          prints.push(topPrint);
         }
         // the interval neuron of a chord's top note: the steps from the previous top over the next two
         const r = relativeOf[n]!;
@@ -137,6 +180,7 @@ export class ContextIndex {
           if (ownKey < 0 || ContextIndex.key(RELATIVE, ownKey) !== key) {
             keys.push(key);
             owners.push(r);
+            prints.push(NO_PRINT);
           }
         }
       } else if (g === RELATIVE) {
@@ -144,6 +188,7 @@ export class ContextIndex {
         if (own >= 0) {
           keys.push(ContextIndex.key(RELATIVE, own));
           owners.push(n);
+          prints.push(NO_PRINT);
         }
       }
     }
@@ -156,8 +201,13 @@ export class ContextIndex {
     for (let b = 0; b < buckets; b++) start[b + 1]! += start[b]!;
     const fill = start.slice(0, buckets);
     const members = new Int32Array(keys.length);
-    for (let i = 0; i < keys.length; i++) members[fill[keys[i]! & mask]!++] = owners[i]!;
-    return new ContextIndex(mask, start, members);
+    const printed = new Uint8Array(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const at = fill[keys[i]! & mask]!++;
+      members[at] = owners[i]!;
+      printed[at] = prints[i]!;
+    }
+    return new ContextIndex(mask, start, members, printed);
   }
 
   /** The sub-column key of the context starting at `columns[k]` in `group` (-1: the fragment ends before it does). */
@@ -182,13 +232,13 @@ export class ContextIndex {
 
   /**
    * The members of the sub-column `key` whose own minicolumn is `column` (a bucket may hold other
-   * keys' neurons too), appended to `out`.
+   * keys' neurons too), appended to `out`; with a `print`, only those whose long context has it.
    */
-  members(net: Network, key: number, column: number, out: number[]): void {
+  members(net: Network, key: number, column: number, out: number[], print = -1): void {
     const b = key & this.#mask;
     for (let i = this.#start[b]!; i < this.#start[b + 1]!; i++) {
       const n = this.#members[i]!;
-      if (net.neuronColumn[n] === column) out.push(n);
+      if (net.neuronColumn[n] === column && (print < 0 || this.#prints[i] === print || this.#prints[i] === ANY_PRINT)) out.push(n);
     }
   }
 }

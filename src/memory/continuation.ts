@@ -15,10 +15,14 @@ export interface ContinuationContext {
   entry: TitleEntry;
 }
 
-/** The place recognition found: the last matched note's neuron and its track's goal neuron. */
+/**
+ * The place recognition found: the last matched note's neuron, its track's goal neuron, and how many
+ * symbols away from the piece the fragment was played there (the continuation follows the player).
+ */
 export interface Place {
   neuron: number;
   goal: number;
+  transposition?: number;
 }
 
 /**
@@ -32,6 +36,8 @@ export interface Place {
  * The player's tempo is the median ratio of the piece's durations to the played ones over the notes the
  * two have in common (aligned on pitch, so a wrong, missing or extra note does not shift it); `tempo`
  * given overrides it. Times and ticks are relative to the place's note (0 = the player's last onset).
+ * A fragment played in another key is continued in that key (a note moved out of the symbols' range
+ * goes an octave back in).
  */
 export function continueFrom(ctx: ContinuationContext, place: Place, fragment: Fragment, options: { count: number; tempo?: number; raster?: boolean }): Continuation {
   const { sim, net, params: p, entry: e } = ctx;
@@ -87,7 +93,14 @@ export function continueFrom(ctx: ContinuationContext, place: Place, fragment: F
   let t0 = NaN;
   for (let i = 0; i < rec.count; i++) if (rec.neuron[i] === place.neuron) t0 = rec.time[i]! / 1e9;
   const decoded = decodeNotes(sim, net, roots, 0);
-  const relative = (n: RecalledNote): RecalledNote => ({ ...n, tick: n.tick - placeTick, time: n.time - t0 });
+  const shift = place.transposition ?? 0;
+  const inKey = (symbol: number) => {
+    let s = symbol + shift;
+    while (s > p.maxSymbol && s - 12 >= 0) s -= 12;
+    while (s < 0 && s + 12 <= p.maxSymbol) s += 12;
+    return s;
+  };
+  const relative = (n: RecalledNote): RecalledNote => ({ ...n, symbol: inKey(n.symbol), tick: n.tick - placeTick, time: n.time - t0 });
   const tracks = [...Array(e.tracks).keys()].map((t) => {
     const notes = decoded.get(t) ?? [];
     const kept = t === matched ? notes.slice(spatialBefore + 1, spatialBefore + 1 + options.count) : notes.filter((n) => n.tick > placeTick && n.tick <= endTick);
@@ -100,6 +113,7 @@ export function continueFrom(ctx: ContinuationContext, place: Place, fragment: F
     playerTempo: player,
     place: { track: matched, tick: placeTick, secondsPerTick: spt },
     tracks,
+    transposition: shift,
     ...(options.raster ? { raster: fromPlace(raster(sim, net), t0) } : {}),
   };
 }

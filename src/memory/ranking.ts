@@ -10,6 +10,8 @@ export interface Endpoint {
   fit: number;
   /** |ln| of the tempo factor the fragment implies for this place (0 unless durations are in seconds). */
   tempoDistance: number;
+  /** Symbols the fragment was played away from the piece at this place (0: in its own key). */
+  transposition: number;
 }
 
 /** A place's weight: its evidence, discounted by up to half where its durations do not fit. */
@@ -56,6 +58,7 @@ export interface TitleEvidence {
   track: number;
   fit: number;
   tempoDistance: number;
+  transposition: number;
 }
 
 /**
@@ -71,6 +74,7 @@ export function rankTitles(titles: TitleEvidence[], fragmentNotes: number, useDu
     track: v.track,
     durationsMatched: useDur && v.fit >= fitMatched,
     tempoDistance: v.tempoDistance,
+    ...(v.transposition ? { transposition: v.transposition } : {}),
   }));
   ranked.sort(
     (a, b) =>

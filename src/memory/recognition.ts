@@ -1,6 +1,6 @@
 import { grow } from '../snn/growable.js';
 import type { Network } from '../snn/network.js';
-import { ContextIndex, NOTE_CONTEXT, STEP_CONTEXT } from './context-index.js';
+import { ContextIndex, LONG_CONTEXT, NOTE_CONTEXT, STEP_CONTEXT } from './context-index.js';
 import type { Simulator } from '../snn/simulator.js';
 import { DURATION, DURATION_GATE, FEEDBACK, GOAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
 import type { MemoryParams } from './params.js';
@@ -32,6 +32,8 @@ interface Place {
   evidence: number;
   /** Whether the path heard every note of the fragment as predicted. */
   whole: boolean;
+  /** Symbols the fragment was moved by to follow it here (the interval area's key; 0: as played). */
+  offset?: number;
 }
 
 /** Per spike record bookkeeping of followPaths, grown as needed and kept for the next call. */
@@ -71,6 +73,26 @@ function successors(net: Network, n: number, kind: number, out: number[]): void 
 }
 
 /**
+ * Where paths start: at the first window and at each later one no path has explained whole so far (a
+ * note every path predicted starts nothing, as a predicted minicolumn does not burst), and paths are
+ * carried over a miss only while no path has heard every note; or at every window with every path
+ * carried, and optionally also where a first window with a damaged note would have started.
+ */
+type Starts = 'unexplained windows' | 'every window' | 'every window, damaged start';
+
+/** Notes of a chord a missing note's search walks through at most. */
+const MAX_CHORD = 16;
+
+/** The next note of `n`'s chord (a direct link of `kind` within its area), or -1. */
+function nextInChord(net: Network, n: number, kind: number): number {
+  const g = net.neuronGroup[n];
+  for (let q = net.firstOut[n]!; q >= 0; q = net.synNext[q]!) {
+    if (net.synKind[q] === kind && net.synWeight[q]! > 0 && net.neuronGroup[net.synPost[q]!] === g) return net.synPost[q]!;
+  }
+  return -1;
+}
+
+/**
  * Follows the fragment through one area: `columns` arrive one per chain step. The first ones drive
  * their whole minicolumns (seeds); afterwards a neuron fires where the heard minicolumn's bias
  * coincides with the (down-scaled) input of a neuron that fired one step before, so paths that follow
@@ -81,10 +103,10 @@ function successors(net: Network, n: number, kind: number, out: number[]): void 
  * was heard (a missing note); each costs evidence (confirmed steps minus misses). Returns the paths
  * alive after the last step, read back through their spikes' causes.
  */
-function followPaths(ctx: RecognitionContext, group: number, seqKind: number, columns: number[], maxMisses: number, neighbours = 0): Place[] {
+function followPaths(ctx: RecognitionContext, group: number, seqKind: number, columns: number[], maxMisses: number, neighbours = 0, start: Starts = 'unexplained windows'): Place[] {
   // a path starts in the sub-column of the next `context` inputs (spatial: four notes; intervals: three
-  // steps), at the first note and wherever no path explains every note so far; a fragment shorter than
-  // that drives whole minicolumns
+  // steps), at the first note and wherever no path explains every note so far (or at every window, see
+  // Starts); a fragment shorter than that drives whole minicolumns
   const context = group === SPATIAL ? NOTE_CONTEXT : STEP_CONTEXT;
   const seeds: number[] = [];
   const { net, sim, params: p } = ctx;
@@ -103,6 +125,9 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
   sim.spreadPredictions = group === SPATIAL && columns.length >= NOTE_CONTEXT;
   // predictions are noted for carrying paths over a missed note and for entering chords
   sim.recordPredictions = maxMisses > 0 || sim.spreadPredictions;
+  // a neuron that paths reach together fires once: its spike goes on as the best of their paths
+  sim.recordLateInputs = true;
+  let lateFrom = 0;
   const rec = sim.recorder;
   rec.groups.fill(0);
   rec.groups[group] = 1; // interval relays pass their cause on unrecorded
@@ -137,9 +162,10 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       const forcedSkip = forced.get(nrn);
       const c = forcedSkip === undefined ? hit : forcedSkip;
       const miss = forcedSkip === undefined ? (hit > 0 ? 0 : 1) : 1;
-      // entered past chord notes that were not heard (a melody over chords): a quarter note less
+      // entered past chord notes that were not heard: free at the chord's top (the melody a listener
+      // hears over chords), a quarter note less at an inner voice
       const src = rec.source[i]!;
-      const skip = src >= 0 && par >= 0 && net.neuronGroup[src] === group && src !== rec.neuron[par] ? 1 : 0;
+      const skip = src >= 0 && par >= 0 && net.neuronGroup[src] === group && src !== rec.neuron[par] && nextInChord(net, nrn, seqKind) >= 0 ? 1 : 0;
       if (par < 0 || step[par]! < 0) {
         confirmed[i] = c;
         misses[i] = miss;
@@ -153,6 +179,53 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       (st === k ? heads : prevHeads).push(i);
     }
     processed = rec.count;
+    // paths that reached a neuron after it fired: the spike takes the path with the most evidence
+    const late = sim.lateInputs;
+    for (let j = lateFrom; j < late.count; j++) {
+      const q = late.parent[j]!;
+      const i = sim.lastRecord(late.neuron[j]!);
+      if (q < 0 || i < 0 || i >= rec.count || step[i]! < 1 || step[q] !== step[i]! - 1 || rec.parent[i] === q) continue;
+      const par = rec.parent[i]!;
+      const now = par >= 0 && step[par]! >= 0 ? confirmed[par]! - misses[par]! - 0.25 * chordSkips[par]! : -Infinity;
+      if (confirmed[q]! - misses[q]! - 0.25 * chordSkips[q]! <= now || forced.has(late.neuron[j]!)) continue;
+      const gain = confirmed[i]! - (par >= 0 && step[par]! >= 0 ? confirmed[par]! : 0);
+      const missed = misses[i]! - (par >= 0 && step[par]! >= 0 ? misses[par]! : 0);
+      const skipped = chordSkips[i]! - (par >= 0 && step[par]! >= 0 ? chordSkips[par]! : 0);
+      rec.parent[i] = q;
+      confirmed[i] = confirmed[q]! + gain;
+      misses[i] = misses[q]! + missed;
+      chordSkips[i] = chordSkips[q]! + skipped;
+      continued[q] = 1;
+    }
+    lateFrom = late.count;
+  };
+  /**
+   * Carries path `h` on to neuron `s` at time `t` (step k) without its note being heard as predicted
+   * (a miss; `heard` 1 where it skipped a missing note to the one heard). If `s` already fired at this
+   * step for another path, its spike goes on as the better of the two.
+   */
+  const carry = (s: number, h: number, heard: number, t: number, k: number) => {
+    const r = sim.lastRecord(s);
+    if (r >= 0 && r < rec.count && rec.time[r] === t && book.step[r] === k) {
+      const { confirmed, misses, chordSkips } = book;
+      const par = rec.parent[r]!;
+      if (par === h) return;
+      const current = confirmed[r]! - misses[r]! - 0.25 * chordSkips[r]!;
+      if (confirmed[h]! + heard - misses[h]! - 1 - 0.25 * chordSkips[h]! <= current) return;
+      rec.parent[r] = h;
+      confirmed[r] = confirmed[h]! + heard;
+      misses[r] = misses[h]! + 1;
+      chordSkips[r] = chordSkips[h]!;
+      book.continued[h] = 1;
+      return;
+    }
+    if (heard || !forced.has(s)) forced.set(s, heard);
+    sim.fireFrom(s, t, h);
+  };
+  /** Whether a path has heard every note up to step k as predicted (then no path need start there). */
+  const heardWhole = (k: number) => {
+    for (const i of heads) if (book.misses[i] === 0 && book.confirmed[i] === k + 1) return true;
+    return false;
   };
   const predictedBy = new Map<number, number[]>();
   const succ: number[] = [];
@@ -178,32 +251,38 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       list.push(sim.predicted.neuron[j]!);
     }
     forced.clear();
-    for (const h of prevHeads) {
+    // while a path hears every note as predicted, the others are not carried (it inhibits them); a
+    // damaged fragment is heard again with every path carried (Starts)
+    const carrying = start !== 'unexplained windows' || !heardWhole(k);
+    for (const h of carrying ? prevHeads : []) {
       if (book.continued[h] || book.misses[h]! >= maxMisses || book.confirmed[h]! - book.misses[h]! < p.carryEvidence) continue;
       const predicted = predictedBy.get(h) ?? [];
       for (const s of predicted) {
-        if (!forced.has(s)) forced.set(s, 0);
-        sim.fireFrom(s, T + 1, h); // a wrong note
+        carry(s, h, 0, T + 1, k); // a wrong note
         succ.length = 0;
         successors(net, s, seqKind, succ);
-        for (const s2 of succ) {
-          if (net.neuronColumn[s2] === symbol) {
-            forced.set(s2, 1);
-            sim.fireFrom(s2, T + 1, h); // a missing note
+        for (let s2 of succ) {
+          // a missing note: the next one is heard instead (a melody over chords: any note of its chord)
+          for (let notes = 0; s2 >= 0 && notes < MAX_CHORD; notes++, s2 = sim.spreadPredictions ? nextInChord(net, s2, seqKind) : -1) {
+            if (net.neuronColumn[s2] !== symbol) continue;
+            carry(s2, h, 1, T + 1, k);
+            break;
           }
         }
       }
-      if (!forced.has(rec.neuron[h]!)) forced.set(rec.neuron[h]!, 0);
-      sim.fireFrom(rec.neuron[h]!, T + 1, h); // an extra note
+      carry(rec.neuron[h]!, h, 0, T + 1, k); // an extra note
     }
     sim.run(T + 1);
     take(k, T - D + 1);
     forced.clear();
     if (n < context) {
       if (k === 0) sim.stimulateColumn(group, symbol, T + 1, p.wDrive); // heard whole, from its first note
-    } else if (k + context <= n) {
+    } else if (k + context <= n && (k === 0 || start !== 'unexplained windows' || !heardWhole(k))) {
+      if (k === 0 && start === 'every window, damaged start') for (const s of damagedStartSeeds(ctx, columns)) sim.stimulate(s, T + 1, p.wDrive);
       seeds.length = 0;
-      ctx.contexts.members(net, ContextIndex.contextKey(group, columns, k), symbol, seeds);
+      // the first paths of a fragment heard whole so far start where six notes agree
+      const print = k === 0 && start === 'unexplained windows' && group === SPATIAL && n >= LONG_CONTEXT ? ContextIndex.print(columns[4]!, columns[5]!) : -1;
+      ctx.contexts.members(net, ContextIndex.contextKey(group, columns, k), symbol, seeds, print);
       for (const s of seeds) sim.stimulate(s, T + 1, p.wDrive);
     }
     sim.run(T + 1);
@@ -225,6 +304,37 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
   }
   }
   return places;
+}
+
+/**
+ * Where a fragment may start if one of its first notes is damaged: a wrong, missing or extra note in
+ * its first window leaves no sub-column for the path from its first note, which would then start only
+ * after the damage and hear fewer notes than a place elsewhere that shares them by chance. So the
+ * sub-columns its first window would have had are driven: with a wrong third or fourth note or a
+ * missing third (every note in that position: a handful of sub-columns each, hashed), or with its third
+ * or fourth note left out (an extra note). Damage to the second note is not worth it: the path from the
+ * first cannot be carried before it has two notes, and the path after the damage hears as many. The
+ * paths then hear the damage as a miss.
+ */
+function damagedStartSeeds(ctx: RecognitionContext, f: readonly number[]): number[] {
+  const { net, params: p } = ctx;
+  const seeds = new Set<number>();
+  const out: number[] = [];
+  const drive = (window: number[]) => {
+    out.length = 0;
+    ctx.contexts.members(net, ContextIndex.contextKey(SPATIAL, window, 0), f[0]!, out);
+    for (const s of out) seeds.add(s);
+  };
+  if (f.length > NOTE_CONTEXT) {
+    drive([f[0]!, f[1]!, f[3]!, f[4]!]);
+    drive([f[0]!, f[1]!, f[2]!, f[4]!]);
+  }
+  for (let x = 0; x <= p.maxSymbol; x++) {
+    if (x !== f[2]) drive([f[0]!, f[1]!, x, f[3]!]);
+    if (x !== f[3]) drive([f[0]!, f[1]!, f[2]!, x]);
+    drive([f[0]!, f[1]!, x, f[2]!]);
+  }
+  return [...seeds];
 }
 
 /**
@@ -288,15 +398,21 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   // a fragment shorter than a context starts from whole minicolumns: one miss there would let nearly
   // every place of its notes through, so its paths must hear every note
   const maxMisses = n < NOTE_CONTEXT ? 0 : Math.max(1, Math.floor(n / p.notesPerMiss));
-  let places = followPaths(ctx, SPATIAL, SEQUENCE, notes.map((x) => x.symbol), maxMisses, fragment.neighbours ?? 0);
+  const symbols = notes.map((x) => x.symbol);
+  let places = followPaths(ctx, SPATIAL, SEQUENCE, symbols, maxMisses, fragment.neighbours ?? 0);
+  // unless a path heard every note, the fragment is damaged somewhere: it is heard again with paths
+  // starting at every window (a path that heard every note so far may have been another piece's, until
+  // the damage) and where its first window would have started had it been played right
+  const damaged = !places.some((pl) => pl.whole);
+  if (damaged && n > NOTE_CONTEXT) places = followPaths(ctx, SPATIAL, SEQUENCE, symbols, maxMisses, fragment.neighbours ?? 0, fragment.neighbours ? 'every window' : 'every window, damaged start');
   // unless absolute pitch explains every note, the interval area proposes keys the fragment may be
   // transposed to, and the spatial area follows it in each (a transposition costs half a note, so the
   // original key ranks first)
-  if (!places.some((pl) => pl.whole) && n > STEP_CONTEXT && !fragment.neighbours) {
-    for (const offset of proposedKeys(ctx, notes.map((x) => x.symbol))) {
+  if (damaged && n > STEP_CONTEXT && !fragment.neighbours) {
+    for (const offset of proposedKeys(ctx, symbols)) {
       const moved = notes.map((x) => x.symbol + offset);
       if (moved.some((x) => x < 0 || x > p.maxSymbol)) continue;
-      for (const pl of followPaths(ctx, SPATIAL, SEQUENCE, moved, maxMisses)) places.push({ ...pl, evidence: pl.evidence - 0.5, whole: false });
+      for (const pl of followPaths(ctx, SPATIAL, SEQUENCE, moved, maxMisses)) places.push({ ...pl, evidence: pl.evidence - 0.5, whole: false, offset });
     }
   }
   // places far behind the best cannot change the answer: only those within two notes of it report
@@ -351,7 +467,7 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
       const factor = (ticks * ctx.typicalSecondsPerTick(net.neuronColumn[goal]!)) / fragSum;
       tempoDistance = ticks > 0 && fragSum > 0 ? Math.abs(Math.log(factor)) : 0;
     }
-    endpoints.push({ neuron: last, goal, evidence: evidence[pi]!, fit, tempoDistance });
+    endpoints.push({ neuron: last, goal, evidence: evidence[pi]!, fit, tempoDistance, transposition: places[pi]!.offset ? -places[pi]!.offset! : 0 });
   }
   endpoints.sort(endpointOrder(useDur));
 
@@ -382,7 +498,7 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
     let cur = byTitle.get(ti);
     if (!cur) {
       const t = ctx.titles[ti]!;
-      byTitle.set(ti, (cur = { title: t.title, evidence: e.evidence, occurrences: 0, track: e.goal - t.goalFirst, fit: e.fit, tempoDistance: e.tempoDistance }));
+      byTitle.set(ti, (cur = { title: t.title, evidence: e.evidence, occurrences: 0, track: e.goal - t.goalFirst, fit: e.fit, tempoDistance: e.tempoDistance, transposition: e.transposition }));
     }
     if (counted.has(e.goal) || e.evidence !== cur.evidence) continue;
     counted.add(e.goal);

@@ -318,7 +318,11 @@ export class SequenceMemory {
   /** Recognition (recognition.ts) over the consolidated network. */
   #recognise(fragment: Fragment): Recognition {
     this.consolidate();
-    this.#contexts ??= ContextIndex.build(this.#net);
+    if (!this.#contexts) {
+      this.#contexts = ContextIndex.build(this.#net);
+      // every title's typical tempo once here, not in the first queries that reach it
+      for (let ti = 0; ti < this.#titles.length; ti++) this.#typicalSecondsPerTick(ti);
+    }
     return recognise(
       { net: this.#net, sim: this.#sim, params: this.params, titles: this.#titles, contexts: this.#contexts, typicalSecondsPerTick: (ti) => this.#typicalSecondsPerTick(ti) },
       fragment,

@@ -100,6 +100,8 @@ export interface IdentifyMatch {
   track: number;
   /** Whether durations were checked and matched (false: matched on symbols only). */
   durationsMatched: boolean;
+  /** Semitones (symbols) the fragment was played away from the piece at its best place; absent when 0. */
+  transposition?: number;
 }
 
 /** The piece from the place a fragment was found, every track (continuation.ts). */
@@ -114,6 +116,8 @@ export interface Continuation {
   place: { track: number; tick: number; secondsPerTick: number };
   /** Every track from the place on: ticks and times (s) relative to the last matched note's onset. */
   tracks: RecalledTrack[];
+  /** Semitones every track was moved to the key the fragment was played in (0: the piece's own). */
+  transposition: number;
   /** The spikes of the continuation from the place on, when asked for (times as the notes'). */
   raster?: RecallResult['raster'];
 }

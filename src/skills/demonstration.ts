@@ -6,6 +6,8 @@ export interface DemoSample {
   time: number;
   /** Joint positions, rad, in the skill's joint order. */
   positions: number[];
+  /** How closed the gripper (or tool) is, 0 = open .. 1 = closed: on every sample of a demonstration or on none. */
+  gripper?: number;
 }
 
 /** The joints a skill is written in: names (matched by name on every channel) and their position ranges. */
@@ -45,9 +47,21 @@ export function checkDemonstration(samples: readonly DemoSample[], joints: reado
       if (typeof q !== 'number' || !Number.isFinite(q)) throw new DemonstrationError(`${w}.positions[${j}]`, `joint '${joint.name}' must be a finite number of radians`);
       if (q < joint.min - 1e-9 || q > joint.max + 1e-9) throw new DemonstrationError(`${w}.positions[${j}]`, `joint '${joint.name}' at ${q} rad is outside its range ${joint.min}..${joint.max} rad`);
     });
+    checkGripper(s, i, w, samples[0]!.gripper !== undefined);
   });
   const span = last - samples[0]!.time;
   if (span > 3600) throw new DemonstrationError(`${where}.samples`, `lasts ${span.toFixed(0)} s; a skill is at most an hour`);
+}
+
+/** A sample's gripper: a number 0 (open) .. 1 (closed), given on every sample or on none. */
+function checkGripper(s: DemoSample, i: number, w: string, expected: boolean): void {
+  const g = (s as { gripper?: unknown }).gripper;
+  if (g === undefined) {
+    if (expected) throw new DemonstrationError(`${w}.gripper`, 'is missing: give the gripper on every sample or on none');
+    return;
+  }
+  if (!expected) throw new DemonstrationError(`${w}.gripper`, `is given, but sample 0 has none: give the gripper on every sample or on none (sample ${i})`);
+  if (typeof g !== 'number' || !Number.isFinite(g) || g < 0 || g > 1) throw new DemonstrationError(`${w}.gripper`, 'must be a number from 0 (open) to 1 (closed)');
 }
 
 /**
@@ -69,8 +83,11 @@ export class DemonstrationRecorder {
     this.#maxSamples = options.maxSamples ?? 1_000_000;
   }
 
-  /** Adds one joint state. `names` maps the positions to joints by name (extra joints are ignored). */
-  add(time: number, positions: readonly number[], names?: readonly string[]): void {
+  /**
+   * Adds one joint state. `names` maps the positions to joints by name (extra joints are ignored);
+   * `gripper` (0 open .. 1 closed) is kept when the first sample had one (a state without it keeps the last).
+   */
+  add(time: number, positions: readonly number[], names?: readonly string[], gripper?: number): void {
     let q: number[];
     if (names) {
       q = [];
@@ -90,7 +107,9 @@ export class DemonstrationRecorder {
       return;
     }
     if (this.samples.length >= this.#maxSamples) return this.#drop('recording full');
-    this.samples.push({ time, positions: q });
+    const first = this.samples[0];
+    const g = first ? (first.gripper === undefined ? undefined : gripper !== undefined && Number.isFinite(gripper) ? gripper : last!.gripper) : gripper !== undefined && Number.isFinite(gripper) ? gripper : undefined;
+    this.samples.push(g === undefined ? { time, positions: q } : { time, positions: q, gripper: Math.min(1, Math.max(0, g)) });
   }
 
   #drop(reason: string): void {

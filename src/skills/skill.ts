@@ -4,6 +4,7 @@ import { checkDemonstration, DemonstrationError, type DemoSample, type SkillJoin
 import { extractKeyframes, type Keyframe, type KeyframeOptions } from './keyframes.js';
 import { coarsePath, pathFragment, type CoarseStep } from './coarse-path.js';
 import { PoseCode } from './pose-code.js';
+import { GRIPPER_TRACK, GripperCode, gripperChanges, gripperFromRecall, withGripperKeyframes, type GripperEvent } from './gripper.js';
 
 /** The name of a skill's track of coarse columns only (recognition's). */
 export const COARSE_TRACK = 'coarse';
@@ -20,6 +21,8 @@ export interface TaughtSkill {
   /** Position resolution of the pose code per joint, rad. */
   resolution: number[];
   notes: number;
+  /** Gripper events learned (its state at the start and each change); absent: the demonstration had no gripper. */
+  gripperEvents?: number;
 }
 
 /** A skill as it comes back from the memory: keyframes rebuilt from the spikes of its recall. */
@@ -31,15 +34,23 @@ export interface RecalledSkill {
   /** Keyframes where some joint's column stayed silent (its last known position was held). */
   incomplete: number;
   spikes: number;
+  /** Gripper commands decoded from the gripper track's spikes, times from the first keyframe (only for skills taught with a gripper). */
+  gripper?: GripperEvent[];
 }
 
 /**
  * The symbol sequence of a demonstration's keyframes: one event (a chord of joint symbols) per keyframe
- * in track 0 ('joints'), which recall decodes. A code with fine columns adds track 1 ('coarse'): the
- * same events with only the coarse columns, what recognition listens to (sensor noise flips a fine
- * column of the same pose between two demonstrations; a coarse one rarely).
+ * in track 0 ('joints'), which recall decodes. A code with fine columns adds track 1 ('coarse'), what
+ * recognition listens to: the demonstration's coarse path (coarse-path.ts) when given, else the
+ * keyframes' coarse columns.
  */
-export function skillSequence(keyframes: readonly Keyframe[], code: PoseCode, robot?: string, path?: readonly CoarseStep[]): Sequence {
+export function skillSequence(
+  keyframes: readonly Keyframe[],
+  code: PoseCode,
+  robot?: string,
+  gripper?: { events: readonly GripperEvent[]; code: GripperCode },
+  path?: readonly CoarseStep[],
+): Sequence {
   const notes: Sequence['tracks'][0]['notes'] = [];
   let lastTick = -1;
   for (const k of keyframes) {
@@ -49,8 +60,10 @@ export function skillSequence(keyframes: readonly Keyframe[], code: PoseCode, ro
     lastTick = tick;
   }
   const coarse = coarseNotes(path ?? keyframes.map((k) => ({ time: k.time, symbols: code.encodeCoarse(k.positions) })));
+  const tracks: Sequence['tracks'] = code.hasFine ? [{ name: 'joints', notes }, { name: COARSE_TRACK, notes: coarse }] : [{ name: 'joints', notes }];
+  if (gripper && gripper.events.length > 0) tracks.push(gripperTrack(gripper.events, gripper.code));
   return {
-    tracks: code.hasFine ? [{ name: 'joints', notes }, { name: COARSE_TRACK, notes: coarse }] : [{ name: 'joints', notes }],
+    tracks,
     timing: [{ tick: 0, secondsPerTick: SECONDS_PER_TICK }],
     meta: {
       kind: 'skill',
@@ -58,6 +71,7 @@ export function skillSequence(keyframes: readonly Keyframe[], code: PoseCode, ro
       joints: code.joints.map((j) => j.name),
       ranges: code.joints.map((j) => `${j.min},${j.max}`),
       ...code.toMeta(),
+      ...(gripper && gripper.events.length > 0 ? gripper.code.toMeta() : {}),
     },
   };
 }
@@ -80,6 +94,17 @@ function coarseNotes(path: readonly CoarseStep[]): Sequence['tracks'][0]['notes'
   return notes;
 }
 
+/** The gripper track: one symbol per gripper event at the tick it happens (the keyframes' clock). */
+function gripperTrack(events: readonly GripperEvent[], code: GripperCode): Sequence['tracks'][0] {
+  let lastTick = -1;
+  const notes = events.map((e) => {
+    const tick = Math.max(lastTick + 1, Math.round(e.time / SECONDS_PER_TICK));
+    lastTick = tick;
+    return { symbol: code.encode(e.closure), tick, duration: 0 };
+  });
+  return { name: GRIPPER_TRACK, notes };
+}
+
 /** Learns a demonstration as the skill `skill`: checked, cut to keyframes, coded as symbols, learned. */
 export function teachSkill(
   memory: SequenceMemory,
@@ -90,8 +115,11 @@ export function teachSkill(
 ): TaughtSkill {
   checkDemonstration(samples, joints, `demonstration '${skill}'`);
   const code = PoseCode.forJoints(joints, { maxSymbol: memory.params.maxSymbol });
-  const keyframes = extractKeyframes(samples, { ...options, tolerance: keyframeTolerance(code, options.tolerance) });
-  const stats = memory.learn(skill, skillSequence(keyframes, code, options.robot, coarsePath(samples, code)));
+  const changes = gripperChanges(samples);
+  // a gripper change while the arm moves is a keyframe: the replay is at that pose when the gripper acts
+  const keyframes = withGripperKeyframes(extractKeyframes(samples, { ...options, tolerance: keyframeTolerance(code, options.tolerance) }), samples, changes, options.smoothing);
+  const gripper = changes.length > 0 ? { events: changes, code: GripperCode.forMemory(memory.params.maxSymbol) } : undefined;
+  const stats = memory.learn(skill, skillSequence(keyframes, code, options.robot, gripper, coarsePath(samples, code)));
   return {
     skill,
     samples: samples.length,
@@ -99,6 +127,7 @@ export function teachSkill(
     seconds: samples[samples.length - 1]!.time - samples[0]!.time,
     resolution: joints.map((_, j) => code.resolution(j)),
     notes: stats.notes,
+    ...(gripper ? { gripperEvents: changes.length } : {}),
   };
 }
 
@@ -127,12 +156,14 @@ function keyframeTolerance(code: PoseCode, tolerance = 0.02): number {
 /** Recalls a skill from its goal neuron at `tempo` and rebuilds keyframes from the recalled symbols. */
 export function recallSkill(memory: SequenceMemory, skill: string, options: { tempo?: number } = {}): RecalledSkill {
   const { joints, code } = skillJoints(memory, skill);
+  const gripper = GripperCode.fromMeta(memory.entry(skill).meta ?? {}, `skill '${skill}'`);
   const r = memory.recall(skill, { tempo: options.tempo });
-  return { skill, tempo: r.tempo, joints, ...keyframesFromRecall(r, code), spikes: r.spikes };
+  const { keyframes, incomplete, origin } = keyframesFromRecall(r, code);
+  return { skill, tempo: r.tempo, joints, keyframes, incomplete, spikes: r.spikes, ...(gripper ? { gripper: gripperFromRecall(r, gripper, origin) } : {}) };
 }
 
 /** Groups track 0's recalled notes by onset tick into poses; a joint whose column stayed silent holds its last position. */
-export function keyframesFromRecall(r: RecallResult, code: PoseCode): { keyframes: Keyframe[]; incomplete: number } {
+export function keyframesFromRecall(r: RecallResult, code: PoseCode): { keyframes: Keyframe[]; incomplete: number; origin: number } {
   const notes = r.tracks.filter((t) => t.track === 0).flatMap((t) => t.notes).sort((a, b) => a.tick - b.tick || a.symbol - b.symbol);
   const keyframes: Keyframe[] = [];
   let incomplete = 0;
@@ -161,7 +192,7 @@ export function keyframesFromRecall(r: RecallResult, code: PoseCode): { keyframe
   // times from the first keyframe
   const t0 = keyframes[0]?.time ?? 0;
   for (const k of keyframes) k.time -= t0;
-  return { keyframes, incomplete };
+  return { keyframes, incomplete, origin: t0 };
 }
 
 /**

@@ -60,6 +60,13 @@ export class Simulator {
    */
   spreadPredictions = false;
   readonly predicted = { count: 0, neuron: new Int32Array(256), parent: new Int32Array(256) };
+  /**
+   * Late inputs: when set, an input a coincidenceOnly projection delivers to a neuron that already fired
+   * at that very moment is noted here (the neuron, the input's source neuron and the record of the
+   * spike that caused it), so a reader can tell every path that reached a neuron, not only the first.
+   */
+  recordLateInputs = false;
+  readonly lateInputs = { count: 0, neuron: new Int32Array(256), source: new Int32Array(256), parent: new Int32Array(256) };
   /** STDP on plastic projections, or null for none. */
   #stdp: StdpParams | null = null;
 
@@ -168,6 +175,13 @@ export class Simulator {
     this.predicted.count = 0;
     this.recordPredictions = false;
     this.spreadPredictions = false;
+    this.lateInputs.count = 0;
+    this.recordLateInputs = false;
+  }
+
+  /** The record of `neuron`'s latest recorded spike in this run (or its latest recorded cause), or -1. */
+  lastRecord(neuron: number): number {
+    return this.#is[neuron * 4] === this.#epoch ? this.#is[neuron * 4 + 2]! : NONE;
   }
 
   /**
@@ -440,6 +454,20 @@ export class Simulator {
       return;
     }
     fs[n * 4] = v;
+    if (this.recordLateInputs && fs[n * 4 + 2] === t && syn >= 0 && this.coincidenceOnly[net.synKind[syn]!]) this.#noteLateInput(n, src);
+  }
+
+  #noteLateInput(n: number, src: number): void {
+    const l = this.lateInputs;
+    const i = l.count++;
+    if (i >= l.neuron.length) {
+      l.neuron = grow(l.neuron, i + 1);
+      l.source = grow(l.source, i + 1);
+      l.parent = grow(l.parent, i + 1);
+    }
+    l.neuron[i] = n;
+    l.source[i] = src;
+    l.parent[i] = src >= 0 && this.#is[src * 4] === this.#epoch ? this.#is[src * 4 + 2]! : NONE;
   }
 
   #notePrediction(n: number, src: number): void {

@@ -121,6 +121,50 @@ describe('demonstration files: every bad line by its real line number, in one pa
     expect(problemsOf(file('nosamples.json', '{\n  "joints": []\n}')).problems).toEqual([{ line: 1, column: 1, path: 'samples', problem: 'is missing: an array of {time, positions}' }]);
   });
 
+  it('the gripper: a CSV column and a JSON field (0..1, open or closed); every bad one by its line, none quoted', () => {
+    const csv = [
+      '# pick and place', // 1
+      'time,shoulder,gripper,elbow,wrist', // 2
+      '0,0,open,0,0', // 3
+      '0.1,0,0.5,0,0', // 4
+      '0.2,0,half,0,0', // 5: not a gripper state
+      '0.3,0,1.5,0,0', // 6: above closed
+      '0.4,0,closed,9,0', // 7: the elbow, column 4, out of range
+      '0.5,0,,0,0', // 8: empty
+      '0.6,0,1,0,0', // 9
+    ];
+    const err = problemsOf(file('grip.csv', csv.join('\n')));
+    expect(err.problems.map((p) => [p.line, p.problem])).toEqual([
+      [5, 'column 3 (gripper) must be a number from 0 (open) to 1 (closed), or open or closed'],
+      [6, 'column 3 (gripper) must be a number from 0 (open) to 1 (closed), or open or closed'],
+      [7, "column 4 is outside joint 2's range -3.1416..3.1416 rad"],
+      [8, 'column 3 is empty'],
+    ]);
+    expect(err.message).not.toMatch(/half/);
+    const good = readDemonstration(file('grip-good.csv', ['time,shoulder,elbow,wrist,gripper', '0,0,0,0,open', '0.1,0,0.1,0,closed', '0.2,0,0.2,0,0.25'].join('\n')));
+    expect(good.joints.map((j) => j.name)).toEqual(['shoulder', 'elbow', 'wrist']);
+    expect(good.samples).toEqual([{ time: 0, positions: [0, 0, 0], gripper: 0 }, { time: 0.1, positions: [0, 0.1, 0], gripper: 1 }, { time: 0.2, positions: [0, 0.2, 0], gripper: 0.25 }]);
+    const json = [
+      '{"samples": [', // 1
+      '  {"time": 0, "positions": [0, 0, 0], "gripper": "open"},', // 2
+      '  {"time": 0.1, "positions": [0, 0, 0], "gripper": 2},', // 3: column 52
+      '  {"time": 0.2, "positions": [0, 0, 0]},', // 4: missing: the sample, column 3
+      '  {"time": 0.3, "positions": [0, 0, 0], "gripper": "shut"},', // 5: column 52
+      '  {"time": 0.4, "positions": [0, 0, 0], "gripper": 1}', // 6
+      ']}',
+    ].join('\n');
+    const jerr = problemsOf(file('grip.json', json));
+    expect(jerr.problems.map((p) => [p.line, p.column, p.path, p.problem])).toEqual([
+      [3, 52, 'samples[1].gripper', 'must be a number from 0 (open) to 1 (closed), or open or closed'],
+      [4, 3, 'samples[2]', 'has no gripper: give it on every sample or on none'],
+      [5, 52, 'samples[3].gripper', 'must be a number from 0 (open) to 1 (closed), or open or closed'],
+    ]);
+    expect(jerr.message).not.toMatch(/shut/);
+    const late = '{"samples": [\n  {"time": 0, "positions": [0, 0, 0]},\n  {"time": 1, "positions": [0, 0, 0], "gripper": 1}\n]}';
+    expect(problemsOf(file('grip-late.json', late)).problems).toEqual([{ line: 3, column: 50, path: 'samples[1].gripper', problem: 'is given, but the first sample has none: give it on every sample or on none' }]);
+    expect(readDemonstration(file('grip-good.json', '{"samples": [{"time": 0, "positions": [0, 0, 0], "gripper": "closed"}, {"time": 1, "positions": [0, 1, 0], "gripper": 0}]}')).samples.map((x) => x.gripper)).toEqual([1, 0]);
+  });
+
   it('JSON that does not parse: the line and column of the fault, with what was expected', () => {
     const json = file('syntax.json', '{\n  "samples": [\n    {"time": 0, "positions": [0, 0, 0]},\n    {"time": 0.1 "positions": [0, 0, 0]}\n  ]\n}\n');
     expect(() => readDemonstration(json)).toThrow(/syntax\.json:4:18: not valid JSON: ',' or '}' was expected$/);

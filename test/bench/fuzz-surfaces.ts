@@ -81,6 +81,9 @@ export function demonstrationSeeds(): Array<{ file: string; text: string }> {
     { file: 'demo.csv', text: ['# a nod', 'time,shoulder,elbow,wrist', ...samples.map((s) => [s.time, ...s.positions].join(','))].join('\n') },
     { file: 'demo.json', text: JSON.stringify({ samples }) },
     { file: 'joints.json', text: JSON.stringify({ joints: [{ name: 'a', min: -1, max: 1 }, { name: 'b', min: -2, max: 2 }], samples: samples.map((s) => ({ time: s.time, positions: s.positions.slice(0, 2) })) }) },
+    // with the gripper: a CSV column (words and numbers) and a JSON field
+    { file: 'grip.csv', text: ['time,shoulder,elbow,wrist,gripper', ...samples.map((s, i) => [s.time, ...s.positions, i < 2 ? 'open' : i < 4 ? 1 : 'closed'].join(','))].join('\n') },
+    { file: 'grip.json', text: JSON.stringify({ samples: samples.map((s, i) => ({ ...s, gripper: i < 3 ? 0 : 'closed' })) }) },
   ];
 }
 
@@ -156,6 +159,8 @@ export function commandSeeds(): object[] {
     { command: 'learn', title: 'fuzz piece', midi },
     { command: 'teach', skill: 'fuzz nod', samples: [{ time: 0, positions: [0, 0, 0] }, { time: 1, positions: [0.2, 0, 0] }, { time: 1.5, positions: [0.2, 0.1, 0] }] },
     { command: 'teach', skill: 'fuzz wave', joints: [{ name: 'a', min: -1, max: 1 }], samples: [{ time: 0, positions: [0] }, { time: 1, positions: [0.5] }] },
+    { command: 'teach', skill: 'fuzz pick', joints: [{ name: 'a', min: -1, max: 1 }], samples: [{ time: 0, positions: [0], gripper: 'open' }, { time: 1, positions: [0.5], gripper: 1 }, { time: 2, positions: [0.5], gripper: 'closed' }] },
+    { command: 'grip', robot: 'nobody', gripper: 'closed' },
     // an unknown title: a mutant that drops robots would otherwise play a whole piece on the robots
     { command: 'perform', title: 'fuzz: no such piece', robots: ['nobody'], tempo: 1 },
     { command: 'stop', robots: ['nobody'] },
@@ -163,12 +168,13 @@ export function commandSeeds(): object[] {
   ];
 }
 
-/** Messages a robot with `joints` joints sends on its state, result and keys topics. */
-export function robotMessageSeeds(joints: number): { state: object[]; result: object[]; keys: object[] } {
+/** Messages a robot with `joints` joints sends on its state, result, keys and gripper topics. */
+export function robotMessageSeeds(joints: number): { state: object[]; result: object[]; keys: object[]; gripper: object[] } {
   const q = Array.from({ length: joints }, (_, i) => 0.1 * i);
   return {
-    state: [{ time: 12.5, positions: q, velocities: q.map(() => 0) }, { time: 0, positions: q, velocities: q, fingers: [0, 0.5] }],
+    state: [{ time: 12.5, positions: q, velocities: q.map(() => 0) }, { time: 0, positions: q, velocities: q, fingers: [0, 0.5] }, { time: 3, positions: q, velocities: q, gripper: 0.5 }],
     result: [{ ok: true, code: 0 }, { ok: false, code: -4, error: 'path tolerance violated' }],
     keys: [{ pitch: 60, on: true, time: 1.25 }, { pitch: 61, on: false, time: 2 }],
+    gripper: [{ ok: true, closure: 1, position: 0.7, stalled: true }, { ok: false, closure: 0, error: 'gripper command cancelled (stop)' }],
   };
 }

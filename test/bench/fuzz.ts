@@ -273,6 +273,7 @@ async function fuzzMqtt(child: Child, n: number, seed: number): Promise<Row> {
     [robot.state, msgs.state],
     [robot.keys, msgs.keys],
     [robot.result, msgs.result],
+    [robot.gripperResult, msgs.gripper],
     [robot.status, [{ online: true }, { online: false }]],
     [robot.description, [description]],
   ];

@@ -9,7 +9,7 @@ import { loadKeyboard } from '../../robots/load.js';
 import { localMotion } from '../../robots/motion/motion-source.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { robotJoints } from '../../src/skills/demonstration.js';
-import { teachSkill } from '../../src/skills/skill.js';
+import { recallSkill, teachSkill } from '../../src/skills/skill.js';
 
 /**
  * What a perform answer says when things go wrong on the robot: a goal the controller rejects, a stop
@@ -144,5 +144,85 @@ describe('honest results from the fleet', () => {
     expect(fleet.list()[0]!.stopped).toBe(true);
     await expect(fleet.performSkill('reach', 'six', {}, emit)).rejects.toThrow(/robot 'six' is stopped \(.*\): resume it first/);
     expect(fleet.resume()).toEqual({ resumed: ['six'], refused: [] });
+  });
+});
+
+/** The same arm with a gripper that refuses (or aborts) every command, and one whose link can be cut. */
+class GripArm extends TestArm {
+  override readonly description: RobotDescription = { ...ARM, gripper: { seconds: 0.3 } };
+  grips: Array<{ closure: number; at?: number }> = [];
+  refuse: string | null = 'gripper_cmd: goal ABORTED (the gripper is blocked)';
+  grip(closure: number, at?: number): void {
+    this.grips.push({ closure, at });
+    const refuse = this.refuse;
+    if (refuse !== null) return void queueMicrotask(() => this.events.emit('gripper', { ok: false, closure, error: refuse }));
+    // there once its time comes on the arm's clock
+    const off = this.events.on('state', (s) => s.time >= (at ?? 0) + 0.1 && (off(), this.events.emit('gripper', { ok: true, closure, position: closure })));
+  }
+}
+
+describe('honest gripper results from the fleet', () => {
+  let arm: GripArm;
+  let fleet: Fleet;
+  let gate: SafetyGate;
+  let memory: SequenceMemory;
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'Date'] });
+    memory = new SequenceMemory();
+    teachSkill(memory, 'pick', demo().map((s) => ({ ...s, gripper: s.time >= 1 ? 1 : 0 })), robotJoints(ARM));
+    arm = new GripArm();
+    fleet = new Fleet(localMotion(memory), { keyboard: loadKeyboard() });
+    gate = new SafetyGate(arm, { watchdogMs: 200 });
+    fleet.add({ id: 'six', transport: 'ros', gate, jointNames: ARM.joints.map((j) => j.name), linkUp: () => arm.up, dispose: () => arm.dispose() });
+  });
+  afterEach(() => {
+    fleet.close();
+    vi.useRealTimers();
+  });
+
+  it('a gripper goal the robot aborts makes the skill fail with its text, and stops the robot', async () => {
+    const run = fleet.performSkill('pick', 'six', {}, () => undefined).catch((e: Error) => e);
+    await vi.advanceTimersByTimeAsync(20_000);
+    const err = await run;
+    expect(err).toBeInstanceOf(FleetError);
+    expect((err as Error).message).toMatch(/robot 'six': gripper: gripper_cmd: goal ABORTED \(the gripper is blocked\)/);
+    expect(arm.grips.map((g) => g.closure)).toEqual([0, 1]);
+    expect(fleet.list()[0]!.stopped).toBe(true);
+  });
+
+  it('a skill slowed to fit the robot (fit) moves its gripper events with it', async () => {
+    arm.refuse = null;
+    const run = fleet.performSkill('pick', 'six', { tempo: 8, fit: true }, () => undefined);
+    await vi.advanceTimersByTimeAsync(30_000);
+    const r = (await run) as { tempo: number; fittedFrom?: number; gripper: unknown };
+    expect(r.fittedFrom).toBe(8);
+    expect(r.tempo).toBeLessThan(8);
+    expect(r.gripper).toEqual({ events: 2, sent: 2, performed: 2 });
+    // the events at the recalled times (tempo 8), stretched as the trajectory was: by 8 / the tempo that fitted
+    const start = arm.followed[0]![2]!.time;
+    const recalled = recallSkill(memory, 'pick', { tempo: 8 }).gripper!;
+    arm.grips.forEach((g, i) => expect(g.at! - start).toBeCloseTo((recalled[i]!.time * 8) / r.tempo, 6));
+    expect(recalled[1]!.time * 8).toBeCloseTo(1, 1);
+  });
+
+  it('an operator grip is refused when the robot answers no, and never sent while the link is down', async () => {
+    const run = fleet.grip('six', 1).catch((e: Error) => e);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(((await run) as Error).message).toBe("gripper: robot 'six': gripper_cmd: goal ABORTED (the gripper is blocked)");
+    arm.up = false;
+    arm.events.emit('connection', false);
+    await expect(fleet.grip('six', 0)).rejects.toThrow(/not connected/);
+    expect(arm.grips).toHaveLength(1);
+    // the gate itself checks what it passes on
+    expect(() => gate.grip(1)).toThrow(/is stopped \(link lost\)/);
+  });
+
+  it('the gate refuses a closure outside 0..1 and a robot without a gripper', () => {
+    expect(() => gate.grip(1.5)).toThrow(/a gripper closure is a number from 0 \(open\) to 1 \(closed\)/);
+    expect(() => gate.grip(Number.NaN)).toThrow(/a gripper closure/);
+    const bare = new SafetyGate(new TestArm(), { watchdogMs: 200 });
+    expect(() => bare.grip(1)).toThrow(/has no gripper/);
+    bare.dispose();
+    expect(arm.grips).toHaveLength(0);
   });
 });

@@ -126,6 +126,14 @@ describe('ACL files in mosquitto’s syntax', () => {
     expect(acl.allows('operator', 'x', 'engram/robots/arm-1/cmd/stop', 'write')).toBe(false);
     expect(acl.allows('engram-agent', 'x', 'engram/robots/arm-1/cmd/stop', 'write')).toBe(true);
     expect(acl.allows('engram-agent', 'x', 'engram/agent/cmd', 'write')).toBe(false);
+    // the gripper: only the agent commands it, only the robot answers for it, an operator neither
+    expect(acl.allows('engram-agent', 'x', 'engram/robots/arm-1/cmd/gripper', 'write')).toBe(true);
+    expect(acl.allows('arm-1', 'x', 'engram/robots/arm-1/cmd/gripper', 'read')).toBe(true);
+    expect(acl.allows('operator', 'x', 'engram/robots/arm-1/cmd/gripper', 'write')).toBe(false);
+    expect(acl.allows('arm-1', 'x', 'engram/robots/arm-1/gripper', 'write')).toBe(true);
+    expect(acl.allows('arm-2', 'x', 'engram/robots/arm-1/gripper', 'write')).toBe(false);
+    expect(acl.allows('engram-agent', 'x', 'engram/robots/arm-1/gripper', 'read')).toBe(true);
+    expect(isCommandTopic('engram/robots/a/cmd/gripper')).toBe(true);
     expect(isCommandTopic('engram/agent/cmd') && isCommandTopic('engram/robots/a/cmd/stop')).toBe(true);
     expect(isCommandTopic('engram/robots/a/state') || isCommandTopic('engram/agent/state')).toBe(false);
   });

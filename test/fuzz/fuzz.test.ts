@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { robotTopics, parseChecked, validateKey, validateResult, validateState } from '../../bridge/mqtt/robot-topics.js';
+import { robotTopics, parseChecked, validateGripperResult, validateKey, validateResult, validateState } from '../../bridge/mqtt/robot-topics.js';
 import { RosAgent } from '../../bridge/ros/ros-agent.js';
 import { RosLink } from '../../bridge/ros/ros-link.js';
 import { describeRobotMessage } from '../../robots/urdf.js';
@@ -131,10 +131,11 @@ describe('fuzz: command bodies (web, MQTT, ROS share the schemas)', () => {
 describe('fuzz: MQTT payloads on the robot topics the agent reads', () => {
   const t = robotTopics('fuzz-arm');
   const seeds = robotMessageSeeds(6);
-  const validators = { state: validateState, result: validateResult, keys: validateKey } as const;
-  it('state, result and key messages: a value or a short error naming the topic', () => {
+  const validators = { state: validateState, result: validateResult, keys: validateKey, gripper: validateGripperResult } as const;
+  const topicOf = { state: t.state, result: t.result, keys: t.keys, gripper: t.gripperResult } as const;
+  it('state, result, key and gripper messages: a value or a short error naming the topic', () => {
     for (const [name, validate] of Object.entries(validators)) {
-      const topic = t[name as keyof typeof validators];
+      const topic = topicOf[name as keyof typeof validators];
       fc.assert(
         fc.property(mutated(seeds[name as keyof typeof validators], (m, a) => m.jsonText(a)), (payload) => {
           const r = parseChecked(topic, payload as Buffer, validate);

@@ -92,6 +92,37 @@ const REQUIRED: Record<string, string[]> = {
   cancel_action_goal: ['action', 'id'],
 };
 
+/**
+ * Fields of the message types whose content the bridge checks, as rosbridge's message_conversion
+ * populates a message: a field the type has not is NonexistentFieldException, a value of the wrong
+ * kind FieldTypeMismatchException; a field left out takes its default (so it is no error). 'any':
+ * not checked here. Types by their ROS 1 name ('pkg/Type'); ROS 2 action goals by 'pkg/action/Type'.
+ */
+type FieldKind = 'float64' | 'bool' | 'string' | 'any' | { [field: string]: FieldKind };
+const GRIPPER_COMMAND: FieldKind = { position: 'float64', max_effort: 'float64' };
+const MESSAGE_FIELDS: Record<string, FieldKind> = {
+  'control_msgs/GripperCommandActionGoal': { header: 'any', goal_id: 'any', goal: { command: GRIPPER_COMMAND } },
+  'control_msgs/action/GripperCommand': { command: GRIPPER_COMMAND },
+};
+
+/** Throws as rosbridge's populate_instance does when a message does not fit its type. */
+function populate(type: string, kind: FieldKind, value: unknown, field = ''): void {
+  if (kind === 'any') return;
+  const ros = { float64: 'float64', bool: 'bool', string: 'string' } as const;
+  const jsType = value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value === 'number' ? (Number.isInteger(value) ? 'int' : 'float') : typeof value === 'object' ? 'dict' : typeof value === 'string' ? 'str' : typeof value;
+  if (typeof kind === 'string') {
+    const fits = kind === 'float64' ? typeof value === 'number' : kind === 'bool' ? typeof value === 'boolean' : typeof value === 'string';
+    if (!fits) throw new Error(`FieldTypeMismatchException: ${type} message requires a ${ros[kind]} for field ${field}, but got a ${jsType}`);
+    return;
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`FieldTypeMismatchException: ${type} message requires a dict for field ${field || '(the message)'}, but got a ${jsType}`);
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const sub = kind[k];
+    if (sub === undefined) throw new Error(`NonexistentFieldException: Message type ${type} does not have a field ${field ? `${field}.` : ''}${k}`);
+    populate(type, sub, v, field ? `${field}.${k}` : k);
+  }
+}
+
 /** rosauth's ros_mac_authentication: t within 5 s of now, end ahead, and the SHA-512 mac of the fields. */
 function rosauthAccepts(secret: string, m: Record<string, unknown>): boolean {
   const now = Date.now() / 1000;
@@ -248,6 +279,9 @@ export async function startRosbridge(port = 0, options: TestRosbridgeOptions = {
         break;
       case 'publish': {
         if (!types.has(m.topic)) throw new Error(`Cannot infer topic type for topic ${m.topic} as it is not yet advertised`);
+        // a message that does not fit its type is not published (rosbridge says why in a status)
+        const fields = MESSAGE_FIELDS[types.get(m.topic)!];
+        if (fields) populate(types.get(m.topic)!, fields, m.msg);
         const list = server.published.get(m.topic) ?? server.published.set(m.topic, []).get(m.topic)!;
         list.push(m.msg);
         server.onPublish?.(m.topic, m.msg);
@@ -296,6 +330,18 @@ export async function startRosbridge(port = 0, options: TestRosbridgeOptions = {
       }
       case 'send_action_goal': {
         typeName(m.action_type);
+        // goal arguments that do not fit the action's goal: a status error and a failed result, as
+        // rosbridge's send_action_goal answers (_failure); no goal reaches the server
+        const goalFields = MESSAGE_FIELDS[m.action_type];
+        if (goalFields) {
+          try {
+            populate(m.action_type, goalFields, m.args ?? {});
+          } catch (err) {
+            status(ws, `send_action_goal: ${(err as Error).message}`, m.id);
+            send(ws, { op: 'action_result', id: m.id, action: m.action, values: (err as Error).message.replace(/^\w+: /, ''), result: false });
+            break;
+          }
+        }
         const handler = server.actions.get(m.action);
         if (!handler) {
           send(ws, { op: 'action_result', id: m.id, action: m.action, values: `Action server ${m.action} not available`, status: 0, result: false });

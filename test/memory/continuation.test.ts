@@ -17,6 +17,23 @@ const played = (notes: SequenceNote[], speed: number) => notes.map((n) => ({ sym
 const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
 
 describe('complete: the piece from the place found, every track, at the player tempo', () => {
+  it('a fragment played in another key is named with its transposition and continued in that key, both hands', () => {
+    const up = 3;
+    const c = memory.complete({ notes: played(right.slice(6, 14), 1).map((n) => ({ ...n, symbol: n.symbol + up })), unit: 'seconds' }, { count: 8 });
+    expect(c.match!.title).toBe('Minuet in G');
+    expect(c.match!.transposition).toBe(up);
+    expect(c.transposition).toBe(up);
+    const last = right[13]!;
+    const [rh, lh] = c.tracks!;
+    expect(rh!.notes.map((n) => [n.symbol, n.tick])).toEqual(right.slice(14, 22).map((n) => [n.symbol + up, n.tick - last.tick]));
+    const end = right[21]!.tick;
+    expect(lh!.notes.map((n) => n.symbol)).toEqual(left.filter((n) => n.tick > last.tick && n.tick <= end).map((n) => n.symbol + up));
+    // in its own key: no transposition, the piece's notes
+    const own = memory.complete({ notes: played(right.slice(6, 14), 1), unit: 'seconds' }, { count: 8 });
+    expect(own.match!.transposition).toBeUndefined();
+    expect(own.transposition).toBe(0);
+  });
+
   it('a fragment played at 1.5x continues at 1.5x with both hands, the next notes of the piece', () => {
     const c = memory.complete({ notes: played(right.slice(6, 14), 1.5), unit: 'seconds' }, { count: 8 });
     expect(c.match!.title).toBe('Minuet in G');

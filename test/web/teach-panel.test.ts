@@ -357,6 +357,88 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     await screenshot('deleted');
   }, 60_000);
 
+  it('freedrive: the forearm grabbed in the 3D view and pulled, the shoulder and elbow give way, the wrist stays; released, the arm holds; a recording of it is taught', async () => {
+    await ready();
+    type Freedrive = Window['engramFreedrive']['state'];
+    const freedrive = () => page.evaluate(() => JSON.parse(JSON.stringify(window.engramFreedrive.state)) as Freedrive);
+    await page.locator('#teach-freedrive').click();
+    expect(await page.locator('#teach-freedrive').getAttribute('aria-pressed')).toBe('true');
+    expect((await freedrive()).on).toBe(true);
+    const skill = await withArm(async () => {
+      await page.locator('#teach-count-in').selectOption('0');
+      await page.locator('#teach-record').click();
+      await page.waitForFunction(() => window.engramTeach.phase === 'recording', undefined, { timeout: 10_000 });
+      await hold(10);
+      const before = (await teach()).positions!;
+      const jogs = (await teach()).jog.sent;
+      // press on the forearm (the link after the elbow) and pull it up and to the left
+      const at = await page.evaluate((id) => window.engramFreedrive.linkOnScreen(id, 'forearm_link'), ARM);
+      expect(at, 'the forearm is on screen').not.toBeNull();
+      await page.mouse.move(at!.x, at!.y);
+      await page.mouse.down();
+      let f = await freedrive();
+      expect(f.link).toBe('forearm_link');
+      expect(f.moving).toEqual([0, 1, 2]); // pan, lift and elbow move the forearm; the wrist joints do not
+      for (let k = 1; k <= 12; k++) await page.mouse.move(at!.x - 5 * k, at!.y - 6 * k);
+      // held there: the arm gives way towards the hand, jogged through the agent
+      await page.waitForFunction((b) => window.engramTeach.positions!.slice(0, 3).some((q, j) => Math.abs(q - b[j]!) > 0.05), before, { timeout: 20_000 });
+      f = await freedrive();
+      expect(f.force).toBeGreaterThan(0);
+      expect(f.targets).toBeGreaterThan(0);
+      await screenshot('freedrive-pulling-the-forearm');
+      await page.mouse.up();
+      f = await freedrive();
+      expect(f.link).toBeNull();
+      // released: no more poses are sent, and the arm comes to rest where the last one put it
+      const targets = f.targets;
+      await page.waitForFunction(() => {
+        const w = window as unknown as { __last?: string; __same?: number };
+        const now = JSON.stringify(window.engramTeach.positions!.map((q) => q.toFixed(4)));
+        w.__same = now === w.__last ? (w.__same ?? 0) + 1 : 0;
+        w.__last = now;
+        return w.__same > 15;
+      }, undefined, { timeout: 20_000, polling: 30 });
+      await hold(10);
+      expect((await freedrive()).targets).toBe(targets);
+      const after = (await teach()).positions!;
+      const t = await teach();
+      expect(t.jog.sent).toBeGreaterThan(jogs); // the moves went through the agent's jog
+      for (const j of [3, 4, 5]) expect(Math.abs(after[j]! - before[j]!), `wrist joint ${j}`).toBeLessThan(1e-3);
+      expect(Math.max(...[0, 1, 2].map((j) => Math.abs(after[j]! - before[j]!)))).toBeGreaterThan(0.05);
+      // the tool went up on screen with the pull
+      await page.locator('#teach-stop').click();
+      if (await watchdogStopped()) throw new Error('the arm was stopped while recording');
+      return { before, after };
+    });
+    let t = await teach();
+    expect(t.phase).toBe('recorded');
+    expect(t.keyframes.length).toBeGreaterThanOrEqual(2);
+    await screenshot('freedrive-recorded');
+    await page.locator('#teach-trim').click();
+    await page.locator('#teach-name').fill('freedriven');
+    await page.locator('#teach-save').click();
+    await page.waitForFunction(() => window.engramTeach.message.startsWith('learned freedriven') || window.engramTeach.message.startsWith('not taught'), undefined, { timeout: 30_000 });
+    t = await teach();
+    expect(t.message).toMatch(/learned freedriven: \d+ keyframes/);
+    // what was taught is the freedriven motion: its last keyframe is where the arm was let go
+    const recalled = await fetch(`${api}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: 'recall', title: 'freedriven' }) });
+    const last = ((await recalled.json()) as { result: { keyframes: Array<{ positions: number[] }> } }).result.keyframes.at(-1)!.positions;
+    for (let j = 0; j < 3; j++) expect(Math.abs(last[j]! - skill.after[j]!), `joint ${j}`).toBeLessThan(0.03);
+
+    // off: a press on the forearm turns the view, the arm is held
+    await page.locator('#teach-freedrive').click();
+    expect(await page.locator('#teach-freedrive').getAttribute('aria-pressed')).toBe('false');
+    const grabs = (await freedrive()).grabs;
+    const at = await page.evaluate((id) => window.engramFreedrive.linkOnScreen(id, 'forearm_link'), ARM);
+    if (at) {
+      await page.mouse.move(at.x, at.y);
+      await page.mouse.down();
+      await page.mouse.move(at.x - 30, at.y - 30);
+      await page.mouse.up();
+    }
+    expect((await freedrive()).grabs).toBe(grabs);
+  }, 150_000);
+
   it('fits a phone screen: one column, nothing wider than the page', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.locator('#teach-panel').scrollIntoViewIfNeeded();
