@@ -321,7 +321,8 @@ export class Fleet implements RobotFleet {
     }
     const all = recalled.keyframes.map((k) => ({ ...k, positions: order.map((j) => k.positions[j]!) }));
     // a skill completed from where a motion got to (identify-skill): only the rest of it
-    const keyframes = options.from === undefined ? all : restOfSkill(all, options.from / recalled.tempo);
+    const rest = options.from === undefined ? { keyframes: all, gripper: recalled.gripper ?? [] } : restOfSkill(all, options.from / recalled.tempo, recalled.gripper);
+    const keyframes = rest.keyframes;
     if (keyframes.length === 0) throw new FleetError(`skill '${skill}': nothing of it is left after ${options.from!.toFixed(2)} s`);
     const a = this.#claim([id], `performing ${skill}`);
     let due = 0;
@@ -363,7 +364,7 @@ export class Fleet implements RobotFleet {
       this.events.emit('path', { id, title: skill, ...plannedPath(points) });
       emit({ type: 'performing', title: skill, robots: [id], tempo, keyframes: keyframes.length, ...(tempo !== recalled.tempo ? { fittedFrom: recalled.tempo } : {}) });
       // gripper events at their time on the robot's clock, slowed with the trajectory when it was fitted
-      const grips = (recalled.gripper ?? []).map((g) => ({ closure: g.closure, at: retimed(asked, points, start + g.time) }));
+      const grips = rest.gripper.map((g) => ({ closure: g.closure, at: retimed(asked, points, start + g.time) }));
       const gripper = m.gate.description.gripper;
       const answers: GripperResult[] = [];
       const offGripper = m.gate.events.on('gripper', (g) => {

@@ -106,14 +106,18 @@ export function placeInSkill(memory: SequenceMemory, skill: string, samples: rea
 }
 
 /**
- * The rest of a skill's keyframes from `from` s into it (times as the keyframes', that is at their
- * tempo): those not yet reached, and a pause the motion is in with what is left of it; times from the
- * first of them (the robot moves there from wherever it is first).
+ * The rest of a skill from `from` s into it (times as the keyframes', that is at their tempo): the
+ * keyframes not yet reached, and a pause the motion is in with what is left of it, times from the
+ * first of them (the robot moves there from wherever it is first); and its gripper events not yet
+ * due, on that clock (one due before the first keyframe left acts as it starts).
  */
-export function restOfSkill(keyframes: readonly Keyframe[], from: number): Keyframe[] {
+export function restOfSkill<G extends { time: number }>(keyframes: readonly Keyframe[], from: number, gripper: readonly G[] = []): { keyframes: Keyframe[]; gripper: G[] } {
   const rest = keyframes
     .filter((k) => k.time > from || k.time + k.dwell > from)
     .map((k) => (k.time > from ? { ...k } : { ...k, time: from, dwell: k.time + k.dwell - from }));
   const t0 = rest[0]?.time ?? 0;
-  return rest.map((k) => ({ ...k, time: k.time - t0 }));
+  return {
+    keyframes: rest.map((k) => ({ ...k, time: k.time - t0 })),
+    gripper: gripper.filter((g) => g.time > from).map((g) => ({ ...g, time: Math.max(0, g.time - t0) })),
+  };
 }
