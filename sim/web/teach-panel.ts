@@ -33,6 +33,10 @@ export interface TeachState {
   guesses: Array<{ title: string; score: number }>;
   /** The skills tied for the lead while the motion is still in an opening they share (null: none). */
   tie: string[] | null;
+  /** The skill named alone for the recording (null: none, or a tie): what Complete performs the rest of. */
+  best: string | null;
+  /** What the last Complete answered (identify-skill with complete), or its error. */
+  completed: Record<string, unknown> | null;
   /** identify-skill calls answered so far (live while recording, and once at Stop). */
   identified: number;
   skills: string[];
@@ -92,6 +96,8 @@ export class TeachPanel {
     edited: false,
     guesses: [],
     tie: null,
+    best: null,
+    completed: null,
     identified: 0,
     skills: [],
     skill: null,
@@ -131,6 +137,7 @@ export class TeachPanel {
   readonly #deleteKey = el('button', { id: 'teach-delete-keyframe', textContent: 'Delete keyframe', disabled: true, title: 'delete the selected keyframe (Delete key)' });
   readonly #name = el('input', { id: 'teach-name', placeholder: 'skill name', ariaLabel: 'skill name', maxLength: 256 });
   readonly #save = el('button', { id: 'teach-save', textContent: 'Teach', disabled: true, title: 'learn the recording (as trimmed and edited) under this name' });
+  readonly #complete = el('button', { id: 'teach-complete', textContent: 'Complete on the robot', disabled: true, title: 'the skill named for this recording goes on from where the arm is: the rest of it, on the robot' });
   readonly #status = el('p', { id: 'teach-status', role: 'status', className: 'teach-status' });
   readonly #guesses = el('p', { id: 'teach-guesses', className: 'dim', ariaLive: 'polite' });
   readonly #skillList = el('ul', { id: 'teach-skills', ariaLabel: 'learned skills' });
@@ -170,7 +177,7 @@ export class TeachPanel {
           { className: 'teach-main' },
           el('div', { className: 'row' }, this.#countIn, this.#record, this.#stop, this.#trimIdle, this.#deleteKey),
           canvas,
-          el('div', { className: 'row' }, this.#name, this.#save),
+          el('div', { className: 'row' }, this.#name, this.#save, this.#complete),
           this.#status,
           this.#guesses,
         ),
@@ -317,6 +324,7 @@ export class TeachPanel {
     });
     this.#name.addEventListener('input', () => this.#enable());
     this.#save.addEventListener('click', () => void this.#teach());
+    this.#complete.addEventListener('click', () => void this.#completeSkill());
     this.#tempo.addEventListener('change', () => {
       const t = Number(this.#tempo.value);
       if (Number.isFinite(t) && t >= 0.1 && t <= 8) {
@@ -496,7 +504,7 @@ export class TeachPanel {
     if (this.state.robot) this.#live.showPath(this.state.robot, null);
     this.#samples = [];
     this.#keyframes = [];
-    Object.assign(this.state, { samples: 0, duration: 0, trim: null, keyframes: [], selected: null, edited: false, guesses: [], tie: null, skill: null });
+    Object.assign(this.state, { samples: 0, duration: 0, trim: null, keyframes: [], selected: null, edited: false, guesses: [], tie: null, best: null, completed: null, skill: null });
     this.#guesses.textContent = '';
     this.#renderSkills();
   }
@@ -588,7 +596,9 @@ export class TeachPanel {
       const matches = answer.matches.filter((m) => m.score > 0);
       this.state.guesses = matches.map((m) => ({ title: m.skill, score: m.score }));
       this.state.tie = answer.tie;
+      this.state.best = answer.best;
       this.state.identified++;
+      this.#enable();
       const skills = this.#titles.some((t) => t.kind === 'skill');
       this.#guesses.replaceChildren(
         'What is this skill? ',
@@ -666,6 +676,7 @@ export class TeachPanel {
     this.state.phase = 'skill';
     this.state.guesses = [];
     this.state.tie = null;
+    this.state.best = null;
     this.#guesses.textContent = '';
     this.#renderSkills();
     const r = await command({ command: 'recall', title, tempo: this.state.replay.tempo });
@@ -709,6 +720,26 @@ export class TeachPanel {
       // the path stays drawn after the robot is done
       this.#live.showPath(id, densify(keyframeSamples(this.#skillKeyframes).map((s) => s.positions)));
     } else this.#say(`replay failed: ${r.error}`);
+    this.#enable();
+  }
+
+  /**
+   * The skill named for the recording goes on from where the arm is: identify-skill with complete (the
+   * rest of it from the place the memory found, through the safety gate, slowed to fit if need be).
+   */
+  async #completeSkill(): Promise<void> {
+    const robot = this.#recordingRobot;
+    const skill = this.state.best;
+    if (!robot || !skill) return;
+    this.#complete.disabled = true;
+    this.#say(`completing ${skill} on ${robot} from where the arm is…`);
+    const r = await command({ command: 'identify-skill', robot, samples: this.#kept(), complete: true, fit: true });
+    this.state.completed = r.ok ? (r.result as Record<string, unknown>) : { error: r.error };
+    if (r.ok) {
+      const res = r.result as { best: string; place: number; performed: { reached?: number; due?: number; keyframes?: number; stopped?: boolean } };
+      const p = res.performed;
+      this.#say(`${p.stopped ? 'stopped' : 'completed'} ${res.best} from ${res.place.toFixed(2)} s into it: ${p.reached} of ${p.due ?? p.keyframes} keyframes reached`);
+    } else this.#say(`not completed: ${r.error}`);
     this.#enable();
   }
 
@@ -766,6 +797,8 @@ export class TeachPanel {
     this.#trimIdle.disabled = p !== 'recorded';
     this.#deleteKey.disabled = p !== 'recorded' || this.state.selected === null || this.#keyframes.length <= 2;
     this.#save.disabled = p !== 'recorded' || !this.#name.value.trim();
+    this.#complete.disabled = p !== 'recorded' || !this.state.best || !this.#recordingRobot;
+    this.#complete.textContent = this.state.best && p === 'recorded' ? `Complete “${this.state.best}” on the robot` : 'Complete on the robot';
     const chosen = p === 'skill' && !!this.state.skill;
     this.#replay.disabled = !chosen || this.state.replay.running || !this.state.robot;
     this.#rename.disabled = !chosen;
