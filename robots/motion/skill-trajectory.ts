@@ -4,10 +4,12 @@ import type { Keyframe } from '../../src/skills/keyframes.js';
 /**
  * Keyframes back to a timed joint trajectory starting at `start` (driver clock, s): a point where each
  * keyframe is reached and, for a pause, another where it is left. Between pauses the arm passes
- * through the keyframes on a C2 cubic spline (the least-acceleration curve through them, at rest where
- * it starts and stops); every point carries velocity and acceleration, so the controller runs a
- * quintic per segment: position, speed and acceleration continuous (bounded jerk), and at pauses and
- * both ends the arm is at rest with zero acceleration.
+ * through the keyframes on the minimum-jerk curve through them (a quintic per segment, continuous up
+ * to its fourth derivative, as a hand moves: Flash & Hogan 1985), at rest with zero acceleration where
+ * it starts and stops. Every point carries velocity and acceleration, so the controller runs exactly
+ * these quintics. (A C2 cubic spline through the same keyframes meets a pause with the acceleration
+ * it has there, which the pause's zero acceleration then has to undo: about twice the demonstration's
+ * acceleration next to pauses.)
  */
 export function keyframesToTrajectory(keyframes: readonly Keyframe[], start: number): TrajectoryPoint[] {
   const pts: Array<{ time: number; positions: number[]; hold: boolean }> = [];
@@ -19,14 +21,14 @@ export function keyframesToTrajectory(keyframes: readonly Keyframe[], start: num
   const J = pts[0]?.positions.length ?? 0;
   const vel = pts.map(() => new Array<number>(J).fill(0));
   const acc = pts.map(() => new Array<number>(J).fill(0));
-  // runs between rests (pause points and both ends): a clamped spline per run and joint
+  // runs between rests (pause points and both ends): a minimum-jerk curve per run and joint
   let a = 0;
   for (let i = 1; i < n; i++) {
     if (!pts[i]!.hold && i < n - 1) continue;
     if (i - a >= 2) {
       const times = pts.slice(a, i + 1).map((p) => p.time);
       for (let j = 0; j < J; j++) {
-        const { v, acc: ac } = clampedSpline(times, pts.slice(a, i + 1).map((p) => p.positions[j]!));
+        const { v, acc: ac } = minimumJerk(times, pts.slice(a, i + 1).map((p) => p.positions[j]!));
         for (let k = 1; k < i - a; k++) (vel[a + k]![j] = v[k]!), (acc[a + k]![j] = ac[k]!);
       }
     }
@@ -36,40 +38,72 @@ export function keyframesToTrajectory(keyframes: readonly Keyframe[], start: num
 }
 
 /**
- * A cubic spline through (t, y) with zero slope at both ends and continuous acceleration: knot
- * velocities by the tridiagonal system (Thomas algorithm), knot accelerations from the segments.
+ * The minimum-jerk curve through (t, y), at rest (zero speed and acceleration) at both ends: quintic
+ * segments whose knot velocities and accelerations minimise the integral of squared jerk. Setting its
+ * gradient to zero makes jerk and snap continuous at every inner knot; those equations, per knot in
+ * (v, a), form a symmetric positive definite block-tridiagonal system (2x2 blocks), solved by block
+ * elimination.
  */
-function clampedSpline(t: readonly number[], y: readonly number[]): { v: number[]; acc: number[] } {
+export function minimumJerk(t: readonly number[], y: readonly number[]): { v: number[]; acc: number[] } {
   const n = t.length;
-  const h = t.slice(1).map((x, i) => x - t[i]!);
   const v = new Array<number>(n).fill(0);
-  const m = n - 2; // unknowns: v[1..n-2]
-  if (m > 0) {
-    const lower = new Array<number>(m).fill(0);
-    const diag = new Array<number>(m).fill(0);
-    const upper = new Array<number>(m).fill(0);
-    const rhs = new Array<number>(m).fill(0);
-    for (let k = 0; k < m; k++) {
-      const i = k + 1;
-      const h0 = h[i - 1]!;
-      const h1 = h[i]!;
-      lower[k] = h1;
-      diag[k] = 2 * (h0 + h1);
-      upper[k] = h0;
-      rhs[k] = 3 * ((h1 * (y[i]! - y[i - 1]!)) / h0 + (h0 * (y[i + 1]! - y[i]!)) / h1);
-    }
-    for (let k = 1; k < m; k++) {
-      const w = lower[k]! / diag[k - 1]!;
-      diag[k] = diag[k]! - w * upper[k - 1]!;
-      rhs[k] = rhs[k]! - w * rhs[k - 1]!;
-    }
-    v[m] = rhs[m - 1]! / diag[m - 1]!;
-    for (let k = m - 2; k >= 0; k--) v[k + 1] = (rhs[k]! - upper[k]! * v[k + 2]!) / diag[k]!;
-  }
-  // the acceleration at the start of each segment (equal to the end of the one before: C2)
   const acc = new Array<number>(n).fill(0);
-  for (let i = 1; i < n - 1; i++) acc[i] = (6 * (y[i + 1]! - y[i]!)) / (h[i]! * h[i]!) - (4 * v[i]! + 2 * v[i + 1]!) / h[i]!;
+  const m = n - 2; // unknowns: (v, a) at knots 1..n-2
+  if (m <= 0) return { v, acc };
+  // per knot k: the rows (d/dv, d/da of the squared-jerk integral, halved) over x[k-1], x[k], x[k+1]
+  // as 2x2 blocks [vv, va, av, aa], and the right-hand side from the positions
+  const L: number[][] = [];
+  const D: number[][] = [];
+  const U: number[][] = [];
+  const r: number[][] = [];
+  for (let k = 1; k <= m; k++) {
+    const h0 = t[k]! - t[k - 1]!; // the segment before the knot
+    const h1 = t[k + 1]! - t[k]!; // and after
+    const d0 = y[k]! - y[k - 1]!;
+    const d1 = y[k + 1]! - y[k]!;
+    // v-row: snap at the start of the next segment minus at the end of the one before; a-row: jerk at
+    // the end of the one before minus at the start of the next (spline.ts segmentPolynomial's quintic)
+    D.push([192 / h1 ** 3 + 192 / h0 ** 3, 36 / h1 ** 2 - 36 / h0 ** 2, 36 / h1 ** 2 - 36 / h0 ** 2, 9 / h0 + 9 / h1]);
+    L.push([168 / h0 ** 3, 24 / h0 ** 2, -24 / h0 ** 2, -3 / h0]);
+    U.push([168 / h1 ** 3, -24 / h1 ** 2, 24 / h1 ** 2, -3 / h1]);
+    r.push([360 * (d1 / h1 ** 4 + d0 / h0 ** 4), 60 * (d1 / h1 ** 3 - d0 / h0 ** 3)]);
+  }
+  // forward: eliminate the lower blocks
+  for (let k = 1; k < m; k++) {
+    const inv = inverse2(D[k - 1]!);
+    const w = mul2(L[k]!, inv);
+    D[k] = sub2(D[k]!, mul2(w, U[k - 1]!));
+    r[k] = [r[k]![0]! - (w[0]! * r[k - 1]![0]! + w[1]! * r[k - 1]![1]!), r[k]![1]! - (w[2]! * r[k - 1]![0]! + w[3]! * r[k - 1]![1]!)];
+  }
+  // back substitution
+  const x: number[][] = new Array(m);
+  for (let k = m - 1; k >= 0; k--) {
+    let b0 = r[k]![0]!;
+    let b1 = r[k]![1]!;
+    if (k + 1 < m) {
+      const u = U[k]!;
+      const nx = x[k + 1]!;
+      b0 -= u[0]! * nx[0]! + u[1]! * nx[1]!;
+      b1 -= u[2]! * nx[0]! + u[3]! * nx[1]!;
+    }
+    const inv = inverse2(D[k]!);
+    x[k] = [inv[0]! * b0 + inv[1]! * b1, inv[2]! * b0 + inv[3]! * b1];
+  }
+  for (let k = 0; k < m; k++) (v[k + 1] = x[k]![0]!), (acc[k + 1] = x[k]![1]!);
   return { v, acc };
+}
+
+function inverse2(b: readonly number[]): number[] {
+  const det = b[0]! * b[3]! - b[1]! * b[2]!;
+  return [b[3]! / det, -b[1]! / det, -b[2]! / det, b[0]! / det];
+}
+
+function mul2(a: readonly number[], b: readonly number[]): number[] {
+  return [a[0]! * b[0]! + a[1]! * b[2]!, a[0]! * b[1]! + a[1]! * b[3]!, a[2]! * b[0]! + a[3]! * b[2]!, a[2]! * b[1]! + a[3]! * b[3]!];
+}
+
+function sub2(a: readonly number[], b: readonly number[]): number[] {
+  return [a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!, a[3]! - b[3]!];
 }
 
 /** The fastest any joint must move along a trajectory (straight between points), rad/s, per joint. */

@@ -55,7 +55,7 @@ export function keyframesOf(samples: readonly DemoSample[], joints: readonly Ski
 
 /**
  * Edited keyframes as a demonstration the agent cuts back into (about) the same keyframes: the curve a
- * robot replays through them (robots/motion: a clamped spline through each run of moving keyframes,
+ * robot replays through them (robots/motion: the minimum-jerk curve through each run of moving keyframes,
  * at rest at every pause), sampled every `dt` s as a recording is (the agent smooths a demonstration
  * over its neighbouring samples, so a straight-line path's corners would make keyframes of their own).
  */

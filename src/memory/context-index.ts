@@ -19,11 +19,12 @@ export const NOTE_CONTEXT = 4;
 /** Steps in an interval neuron's context (itself included). */
 export const STEP_CONTEXT = 3;
 /**
- * Notes in a spatial neuron's long context: its sub-column membership also carries an 8-bit print of
- * the two notes after its four, so a fragment of six notes or more starts its first paths only where
- * six notes agree (as many starts in a memory four times the size as four notes give in one).
+ * Notes in a spatial neuron's long contexts: its sub-column membership also carries 8-bit prints of the
+ * two and the four notes after its four, so a fragment of six (eight) notes or more starts its first
+ * paths only where six (eight) notes agree: the starts a fragment has are its own places, about as
+ * few in a memory four times the size as in one.
  */
-export const LONG_CONTEXT = 6;
+export const LONG_CONTEXTS = [6, 8] as const;
 /** The print of a membership that takes no part in it (interval neurons). */
 const NO_PRINT = 255;
 /** The print of a long context the chains do not tell (it branches, or ends): every print matches it. */
@@ -34,24 +35,28 @@ export class ContextIndex {
   /** Bucket b's members are members[start[b] .. start[b + 1]). */
   readonly #start: Int32Array;
   readonly #members: Int32Array;
-  /** Each membership's long-context print (spatial; NO_PRINT elsewhere). */
-  readonly #prints: Uint8Array;
+  /** Each membership's prints of its six- and eight-note contexts (spatial; NO_PRINT elsewhere). */
+  readonly #prints6: Uint8Array;
+  readonly #prints8: Uint8Array;
 
-  private constructor(mask: number, start: Int32Array, members: Int32Array, prints: Uint8Array) {
+  private constructor(mask: number, start: Int32Array, members: Int32Array, prints6: Uint8Array, prints8: Uint8Array) {
     this.#mask = mask;
     this.#start = start;
     this.#members = members;
-    this.#prints = prints;
+    this.#prints6 = prints6;
+    this.#prints8 = prints8;
   }
 
   /** Bytes the index holds. */
   get bytes(): number {
-    return this.#start.byteLength + this.#members.byteLength + this.#prints.byteLength;
+    return this.#start.byteLength + this.#members.byteLength + this.#prints6.byteLength + this.#prints8.byteLength;
   }
 
-  /** The long-context print of the two notes after a four-note context. */
-  static print(fifth: number, sixth: number): number {
-    return (mix(fifth * 4096 + sixth) >>> 0) % ANY_PRINT;
+  /** The print of the notes after a four-note context (two for a six-note context, four for eight). */
+  static print(after: readonly number[]): number {
+    let x = 0;
+    for (const c of after) x = mix(x * 4096 + c) >>> 0;
+    return x % ANY_PRINT;
   }
 
   /** The memberships of every spatial and interval neuron of `net`, read from its chains. */
@@ -105,7 +110,8 @@ export class ContextIndex {
     // keys: two passes (count, fill) into power-of-two buckets
     const keys: number[] = [];
     const owners: number[] = [];
-    const prints: number[] = [];
+    const prints6: number[] = [];
+    const prints8: number[] = [];
     const col = net.neuronColumn;
     // chains run forwards from here: the successor of each neuron, and of each chord's top note
     const succ = new Int32Array(N).fill(-1);
@@ -140,35 +146,33 @@ export class ContextIndex {
       if (pred[n]! >= 0 && fanOut[pred[n]!]! < 255) fanOut[pred[n]!]!++;
       if (topPred[n]! >= 0 && topFanOut[topPred[n]!]! < 255) topFanOut[topPred[n]!]!++;
     }
-    // the print of the two notes after a neuron's four along `links`, where the chain is one path
-    const printAlong = (n: number, links: Int32Array, fanOut: Uint8Array): number => {
+    // the print of the notes after a neuron's four along `links` up to `length`, where the chain is one path
+    const after: number[] = [];
+    const printAlong = (n: number, links: Int32Array, fanOut: Uint8Array, length: number): number => {
+      after.length = 0;
       let x = n;
-      for (let i = 1; i < LONG_CONTEXT; i++) {
+      for (let i = 1; i < length; i++) {
         if (fanOut[x]! > 1) return ANY_PRINT;
         x = links[x]!;
         if (x < 0) return ANY_PRINT;
-        if (i === NOTE_CONTEXT) chain[0] = x;
+        if (i >= NOTE_CONTEXT) after.push(col[x]!);
       }
-      return ContextIndex.print(col[chain[0]!]!, col[x]!);
+      return ContextIndex.print(after);
+    };
+    const push = (key: number, owner: number, links: Int32Array | null, fan: Uint8Array) => {
+      keys.push(key);
+      owners.push(owner);
+      prints6.push(links ? printAlong(owner, links, fan, 6) : NO_PRINT);
+      prints8.push(links ? printAlong(owner, links, fan, 8) : NO_PRINT);
     };
     for (let n = 0; n < N; n++) {
       const g = net.neuronGroup[n];
       if (g === SPATIAL) {
         const own = keyAlong(n, succ, NOTE_CONTEXT);
-        const ownPrint = own >= 0 ? printAlong(n, succ, fanOut) : NO_PRINT;
-        if (own >= 0) {
-          keys.push(ContextIndex.key(SPATIAL, own));
-          owners.push(n);
-          prints.push(ownPrint);
-        }
+        if (own >= 0) push(ContextIndex.key(SPATIAL, own), n, succ, fanOut);
         // (the melody over chords may share its first four notes with the chain and part after them)
         const top = keyAlong(n, topSucc, NOTE_CONTEXT);
-        const topPrint = top >= 0 ? printAlong(n, topSucc, topFanOut) : NO_PRINT;
-        if (top >= 0 && (top !== own || (topPrint !== ownPrint && ownPrint !== ANY_PRINT))) {
-          keys.push(ContextIndex.key(SPATIAL, top));
-          owners.push(n);
-          prints.push(topPrint);
-        }
+        if (top >= 0 && (top !== own || printAlong(n, topSucc, topFanOut, 8) !== printAlong(n, succ, fanOut, 8))) push(ContextIndex.key(SPATIAL, top), n, topSucc, topFanOut);
         // the interval neuron of a chord's top note: the steps from the previous top over the next two
         const r = relativeOf[n]!;
         const before = topPred[n]!;
@@ -177,19 +181,11 @@ export class ContextIndex {
           for (let i = 1; i < STEP_CONTEXT; i++) x = x * 4096 + col[chain[i]!]! - col[chain[i - 1]!]! + RELATIVE_OFFSET;
           const key = ContextIndex.key(RELATIVE, x);
           const ownKey = keyAlong(r, succ, STEP_CONTEXT);
-          if (ownKey < 0 || ContextIndex.key(RELATIVE, ownKey) !== key) {
-            keys.push(key);
-            owners.push(r);
-            prints.push(NO_PRINT);
-          }
+          if (ownKey < 0 || ContextIndex.key(RELATIVE, ownKey) !== key) push(key, r, null, fanOut);
         }
       } else if (g === RELATIVE) {
         const own = keyAlong(n, succ, STEP_CONTEXT);
-        if (own >= 0) {
-          keys.push(ContextIndex.key(RELATIVE, own));
-          owners.push(n);
-          prints.push(NO_PRINT);
-        }
+        if (own >= 0) push(ContextIndex.key(RELATIVE, own), n, null, fanOut);
       }
     }
     // about two members a bucket: a bucket costs 4 bytes, a member 4
@@ -201,13 +197,15 @@ export class ContextIndex {
     for (let b = 0; b < buckets; b++) start[b + 1]! += start[b]!;
     const fill = start.slice(0, buckets);
     const members = new Int32Array(keys.length);
-    const printed = new Uint8Array(keys.length);
+    const printed6 = new Uint8Array(keys.length);
+    const printed8 = new Uint8Array(keys.length);
     for (let i = 0; i < keys.length; i++) {
       const at = fill[keys[i]! & mask]!++;
       members[at] = owners[i]!;
-      printed[at] = prints[i]!;
+      printed6[at] = prints6[i]!;
+      printed8[at] = prints8[i]!;
     }
-    return new ContextIndex(mask, start, members, printed);
+    return new ContextIndex(mask, start, members, printed6, printed8);
   }
 
   /** The sub-column key of the context starting at `columns[k]` in `group` (-1: the fragment ends before it does). */
@@ -232,13 +230,19 @@ export class ContextIndex {
 
   /**
    * The members of the sub-column `key` whose own minicolumn is `column` (a bucket may hold other
-   * keys' neurons too), appended to `out`; with a `print`, only those whose long context has it.
+   * keys' neurons too), appended to `out`; with the notes `after` the four (two or four of them), only
+   * those whose long context agrees (or cannot tell: it branches or ends; then the shorter one decides).
    */
-  members(net: Network, key: number, column: number, out: number[], print = -1): void {
+  members(net: Network, key: number, column: number, out: number[], after?: readonly number[]): void {
     const b = key & this.#mask;
+    const long = after && after.length >= 4 ? ContextIndex.print(after.slice(0, 4)) : -1;
+    const short = after && after.length >= 2 ? ContextIndex.print(after.slice(0, 2)) : -1;
     for (let i = this.#start[b]!; i < this.#start[b + 1]!; i++) {
       const n = this.#members[i]!;
-      if (net.neuronColumn[n] === column && (print < 0 || this.#prints[i] === print || this.#prints[i] === ANY_PRINT)) out.push(n);
+      if (net.neuronColumn[n] !== column) continue;
+      if (long >= 0 && this.#prints8[i] !== ANY_PRINT) {
+        if (this.#prints8[i] === long) out.push(n);
+      } else if (short < 0 || this.#prints6[i] === short || this.#prints6[i] === ANY_PRINT) out.push(n);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { grow } from '../snn/growable.js';
 import type { Network } from '../snn/network.js';
-import { ContextIndex, LONG_CONTEXT, NOTE_CONTEXT, STEP_CONTEXT } from './context-index.js';
+import { ContextIndex, NOTE_CONTEXT, STEP_CONTEXT } from './context-index.js';
 import type { Simulator } from '../snn/simulator.js';
 import { DURATION, DURATION_GATE, FEEDBACK, GOAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
 import type { MemoryParams } from './params.js';
@@ -125,8 +125,9 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
   sim.spreadPredictions = group === SPATIAL && columns.length >= NOTE_CONTEXT;
   // predictions are noted for carrying paths over a missed note and for entering chords
   sim.recordPredictions = maxMisses > 0 || sim.spreadPredictions;
-  // a neuron that paths reach together fires once: its spike goes on as the best of their paths
-  sim.recordLateInputs = true;
+  // a neuron that paths reach together fires once: its spike goes on as the best of their paths (all
+  // paths of a fragment shorter than a context start together and hear every note: alike, unrecorded)
+  sim.recordLateInputs = columns.length >= context;
   let lateFrom = 0;
   const rec = sim.recorder;
   rec.groups.fill(0);
@@ -280,9 +281,9 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
     } else if (k + context <= n && (k === 0 || start !== 'unexplained windows' || !heardWhole(k))) {
       if (k === 0 && start === 'every window, damaged start') for (const s of damagedStartSeeds(ctx, columns)) sim.stimulate(s, T + 1, p.wDrive);
       seeds.length = 0;
-      // the first paths of a fragment heard whole so far start where six notes agree
-      const print = k === 0 && start === 'unexplained windows' && group === SPATIAL && n >= LONG_CONTEXT ? ContextIndex.print(columns[4]!, columns[5]!) : -1;
-      ctx.contexts.members(net, ContextIndex.contextKey(group, columns, k), symbol, seeds, print);
+      // the first paths of a fragment start where six or eight of its notes agree
+      const after = k === 0 && start === 'unexplained windows' && group === SPATIAL ? columns.slice(NOTE_CONTEXT, NOTE_CONTEXT + 4) : undefined;
+      ctx.contexts.members(net, ContextIndex.contextKey(group, columns, k), symbol, seeds, after);
       for (const s of seeds) sim.stimulate(s, T + 1, p.wDrive);
     }
     sim.run(T + 1);

@@ -120,6 +120,18 @@ export function smoothDemonstration(samples: readonly DemoSample[], halfWidth = 
  * (a slow drift; the next pause may start half a dwell later), keeping runs of at least `minDwell` s.
  */
 export function findPauses(samples: readonly DemoSample[], smooth: SmoothedDemo, options: { stillRadius?: number; minDwell?: number; stillSpeed?: number } = {}): Array<[number, number]> {
+  return pausesFound(samples, smooth, options).map((p) => [p.a, p.b]);
+}
+
+/** A pause as sample indices [a, b], and whether its end was a slow drift out of it or its start one into it. */
+interface FoundPause {
+  a: number;
+  b: number;
+  drifted: boolean;
+  afterDrift: boolean;
+}
+
+function pausesFound(samples: readonly DemoSample[], smooth: SmoothedDemo, options: { stillRadius?: number; minDwell?: number; stillSpeed?: number }): FoundPause[] {
   const radius = options.stillRadius ?? 0.01;
   const minDwell = options.minDwell ?? 0.25;
   const enter = options.stillSpeed ?? radius / minDwell;
@@ -160,8 +172,101 @@ export function findPauses(samples: readonly DemoSample[], smooth: SmoothedDemo,
     const ceil = i + 1 < pauses.length ? pauses[i + 1]!.a - 1 : n - 1;
     if (!p.afterDrift) while (lo > floor && near(lo - 1)) lo--;
     if (!p.drifted) while (hi < ceil && near(hi + 1)) hi++;
-    return [lo, hi] as [number, number];
-  }).filter(([a, b]) => samples[b]!.time - samples[a]!.time >= minDwell);
+    return { ...p, a: lo, b: hi };
+  }).filter((p) => samples[p.b]!.time - samples[p.a]!.time >= minDwell);
+}
+
+/** How far before a pause (after, for its end) the approach is fitted, s, and how far into the pause the rest may start. */
+const EDGE_WINDOW = 0.4;
+const EDGE_REACH = 0.3;
+/**
+ * How much better (in units of the noise variance per sample) another shape must fit than a minimum-jerk
+ * rest to be taken: near the rest the shapes look alike within the noise, and a wrong shape moves the
+ * edge by up to a tenth of a second, so the minimum-jerk rest is kept unless the evidence is clear.
+ */
+const SHAPE_EVIDENCE = 32;
+
+/**
+ * When the arm really came to rest at a pause (side -1) or started to leave it (side +1), s. A hand
+ * comes to rest as a minimum-jerk move does, with zero speed and acceleration, so its last millimetres
+ * are below the sensor's noise and the pause as sensed starts early (and ends late) by about 0.1 s.
+ * Near the rest every joint's offset from the held pose then grows as c u^3 + b u^4 in the time u from
+ * the rest: that curve is fitted to the raw samples from EDGE_WINDOW s before the sensed edge to
+ * EDGE_REACH s into the pause (no further than the neighbouring pauses), and the rest time is the one
+ * whose fit (c and b by least squares per joint, zero offset from the rest on) leaves the least
+ * residual, to 1 ms. A rest reached with the arm still decelerating (c u^2 + b u^3) or at speed
+ * (c u + b u^2: a jog that just stops) is taken instead only where it fits clearly better, by
+ * SHAPE_EVIDENCE times the noise variance (what the best fit leaves per sample). Where nothing moves more than `radius` in the
+ * window (a slow drift) the sensed edge stays.
+ */
+function restEdge(samples: readonly DemoSample[], smooth: SmoothedDemo, mean: readonly number[], p: { a: number; b: number }, side: -1 | 1, floor: number, ceil: number, radius: number): number {
+  const edge = samples[side < 0 ? p.a : p.b]!.time;
+  const inPause = side < 0 ? Math.min(edge + EDGE_REACH, samples[p.b]!.time) : Math.max(edge - EDGE_REACH, samples[p.a]!.time);
+  const idx: number[] = [];
+  let moved = 0;
+  for (let k = floor; k <= ceil; k++) {
+    const t = samples[k]!.time;
+    const u = side * (t - edge); // > 0 on the motion's side
+    if (u > EDGE_WINDOW || (side < 0 ? t > inPause : t < inPause)) continue;
+    idx.push(k);
+    if (u > 0) moved = Math.max(moved, maxDiff(smooth.positions[k]!, mean));
+  }
+  if (moved <= radius || idx.length < 4) return edge;
+  const J = mean.length;
+  const from = side < 0 ? Math.max(edge - 0.1, samples[floor]!.time) : inPause;
+  const to = side < 0 ? inPause : Math.min(edge + 0.1, samples[ceil]!.time);
+  // offsets from the held pose and times, flat (the fit below runs a few hundred times per edge)
+  const m = idx.length;
+  const times = new Float64Array(m);
+  const offsets = new Float64Array(m * J);
+  let total = 0;
+  idx.forEach((k, i) => {
+    times[i] = samples[k]!.time;
+    for (let j = 0; j < J; j++) total += (offsets[j * m + i] = samples[k]!.positions[j]! - mean[j]!) ** 2;
+  });
+  /** The least-squares residual, over joints, of offsets c u^power + b u^(power+1) from a rest at tr. */
+  const residualAt = (tr: number, power: number) => {
+    let residual = total;
+    for (let j = 0; j < J; j++) {
+      let s11 = 0, s12 = 0, s22 = 0, y1 = 0, y2 = 0;
+      for (let i = 0; i < m; i++) {
+        const u = side < 0 ? tr - times[i]! : times[i]! - tr;
+        if (u <= 0) continue;
+        const e = offsets[j * m + i]!;
+        const f1 = power === 1 ? u : power === 2 ? u * u : u * u * u;
+        const f2 = f1 * u;
+        s11 += f1 * f1;
+        s12 += f1 * f2;
+        s22 += f2 * f2;
+        y1 += e * f1;
+        y2 += e * f2;
+      }
+      const det = s11 * s22 - s12 * s12;
+      if (det > 1e-12 * s11 * s22) residual -= ((y1 * s22 - y2 * s12) * y1 + (y2 * s11 - y1 * s12) * y2) / det;
+      else if (s11 > 0) residual -= (y1 * y1) / s11;
+    }
+    return residual;
+  };
+  /** The best rest time for one shape: a 4 ms grid, then 1 ms about its best. */
+  const bestFor = (power: number) => {
+    let best = { time: edge, residual: Infinity };
+    const scan = (lo: number, hi: number, step: number) => {
+      for (let t = lo; t <= hi + 1e-9; t += step) {
+        const r = residualAt(t, power);
+        if (r < best.residual) best = { time: t, residual: r };
+      }
+    };
+    scan(from, to, 0.004);
+    const coarse = best.time;
+    scan(Math.max(from, coarse - 0.003), Math.min(to, coarse + 0.003), 0.001);
+    return best;
+  };
+  const fits = [3, 2, 1].map(bestFor);
+  // the noise variance, as what the best of the fits leaves per sample and joint
+  const variance = Math.max(1e-12, Math.min(...fits.map((f) => f.residual)) / (idx.length * J));
+  let pick = fits[0]!;
+  for (const other of fits.slice(1)) if (other.residual < pick.residual - SHAPE_EVIDENCE * variance) pick = other;
+  return pick.time;
 }
 
 function meanPose(samples: readonly DemoSample[], a: number, b: number): number[] {
@@ -186,8 +291,9 @@ function spreadRms(samples: readonly DemoSample[], a: number, b: number, mean: r
  * between pauses, poses such that moving straight (in joint space, at constant speed) from one to the
  * next stays within `tolerance` of the smoothed demonstration, each placed where the straight move
  * from the one before would leave it (so keyframes do not depend on where the recording ends). A pause's pose is the mean of its samples; a moving keyframe's is the smoothed pose at its
- * sample (one sample's noise is not averaged away by anything later). Times are seconds from the
- * first sample.
+ * sample (one sample's noise is not averaged away by anything later). A pause starts and ends where
+ * the arm really came to rest and left (restEdge), not where the sensor first and last saw it still.
+ * Times are seconds from the first sample.
  */
 export function extractKeyframes(samples: readonly DemoSample[], options: KeyframeOptions = {}): Keyframe[] {
   const tol = options.tolerance ?? 0.02;
@@ -195,31 +301,49 @@ export function extractKeyframes(samples: readonly DemoSample[], options: Keyfra
   const n = samples.length;
   const smoothing = options.smoothing ?? 0.1;
   const smooth = smoothDemonstration(samples, smoothing);
-  const pauses = findPauses(samples, smooth, options);
+  const pauses = pausesFound(samples, smooth, options);
   // a pause within one smoothing window of either end reaches it: the ends' smoothed poses are the least
   // certain, and a keyframe a few samples off a pause would be a jerk on replay
   const first = pauses[0];
-  if (first && samples[first[0]]!.time - samples[0]!.time <= smoothing) first[0] = 0;
+  if (first && samples[first.a]!.time - samples[0]!.time <= smoothing) first.a = 0;
   const last = pauses[pauses.length - 1];
-  if (last && samples[n - 1]!.time - samples[last[1]]!.time <= smoothing) last[1] = n - 1;
+  if (last && samples[n - 1]!.time - samples[last.b]!.time <= smoothing) last.b = n - 1;
   const out: Keyframe[] = [];
   const keep = (i: number) => out.push({ time: samples[i]!.time - t0, positions: [...smooth.positions[i]!], dwell: 0 });
-  const keepPause = (a: number, b: number) => out.push({ time: samples[a]!.time - t0, positions: meanPose(samples, a, b), dwell: samples[b]!.time - samples[a]!.time });
   let from = 0;
+  let fromTime = samples[0]!.time;
   const moves = (a: number, b: number) => {
     // a and b are kept; add the samples in between that keep the straight-move error within tol
     const marks: number[] = [];
     simplify(samples, smooth.positions, a, b, tol, Math.max(smoothing, options.minDwell ?? 0.25), marks);
     for (const m of marks) keep(m);
   };
-  for (const [a, b] of pauses) {
+  const radius = options.stillRadius ?? 0.01;
+  pauses.forEach((p, i) => {
+    const mean = meanPose(samples, p.a, p.b);
+    // where the arm really came to rest and left (not at the recording's ends, nor where it drifted)
+    const floor = i > 0 ? pauses[i - 1]!.b : 0;
+    const ceil = i + 1 < pauses.length ? pauses[i + 1]!.a : n - 1;
+    let start = p.a === 0 || p.afterDrift ? samples[p.a]!.time : restEdge(samples, smooth, mean, p, -1, floor, ceil, radius);
+    let end = p.b === n - 1 || p.drifted ? samples[p.b]!.time : restEdge(samples, smooth, mean, p, 1, floor, ceil, radius);
+    // fits that leave (next to) no pause at all are not believed: the sensed pause stays
+    if (end - start < 0.02) (start = samples[p.a]!.time), (end = samples[p.b]!.time);
+    start = Math.max(start, fromTime);
+    end = Math.max(end, start);
+    // the moving keyframes before it lie between the samples where the arm left the last pause and came to rest here
+    let a = p.a;
+    while (a > from && samples[a]!.time > start) a--;
+    while (a + 1 < p.b && samples[a + 1]!.time <= start) a++;
     if (a > from) {
       if (out.length === 0) keep(from);
       moves(from, a);
     }
-    keepPause(a, b);
-    from = b;
-  }
+    out.push({ time: start - t0, positions: mean, dwell: end - start });
+    from = p.b;
+    while (from > a && samples[from - 1]!.time >= end) from--;
+    while (from + 1 < n && samples[from]!.time < end) from++;
+    fromTime = end;
+  });
   if (from < n - 1) {
     if (out.length === 0) keep(from);
     moves(from, n - 1);
@@ -257,9 +381,9 @@ function simplify(s: readonly DemoSample[], q: readonly number[][], a: number, b
     marks.push(last);
     anchor = last;
   }
-  // a keyframe just before the end of the stretch (a pause, the last sample) would leave the replay too
-  // little time to come to rest (the arm's last millimetres look still to the sensor, so a pause is
-  // found a little early): it moves half way between its neighbours instead
+  // a keyframe just before the end of the stretch (a pause, the last sample) would leave the replay
+  // little time to come to rest, and its last millimetres, blurred by the noise and the pose code,
+  // would make it brake harder than the hand did: it moves half way between its neighbours instead
   const m = marks.length - 1;
   if (m >= 0 && s[b]!.time - s[marks[m]!]!.time < minGap) {
     const before = m > 0 ? marks[m - 1]! : a;

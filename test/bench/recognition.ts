@@ -425,11 +425,17 @@ export function recognitionProtocol(memory: SequenceMemory, pieces: CorpusPiece[
   return rows;
 }
 
-/** Identify latency over `count` unique exact fragments of 8 notes (the figure issue 10 sets bounds on). */
+/** Queries run before identify latency is timed. */
+const WARM_UP = 200;
+
+/** Identify latency over `count` unique exact fragments of 8 notes (the figure issue 10 sets bounds on), after a warm-up. */
 export function identifyLatency(memory: SequenceMemory, pieces: CorpusPiece[], count: number, seed = 3): { msMean: number; msP95: number; queries: number } {
   const lines = corpusLines(pieces);
   const index = new ExactIndex([...lines.sequenced, ...lines.top]);
   const fragments = uniqueFragments(pieces, lines, index, 8, Math.ceil(count / 2), seed);
+  // a long-lived agent answers warm: other fragments first, so compiling the code and settling the
+  // heap after learning are not timed as queries
+  for (const f of uniqueFragments(pieces, lines, index, 8, Math.ceil(WARM_UP / 2), seed + 1)) engramRank(memory, f.notes, f.title);
   const times = fragments.map((f) => engramRank(memory, f.notes, f.title)[1]);
   const s = score(times.map(() => 1), times);
   return { msMean: s.msMean, msP95: s.msP95, queries: times.length };
@@ -480,7 +486,7 @@ export function reportRecognition(memory: SequenceMemory, pieces: CorpusPiece[],
   const ak = anyKeyAt(8);
   if (rows.length) line(`targets: human 8 notes ${p(at('human', 8))} (>= 95%), human 12 notes ${p(at('human', 12))} (>= 99%), transposed 8 notes ${p(ak.top1)} on the ${ak.n} fragments unique in any key, ${p(at('transposed', 8))} on all (the rest also occur, moved, in another piece) (>= 98%), one wrong note 12 notes ${p(at('one wrong note', 12))} (>= 97%), top line 8 notes exact ${p(at('exact', 8, 'top line'))} (>= 95%), exact 8 notes as sequenced ${p(at('exact', 8, 'sequenced'))}`);
   const lat = identifyLatency(memory, pieces, options.latencyQueries);
-  line(`identify latency, corpus (${lat.queries} exact 8-note fragments): mean ${lat.msMean.toFixed(3)} ms (target <= 1), p95 ${lat.msP95.toFixed(3)} ms (target <= 3)`);
+  line(`identify latency, corpus (${lat.queries} exact 8-note fragments, after ${WARM_UP} others): mean ${lat.msMean.toFixed(3)} ms (target <= 1), p95 ${lat.msP95.toFixed(3)} ms (target <= 3)`);
   const big = options.fresh();
   options.learn(big);
   for (const k of [-5, 4, 7]) for (const piece of pieces) {
