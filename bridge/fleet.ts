@@ -5,6 +5,7 @@ import { Emitter } from '../robots/events.js';
 import { plannedPath } from '../robots/motion/planned-path.js';
 import type { EventSink, FleetDescription, FleetEvents, JogResult, RobotFleet, RobotStatus } from '../src/agent/robot-fleet.js';
 import { DemonstrationRecorder, robotJoints, type DemoSample, type SkillJoint } from '../src/skills/demonstration.js';
+import { restOfSkill } from '../src/skills/recognise-skill.js';
 import { keyframesToTrajectory } from '../robots/motion/skill-trajectory.js';
 import { performEnsemble } from '../robots/motion/ensemble.js';
 import type { MotionSource } from '../robots/motion/motion-source.js';
@@ -308,7 +309,7 @@ export class Fleet implements RobotFleet {
     }
   }
 
-  async performSkill(skill: string, id: string, options: { tempo?: number; fit?: boolean }, emit: EventSink): Promise<unknown> {
+  async performSkill(skill: string, id: string, options: { tempo?: number; fit?: boolean; from?: number }, emit: EventSink): Promise<unknown> {
     const m = this.member(id);
     const recalled = await this.#motion.recallSkill(skill, options);
     if (recalled.keyframes.length === 0) throw new FleetError(`skill '${skill}': recall produced no keyframes`);
@@ -318,7 +319,11 @@ export class Fleet implements RobotFleet {
     if (missing.length || recalled.joints.length !== m.jointNames.length) {
       throw new FleetError(`skill '${skill}' moves joints ${recalled.joints.map((j) => j.name).join(', ')}; robot '${id}' has ${m.jointNames.join(', ')}`);
     }
-    const keyframes = recalled.keyframes.map((k) => ({ ...k, positions: order.map((j) => k.positions[j]!) }));
+    const all = recalled.keyframes.map((k) => ({ ...k, positions: order.map((j) => k.positions[j]!) }));
+    // a skill completed from where a motion got to (identify-skill): only the rest of it
+    const rest = options.from === undefined ? { keyframes: all, gripper: recalled.gripper ?? [] } : restOfSkill(all, options.from / recalled.tempo, recalled.gripper);
+    const keyframes = rest.keyframes;
+    if (keyframes.length === 0) throw new FleetError(`skill '${skill}': nothing of it is left after ${options.from!.toFixed(2)} s`);
     const a = this.#claim([id], `performing ${skill}`);
     let due = 0;
     try {
@@ -359,7 +364,7 @@ export class Fleet implements RobotFleet {
       this.events.emit('path', { id, title: skill, ...plannedPath(points) });
       emit({ type: 'performing', title: skill, robots: [id], tempo, keyframes: keyframes.length, ...(tempo !== recalled.tempo ? { fittedFrom: recalled.tempo } : {}) });
       // gripper events at their time on the robot's clock, slowed with the trajectory when it was fitted
-      const grips = (recalled.gripper ?? []).map((g) => ({ closure: g.closure, at: retimed(asked, points, start + g.time) }));
+      const grips = rest.gripper.map((g) => ({ closure: g.closure, at: retimed(asked, points, start + g.time) }));
       const gripper = m.gate.description.gripper;
       const answers: GripperResult[] = [];
       const offGripper = m.gate.events.on('gripper', (g) => {

@@ -1,8 +1,7 @@
-import type { IdentifyMatch } from '../../src/memory/types.js';
 import type { DemoSample, SkillJoint } from '../../src/skills/demonstration.js';
 import type { Keyframe } from '../../src/skills/keyframes.js';
+import type { SkillRecognition } from '../../src/skills/recognise-skill.js';
 import { gripperChanges, type GripperEvent } from '../../src/skills/gripper.js';
-import { demonstrationFragment } from '../../src/skills/skill.js';
 import { JointCurves, shortName, type CurvesShown } from './joint-curves.js';
 import { Freedrive } from './freedrive.js';
 import { command, JogSender } from './jog.js';
@@ -32,7 +31,13 @@ export interface TeachState {
   edited: boolean;
   /** "What is this skill?": the skills the memory names for the demonstration so far, best first. */
   guesses: Array<{ title: string; score: number }>;
-  /** identify calls answered so far (live while recording, and once at Stop). */
+  /** The skills tied for the lead while the motion is still in an opening they share (null: none). */
+  tie: string[] | null;
+  /** The skill named alone for the recording (null: none, or a tie): what Complete performs the rest of. */
+  best: string | null;
+  /** What the last Complete answered (identify-skill with complete), or its error. */
+  completed: Record<string, unknown> | null;
+  /** identify-skill calls answered so far (live while recording, and once at Stop). */
   identified: number;
   skills: string[];
   /** The skill chosen in the list, its keyframes as recalled at the replay tempo. */
@@ -53,6 +58,9 @@ declare global {
   }
 }
 
+/** What identify-skill answers (the agent's recognise-skill result). */
+type SkillAnswer = Pick<SkillRecognition, 'matches' | 'tie' | 'best'>;
+
 /** Longest recording, s: past it the recording stops by itself (and stays far inside what a teach message may carry). */
 const MAX_RECORDING_S = 600;
 /** Jog steps by keyboard, rad: normal and with Shift. */
@@ -72,7 +80,7 @@ const el = <K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEl
  * or move keyframes, name and teach it; choose a learned skill to see its keyframes and its tool path,
  * replay it on the robot at any tempo, rename or delete it. While recording, the memory is asked "what
  * is this skill?" on the demonstration so far. Everything goes through the agent's commands (jog,
- * teach, identify, recall, perform, rename, forget): the robot moves only through its safety gate.
+ * teach, identify-skill, recall, perform, rename, forget): the robot moves only through its safety gate.
  */
 export class TeachPanel {
   readonly state: TeachState = {
@@ -87,6 +95,9 @@ export class TeachPanel {
     selected: null,
     edited: false,
     guesses: [],
+    tie: null,
+    best: null,
+    completed: null,
     identified: 0,
     skills: [],
     skill: null,
@@ -126,6 +137,7 @@ export class TeachPanel {
   readonly #deleteKey = el('button', { id: 'teach-delete-keyframe', textContent: 'Delete keyframe', disabled: true, title: 'delete the selected keyframe (Delete key)' });
   readonly #name = el('input', { id: 'teach-name', placeholder: 'skill name', ariaLabel: 'skill name', maxLength: 256 });
   readonly #save = el('button', { id: 'teach-save', textContent: 'Teach', disabled: true, title: 'learn the recording (as trimmed and edited) under this name' });
+  readonly #complete = el('button', { id: 'teach-complete', textContent: 'Complete on the robot', disabled: true, title: 'the skill named for this recording goes on from where the arm is: the rest of it, on the robot' });
   readonly #status = el('p', { id: 'teach-status', role: 'status', className: 'teach-status' });
   readonly #guesses = el('p', { id: 'teach-guesses', className: 'dim', ariaLive: 'polite' });
   readonly #skillList = el('ul', { id: 'teach-skills', ariaLabel: 'learned skills' });
@@ -165,7 +177,7 @@ export class TeachPanel {
           { className: 'teach-main' },
           el('div', { className: 'row' }, this.#countIn, this.#record, this.#stop, this.#trimIdle, this.#deleteKey),
           canvas,
-          el('div', { className: 'row' }, this.#name, this.#save),
+          el('div', { className: 'row' }, this.#name, this.#save, this.#complete),
           this.#status,
           this.#guesses,
         ),
@@ -312,6 +324,7 @@ export class TeachPanel {
     });
     this.#name.addEventListener('input', () => this.#enable());
     this.#save.addEventListener('click', () => void this.#teach());
+    this.#complete.addEventListener('click', () => void this.#completeSkill());
     this.#tempo.addEventListener('change', () => {
       const t = Number(this.#tempo.value);
       if (Number.isFinite(t) && t >= 0.1 && t <= 8) {
@@ -491,7 +504,7 @@ export class TeachPanel {
     if (this.state.robot) this.#live.showPath(this.state.robot, null);
     this.#samples = [];
     this.#keyframes = [];
-    Object.assign(this.state, { samples: 0, duration: 0, trim: null, keyframes: [], selected: null, edited: false, guesses: [], skill: null });
+    Object.assign(this.state, { samples: 0, duration: 0, trim: null, keyframes: [], selected: null, edited: false, guesses: [], tie: null, best: null, completed: null, skill: null });
     this.#guesses.textContent = '';
     this.#renderSkills();
   }
@@ -567,26 +580,33 @@ export class TeachPanel {
     return kept.length ? kept[0]!.time - this.#samples[0]!.time : 0;
   }
 
-  /** Asks the memory which skills start like these samples (live while recording, and at Stop). */
+  /**
+   * Asks the agent which skills move like these samples (live while recording, and at Stop): the
+   * identify-skill command hears them in the pose code of the skills taught in this robot's joints,
+   * and answers the skills ranked, or a tie while the motion is still in an opening several share.
+   */
   async #identify(samples: DemoSample[]): Promise<void> {
-    if (this.#identifying || samples.length < 2 || !moved(samples)) return;
+    const robot = this.#recordingRobot;
+    if (this.#identifying || !robot || samples.length < 2 || !moved(samples)) return;
     this.#identifying = true;
     try {
-      const joints = this.#joints;
-      // the first keyframes, as many as one identify message may carry (256 symbols)
-      // (the pose where the recording is cut, mid-move, is no keyframe: demonstrationFragment leaves it out)
-      const fragment = demonstrationFragment(samples, joints, { keyframes: Math.max(1, Math.floor(256 / joints.length)) });
-      const r = await command({ command: 'identify', notes: fragment.notes, limit: 10, ...(fragment.neighbours ? { neighbours: fragment.neighbours } : {}) });
+      const r = await command({ command: 'identify-skill', robot, samples, limit: 10 });
       if (!r.ok) return void (this.#guesses.textContent = `what is this skill? the memory could not say: ${r.error}`);
-      const skills = new Set(this.#titles.filter((t) => t.kind === 'skill').map((t) => t.title));
-      const matches = (r.result as IdentifyMatch[]).filter((m) => skills.has(m.title) && m.score > 0);
-      this.state.guesses = matches.map((m) => ({ title: m.title, score: m.score }));
+      const answer = r.result as SkillAnswer;
+      const matches = answer.matches.filter((m) => m.score > 0);
+      this.state.guesses = matches.map((m) => ({ title: m.skill, score: m.score }));
+      this.state.tie = answer.tie;
+      this.state.best = answer.best;
       this.state.identified++;
+      this.#enable();
+      const skills = this.#titles.some((t) => t.kind === 'skill');
       this.#guesses.replaceChildren(
         'What is this skill? ',
-        ...(matches.length
-          ? matches.slice(0, 5).flatMap((m, i) => [i ? ' · ' : '', el('strong', { textContent: m.title }), ` ${(100 * m.score).toFixed(0)}%`])
-          : [skills.size ? 'no learned skill starts like this (yet)' : 'no skills learned yet']),
+        ...(answer.tie
+          ? ['a tie (the motion is still in an opening they share): ', ...answer.tie.slice(0, 5).flatMap((t, i) => [i ? ' · ' : '', el('strong', { textContent: t })])]
+          : matches.length
+            ? matches.slice(0, 5).flatMap((m, i) => [i ? ' · ' : '', el('strong', { textContent: m.skill }), ` ${(100 * m.score).toFixed(0)}%`])
+            : [skills ? 'no learned skill moves like this (yet)' : 'no skills learned yet']),
       );
     } catch (err) {
       this.#guesses.textContent = `what is this skill? ${(err as Error).message}`;
@@ -655,6 +675,8 @@ export class TeachPanel {
     this.state.skill = title;
     this.state.phase = 'skill';
     this.state.guesses = [];
+    this.state.tie = null;
+    this.state.best = null;
     this.#guesses.textContent = '';
     this.#renderSkills();
     const r = await command({ command: 'recall', title, tempo: this.state.replay.tempo });
@@ -698,6 +720,26 @@ export class TeachPanel {
       // the path stays drawn after the robot is done
       this.#live.showPath(id, densify(keyframeSamples(this.#skillKeyframes).map((s) => s.positions)));
     } else this.#say(`replay failed: ${r.error}`);
+    this.#enable();
+  }
+
+  /**
+   * The skill named for the recording goes on from where the arm is: identify-skill with complete (the
+   * rest of it from the place the memory found, through the safety gate, slowed to fit if need be).
+   */
+  async #completeSkill(): Promise<void> {
+    const robot = this.#recordingRobot;
+    const skill = this.state.best;
+    if (!robot || !skill) return;
+    this.#complete.disabled = true;
+    this.#say(`completing ${skill} on ${robot} from where the arm is…`);
+    const r = await command({ command: 'identify-skill', robot, samples: this.#kept(), complete: true, fit: true });
+    this.state.completed = r.ok ? (r.result as Record<string, unknown>) : { error: r.error };
+    if (r.ok) {
+      const res = r.result as { best: string; place: number; performed: { reached?: number; due?: number; keyframes?: number; stopped?: boolean } };
+      const p = res.performed;
+      this.#say(`${p.stopped ? 'stopped' : 'completed'} ${res.best} from ${res.place.toFixed(2)} s into it: ${p.reached} of ${p.due ?? p.keyframes} keyframes reached`);
+    } else this.#say(`not completed: ${r.error}`);
     this.#enable();
   }
 
@@ -755,6 +797,8 @@ export class TeachPanel {
     this.#trimIdle.disabled = p !== 'recorded';
     this.#deleteKey.disabled = p !== 'recorded' || this.state.selected === null || this.#keyframes.length <= 2;
     this.#save.disabled = p !== 'recorded' || !this.#name.value.trim();
+    this.#complete.disabled = p !== 'recorded' || !this.state.best || !this.#recordingRobot;
+    this.#complete.textContent = this.state.best && p === 'recorded' ? `Complete “${this.state.best}” on the robot` : 'Complete on the robot';
     const chosen = p === 'skill' && !!this.state.skill;
     this.#replay.disabled = !chosen || this.state.replay.running || !this.state.robot;
     this.#rename.disabled = !chosen;

@@ -6,6 +6,7 @@ import { MemoryInputError, UnknownTitleError } from '../memory/validate.js';
 import { SnapshotError } from '../memory/snapshot.js';
 import { bundledMelodies, encodeMidi, MidiFileError, pitchName, recallToMidi } from '../music/index.js';
 import type { RecalledSkill, TaughtSkill } from '../skills/skill.js';
+import type { SkillRecognition } from '../skills/recognise-skill.js';
 import { parseArgs, UsageError } from './args.js';
 import { CommandError, runCommand, type AgentCommand } from './commands.js';
 import { FragmentInputError, fragmentFromMidiFile, parseNotesArg } from './fragment-input.js';
@@ -40,6 +41,10 @@ Commands:
                            (JSON {joints?, samples: [{time, positions}]} or CSV 'time,<joint>,...';
                            seconds and radians), --robot <name|file.urdf> for joint ranges,
                            --tolerance <rad> (keyframe fit, default 0.02)
+  identify-skill           "what is this skill?" for the start of a demonstration: --demo <file>
+                           (as teach), --robot <name|file.urdf> for joint ranges; ranked skills,
+                           or a tie while the motion is still in an opening several share;
+                           --limit <n>, --json
   serve                    the agent (npm start): holds the memory (a new memory gets the bundled
                            melodies), serves the web app and its API on http://127.0.0.1:8080,
                            takes commands over MQTT (embedded broker on 127.0.0.1:1883 unless
@@ -137,6 +142,13 @@ function readFragment(opts: Record<string, string | string[] | boolean>): Fragme
  * The agent's commands on this thread: the one dispatcher every channel uses, with the memory file
  * opened here (each change saved to it before the command returns).
  */
+/** A skill recognition for people: the skill named, or the tie, then the ranked skills. */
+function fmtSkillRecognition(r: SkillRecognition): string {
+  if (r.matches.length === 0) return 'no skill taught in these joints moves like this';
+  const head = r.best ? `this is '${r.best}'` : `a tie: the motion so far fits ${r.tie!.map((t) => `'${t}'`).join(', ')} equally (an opening they share)`;
+  return [head, ...r.matches.map((m, i) => `${String(i + 1).padStart(3)}. ${m.skill}  ${(100 * m.score).toFixed(1)}% (${m.evidence} of ${m.notes} notes)`)].join('\n');
+}
+
 function localCommands(memoryFile: string): { memory: MemoryOnThread; run: (command: AgentCommand) => Promise<unknown> } {
   const memory = new MemoryOnThread(openMemory(memoryFile), memoryFile);
   return { memory, run: (command) => runCommand({ memory, emit: () => undefined }, command) };
@@ -386,6 +398,15 @@ async function main(argv: string[]): Promise<void> {
       const r = (await localCommands(memoryFile).run({ command: 'teach', skill, samples: demoFile.samples, joints: demoFile.joints, tolerance })) as TaughtSkill;
       if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else process.stdout.write(`learned skill '${skill}': ${r.samples} samples over ${r.seconds.toFixed(2)} s -> ${r.keyframes} keyframes (${demoFile.joints.map((j) => j.name).join(', ')})${r.gripperEvents ? `, ${r.gripperEvents} gripper events` : ''}; memory: ${memoryFile}\n`);
+      return;
+    }
+    case 'identify-skill': {
+      if (typeof opts.demo !== 'string') throw new UsageError('identify-skill: give the motion with --demo <file.json|file.csv> (its joint samples so far)');
+      const { readDemonstration } = await import('./demonstration-file.js');
+      const demoFile = readDemonstration(opts.demo, typeof opts.robot === 'string' ? opts.robot : 'ur5e-planar');
+      const r = (await localCommands(memoryFile).run({ command: 'identify-skill', samples: demoFile.samples, joints: demoFile.joints, limit: num('limit', 10) })) as SkillRecognition;
+      if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else process.stdout.write(`${fmtSkillRecognition(r)}\n`);
       return;
     }
     case 'status':

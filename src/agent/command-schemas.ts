@@ -48,6 +48,26 @@ const gripper = { anyOf: [{ type: 'number', minimum: 0, maximum: 1 }, { enum: ['
 const robotId = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' };
 const robotIds = { type: 'array', minItems: 1, maxItems: 64, uniqueItems: true, items: robotId };
 
+/** A skill's joints by name and range (a demonstration sent with its own joints). */
+const skillJoints = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 32,
+  items: { type: 'object', required: ['name', 'min', 'max'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 128 }, min: finite, max: finite } },
+};
+/** Joint samples of a demonstration: time (s) and one position (rad) per joint. */
+const demoSamples = {
+  type: 'array',
+  minItems: 2,
+  maxItems: MAX_SAMPLES,
+  items: {
+    type: 'object',
+    required: ['time', 'positions'],
+    additionalProperties: false,
+    properties: { time: finite, positions: { type: 'array', minItems: 1, maxItems: 32, items: finite }, gripper },
+  },
+};
+
 export const COMMAND_SCHEMAS: Record<string, object> = {
   status: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'status' } } },
   list: { type: 'object', required: ['id', 'replyTo', 'command'], additionalProperties: false, properties: { ...base, command: { const: 'list' } } },
@@ -101,23 +121,26 @@ export const COMMAND_SCHEMAS: Record<string, object> = {
       robot: robotId,
       seconds,
       tolerance: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-      joints: {
-        type: 'array',
-        minItems: 1,
-        maxItems: 32,
-        items: { type: 'object', required: ['name', 'min', 'max'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 128 }, min: finite, max: finite } },
-      },
-      samples: {
-        type: 'array',
-        minItems: 2,
-        maxItems: MAX_SAMPLES,
-        items: {
-          type: 'object',
-          required: ['time', 'positions'],
-          additionalProperties: false,
-          properties: { time: finite, positions: { type: 'array', minItems: 1, maxItems: 32, items: finite }, gripper },
-        },
-      },
+      joints: skillJoints,
+      samples: demoSamples,
+    },
+  },
+  // "what is this skill?": joint samples of a motion so far, heard in the pose code of the skills taught
+  // in that robot's joints (or the joints given); complete: perform the rest of the skill named on the robot
+  'identify-skill': {
+    type: 'object',
+    required: ['id', 'replyTo', 'command', 'samples'],
+    additionalProperties: false,
+    properties: {
+      ...base,
+      command: { const: 'identify-skill' },
+      robot: robotId,
+      joints: skillJoints,
+      samples: demoSamples,
+      limit: { type: 'integer', minimum: 1, maximum: 1000 },
+      complete: { type: 'boolean' },
+      tempo,
+      fit: { type: 'boolean' },
     },
   },
   grip: {

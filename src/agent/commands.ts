@@ -1,4 +1,4 @@
-import { loadRobot } from '../../robots/load.js';
+import { bundledRobots, loadRobot } from '../../robots/load.js';
 import type { Fragment } from '../memory/types.js';
 import { UnknownTitleError } from '../memory/validate.js';
 import { checkDemonstration, robotJoints, type DemoSample, type SkillJoint } from '../skills/demonstration.js';
@@ -119,6 +119,8 @@ export async function runCommand(ctx: CommandContext, msg: AgentCommand): Promis
       return perform(ctx, msg, emit);
     case 'teach':
       return teach(ctx, msg, emit);
+    case 'identify-skill':
+      return identifySkill(ctx, msg, emit);
     case 'grip': {
       if (!ctx.robots) throw new CommandError('robots: this agent has no robots connected');
       if (!ctx.robots.grip) throw new CommandError('grip: these robots take no gripper commands');
@@ -222,6 +224,45 @@ async function teach(ctx: CommandContext, msg: AgentCommand, emit: EventSink): P
   const taught = await m.teachSkill(skill, samples, joints, { robot, tolerance: msg.tolerance as number | undefined });
   emit({ type: 'learned', title: skill, kind: 'skill', keyframes: taught.keyframes, samples: taught.samples });
   return taught;
+}
+
+/** Most tied skills an error names. */
+const TIE_NAMES = 5;
+
+/**
+ * "What is this skill?" for joint samples of a motion so far: heard in the joints of the robot named
+ * (a connected robot, else a bundled description) or of the joints sent, against the skills taught in
+ * them. With complete, the one skill named performs the rest of itself on that robot from where the
+ * motion got to (through its safety gate); a tie or no match is refused, nothing moves.
+ */
+async function identifySkill(ctx: CommandContext, msg: AgentCommand, emit: EventSink): Promise<unknown> {
+  const robot = typeof msg.robot === 'string' ? msg.robot : undefined;
+  const complete = msg.complete === true;
+  if (complete && !robot) throw new CommandError('robot: name the robot to complete the skill on');
+  if (complete && !ctx.robots) throw new CommandError('robots: this agent has no robots connected');
+  const joints = Array.isArray(msg.joints) ? (msg.joints as SkillJoint[]) : jointsOfRobot(ctx, robot, complete);
+  const r = await ctx.memory.identifySkill(msg.samples as DemoSample[], joints, { limit: msg.limit as number | undefined, place: complete });
+  const answer = { ...(robot ? { robot } : {}), steps: r.steps, matches: r.matches, tie: r.tie, best: r.best };
+  if (!complete) return answer;
+  if (r.matches.length === 0) throw new CommandError('samples: no skill taught in these joints moves like this');
+  if (r.tie) {
+    const names = r.tie.slice(0, TIE_NAMES).map((t) => `'${t}'`).join(', ');
+    throw new CommandError(`samples: the motion so far fits ${r.tie.length} skills equally (${names}${r.tie.length > TIE_NAMES ? ', ...' : ''}): they share its opening; move on until one is ahead, nothing was performed`);
+  }
+  if (r.place === null || r.place === undefined) throw new CommandError(`samples: the memory could not place the motion in '${r.best}', nothing was performed`);
+  const performed = await ctx.robots!.performSkill(r.best!, robot!, { tempo: msg.tempo as number | undefined, fit: msg.fit === true, from: r.place }, emit);
+  return { ...answer, place: r.place, performed };
+}
+
+/** A robot's joints: a connected robot's, else (when it need not move) a bundled description's. */
+function jointsOfRobot(ctx: CommandContext, robot: string | undefined, mustBeConnected: boolean): SkillJoint[] {
+  if (!robot) throw new CommandError('robot: name the robot whose joints the samples are (or send its joints)');
+  const connected = ctx.robots?.list().some((s) => s.id === robot) ?? false;
+  if (connected) return ctx.robots!.joints(robot);
+  if (mustBeConnected) throw new CommandError('robot: no connected robot of that id (see status)');
+  // a bundled description by name only: a remote command reads no files
+  if (!bundledRobots().includes(robot)) throw new CommandError('robot: no connected robot and no bundled robot description of that name');
+  return robotJoints(loadRobot(robot));
 }
 
 /** A joint that moves less than this over a whole demonstration, rad, did not move (the keyframes' still radius). */

@@ -5,8 +5,12 @@ import type { ForgetStats, LearnStats, MemoryStats, SequenceMemory } from '../me
 import type { CompleteResult, Fragment, IdentifyMatch, RecallResult, Sequence } from '../memory/types.js';
 import { parseMidi } from '../music/midi-reader.js';
 import type { DemoSample, SkillJoint } from '../skills/demonstration.js';
+import { placeInSkill, recogniseSkill, type SkillRecognition } from '../skills/recognise-skill.js';
 import { recallSkill, teachSkill, type RecalledSkill, type TaughtSkill } from '../skills/skill.js';
 import { notesPerTitle, saveMemory } from './library.js';
+
+/** A skill recognition, with where in the skill named the motion has got to when that was asked. */
+export type SkillIdentification = SkillRecognition & { place?: number | null };
 
 /** A title as the commands see it: music (learned from MIDI) or a skill (taught by demonstration). */
 export interface TitleSummary {
@@ -168,6 +172,16 @@ export class MemoryOperations {
   #changed(c: MemoryChange): void {
     this.#dirty = true;
     this.#onChange?.(c);
+  }
+
+  /**
+   * "What is this skill?" for joint samples of a motion so far (recognise-skill.ts); with `place`, and
+   * one skill named alone, also where in it the motion has got to (s at tempo 1; null: not placed).
+   */
+  identifySkill(samples: DemoSample[], joints: SkillJoint[], options: { limit?: number; place?: boolean } = {}): SkillIdentification {
+    const r = recogniseSkill(this.memory, samples, joints, { limit: options.limit, where: 'identify-skill' });
+    if (!options.place || !r.best) return r;
+    return { ...r, place: placeInSkill(this.memory, r.best, samples, joints) };
   }
 
   recallSkill(skill: string, options: { tempo?: number } = {}): RecalledSkill {

@@ -8,7 +8,7 @@ import type { ForgetStats, LearnStats, SequenceMemory } from '../memory/sequence
 import type { CompleteResult, Fragment, IdentifyMatch, RecallResult, Sequence } from '../memory/types.js';
 import type { DemoSample, SkillJoint } from '../skills/demonstration.js';
 import type { RecalledSkill, TaughtSkill } from '../skills/skill.js';
-import { MemoryOperations, withArms, type IndexedPlan, type ServiceStats, type TitleListing, type TitleSummary } from './memory-operations.js';
+import { MemoryOperations, withArms, type IndexedPlan, type ServiceStats, type SkillIdentification, type TitleListing, type TitleSummary } from './memory-operations.js';
 import type { StoreStats } from './memory-store.js';
 import type { MemoryWorkerData } from './memory-worker.js';
 import { WorkerClient, type WorkerClientEvents } from './worker-client.js';
@@ -44,6 +44,8 @@ export interface MemoryService extends MotionSource, ContinuationSource {
   learnMidi(title: string, midi: Uint8Array, source?: string): Promise<LearnStats>;
   teachSkill(skill: string, samples: DemoSample[], joints: SkillJoint[], options?: { robot?: string; tolerance?: number }): Promise<TaughtSkill>;
   recallSkill(skill: string, options: { tempo?: number }): Promise<RecalledSkill>;
+  /** "What is this skill?" for joint samples so far; `place`: where in the skill named alone the motion is (s). */
+  identifySkill(samples: DemoSample[], joints: SkillJoint[], options?: { limit?: number; place?: boolean }): Promise<SkillIdentification>;
   /** Forgets a title (music or skill): its neurons reclaimed, its synapses cut; UnknownTitleError if there is none. */
   forget(title: string): Promise<ForgetStats & { kind: TitleSummary['kind'] }>;
   /** Renames a title; UnknownTitleError, or MemoryInputError naming `to` when the name is taken or empty. */
@@ -109,6 +111,9 @@ export class MemoryOnThread implements MemoryService {
   }
   async recallSkill(skill: string, options: { tempo?: number } = {}): Promise<RecalledSkill> {
     return this.#ops.recallSkill(skill, options);
+  }
+  async identifySkill(samples: DemoSample[], joints: SkillJoint[], options: { limit?: number; place?: boolean } = {}): Promise<SkillIdentification> {
+    return this.#ops.identifySkill(samples, joints, options);
   }
   async forget(title: string): Promise<ForgetStats & { kind: TitleSummary['kind'] }> {
     return this.#saved(this.#ops.forget(title));
@@ -228,6 +233,9 @@ export class MemoryWorker implements MemoryService {
   }
   recallSkill(skill: string, options: { tempo?: number } = {}): Promise<RecalledSkill> {
     return this.#client.request('recallSkill', [skill, options]);
+  }
+  identifySkill(samples: DemoSample[], joints: SkillJoint[], options: { limit?: number; place?: boolean } = {}): Promise<SkillIdentification> {
+    return this.#client.request('identifySkill', [samples, joints, options]);
   }
   forget(title: string): Promise<ForgetStats & { kind: TitleSummary['kind'] }> {
     return this.#client.request('forget', [title]);

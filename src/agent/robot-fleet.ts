@@ -59,8 +59,8 @@ export interface RobotFleet {
   joints(id: string): SkillJoint[];
   /** Several robots play a piece together (one per track); resolves when done or stopped. */
   performPiece(title: string, ids: string[], options: { tempo?: number; seconds?: number }, emit: EventSink): Promise<unknown>;
-  /** One robot performs a skill recalled from the memory. */
-  performSkill(skill: string, id: string, options: { tempo?: number; fit?: boolean }, emit: EventSink): Promise<unknown>;
+  /** One robot performs a skill recalled from the memory (from `from` s into it at tempo 1: the rest of it, from where the robot is). */
+  performSkill(skill: string, id: string, options: { tempo?: number; fit?: boolean; from?: number }, emit: EventSink): Promise<unknown>;
   /**
    * Moves an idle robot to `positions` (description joint order), through its safety gate: a careful
    * move at most at half its speed and acceleration limits, after any jog still under way. Resolves

@@ -400,12 +400,15 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   // every place of its notes through, so its paths must hear every note
   const maxMisses = n < NOTE_CONTEXT ? 0 : Math.max(1, Math.floor(n / p.notesPerMiss));
   const symbols = notes.map((x) => x.symbol);
-  let places = followPaths(ctx, SPATIAL, SEQUENCE, symbols, maxMisses, fragment.neighbours ?? 0);
+  // a fragment whose neighbouring symbols count (a skill's coarse path) is heard from every window: a
+  // path through a neighbour is as much the fragment's as one that heard every note exactly, so one of
+  // those must not keep it from starting (skills sharing an opening are a tie)
+  let places = followPaths(ctx, SPATIAL, SEQUENCE, symbols, maxMisses, fragment.neighbours ?? 0, fragment.neighbours ? 'every window' : 'unexplained windows');
   // unless a path heard every note, the fragment is damaged somewhere: it is heard again with paths
   // starting at every window (a path that heard every note so far may have been another piece's, until
   // the damage) and where its first window would have started had it been played right
   const damaged = !places.some((pl) => pl.whole);
-  if (damaged && n > NOTE_CONTEXT) places = followPaths(ctx, SPATIAL, SEQUENCE, symbols, maxMisses, fragment.neighbours ?? 0, fragment.neighbours ? 'every window' : 'every window, damaged start');
+  if (damaged && n > NOTE_CONTEXT && !fragment.neighbours) places = followPaths(ctx, SPATIAL, SEQUENCE, symbols, maxMisses, fragment.neighbours ?? 0, fragment.neighbours ? 'every window' : 'every window, damaged start');
   // unless absolute pitch explains every note, the interval area proposes keys the fragment may be
   // transposed to, and the spatial area follows it in each (a transposition costs half a note, so the
   // original key ranks first)
@@ -419,7 +422,7 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   // places far behind the best cannot change the answer: only those within two notes of it report
   let best = 0;
   for (const pl of places) best = Math.max(best, pl.evidence);
-  places = places.filter((pl) => pl.evidence >= best - p.evidenceMargin);
+  places = places.filter((pl) => pl.evidence >= best - Math.max(p.evidenceMargin, fragment.margin ?? 0));
   if (places.length === 0) return { matches: [], endpoints: [] };
   const fragDurAll = notes.map((x) => x.duration);
   const useDur = fragDurAll[0] !== undefined;

@@ -83,6 +83,11 @@ export interface Fragment {
    * evidence, not a mismatch.
    */
   neighbours?: number;
+  /**
+   * Places this many notes of evidence behind the best still reach the goal neurons (never fewer than
+   * the memory's evidenceMargin, 2): a skill's fragment widens it by what its noise could have cost.
+   */
+  margin?: number;
 }
 
 export interface IdentifyMatch {

@@ -90,6 +90,9 @@ export function validateTiming(where: string, timing: TimeSegment[]): void {
   });
 }
 
+/** Widest readout margin a fragment may ask for, notes: more would read out nearly every place. */
+const MAX_MARGIN = 64;
+
 export function validateFragment(fragment: Fragment, p: MemoryParams): void {
   if (!fragment || !Array.isArray(fragment.notes)) throw new MemoryInputError('fragment.notes', 'must be an array');
   if (fragment.notes.length === 0) throw new MemoryInputError('fragment', 'is empty: give at least one note');
@@ -98,6 +101,9 @@ export function validateFragment(fragment: Fragment, p: MemoryParams): void {
   }
   if (fragment.neighbours !== undefined && !(Number.isInteger(fragment.neighbours) && fragment.neighbours >= 0 && fragment.neighbours <= 2)) {
     throw new MemoryInputError('fragment.neighbours', 'must be 0, 1 or 2');
+  }
+  if (fragment.margin !== undefined && !(typeof fragment.margin === 'number' && fragment.margin >= 0 && fragment.margin <= MAX_MARGIN)) {
+    throw new MemoryInputError('fragment.margin', `must be a number of notes in 0..${MAX_MARGIN}`);
   }
   const withDur = fragment.notes.filter((n) => n.duration !== undefined).length;
   if (withDur !== 0 && withDur !== fragment.notes.length) {

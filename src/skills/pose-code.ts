@@ -6,6 +6,14 @@ export const SKILL_SYMBOL_BASE = 128;
 /** The resolution a new code aims for per joint, rad: half the 2 mrad of a typical joint encoder's noise. */
 export const DEFAULT_POSE_RESOLUTION = 0.001;
 
+/**
+ * The widest coarse stretch a new code aims for, rad, where the columns allow: a coarse path (what
+ * recognition follows) of such cells is thirty noise widths from one border to the next, so noise does
+ * not cross them, and it still tells apart motions that differ by a few centiradians (on 3 joints of
+ * +-pi: 105 x 60 columns; measured on the skills bench against 80 and 100 mrad over four seeds).
+ */
+export const COARSE_STRETCH = 0.06;
+
 /** How a pose code lays out its minicolumns: per joint, coarse columns and fine columns (1: none). */
 export interface PoseCodeLayout {
   base: number;
@@ -59,8 +67,9 @@ export class PoseCode {
 
   /**
    * A new code for these joints within symbols base..maxSymbol: each joint gets an equal share of the
-   * columns and reaches `resolution` over its own range (coarse x fine positions) with as few coarse
-   * columns as its share allows, or, when the share cannot reach it, the finest split of the share.
+   * columns and reaches `resolution` over its own range (coarse x fine positions) with coarse
+   * stretches down to COARSE_STRETCH wide as far as its share allows, or, when the share cannot reach
+   * the resolution, the finest split of the share.
    */
   static forJoints(joints: readonly SkillJoint[], options: { maxSymbol?: number; base?: number; resolution?: number } = {}): PoseCode {
     if (joints.length === 0) throw new RangeError('PoseCode: a skill needs at least one joint');
@@ -73,11 +82,13 @@ export class PoseCode {
     const fine: number[] = [];
     for (const j of joints) {
       const positions = Math.max(4, Math.ceil((j.max - j.min) / target));
-      // as few coarse columns as reach the resolution within the share (wide coarse stretches: noise
-      // rarely moves a pose across one, which recognition needs), else the finest split of the share;
-      // an odd number, so a symmetric range's middle (a home pose's 0) is no border between two
+      // as few coarse columns as reach the resolution within the share, else the finest split of the
+      // share; an odd number, so a symmetric range's middle (a home pose's 0) is no border between two
       let c = 3;
       while (c + Math.ceil(positions / c) > share && c < share) c += 2;
+      // recognition follows the path through coarse cells (coarse-path.ts): where the share allows,
+      // stretches no wider than COARSE_STRETCH, so motions a few of them apart tell apart early
+      while (c + 2 + Math.ceil(positions / (c + 2)) <= share && (j.max - j.min) / c > COARSE_STRETCH) c += 2;
       let f = Math.max(2, Math.ceil(positions / c));
       if (c + f > share) {
         c = Math.floor(share / 2) | 1;
@@ -131,6 +142,11 @@ export class PoseCode {
       if (f > 1) out.push(this.#start[i]! + this.coarse[i]! + (p % f));
     });
     return out;
+  }
+
+  /** The symbol of joint j's coarse column `stretch` (0..coarse[j]-1). */
+  coarseSymbol(j: number, stretch: number): number {
+    return this.#start[j]! + stretch;
   }
 
   /** Only the coarse symbols of a pose (one per joint): what sensor noise rarely flips. */

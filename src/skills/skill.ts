@@ -2,6 +2,7 @@ import type { SequenceMemory } from '../memory/sequence-memory.js';
 import type { Fragment, RecallResult, Sequence } from '../memory/types.js';
 import { checkDemonstration, DemonstrationError, type DemoSample, type SkillJoint } from './demonstration.js';
 import { extractKeyframes, type Keyframe, type KeyframeOptions } from './keyframes.js';
+import { coarsePath, pathFragment, type CoarseStep } from './coarse-path.js';
 import { PoseCode } from './pose-code.js';
 import { GRIPPER_TRACK, GripperCode, gripperChanges, gripperFromRecall, withGripperKeyframes, type GripperEvent } from './gripper.js';
 
@@ -39,23 +40,26 @@ export interface RecalledSkill {
 
 /**
  * The symbol sequence of a demonstration's keyframes: one event (a chord of joint symbols) per keyframe
- * in track 0 ('joints'), which recall decodes. A code with fine columns adds track 1 ('coarse'): the
- * same events with only the coarse columns, what recognition listens to (sensor noise flips a fine
- * column of the same pose between two demonstrations; a coarse one rarely).
+ * in track 0 ('joints'), which recall decodes. A code with fine columns adds track 1 ('coarse'), what
+ * recognition listens to: the demonstration's coarse path (coarse-path.ts) when given, else the
+ * keyframes' coarse columns.
  */
-export function skillSequence(keyframes: readonly Keyframe[], code: PoseCode, robot?: string, gripper?: { events: readonly GripperEvent[]; code: GripperCode }): Sequence {
+export function skillSequence(
+  keyframes: readonly Keyframe[],
+  code: PoseCode,
+  robot?: string,
+  gripper?: { events: readonly GripperEvent[]; code: GripperCode },
+  path?: readonly CoarseStep[],
+): Sequence {
   const notes: Sequence['tracks'][0]['notes'] = [];
-  const coarse: Sequence['tracks'][0]['notes'] = [];
   let lastTick = -1;
   for (const k of keyframes) {
     const tick = Math.max(lastTick + 1, Math.round(k.time / SECONDS_PER_TICK));
     const duration = Math.max(0, Math.round(k.dwell / SECONDS_PER_TICK));
-    for (const symbol of code.encode(k.positions)) {
-      notes.push({ symbol, tick, duration });
-      if (!code.isFine(symbol)) coarse.push({ symbol, tick, duration });
-    }
+    for (const symbol of code.encode(k.positions)) notes.push({ symbol, tick, duration });
     lastTick = tick;
   }
+  const coarse = coarseNotes(path ?? keyframes.map((k) => ({ time: k.time, symbols: code.encodeCoarse(k.positions) })));
   const tracks: Sequence['tracks'] = code.hasFine ? [{ name: 'joints', notes }, { name: COARSE_TRACK, notes: coarse }] : [{ name: 'joints', notes }];
   if (gripper && gripper.events.length > 0) tracks.push(gripperTrack(gripper.events, gripper.code));
   return {
@@ -70,6 +74,24 @@ export function skillSequence(keyframes: readonly Keyframe[], code: PoseCode, ro
       ...(gripper && gripper.events.length > 0 ? gripper.code.toMeta() : {}),
     },
   };
+}
+
+/**
+ * The coarse track's notes: one chord per step of the path, held until the next step; a step that
+ * repeats the one before (keyframes inside one coarse cell) adds nothing, so it is left out.
+ */
+function coarseNotes(path: readonly CoarseStep[]): Sequence['tracks'][0]['notes'] {
+  const notes: Sequence['tracks'][0]['notes'] = [];
+  const steps = path.filter((st, i) => i === 0 || st.symbols.join() !== path[i - 1]!.symbols.join());
+  let lastTick = -1;
+  steps.forEach((st, i) => {
+    const tick = Math.max(lastTick + 1, Math.round(st.time / SECONDS_PER_TICK));
+    const next = steps[i + 1];
+    const duration = next ? Math.max(0, Math.round(next.time / SECONDS_PER_TICK) - tick) : 0;
+    for (const symbol of st.symbols) notes.push({ symbol, tick, duration });
+    lastTick = tick;
+  });
+  return notes;
 }
 
 /** The gripper track: one symbol per gripper event at the tick it happens (the keyframes' clock). */
@@ -97,7 +119,7 @@ export function teachSkill(
   // a gripper change while the arm moves is a keyframe: the replay is at that pose when the gripper acts
   const keyframes = withGripperKeyframes(extractKeyframes(samples, { ...options, tolerance: keyframeTolerance(code, options.tolerance) }), samples, changes, options.smoothing);
   const gripper = changes.length > 0 ? { events: changes, code: GripperCode.forMemory(memory.params.maxSymbol) } : undefined;
-  const stats = memory.learn(skill, skillSequence(keyframes, code, options.robot, gripper));
+  const stats = memory.learn(skill, skillSequence(keyframes, code, options.robot, gripper, coarsePath(samples, code)));
   return {
     skill,
     samples: samples.length,
@@ -174,10 +196,12 @@ export function keyframesFromRecall(r: RecallResult, code: PoseCode): { keyframe
 }
 
 /**
- * The start of a demonstration as a fragment to recognise: its first keyframes' joint symbols, in order
- * (but not its last sample, where it was cut, unless the arm rests there), in the code a new skill of these joints is taught in within `maxSymbol` (default 1023). By default
- * only the coarse columns (a skill's 'coarse' track), which a new demonstration's noise rarely changes;
- * `symbols: 'all'` gives the full code (track 0).
+ * The start of a demonstration as a fragment to recognise, in the code a new skill of these joints is
+ * taught in within `maxSymbol` (default 1023). By default the coarse cells it passed through (its
+ * coarse path, coarse-path.ts: what a skill's 'coarse' track holds), the latest `keyframes` of them (96): the
+ * same motion gives the same cells whatever the noise, and a neighbouring cell (the motion ran along
+ * a border) is evidence, not a wrong note. `symbols: 'all'` gives the full code of its keyframes
+ * (track 0; the last sample, where the recording was cut, left out unless the arm rests there).
  */
 export function demonstrationFragment(
   samples: readonly DemoSample[],
@@ -186,11 +210,11 @@ export function demonstrationFragment(
 ): Fragment {
   checkDemonstration(samples, joints, 'fragment');
   const code = PoseCode.forJoints(joints, { maxSymbol: options.maxSymbol });
+  if (options.symbols !== 'all') {
+    return pathFragment(samples, code, options.keyframes).fragment;
+  }
   const all = extractKeyframes(samples, { ...options, tolerance: keyframeTolerance(code, options.tolerance) });
-  // the last sample is where the recording was cut, not a pose the skill has: left out unless held
   if (all.length > 1 && all[all.length - 1]!.dwell === 0) all.pop();
   const keyframes = all.slice(0, options.keyframes ?? Infinity);
-  const encode = options.symbols === 'all' ? (q: number[]) => code.encode(q) : (q: number[]) => code.encodeCoarse(q);
-  // a neighbouring coarse bin is the same pose give or take the noise: evidence, not a wrong note
-  return { notes: keyframes.flatMap((k) => encode(k.positions).map((symbol) => ({ symbol }))), neighbours: options.symbols === 'all' ? 0 : 1 };
+  return { notes: keyframes.flatMap((k) => code.encode(k.positions).map((symbol) => ({ symbol }))) };
 }

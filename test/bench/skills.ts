@@ -16,7 +16,8 @@ import { bundledMelodies } from '../../src/music/notation.js';
 import { robotJoints, type SkillJoint } from '../../src/skills/demonstration.js';
 import { extractKeyframes, type Keyframe } from '../../src/skills/keyframes.js';
 import { PoseCode } from '../../src/skills/pose-code.js';
-import { demonstrationFragment, recallSkill, teachSkill } from '../../src/skills/skill.js';
+import { recallSkill, teachSkill } from '../../src/skills/skill.js';
+import { recogniseSkill } from '../../src/skills/recognise-skill.js';
 import { fitDmp, rolloutDmp } from './dmp.js';
 import { divergence, peakRatio, recordDemo, skillDemos, type SkillDemo } from './skill-demos.js';
 
@@ -62,28 +63,50 @@ const rms = (xs: readonly number[]) => Math.sqrt(xs.reduce((a, x) => a + x * x, 
 
 /**
  * Recognition row: for every skill, a fresh demonstration of the same motion (new noise) cut at 30, 50
- * and 70% of its length, as a fragment (demonstrationFragment: coarse symbols, or all of them), named by
- * memory.identify. Where the cut still lies inside an opening the skill shares with others (no other
- * skill's motion differs from it by more than 20 mrad yet), the right answer is a tie that includes it.
+ * and 70% of its length, asked "what is this skill?" (recogniseSkill: its coarse path heard by the
+ * memory, as the identify-skill command asks it). Where the cut still lies inside an opening the skill
+ * shares with others (no other skill's motion differs from it by more than 20 mrad yet), the right
+ * answer is a tie that includes it; elsewhere the skill itself, alone or at the head of a tie.
  */
-export function recognitionRows(a: ArmSkills, seed: number, symbols: 'coarse' | 'all'): Array<{ share: number; distinct: number; top1: number; alone: number; shared: number; tied: number; none: number }> {
+export interface RecognitionRow {
+  share: number;
+  /** Cuts past the point where the skill differs from every other. */
+  distinct: number;
+  /** ... whose first-ranked skill is the right one. */
+  top1: number;
+  /** ... named alone (no tie) and right. */
+  alone: number;
+  /** ... answered with a tie that includes the right one. */
+  tiedRight: number;
+  /** ... named alone, wrongly. */
+  wrong: number;
+  /** Cuts still inside a shared opening. */
+  shared: number;
+  /** ... answered with a tie that includes the right one. */
+  tied: number;
+  /** Answers with no match at all. */
+  none: number;
+}
+
+export function recognitionRows(a: ArmSkills, seed: number): RecognitionRow[] {
   const diverge = a.demos.map((_, i) => divergence(a.demos, i));
   return [0.3, 0.5, 0.7].map((share) => {
-    const row = { share, distinct: 0, top1: 0, alone: 0, shared: 0, tied: 0, none: 0 };
+    const row: RecognitionRow = { share, distinct: 0, top1: 0, alone: 0, tiedRight: 0, wrong: 0, shared: 0, tied: 0, none: 0 };
     a.demos.forEach((d, i) => {
       const cut = share * d.length;
       const fresh = recordDemo(d, a.robot, seed * 7919 + i, { rate: RATE, noise: NOISE, until: cut });
-      const frag = demonstrationFragment(fresh, a.joints, { maxSymbol: a.memory.params.maxSymbol, symbols });
-      const matches = frag.notes.length ? a.memory.identify(frag) : [];
-      const top = matches.filter((m) => m.score === matches[0]?.score);
-      if (matches.length === 0) row.none++;
+      const r = recogniseSkill(a.memory, fresh, a.joints);
+      if (r.matches.length === 0) row.none++;
+      const inTie = r.tie?.includes(d.name) ?? false;
       if (cut > diverge[i]!) {
         row.distinct++;
-        if (matches[0]?.title === d.name) row.top1++;
-        if (top.length === 1 && top[0]!.title === d.name) row.alone++;
+        if (r.matches[0]?.skill === d.name) row.top1++;
+        if (r.best === d.name) row.alone++;
+        else if (r.best) row.wrong++;
+        if (inTie) row.tiedRight++;
       } else {
         row.shared++;
-        if (top.length > 1 && top.some((m) => m.title === d.name)) row.tied++;
+        if (inTie) row.tied++;
       }
     });
     return row;
@@ -213,11 +236,11 @@ export function benchSkills(log: (s?: string) => void, options: { seed?: number;
     }
     const sortedRatio = [...accelRatio].sort((x, y) => x - y);
     log(`   (the demonstrations themselves peak at ${overall.speed.toFixed(2)} of a speed limit and ${overall.accel.toFixed(2)} of an acceleration limit at 1x, so ${(overall.accel * 4).toFixed(2)} at 2x; replay over demonstration peak acceleration per skill at 1x: median ${sortedRatio[sortedRatio.length >> 1]!.toFixed(2)}, largest ${sortedRatio[sortedRatio.length - 1]!.toFixed(2)})`);
-    for (const symbols of ['coarse', 'all'] as const) {
-      const rows = recognitionRows(a, seed, symbols);
-      const text = rows.map((r) => `${Math.round(r.share * 100)}%: top-1 ${r.top1}/${r.distinct} (alone ${r.alone}), ties ${r.tied}/${r.shared} shared, no match ${r.none}`).join('; ');
-      log(`   recognition of a fresh demonstration's start (${symbols === 'coarse' ? 'coarse symbols, the default' : 'all symbols'}): ${text}`);
-    }
+    const rows = recognitionRows(a, seed);
+    const text = rows
+      .map((r) => `${Math.round(r.share * 100)}%: top-1 ${r.top1}/${r.distinct} (named alone ${r.alone}, tie with it ${r.tiedRight}, wrong ${r.wrong}), shared openings: tie reported ${r.tied}/${r.shared}, no match ${r.none}`)
+      .join('; ');
+    log(`   recognition of a fresh demonstration's start (its coarse path, identify-skill): ${text}`);
     log(`   (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   }
   log();

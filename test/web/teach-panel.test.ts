@@ -339,6 +339,37 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     expect(await page.locator('#teach-guesses').textContent()).toMatch(/What is this skill\? reach \d+%/);
   }, 90_000);
 
+  it('completes the skill named from where the arm stopped: the rest of it, on the robot', async () => {
+    await ready();
+    // a new demonstration that stops half way, at A
+    await withArm(async () => {
+      await toStart();
+      await page.locator('#teach-count-in').selectOption('0');
+      await page.locator('#teach-record').click();
+      await page.waitForFunction(() => window.engramTeach.phase === 'recording', undefined, { timeout: 10_000 });
+      await hold(15);
+      await slide(A);
+      await arrive(A);
+      await hold(20);
+      await page.locator('#teach-stop').click();
+      if (await watchdogStopped()) throw new Error('the arm was stopped while recording');
+    });
+    await page.waitForFunction(() => window.engramTeach.best === 'reach', undefined, { timeout: 20_000 });
+    expect(await page.locator('#teach-complete').textContent()).toBe('Complete “reach” on the robot');
+    await page.locator('#teach-complete').click();
+    await page.waitForFunction(() => window.engramTeach.completed !== null, undefined, { timeout: 30_000 });
+    const done = (await teach()).completed as { error?: string; best: string; place: number; performed: { reached: number; due: number; stopped: boolean } };
+    expect(done.error).toBeUndefined();
+    expect(done.best).toBe('reach');
+    expect(done.performed.stopped).toBe(false);
+    expect(done.performed.reached).toBe(done.performed.due);
+    // the rest of the skill: on to B (where the skill, as the memory holds it, ends: within its keyframes' error)
+    const end = (await teach()).positions!;
+    for (const [j, q] of Object.entries(B)) expect(Math.abs(end[Number(j)]! - q)).toBeLessThan(0.03);
+    expect(await page.locator('#teach-status').textContent()).toMatch(/completed reach from [\d.]+ s into it: (\d+) of \1 keyframes reached/);
+    await screenshot('completed-on-the-robot');
+  }, 90_000);
+
   it('renames the skill and deletes it', async () => {
     await ready();
     await page.locator('#teach-skills button[data-skill="reach"]').click();
