@@ -341,15 +341,24 @@ function damagedStartSeeds(ctx: RecognitionContext, f: readonly number[]): numbe
 /**
  * Transpositions the interval area proposes for a fragment: the sub-columns of its interval windows
  * (three steps each) drive their interval neurons, whose relative links reach the notes they belong to;
- * each such note, against the fragment's note there, votes for the key it implies. The most voted
- * keys (other than the fragment's own) are returned, best first. Cutting the relative links silences
- * every proposal.
+ * each such note, against the fragment's note there, votes for the key it implies. A key ranks by the
+ * longest run of windows one place matched in a row (common steps, a scale, are in every piece in many
+ * keys, but window after window only where the passage is), then by its votes. The best keys (other
+ * than the fragment's own) are returned, best first. Cutting the relative links silences every proposal.
  */
 function proposedKeys(ctx: RecognitionContext, symbols: number[]): number[] {
   const { net, params: p } = ctx;
   const votes = new Map<number, number>();
+  /** The longest run of windows in a row any one place of a track in a key matched. */
+  const runs = new Map<number, number>();
   const members: number[] = [];
   const seen = new Set<number>();
+  const succ: number[] = [];
+  // the notes the previous window's members reached, with their offsets and runs; and this window's
+  let before = new Map<number, number>();
+  let here = new Map<number, number>();
+  let offsetBefore = new Map<number, number>();
+  let offsetHere = new Map<number, number>();
   const steps = symbols.slice(1).map((x, i) => x - symbols[i]! + RELATIVE_OFFSET);
   for (let k = 0; k + STEP_CONTEXT <= steps.length; k++) {
     members.length = 0;
@@ -357,6 +366,8 @@ function proposedKeys(ctx: RecognitionContext, symbols: number[]): number[] {
     // a rare step pattern says more about the key than a common one: a window's votes share one unit
     const weight = 1 / Math.max(1, members.length);
     seen.clear();
+    here.clear();
+    offsetHere.clear();
     for (const r of members) {
       if (net.neuronGroup[r] !== RELATIVE) continue;
       const link = net.outOfKind(r, RELATIVE_LINK);
@@ -365,15 +376,36 @@ function proposedKeys(ctx: RecognitionContext, symbols: number[]): number[] {
       const offset = net.neuronColumn[note]! - symbols[k + 1]!;
       const fb = net.outOfKind(note, FEEDBACK);
       if (offset === 0 || fb < 0) continue;
+      here.set(note, 1);
+      offsetHere.set(note, offset);
       // a vote for a track in a key: the right one gathers a vote from every window it matches
       const vote = net.synPost[fb]! * 512 + offset + 256;
       if (seen.has(vote)) continue; // one vote per window: a motif a track repeats counts once
       seen.add(vote);
       votes.set(vote, (votes.get(vote) ?? 0) + weight);
     }
+    // a place that matched the window before goes on here if its next note (any note of the next
+    // chord, for a melody over chords) matched this one in the same key: windows in a row at one place
+    for (const [m, run] of before) {
+      succ.length = 0;
+      successors(net, m, SEQUENCE, succ);
+      for (let s of succ) {
+        for (let notes = 0; s >= 0 && notes < MAX_CHORD; notes++, s = nextInChord(net, s, SEQUENCE)) {
+          const h = here.get(s);
+          if (h !== undefined && h < run + 1 && offsetHere.get(s) === offsetBefore.get(m)) here.set(s, run + 1);
+        }
+      }
+    }
+    for (const [note, run] of here) {
+      const vote = net.synPost[net.outOfKind(note, FEEDBACK)]! * 512 + offsetHere.get(note)! + 256;
+      if (run > (runs.get(vote) ?? 0)) runs.set(vote, run);
+    }
+    [before, here] = [here, before];
+    [offsetBefore, offsetHere] = [offsetHere, offsetBefore];
   }
+  // the keys where a place matched the most windows in a row, rarer step patterns breaking ties
   const keys: number[] = [];
-  for (const [vote] of [...votes.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])) {
+  for (const [vote] of [...votes.entries()].sort((a, b) => (runs.get(b[0]) ?? 0) - (runs.get(a[0]) ?? 0) || b[1] - a[1] || a[0] - b[0])) {
     const offset = (vote % 512) - 256;
     if (!keys.includes(offset)) keys.push(offset);
     if (keys.length >= p.proposedKeys) break;

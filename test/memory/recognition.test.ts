@@ -140,6 +140,21 @@ describe('recognition: interval minicolumns recognise a transposed fragment (iss
     expect(top(m, f.symbols)!.score).toBeGreaterThan(top(m, f.symbols.map((s) => s + 1))!.score);
   });
 
+  it('a transposed run of common steps is found where its windows follow one another at one place', () => {
+    // other pieces hold every three-step window of the run too, in other keys, but in pieces apart:
+    // counted per track and key they tie with the run's own; only the run matches window after window
+    const mm = new SequenceMemory();
+    const run = [62, 60, 59, 57, 55, 53, 52, 50, 52, 53, 55, 57, 59, 60, 62, 60];
+    for (let k = 1; k < 12; k++) {
+      const moved = run.map((x) => x + k);
+      mm.learn(`pieces of it in ${k}`, line([...moved.slice(0, 7), 20, ...moved.slice(4, 11), 21, ...moved.slice(8)]));
+    }
+    mm.learn('the run', line([40, 45, ...run, 43]));
+    const r = mm.identify({ notes: run.map((x) => ({ symbol: x + 9 })) })[0]!;
+    expect(r.title).toBe('the run');
+    expect(r.transposition).toBe(9);
+  });
+
   it("cutting the interval minicolumns' synapses makes transposed recognition fail while exact still works", () => {
     const m = learned();
     for (const f of fragments) expect(top(m, f.symbols.map((s) => s + 3))!.score, `${f.title} +3`).toBeGreaterThan(0.9);
