@@ -25,6 +25,7 @@ export const STEP_CONTEXT = 3;
  * few in a memory four times the size as in one.
  */
 export const LONG_CONTEXTS = [6, 8] as const;
+const [SHORT_LONG, LONGEST] = LONG_CONTEXTS;
 /** The print of a membership that takes no part in it (interval neurons). */
 const NO_PRINT = 255;
 /** The print of a long context the chains do not tell (it branches, or ends): every print matches it. */
@@ -162,8 +163,8 @@ export class ContextIndex {
     const push = (key: number, owner: number, links: Int32Array | null, fan: Uint8Array) => {
       keys.push(key);
       owners.push(owner);
-      prints6.push(links ? printAlong(owner, links, fan, 6) : NO_PRINT);
-      prints8.push(links ? printAlong(owner, links, fan, 8) : NO_PRINT);
+      prints6.push(links ? printAlong(owner, links, fan, SHORT_LONG) : NO_PRINT);
+      prints8.push(links ? printAlong(owner, links, fan, LONGEST) : NO_PRINT);
     };
     for (let n = 0; n < N; n++) {
       const g = net.neuronGroup[n];
@@ -172,7 +173,7 @@ export class ContextIndex {
         if (own >= 0) push(ContextIndex.key(SPATIAL, own), n, succ, fanOut);
         // (the melody over chords may share its first four notes with the chain and part after them)
         const top = keyAlong(n, topSucc, NOTE_CONTEXT);
-        if (top >= 0 && (top !== own || printAlong(n, topSucc, topFanOut, 8) !== printAlong(n, succ, fanOut, 8))) push(ContextIndex.key(SPATIAL, top), n, topSucc, topFanOut);
+        if (top >= 0 && (top !== own || printAlong(n, topSucc, topFanOut, LONGEST) !== printAlong(n, succ, fanOut, LONGEST))) push(ContextIndex.key(SPATIAL, top), n, topSucc, topFanOut);
         // the interval neuron of a chord's top note: the steps from the previous top over the next two
         const r = relativeOf[n]!;
         const before = topPred[n]!;
