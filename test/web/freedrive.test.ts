@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgent, type RunningAgent } from '../../src/agent/run-agent.js';
 import { webDir } from '../../src/agent/serve.js';
 import { CHROMIUM, launchChromium } from '../helpers/browser.js';
+import { TeachPage } from '../helpers/teach-page.js';
 
 const haveBrowser = existsSync(CHROMIUM) && existsSync(join(webDir(), 'index.html'));
 const artifacts = join(process.cwd(), 'test-artifacts');
@@ -21,6 +22,7 @@ describe.skipIf(!haveBrowser)('freedrive on the simulated Panda and the planar p
   let browser: Browser;
   let page: Page;
   let memoryDir = '';
+  let tp: TeachPage;
 
   beforeAll(async () => {
     memoryDir = mkdtempSync(join(tmpdir(), 'engram-freedrive-'));
@@ -28,6 +30,7 @@ describe.skipIf(!haveBrowser)('freedrive on the simulated Panda and the planar p
     const api = `http://127.0.0.1:${(agent.http.address() as { port: number }).port}`;
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
+    tp = new TeachPage(page);
     page.on('pageerror', (err) => console.error('page error:', err.message));
     await page.goto(`${api}/`);
     await page.waitForFunction(() => window.engramTeach?.robot !== null && window.engramTeach.positions !== null, undefined, { timeout: 30_000 });
@@ -41,33 +44,13 @@ describe.skipIf(!haveBrowser)('freedrive on the simulated Panda and the planar p
     if (memoryDir) rmSync(memoryDir, { recursive: true, force: true });
   });
 
-  const teach = () => page.evaluate(() => JSON.parse(JSON.stringify(window.engramTeach)) as Window['engramTeach']);
   const freedrive = () => page.evaluate(() => JSON.parse(JSON.stringify(window.engramFreedrive.state)) as Window['engramFreedrive']['state']);
 
   /** The robot chosen in the panel, resumed if its watchdog stopped it (a loaded machine), its joint states coming. */
   async function choose(id: string): Promise<void> {
     await page.locator('#teach-robot').selectOption(id);
     await page.waitForFunction((r) => window.engramTeach.robot === r && window.engramTeach.positions !== null, id, { timeout: 20_000 });
-    if (await page.locator('#teach-resume').isVisible()) {
-      await page.locator('#teach-resume').click();
-      await page.waitForFunction(() => document.querySelector<HTMLElement>('#teach-resume')!.hidden, undefined, { timeout: 10_000 });
-    }
-  }
-
-  /** Whether the chosen arm's watchdog stopped it (no joint state for a while: a loaded machine), as the panel says. */
-  const watchdogStopped = async () => /no joint state/.test((await page.locator('#teach-stopped').textContent()) ?? '');
-
-  /** Runs a step; when the arm's watchdog stopped it meanwhile, a person would resume it and try again: so does this, once. */
-  async function withArm<T>(step: () => Promise<T>): Promise<T> {
-    try {
-      return await step();
-    } catch (err) {
-      if (!(await watchdogStopped())) throw err;
-      await page.mouse.up();
-      await page.locator('#teach-resume').click();
-      await page.waitForFunction(() => document.querySelector<HTMLElement>('#teach-resume')!.hidden, undefined, { timeout: 10_000 });
-      return step();
-    }
+    await tp.ready();
   }
 
   /** Waits until the arm's joint states stop changing (the last jog done). */
@@ -83,7 +66,7 @@ describe.skipIf(!haveBrowser)('freedrive on the simulated Panda and the planar p
   /** Grabs `link` of robot `id`, pulls it by (dx, dy) px and holds until a joint it moves has moved; returns the joints before and after (settled). */
   async function pull(id: string, link: string, dx: number, dy: number, shot: string): Promise<{ before: number[]; after: number[]; moving: number[] }> {
     await settle();
-    const before = (await teach()).positions!;
+    const before = (await tp.teach()).positions!;
     const at = await page.evaluate(([r, l]) => window.engramFreedrive.linkOnScreen(r!, l!), [id, link] as const);
     expect(at, `${link} of ${id} on screen`).not.toBeNull();
     await page.mouse.move(at!.x, at!.y);
@@ -104,13 +87,13 @@ describe.skipIf(!haveBrowser)('freedrive on the simulated Panda and the planar p
     const { from, sent } = await freedrive();
     expect(sent).not.toBeNull();
     for (let j = 0; j < before.length; j++) if (!f.moving.includes(j)) expect(sent![j], `joint ${j} sent`).toBe(from![j]);
-    return { before, after: (await teach()).positions!, moving: f.moving };
+    return { before, after: (await tp.teach()).positions!, moving: f.moving };
   }
 
   it('the Panda: its elbow link (panda_link4) pulled, joints 1-4 give way, 5-7 stay', async () => {
     await choose('sim-arm');
     expect(await page.evaluate(() => document.querySelectorAll('.teach-sliders input').length)).toBe(7);
-    const { before, after, moving } = await withArm(() => pull('sim-arm', 'panda_link4', -60, -50, 'panda-elbow'));
+    const { before, after, moving } = await tp.withArm(() => pull('sim-arm', 'panda_link4', -60, -50, 'panda-elbow'));
     expect(moving).toEqual([0, 1, 2, 3]);
     for (const j of [4, 5, 6]) expect(Math.abs(after[j]! - before[j]!), `joint ${j + 1}`).toBeLessThan(1e-3);
     expect(Math.max(...moving.map((j) => Math.abs(after[j]! - before[j]!)))).toBeGreaterThan(0.05);
@@ -119,7 +102,7 @@ describe.skipIf(!haveBrowser)('freedrive on the simulated Panda and the planar p
   it('the planar piano arm: its forearm pulled in its plane, shoulder and elbow give way, the wrist stays', async () => {
     await choose('sim-left');
     expect(await page.evaluate(() => window.__engramView.robots().find((r) => r.id === 'sim-left')!.kind)).toBe('planar');
-    const { before, after, moving } = await withArm(() => pull('sim-left', 'forearm', 40, -40, 'planar-forearm'));
+    const { before, after, moving } = await tp.withArm(() => pull('sim-left', 'forearm', 40, -40, 'planar-forearm'));
     expect(moving).toEqual([0, 1]);
     // the wrist was sent where it was; the physics arm holds it there within its tracking (the shoulder and elbow swing it)
     expect(Math.abs(after[2]! - before[2]!), 'wrist').toBeLessThan(0.01);

@@ -6,12 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgent, type RunningAgent } from '../../src/agent/run-agent.js';
 import { webDir } from '../../src/agent/serve.js';
 import { CHROMIUM, launchChromium } from '../helpers/browser.js';
+import { TeachPage } from '../helpers/teach-page.js';
 
 const haveBrowser = existsSync(CHROMIUM) && existsSync(join(webDir(), 'index.html'));
 const artifacts = join(process.cwd(), 'test-artifacts');
 const ARM = 'sim-arm';
-
-type Teach = Window['engramTeach'];
 
 /**
  * The gripper in the teach panel, on the agent's simulated 6-joint arm (which has one): Open and Close
@@ -24,6 +23,7 @@ describe.skipIf(!haveBrowser)('the gripper in the teach panel', () => {
   let browser: Browser;
   let page: Page;
   let memoryDir = '';
+  let tp: TeachPage;
 
   beforeAll(async () => {
     memoryDir = mkdtempSync(join(tmpdir(), 'engram-teach-gripper-'));
@@ -31,9 +31,11 @@ describe.skipIf(!haveBrowser)('the gripper in the teach panel', () => {
     const api = `http://127.0.0.1:${(agent.http.address() as { port: number }).port}`;
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
+    tp = new TeachPage(page);
     page.on('pageerror', (err) => console.error('page error:', err.message));
     await page.goto(`${api}/`);
-    await page.waitForFunction((id) => window.engramTeach?.robot === id && window.engramTeach.positions !== null, ARM, { timeout: 30_000 });
+    // the arm's joint states in the panel, and the arm (its gripper) in the 3D view
+    await page.waitForFunction((id) => window.engramTeach?.robot === id && window.engramTeach.positions !== null && window.__engramView?.gripperShown(id) !== null, ARM, { timeout: 30_000 });
     mkdirSync(artifacts, { recursive: true });
   }, 90_000);
 
@@ -43,63 +45,50 @@ describe.skipIf(!haveBrowser)('the gripper in the teach panel', () => {
     if (memoryDir) rmSync(memoryDir, { recursive: true, force: true });
   });
 
-  const teach = () => page.evaluate(() => JSON.parse(JSON.stringify(window.engramTeach)) as Teach);
-  const ready = async () => {
-    if (await page.locator('#teach-resume').isVisible()) {
-      await page.locator('#teach-resume').click();
-      await page.waitForFunction(() => document.querySelector<HTMLElement>('#teach-resume')!.hidden, undefined, { timeout: 10_000 });
-    }
-  };
-  const slide = (targets: Record<number, number>) =>
-    page.evaluate((t) => {
-      const inputs = [...document.querySelectorAll<HTMLInputElement>('.teach-sliders input')];
-      let last: HTMLInputElement | null = null;
-      for (const [j, q] of Object.entries(t)) (inputs[Number(j)]!.value = String(q)), (last = inputs[Number(j)]!);
-      last?.dispatchEvent(new Event('input', { bubbles: true }));
-    }, targets);
-  const arrive = (targets: Record<number, number>) =>
-    page.waitForFunction((t) => Object.entries(t).every(([j, q]) => Math.abs(window.engramTeach.positions![Number(j)]! - q) < 0.01), targets, { timeout: 20_000 });
-  const hold = async (n: number) => {
-    const from = (await teach()).samples;
-    await page.waitForFunction(([f, k]) => window.engramTeach.samples >= f + k, [from, n] as const, { timeout: 20_000 });
-  };
-  /** Waits until the arm reports its gripper at `closure` and the view draws it so. */
-  const gripperAt = (closure: number) =>
-    page.waitForFunction(([id, c]) => window.engramTeach.gripper.closure === c && window.__engramView.gripperShown(id as string) === c, [ARM, closure] as const, { timeout: 10_000 });
-
   it('opens and closes the gripper by its buttons and the G key, records it, marks it on the curves, teaches and replays it', async () => {
-    await ready();
-    expect((await teach()).gripper.available).toBe(true);
+    await tp.ready();
+    expect((await tp.teach()).gripper.available).toBe(true);
     expect(await page.locator('#teach-gripper-close').isVisible()).toBe(true);
-    await page.locator('#teach-gripper-close').click();
-    await gripperAt(1);
-    await page.screenshot({ path: join(artifacts, 'teach-gripper-1-closed.png') });
-    await page.locator('#teach-gripper-open').click();
-    await gripperAt(0);
+    await tp.withArm(async () => {
+      await page.locator('#teach-gripper-close').click();
+      await tp.gripperAt(ARM, 1);
+      await page.screenshot({ path: join(artifacts, 'teach-gripper-1-closed.png') });
+      await page.locator('#teach-gripper-open').click();
+      await tp.gripperAt(ARM, 0);
+    });
 
-    const q = (await teach()).positions!;
-    const A = { 0: q[0]! + 0.4 };
-    const B = { 1: q[1]! - 0.3 };
-    await page.locator('#teach-count-in').selectOption('0');
-    await page.locator('#teach-record').click();
-    await page.waitForFunction(() => window.engramTeach.phase === 'recording', undefined, { timeout: 10_000 });
-    await hold(15);
-    await slide(A);
-    await arrive(A);
-    // G on the sliders closes it while the arm holds still
-    await page.locator('.teach-sliders input').nth(0).focus();
-    await page.keyboard.press('g');
-    await gripperAt(1);
-    await hold(20);
-    await slide(B);
-    await arrive(B);
-    await page.locator('#teach-gripper-open').click();
-    await gripperAt(0);
-    await hold(15);
-    await page.locator('#teach-stop').click();
-    const t = await teach();
-    expect(t.phase).toBe('recorded');
-    expect(t.gripper).toMatchObject({ sent: 4, refused: 0, error: null });
+    await tp.withArm(async () => {
+      // (again after a watchdog stop: from the gripper open, so G closes it)
+      if ((await tp.teach()).gripper.closure !== 0) {
+        await page.locator('#teach-gripper-open').click();
+        await tp.gripperAt(ARM, 0);
+      }
+      const q = (await tp.teach()).positions!;
+      const A = { 0: q[0]! + 0.4 };
+      const B = { 1: q[1]! - 0.3 };
+      const before = (await tp.teach()).gripper;
+      await page.locator('#teach-count-in').selectOption('0');
+      await page.locator('#teach-record').click();
+      await page.waitForFunction(() => window.engramTeach.phase === 'recording', undefined, { timeout: 10_000 });
+      await tp.hold(15);
+      await tp.slide(A);
+      await tp.arrive(A);
+      // G on the sliders closes it while the arm holds still
+      await page.locator('.teach-sliders input').nth(0).focus();
+      await page.keyboard.press('g');
+      await tp.gripperAt(ARM, 1);
+      await tp.hold(20);
+      await tp.slide(B);
+      await tp.arrive(B);
+      await page.locator('#teach-gripper-open').click();
+      await tp.gripperAt(ARM, 0);
+      await tp.hold(15);
+      await page.locator('#teach-stop').click();
+      if (await tp.watchdogStopped()) throw new Error('the arm was stopped while recording');
+      const t = await tp.teach();
+      expect(t.phase).toBe('recorded');
+      expect({ sent: t.gripper.sent - before.sent, refused: t.gripper.refused - before.refused, error: t.gripper.error }).toEqual({ sent: 2, refused: 0, error: null });
+    });
     const marks = (await page.evaluate(() => window.engramTeachCurves()))!.gripper;
     expect(marks.map((m) => m.closure)).toEqual([0, 1, 0]);
     expect(marks[1]!.time).toBeLessThan(marks[2]!.time);
@@ -112,12 +101,16 @@ describe.skipIf(!haveBrowser)('the gripper in the teach panel', () => {
     const recalled = (await page.evaluate(() => window.engramTeachCurves()))!.gripper;
     expect(recalled.map((m) => m.closure)).toEqual([0, 1, 0]);
 
-    await page.locator('#teach-replay').click();
-    await page.waitForFunction(() => window.engramTeach.replay.result !== null, undefined, { timeout: 30_000 });
-    const result = (await teach()).replay.result as { gripper?: { events: number; performed: number }; stopped?: boolean; error?: string };
-    expect(result.error).toBeUndefined();
+    type Replay = { gripper?: { events: number; performed: number }; stopped?: boolean; stopReason?: string; error?: string };
+    const result = await tp.withArm(async () => {
+      await page.locator('#teach-replay').click();
+      await page.waitForFunction(() => window.engramTeach.replay.result !== null, undefined, { timeout: 30_000 });
+      const r = (await tp.teach()).replay.result as Replay;
+      if (r.stopped || r.error) throw new Error(`the replay did not finish: ${r.stopReason ?? r.error}`);
+      return r;
+    });
     expect(result).toMatchObject({ stopped: false, gripper: { events: 3, sent: 3, performed: 3 } });
-    await gripperAt(0);
+    await tp.gripperAt(ARM, 0);
     await page.screenshot({ path: join(artifacts, 'teach-gripper-3-replayed.png') });
   }, 180_000);
 });

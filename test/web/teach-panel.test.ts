@@ -7,6 +7,7 @@ import { runAgent, type RunningAgent } from '../../src/agent/run-agent.js';
 import { webDir } from '../../src/agent/serve.js';
 import { PoseCode } from '../../src/skills/pose-code.js';
 import { CHROMIUM, launchChromium } from '../helpers/browser.js';
+import { TeachPage } from '../helpers/teach-page.js';
 
 const haveBrowser = existsSync(CHROMIUM) && existsSync(join(webDir(), 'index.html'));
 if (!haveBrowser) console.warn(`browser tests skipped: need ${CHROMIUM} (apt-get install chromium) and the built web app (npm run build)`);
@@ -15,8 +16,6 @@ it.runIf(!haveBrowser && process.env.ENGRAM_REQUIRE_BROWSER === '1')('has Chromi
 });
 const artifacts = join(process.cwd(), 'test-artifacts');
 const ARM = 'sim-arm';
-
-type Teach = Window['engramTeach'];
 
 /**
  * Acceptance 2 of issue 9: the teach panel driven as a person would, on the agent's simulated 6-joint
@@ -32,6 +31,7 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
   let api = '';
   let memoryDir = '';
   let shot = 0;
+  let tp: TeachPage;
 
   beforeAll(async () => {
     memoryDir = mkdtempSync(join(tmpdir(), 'engram-teach-'));
@@ -39,6 +39,7 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     api = `http://127.0.0.1:${(agent.http.address() as { port: number }).port}`;
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
+    tp = new TeachPage(page);
     page.on('pageerror', (err) => console.error('page error:', err.message));
     await page.goto(`${api}/`);
     await page.waitForFunction((id) => window.engramTeach?.robot === id && window.engramTeach.positions !== null, ARM, { timeout: 30_000 });
@@ -53,44 +54,10 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     if (memoryDir) rmSync(memoryDir, { recursive: true, force: true });
   });
 
-  const teach = () => page.evaluate(() => JSON.parse(JSON.stringify(window.engramTeach)) as Teach);
   const screenshot = async (name: string) => {
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     await page.screenshot({ path: join(artifacts, `teach-${String(++shot).padStart(2, '0')}-${name}.png`) });
   };
-  /**
-   * The arm ready to move: on a loaded machine its watchdog may have stopped it (no joint state for a
-   * while); a person would press Resume, and so does this.
-   */
-  const ready = async () => {
-    if (await page.locator('#teach-resume').isVisible()) {
-      await page.locator('#teach-resume').click();
-      await page.waitForFunction(() => document.querySelector<HTMLElement>('#teach-resume')!.hidden, undefined, { timeout: 10_000 });
-    }
-  };
-  /** Sets joint sliders (index -> rad) and jogs there, as dragging them does. */
-  const slide = (targets: Record<number, number>) =>
-    page.evaluate((t) => {
-      const inputs = [...document.querySelectorAll<HTMLInputElement>('.teach-sliders input')];
-      let last: HTMLInputElement | null = null;
-      for (const [j, q] of Object.entries(t)) (inputs[Number(j)]!.value = String(q)), (last = inputs[Number(j)]!);
-      last?.dispatchEvent(new Event('input', { bubbles: true }));
-    }, targets);
-  /** Waits until the arm reports these joints (index -> rad) within 0.01 rad. */
-  const arrive = async (targets: Record<number, number>) => {
-    try {
-      await page.waitForFunction((t) => Object.entries(t).every(([j, q]) => Math.abs(window.engramTeach.positions![Number(j)]! - q) < 0.01), targets, { timeout: 20_000 });
-    } catch (err) {
-      const t = await teach();
-      throw new Error(`the arm did not arrive at ${JSON.stringify(targets)}: at ${JSON.stringify(t.positions)}; jogs ${JSON.stringify(t.jog)}; ${t.message}`, { cause: err });
-    }
-  };
-  /** Waits for `n` more joint states recorded (the arm holding still meanwhile makes a pause). */
-  const hold = async (n: number) => {
-    const from = (await teach()).samples;
-    await page.waitForFunction(([f, k]) => window.engramTeach.samples >= f + k, [from, n] as const, { timeout: 20_000 });
-  };
-
   // poses at the centres of the pose code's bins: a new demonstration through the same poses is cut into the same symbols
   let code: PoseCode;
   // the centre of each joint's coarse column (what recognition matches on)
@@ -99,53 +66,35 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
   let A: Record<number, number> = {};
   let B: Record<number, number> = {};
 
-  /** Whether the arm's watchdog stopped it (no joint state for a while: a loaded machine), as the panel says. */
-  const watchdogStopped = async () => /no joint state/.test((await page.locator('#teach-stopped').textContent()) ?? '');
-
-  /**
-   * Runs a step with the arm; when its watchdog stopped it meanwhile (a machine too loaded to pass
-   * joint states on in time), a person would resume it and do the step again: so does this, once.
-   */
-  async function withArm<T>(step: () => Promise<T>): Promise<T> {
-    try {
-      return await step();
-    } catch (err) {
-      if (!(await watchdogStopped())) throw err;
-      if (await page.locator('#teach-stop').isEnabled()) await page.locator('#teach-stop').click();
-      await ready();
-      return step();
-    }
-  }
-
   /** Back to the start pose. */
   const toStart = async () => {
     const pose = Object.fromEntries(start.map((q, j) => [j, q]));
-    await slide(pose);
-    await arrive(pose);
+    await tp.slide(pose);
+    await tp.arrive(pose);
   };
 
   /** From the start pose: Record (count-in `countIn` s), move to A (hold), to B (hold), and Stop unless `stop` is false. */
   const demonstrate = (countIn: '0' | '1' | '3', stop = true) =>
-    withArm(async () => {
+    tp.withArm(async () => {
       await toStart();
       await page.locator('#teach-count-in').selectOption(countIn);
       await page.locator('#teach-record').click();
-      if (countIn !== '0') expect((await teach()).phase).toBe('count-in');
+      if (countIn !== '0') expect((await tp.teach()).phase).toBe('count-in');
       await page.waitForFunction(() => window.engramTeach.phase === 'recording', undefined, { timeout: 10_000 });
-      await hold(15);
-      await slide(A);
-      await arrive(A);
-      await hold(20);
-      await slide(B);
-      await arrive(B);
+      await tp.hold(15);
+      await tp.slide(A);
+      await tp.arrive(A);
+      await tp.hold(20);
+      await tp.slide(B);
+      await tp.arrive(B);
       if (!stop) return;
-      await hold(15);
+      await tp.hold(15);
       await page.locator('#teach-stop').click();
-      if (await watchdogStopped()) throw new Error('the arm was stopped while recording');
+      if (await tp.watchdogStopped()) throw new Error('the arm was stopped while recording');
     });
 
   it('jogs the arm by its joint sliders, by keys and by dragging its tool; the arm is drawn live', async () => {
-    await ready();
+    await tp.ready();
     const robot = await page.evaluate((id) => {
       const r = window.__engramView.robots().find((x) => x.id === id)!;
       return { kind: r.kind, sliders: [...document.querySelectorAll<HTMLInputElement>('.teach-sliders input')].map((i) => [Number(i.min), Number(i.max)]) };
@@ -154,37 +103,37 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     expect(robot.sliders).toHaveLength(6);
     for (const [min, max] of robot.sliders) expect(max).toBeGreaterThan(min); // within the joint's limits
 
-    await withArm(async () => {
+    await tp.withArm(async () => {
       // sliders: joints 0 and 1 to new places; the arm (its joint states) and its drawing follow
-      const q0 = (await teach()).positions!;
+      const q0 = (await tp.teach()).positions!;
       const drawnBefore = await page.evaluate((id) => window.__engramView.toolOnScreen(id), ARM);
-      await slide({ 0: q0[0]! + 0.4, 1: q0[1]! - 0.3 });
-      await arrive({ 0: q0[0]! + 0.4, 1: q0[1]! - 0.3 });
+      await tp.slide({ 0: q0[0]! + 0.4, 1: q0[1]! - 0.3 });
+      await tp.arrive({ 0: q0[0]! + 0.4, 1: q0[1]! - 0.3 });
       const drawnAfter = await page.evaluate((id) => window.__engramView.toolOnScreen(id), ARM);
       expect(Math.hypot(drawnAfter!.x - drawnBefore!.x, drawnAfter!.y - drawnBefore!.y)).toBeGreaterThan(10);
       await screenshot('jogged-by-sliders');
     });
-    await withArm(async () => {
+    await tp.withArm(async () => {
       // keys: 3 picks the third joint, two Right presses move it 0.2 rad, Shift+Left 0.02 back
-      const q1 = (await teach()).positions!;
+      const q1 = (await tp.teach()).positions!;
       await page.locator('.teach-sliders input').nth(0).focus();
       await page.keyboard.press('3');
       await page.keyboard.press('ArrowRight');
       await page.keyboard.press('ArrowRight');
       await page.keyboard.press('Shift+ArrowLeft');
-      await arrive({ 2: q1[2]! + 0.18 });
+      await tp.arrive({ 2: q1[2]! + 0.18 });
       // the keys moved the arm, not the page's transport
-      expect((await teach()).jog.error).toBeNull(); // the last jog was made
+      expect((await tp.teach()).jog.error).toBeNull(); // the last jog was made
     });
-    await withArm(async () => {
+    await tp.withArm(async () => {
       // the tool dragged up and to the left in the 3D view: inverse kinematics jogs the arm after it
       const tool = (await page.evaluate((id) => window.__engramView.toolOnScreen(id), ARM))!;
-      const before = (await teach()).positions!;
+      const before = (await tp.teach()).positions!;
       await page.mouse.move(tool.x, tool.y);
       await page.mouse.down();
       for (let k = 1; k <= 10; k++) await page.mouse.move(tool.x - 4 * k, tool.y - 3 * k);
       await page.mouse.up();
-      const t = await teach();
+      const t = await tp.teach();
       expect(t.drag.solved).toBeGreaterThan(0);
       await page.waitForFunction((b) => window.engramTeach.positions!.some((q, j) => Math.abs(q - b[j]!) > 0.02) && !document.querySelector('#teach-status')!.textContent!.startsWith('jog refused'), before, { timeout: 20_000 });
       // settle, then the tool is nearer where it was dragged to than where it was
@@ -202,14 +151,14 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
   }, 120_000);
 
   it('refuses a recording in which the arm did not move, in the page and in the agent', async () => {
-    await ready();
+    await tp.ready();
     await page.locator('#teach-count-in').selectOption('1');
     await page.locator('#teach-record').click();
-    expect((await teach()).phase).toBe('count-in');
+    expect((await tp.teach()).phase).toBe('count-in');
     await page.waitForFunction(() => window.engramTeach.phase === 'recording', undefined, { timeout: 10_000 });
-    await hold(20);
+    await tp.hold(20);
     await page.locator('#teach-stop').click();
-    const t = await teach();
+    const t = await tp.teach();
     expect(t.phase).toBe('idle');
     expect(t.message).toMatch(/the arm did not move while recording/);
     expect(await page.locator('#teach-save').isDisabled()).toBe(true);
@@ -221,20 +170,20 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
   }, 60_000);
 
   it('records with a count-in, draws joint curves with keyframes, trims the idle ends, moves and deletes keyframes, records again, and teaches it by name', async () => {
-    await ready();
+    await tp.ready();
     // the pose code of the arm's joints (their ranges are the sliders')
     code = PoseCode.forJoints(
       await page.evaluate(() => [...document.querySelectorAll<HTMLInputElement>('.teach-sliders input')].map((i, k) => ({ name: `j${k}`, min: Number(i.min), max: Number(i.max) }))),
     );
     // a start pose at bin centres, then two moves that end at bin centres
-    start = centre((await teach()).positions!);
+    start = centre((await tp.teach()).positions!);
     const a = centre(start.map((q, j) => (j === 0 ? q + 0.45 : q)));
     const b = centre(a.map((q, j) => (j === 1 ? q - 0.4 : j === 2 ? q + 0.3 : q)));
     A = { 0: a[0]! };
     B = { 1: b[1]!, 2: b[2]! };
 
     await demonstrate('3');
-    let t = await teach();
+    let t = await tp.teach();
     expect(t.phase).toBe('recorded');
     expect(t.samples).toBeGreaterThan(40);
     expect(t.keyframes.length).toBeGreaterThanOrEqual(3);
@@ -247,7 +196,7 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
 
     // trim: the still start and end are cut
     await page.locator('#teach-trim').click();
-    t = await teach();
+    t = await tp.teach();
     expect(t.trim!.from).toBeGreaterThan(0);
     expect(t.trim!.to).toBeLessThan(t.duration);
     const keyframes = t.keyframes.length;
@@ -263,27 +212,27 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     await page.mouse.move(k.x + 10, y);
     await page.mouse.move(k.x + 25, y);
     await page.mouse.up();
-    t = await teach();
+    t = await tp.teach();
     expect(t.selected).toBe(i);
     expect(t.edited).toBe(true);
     expect(t.keyframes[i]!.time).toBeGreaterThan(was);
     await screenshot('keyframe-moved');
     await page.locator('#teach-delete-keyframe').click();
-    t = await teach();
+    t = await tp.teach();
     expect(t.keyframes).toHaveLength(keyframes - 1);
     await screenshot('keyframe-deleted');
 
     // record again: the edited recording is dropped, a new one made
     expect(await page.locator('#teach-record').textContent()).toBe('Record again');
     await demonstrate('1');
-    t = await teach();
+    t = await tp.teach();
     expect(t.phase).toBe('recorded');
     expect(t.edited).toBe(false);
     await page.locator('#teach-trim').click();
     await page.locator('#teach-name').fill('reach');
     await page.locator('#teach-save').click();
     await page.waitForFunction(() => window.engramTeach.message.startsWith('learned reach') || window.engramTeach.message.startsWith('not taught'), undefined, { timeout: 30_000 });
-    t = await teach();
+    t = await tp.teach();
     expect(t.message).toMatch(/learned reach: \d+ keyframes/);
     expect(t.skill).toBe('reach');
     expect(t.phase).toBe('skill');
@@ -295,8 +244,8 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
   }, 180_000);
 
   it('replays the skill on the arm at 2x on the timeline, through the safety gate', async () => {
-    await ready();
-    const at1 = await teach();
+    await tp.ready();
+    const at1 = await tp.teach();
     const length1 = at1.keyframes.at(-1)!.time + at1.keyframes.at(-1)!.dwell;
     await page.locator('#teach-tempo').fill('2');
     await page.locator('#teach-tempo').dispatchEvent('change');
@@ -304,17 +253,17 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
       const k = window.engramTeach.keyframes.at(-1);
       return window.engramTeach.replay.tempo === 2 && !!k && k.time + k.dwell < l * 0.75;
     }, length1, { timeout: 20_000 });
-    const at2 = await teach();
+    const at2 = await tp.teach();
     const length2 = at2.keyframes.at(-1)!.time + at2.keyframes.at(-1)!.dwell;
     expect(length2 / length1, `${length2} s at 2x, ${length1} s at 1x`).toBeCloseTo(0.5, 1); // the timeline at 2x is half as long
     type Replay = { tempo: number; due: number; reached: number; stopped: boolean; stopReason?: string; error?: string };
-    const r = await withArm(async () => {
+    const r = await tp.withArm(async () => {
       await page.locator('#teach-replay').click();
       await page.waitForFunction(() => (window.engramTeach.replay.running && (window.engramTeach.replay.playhead ?? 0) > 0) || window.engramTeach.replay.result !== null, undefined, { timeout: 30_000 });
-      expect((await teach()).replay.result).toBeNull(); // still running
+      expect((await tp.teach()).replay.result).toBeNull(); // still running
       await screenshot('replaying-at-2x');
       await page.waitForFunction(() => !window.engramTeach.replay.running, undefined, { timeout: 60_000 });
-      const result = (await teach()).replay.result as Replay;
+      const result = (await tp.teach()).replay.result as Replay;
       if (result.stopped || result.error) throw new Error(`the replay did not finish: ${result.stopReason ?? result.error}`);
       return result;
     });
@@ -327,57 +276,57 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
   }, 120_000);
 
   it('names the skill from a new demonstration of it while the arm moves', async () => {
-    await ready();
+    await tp.ready();
     await demonstrate('0', false);
     // live, before Stop: the memory names it
     await page.waitForFunction(() => window.engramTeach.guesses[0]?.title === 'reach', undefined, { timeout: 20_000 });
     await screenshot('recognised-while-moving');
     await page.locator('#teach-stop').click();
-    const t = await teach();
+    const t = await tp.teach();
     expect(t.guesses[0]!.title).toBe('reach');
     expect(t.guesses[0]!.score).toBeGreaterThan(0);
     expect(await page.locator('#teach-guesses').textContent()).toMatch(/What is this skill\? reach \d+%/);
   }, 90_000);
 
   it('completes the skill named from where the arm stopped: the rest of it, on the robot', async () => {
-    await ready();
+    await tp.ready();
     // a new demonstration that stops half way, at A
-    await withArm(async () => {
+    await tp.withArm(async () => {
       await toStart();
       await page.locator('#teach-count-in').selectOption('0');
       await page.locator('#teach-record').click();
       await page.waitForFunction(() => window.engramTeach.phase === 'recording', undefined, { timeout: 10_000 });
-      await hold(15);
-      await slide(A);
-      await arrive(A);
-      await hold(20);
+      await tp.hold(15);
+      await tp.slide(A);
+      await tp.arrive(A);
+      await tp.hold(20);
       await page.locator('#teach-stop').click();
-      if (await watchdogStopped()) throw new Error('the arm was stopped while recording');
+      if (await tp.watchdogStopped()) throw new Error('the arm was stopped while recording');
     });
     await page.waitForFunction(() => window.engramTeach.best === 'reach', undefined, { timeout: 20_000 });
     expect(await page.locator('#teach-complete').textContent()).toBe('Complete “reach” on the robot');
     await page.locator('#teach-complete').click();
     await page.waitForFunction(() => window.engramTeach.completed !== null, undefined, { timeout: 30_000 });
-    const done = (await teach()).completed as { error?: string; best: string; place: number; performed: { reached: number; due: number; stopped: boolean } };
+    const done = (await tp.teach()).completed as { error?: string; best: string; place: number; performed: { reached: number; due: number; stopped: boolean } };
     expect(done.error).toBeUndefined();
     expect(done.best).toBe('reach');
     expect(done.performed.stopped).toBe(false);
     expect(done.performed.reached).toBe(done.performed.due);
     // the rest of the skill: on to B (where the skill, as the memory holds it, ends: within its keyframes' error)
-    const end = (await teach()).positions!;
+    const end = (await tp.teach()).positions!;
     for (const [j, q] of Object.entries(B)) expect(Math.abs(end[Number(j)]! - q)).toBeLessThan(0.03);
     expect(await page.locator('#teach-status').textContent()).toMatch(/completed reach from [\d.]+ s into it: (\d+) of \1 keyframes reached/);
     await screenshot('completed-on-the-robot');
   }, 90_000);
 
   it('renames the skill and deletes it', async () => {
-    await ready();
+    await tp.ready();
     await page.locator('#teach-skills button[data-skill="reach"]').click();
     await page.waitForFunction(() => window.engramTeach.phase === 'skill' && window.engramTeach.skill === 'reach');
     await page.locator('#teach-new-name').fill('reach out');
     await page.locator('#teach-rename').click();
     await page.waitForFunction(() => window.engramTeach.skills.includes('reach out') && !window.engramTeach.skills.includes('reach'), undefined, { timeout: 20_000 });
-    expect((await teach()).skill).toBe('reach out');
+    expect((await tp.teach()).skill).toBe('reach out');
     await page.locator('#teach-forget').click();
     expect(await page.locator('#teach-forget').textContent()).toBe('Really delete reach out?');
     await page.locator('#teach-forget').click();
@@ -389,19 +338,19 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
   }, 60_000);
 
   it('freedrive: the forearm grabbed in the 3D view and pulled, the shoulder and elbow give way, the wrist stays; released, the arm holds; a recording of it is taught', async () => {
-    await ready();
+    await tp.ready();
     type Freedrive = Window['engramFreedrive']['state'];
     const freedrive = () => page.evaluate(() => JSON.parse(JSON.stringify(window.engramFreedrive.state)) as Freedrive);
     await page.locator('#teach-freedrive').click();
     expect(await page.locator('#teach-freedrive').getAttribute('aria-pressed')).toBe('true');
     expect((await freedrive()).on).toBe(true);
-    const skill = await withArm(async () => {
+    const skill = await tp.withArm(async () => {
       await page.locator('#teach-count-in').selectOption('0');
       await page.locator('#teach-record').click();
       await page.waitForFunction(() => window.engramTeach.phase === 'recording', undefined, { timeout: 10_000 });
-      await hold(10);
-      const before = (await teach()).positions!;
-      const jogs = (await teach()).jog.sent;
+      await tp.hold(10);
+      const before = (await tp.teach()).positions!;
+      const jogs = (await tp.teach()).jog.sent;
       // press on the forearm (the link after the elbow) and pull it up and to the left
       const at = await page.evaluate((id) => window.engramFreedrive.linkOnScreen(id, 'forearm_link'), ARM);
       expect(at, 'the forearm is on screen').not.toBeNull();
@@ -429,19 +378,19 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
         w.__last = now;
         return w.__same > 15;
       }, undefined, { timeout: 20_000, polling: 30 });
-      await hold(10);
+      await tp.hold(10);
       expect((await freedrive()).targets).toBe(targets);
-      const after = (await teach()).positions!;
-      const t = await teach();
+      const after = (await tp.teach()).positions!;
+      const t = await tp.teach();
       expect(t.jog.sent).toBeGreaterThan(jogs); // the moves went through the agent's jog
       for (const j of [3, 4, 5]) expect(Math.abs(after[j]! - before[j]!), `wrist joint ${j}`).toBeLessThan(1e-3);
       expect(Math.max(...[0, 1, 2].map((j) => Math.abs(after[j]! - before[j]!)))).toBeGreaterThan(0.05);
       // the tool went up on screen with the pull
       await page.locator('#teach-stop').click();
-      if (await watchdogStopped()) throw new Error('the arm was stopped while recording');
+      if (await tp.watchdogStopped()) throw new Error('the arm was stopped while recording');
       return { before, after };
     });
-    let t = await teach();
+    let t = await tp.teach();
     expect(t.phase).toBe('recorded');
     expect(t.keyframes.length).toBeGreaterThanOrEqual(2);
     await screenshot('freedrive-recorded');
@@ -449,7 +398,7 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     await page.locator('#teach-name').fill('freedriven');
     await page.locator('#teach-save').click();
     await page.waitForFunction(() => window.engramTeach.message.startsWith('learned freedriven') || window.engramTeach.message.startsWith('not taught'), undefined, { timeout: 30_000 });
-    t = await teach();
+    t = await tp.teach();
     expect(t.message).toMatch(/learned freedriven: \d+ keyframes/);
     // what was taught is the freedriven motion: its last keyframe is where the arm was let go
     const recalled = await fetch(`${api}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: 'recall', title: 'freedriven' }) });
