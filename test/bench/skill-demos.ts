@@ -2,7 +2,7 @@
  * Seeded demonstrations for the skills bench: per arm, skills of 5-30 waypoints (some held as pauses,
  * the others passed through), moved along quintic segments well inside the arm's limits, sampled at
  * 50 Hz with gaussian sensor noise. Skills come in groups of three that share an opening (the same
- * first waypoints at the same times). Each demonstration keeps its noiseless motion as a function, so
+ * first waypoints at the same times: a group is slowed into the limits as one). Each demonstration keeps its noiseless motion as a function, so
  * errors are measured against what the arm really did, not against the noisy samples.
  */
 import type { RobotDescription } from '../../robots/description.js';
@@ -111,6 +111,8 @@ export function skillDemos(robot: RobotDescription, seed: number, count = 24, op
       return Math.max((1.875 * d) / (speedShare * jt.maxSpeed), Math.sqrt((5.78 * d) / (accelShare * jt.maxAccel)));
     }));
   const out: SkillDemo[] = [];
+  /** The group's skills drawn so far, before their stretch. */
+  const drafts: Array<{ wps: Waypoint[]; group: number; shared: number }> = [];
   let opening: Waypoint[] = [];
   for (let s = 0; s < count; s++) {
     const group = Math.floor(s / 3);
@@ -135,18 +137,21 @@ export function skillDemos(robot: RobotDescription, seed: number, count = 24, op
       wps.push({ time: prev.time + prev.dwell + moveTime(prev.positions, q), positions: q, dwell: rng.next() < 0.4 ? 0.3 + 0.7 * rng.next() : 0 });
     }
     wps[wps.length - 1]!.dwell = 0.5;
-    // via velocities can push the peaks past a quintic rest-to-rest move's: stretch the whole skill until inside
-    let at = motion(wps);
-    let length = wps[wps.length - 1]!.time + 0.5;
-    const peak = peakRatio(at, length, robot);
-    const stretch = Math.max(1, peak.speed / speedShare, Math.sqrt(peak.accel / accelShare));
-    if (stretch > 1) {
-      wps = wps.map((w) => ({ ...w, time: w.time * stretch * 1.01, dwell: w.dwell }));
-      at = motion(wps);
-      length = wps[wps.length - 1]!.time + 0.5;
+    drafts.push({ wps, group, shared });
+    // via velocities can push the peaks past a quintic rest-to-rest move's: stretch the group's skills
+    // alike until all are inside (alike, so they still share their opening at the same times)
+    if (s % 3 === 2 || s === count - 1) {
+      const stretch = Math.max(1, ...drafts.map((d) => {
+        const peak = peakRatio(motion(d.wps), d.wps[d.wps.length - 1]!.time + 0.5, robot);
+        return Math.max(peak.speed / speedShare, Math.sqrt(peak.accel / accelShare));
+      }));
+      for (const d of drafts) {
+        const w = stretch > 1 ? d.wps.map((x) => ({ ...x, time: x.time * stretch * 1.01 })) : d.wps;
+        const pauses = w.filter((x) => x.dwell > 0).map((x) => [x.time, x.time + x.dwell] as [number, number]);
+        out.push({ name: `${robot.name} skill ${String(out.length + 1).padStart(2, '0')}`, waypoints: w, length: w[w.length - 1]!.time + 0.5, pauses, at: motion(w), group: d.group, opening: d.shared });
+      }
+      drafts.length = 0;
     }
-    const pauses = wps.filter((w) => w.dwell > 0).map((w) => [w.time, w.time + w.dwell] as [number, number]);
-    out.push({ name: `${robot.name} skill ${String(s + 1).padStart(2, '0')}`, waypoints: wps, length, pauses, at, group, opening: shared });
   }
   return out;
 }
