@@ -428,17 +428,28 @@ export function recognitionProtocol(memory: SequenceMemory, pieces: CorpusPiece[
 /** Queries run before identify latency is timed. */
 const WARM_UP = 200;
 
-/** Identify latency over `count` unique exact fragments of 8 notes (the figure issue 10 sets bounds on), after a warm-up. */
-export function identifyLatency(memory: SequenceMemory, pieces: CorpusPiece[], count: number, seed = 3): { msMean: number; msP95: number; queries: number } {
+/**
+ * Identify latency over `count` unique exact fragments of 8 notes (the figure issue 10 sets bounds on),
+ * after a warm-up: each asked once, as a user would (`msMean`, `msP95`), then at once twice more, the
+ * faster of the two kept (`again`): the same work with what it touches in the CPU's caches, so the
+ * two say how much of a larger memory's latency is more work and how much is memory traffic.
+ */
+export function identifyLatency(memory: SequenceMemory, pieces: CorpusPiece[], count: number, seed = 3): { msMean: number; msP95: number; queries: number; again: { msMean: number; msP95: number } } {
   const lines = corpusLines(pieces);
   const index = new ExactIndex([...lines.sequenced, ...lines.top]);
   const fragments = uniqueFragments(pieces, lines, index, 8, Math.ceil(count / 2), seed);
   // a long-lived agent answers warm: other fragments first, so compiling the code and settling the
   // heap after learning are not timed as queries
   for (const f of uniqueFragments(pieces, lines, index, 8, Math.ceil(WARM_UP / 2), seed + 1)) engramRank(memory, f.notes, f.title);
-  const times = fragments.map((f) => engramRank(memory, f.notes, f.title)[1]);
+  const times: number[] = [];
+  const again: number[] = [];
+  for (const f of fragments) {
+    times.push(engramRank(memory, f.notes, f.title)[1]);
+    again.push(Math.min(engramRank(memory, f.notes, f.title)[1], engramRank(memory, f.notes, f.title)[1]));
+  }
   const s = score(times.map(() => 1), times);
-  return { msMean: s.msMean, msP95: s.msP95, queries: times.length };
+  const a = score(again.map(() => 1), again);
+  return { msMean: s.msMean, msP95: s.msP95, queries: times.length, again: { msMean: a.msMean, msP95: a.msP95 } };
 }
 
 /** The corpus as new titles, every note moved by `semitones` (for a memory of several times the notes). */
@@ -502,5 +513,6 @@ export function reportRecognition(memory: SequenceMemory, pieces: CorpusPiece[],
   line(`first identify after learning the 4x memory (consolidation, context sub-columns): ${((performance.now() - t0) / 1000).toFixed(2)} s`);
   const latBig = identifyLatency(big, pieces, options.latencyQueries);
   line(`identify latency, corpus + 3 transposed copies (${big.stats().neurons} neurons): mean ${latBig.msMean.toFixed(3)} ms (${(latBig.msMean / lat.msMean).toFixed(2)}x; target <= 1.5x), p95 ${latBig.msP95.toFixed(3)} ms (${(latBig.msP95 / lat.msP95).toFixed(2)}x)`);
+  line(`  the same queries asked again at once (the memory they touch in cache: the work, not the memory traffic): corpus mean ${lat.again.msMean.toFixed(3)} ms, p95 ${lat.again.msP95.toFixed(3)} ms; 4x mean ${latBig.again.msMean.toFixed(3)} ms (${(latBig.again.msMean / lat.again.msMean).toFixed(2)}x), p95 ${latBig.again.msP95.toFixed(3)} ms (${(latBig.again.msP95 / lat.again.msP95).toFixed(2)}x)`);
   line();
 }
