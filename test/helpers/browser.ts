@@ -1,10 +1,13 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { chromium, type Browser } from 'playwright-core';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { armSimulator, physicsOnThread } from '../../sim/simulator.js';
 import { AgentCore } from '../../src/agent/agent-core.js';
 import { MemoryOnThread } from '../../src/agent/memory-service.js';
+import { runAgent, type AgentSetup, type RunningAgent } from '../../src/agent/run-agent.js';
 import { serve } from '../../src/agent/serve.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { bundledMelodies } from '../../src/music/notation.js';
@@ -53,6 +56,55 @@ export function bundledPageSession(artifacts: string): { readonly browser: Brows
     },
     get url() {
       return url;
+    },
+  };
+}
+
+/**
+ * For a describe block: an agent as `npm start` runs it (a fresh memory in a temporary folder, HTTP on
+ * a free loopback port, its embedded broker, simulated arms as `setup` says) and its page open in
+ * Chromium at `viewport`, ready when `ready` resolves on it (before the tests); all closed after them.
+ * Read `agent`, `page` and `api` inside the tests.
+ */
+export function agentPageSession(
+  name: string,
+  setup: Partial<Omit<AgentSetup, 'memoryFile' | 'host' | 'port'>> & { simRobots: number },
+  ready: (page: Page) => Promise<unknown>,
+  viewport = { width: 1400, height: 1300 },
+): { readonly agent: RunningAgent; readonly page: Page; readonly api: string } {
+  let agent: RunningAgent | undefined;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  let memoryDir = '';
+  let api = '';
+  beforeAll(async () => {
+    memoryDir = mkdtempSync(join(tmpdir(), `engram-${name}-`));
+    agent = await runAgent({ bundled: false, mqttPort: 0, mqttRobots: [], log: () => undefined, ...setup, memoryFile: join(memoryDir, 'memory.engram'), host: '127.0.0.1', port: 0 });
+    api = `http://127.0.0.1:${(agent.http.address() as { port: number }).port}`;
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport });
+    page.on('pageerror', (err) => console.error('page error:', err.message));
+    await page.goto(`${api}/`);
+    await ready(page);
+  }, 90_000);
+  afterAll(async () => {
+    await browser?.close();
+    await agent?.close();
+    if (memoryDir) rmSync(memoryDir, { recursive: true, force: true });
+  });
+  const started = <T>(x: T | undefined): T => {
+    if (x === undefined) throw new Error('agentPageSession: not started yet (read it inside a test)');
+    return x;
+  };
+  return {
+    get agent() {
+      return started(agent);
+    },
+    get page() {
+      return started(page);
+    },
+    get api() {
+      return api;
     },
   };
 }

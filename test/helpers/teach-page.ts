@@ -9,7 +9,12 @@ type Teach = Window['engramTeach'];
  * arm stops, as a real one would, and a person presses Resume and does the step again.
  */
 export class TeachPage {
-  constructor(readonly page: Page) {}
+  /** `session.page`: the page, read when a step runs (a describe block's session opens it before the tests). */
+  constructor(readonly session: { readonly page: Page }) {}
+
+  get page(): Page {
+    return this.session.page;
+  }
 
   /** The panel's state, as plain data. */
   teach(): Promise<Teach> {

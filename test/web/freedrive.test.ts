@@ -1,11 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAgent, type RunningAgent } from '../../src/agent/run-agent.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { webDir } from '../../src/agent/serve.js';
-import { CHROMIUM, launchChromium } from '../helpers/browser.js';
+import { agentPageSession, CHROMIUM } from '../helpers/browser.js';
 import { TeachPage } from '../helpers/teach-page.js';
 
 const haveBrowser = existsSync(CHROMIUM) && existsSync(join(webDir(), 'index.html'));
@@ -18,30 +16,15 @@ const artifacts = join(process.cwd(), 'test-artifacts');
  * past it stay, the arm holds when let go. Waits are on joint states and the page's state.
  */
 describe.skipIf(!haveBrowser)('freedrive on the simulated Panda and the planar piano arm', () => {
-  let agent: RunningAgent;
-  let browser: Browser;
+  const session = agentPageSession('freedrive', { simRobots: 1, simArmRobot: 'panda' }, async (p) => {
+    await p.waitForFunction(() => window.engramTeach?.robot !== null && window.engramTeach.positions !== null, undefined, { timeout: 30_000 });
+    await p.locator('#teach-freedrive').click();
+  });
+  const tp = new TeachPage(session);
   let page: Page;
-  let memoryDir = '';
-  let tp: TeachPage;
-
-  beforeAll(async () => {
-    memoryDir = mkdtempSync(join(tmpdir(), 'engram-freedrive-'));
-    agent = await runAgent({ memoryFile: join(memoryDir, 'memory.engram'), bundled: false, host: '127.0.0.1', port: 0, mqttPort: 0, simRobots: 1, simArmRobot: 'panda', mqttRobots: [], log: () => undefined });
-    const api = `http://127.0.0.1:${(agent.http.address() as { port: number }).port}`;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
-    tp = new TeachPage(page);
-    page.on('pageerror', (err) => console.error('page error:', err.message));
-    await page.goto(`${api}/`);
-    await page.waitForFunction(() => window.engramTeach?.robot !== null && window.engramTeach.positions !== null, undefined, { timeout: 30_000 });
+  beforeAll(() => {
+    page = session.page;
     mkdirSync(artifacts, { recursive: true });
-    await page.locator('#teach-freedrive').click();
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await agent?.close();
-    if (memoryDir) rmSync(memoryDir, { recursive: true, force: true });
   });
 
   const freedrive = () => page.evaluate(() => JSON.parse(JSON.stringify(window.engramFreedrive.state)) as Window['engramFreedrive']['state']);

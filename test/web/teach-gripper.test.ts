@@ -1,11 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAgent, type RunningAgent } from '../../src/agent/run-agent.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { webDir } from '../../src/agent/serve.js';
-import { CHROMIUM, launchChromium } from '../helpers/browser.js';
+import { agentPageSession, CHROMIUM } from '../helpers/browser.js';
 import { TeachPage } from '../helpers/teach-page.js';
 
 const haveBrowser = existsSync(CHROMIUM) && existsSync(join(webDir(), 'index.html'));
@@ -19,33 +16,15 @@ const ARM = 'sim-arm';
  * are on the robot's states and the page's state, never on the clock.
  */
 describe.skipIf(!haveBrowser)('the gripper in the teach panel', () => {
-  let agent: RunningAgent;
-  let browser: Browser;
-  let page: Page;
-  let memoryDir = '';
-  let tp: TeachPage;
-
-  beforeAll(async () => {
-    memoryDir = mkdtempSync(join(tmpdir(), 'engram-teach-gripper-'));
-    agent = await runAgent({ memoryFile: join(memoryDir, 'memory.engram'), bundled: false, host: '127.0.0.1', port: 0, mqttPort: 0, simRobots: 0, mqttRobots: [], log: () => undefined });
-    const api = `http://127.0.0.1:${(agent.http.address() as { port: number }).port}`;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
-    tp = new TeachPage(page);
-    page.on('pageerror', (err) => console.error('page error:', err.message));
-    await page.goto(`${api}/`);
-    // the arm's joint states in the panel, and the arm (its gripper) in the 3D view
-    await page.waitForFunction((id) => window.engramTeach?.robot === id && window.engramTeach.positions !== null && window.__engramView?.gripperShown(id) !== null, ARM, { timeout: 30_000 });
-    mkdirSync(artifacts, { recursive: true });
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await agent?.close();
-    if (memoryDir) rmSync(memoryDir, { recursive: true, force: true });
-  });
+  // the arm's joint states in the panel, and the arm (its gripper) in the 3D view
+  const session = agentPageSession('teach-gripper', { simRobots: 0 }, (page) =>
+    page.waitForFunction((id) => window.engramTeach?.robot === id && window.engramTeach.positions !== null && window.__engramView?.gripperShown(id) !== null, ARM, { timeout: 30_000 }),
+  );
+  const tp = new TeachPage(session);
+  beforeAll(() => mkdirSync(artifacts, { recursive: true }));
 
   it('opens and closes the gripper by its buttons and the G key, records it, marks it on the curves, teaches and replays it', async () => {
+    const page = session.page;
     await tp.ready();
     expect((await tp.teach()).gripper.available).toBe(true);
     expect(await page.locator('#teach-gripper-close').isVisible()).toBe(true);

@@ -1,12 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAgent, type RunningAgent } from '../../src/agent/run-agent.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { webDir } from '../../src/agent/serve.js';
 import { PoseCode } from '../../src/skills/pose-code.js';
-import { CHROMIUM, launchChromium } from '../helpers/browser.js';
+import { agentPageSession, CHROMIUM } from '../helpers/browser.js';
 import { TeachPage } from '../helpers/teach-page.js';
 
 const haveBrowser = existsSync(CHROMIUM) && existsSync(join(webDir(), 'index.html'));
@@ -25,33 +23,20 @@ const ARM = 'sim-arm';
  * state, never on the clock.
  */
 describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', () => {
-  let agent: RunningAgent;
-  let browser: Browser;
+  const session = agentPageSession('teach', { simRobots: 0 }, (p) =>
+    p.waitForFunction((id) => window.engramTeach?.robot === id && window.engramTeach.positions !== null, ARM, { timeout: 30_000 }),
+  );
+  const tp = new TeachPage(session);
   let page: Page;
   let api = '';
-  let memoryDir = '';
   let shot = 0;
-  let tp: TeachPage;
 
-  beforeAll(async () => {
-    memoryDir = mkdtempSync(join(tmpdir(), 'engram-teach-'));
-    agent = await runAgent({ memoryFile: join(memoryDir, 'memory.engram'), bundled: false, host: '127.0.0.1', port: 0, mqttPort: 0, simRobots: 0, mqttRobots: [], log: () => undefined });
-    api = `http://127.0.0.1:${(agent.http.address() as { port: number }).port}`;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
-    tp = new TeachPage(page);
-    page.on('pageerror', (err) => console.error('page error:', err.message));
-    await page.goto(`${api}/`);
-    await page.waitForFunction((id) => window.engramTeach?.robot === id && window.engramTeach.positions !== null, ARM, { timeout: 30_000 });
+  beforeAll(() => {
+    page = session.page;
+    api = session.api;
     mkdirSync(artifacts, { recursive: true });
     // this run's screenshots only (their numbers follow the steps)
     for (const f of readdirSync(artifacts)) if (/^teach-\d+-.*\.png$/.test(f)) rmSync(join(artifacts, f));
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await agent?.close();
-    if (memoryDir) rmSync(memoryDir, { recursive: true, force: true });
   });
 
   const screenshot = async (name: string) => {
