@@ -54,6 +54,23 @@ export class TeachPage {
     }
   }
 
+  /**
+   * Record with a count-in of `countIn` s: the panel counts in first (checked, when there is one),
+   * then records; resolves once it records.
+   */
+  async record(countIn: '0' | '1' | '3' = '0'): Promise<void> {
+    await this.page.locator('#teach-count-in').selectOption(countIn);
+    await this.page.locator('#teach-record').click();
+    if (countIn !== '0' && (await this.teach()).phase !== 'count-in') throw new Error(`Record with a ${countIn} s count-in did not count in`);
+    await this.page.waitForFunction(() => window.engramTeach.phase === 'recording', undefined, { timeout: 10_000 });
+  }
+
+  /** Stop a recording; throws when the arm's watchdog stopped it meanwhile (withArm then does it again). */
+  async stopRecording(): Promise<void> {
+    await this.page.locator('#teach-stop').click();
+    if (await this.watchdogStopped()) throw new Error('the arm was stopped while recording');
+  }
+
   /** Sets joint sliders (index -> rad) and jogs there, as dragging them does. */
   slide(targets: Record<number, number>): Promise<void> {
     return this.page.evaluate((t) => {

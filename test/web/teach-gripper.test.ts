@@ -46,9 +46,7 @@ describe.skipIf(!haveBrowser)('the gripper in the teach panel', () => {
       const A = { 0: q[0]! + 0.4 };
       const B = { 1: q[1]! - 0.3 };
       const before = (await tp.teach()).gripper;
-      await page.locator('#teach-count-in').selectOption('0');
-      await page.locator('#teach-record').click();
-      await page.waitForFunction(() => window.engramTeach.phase === 'recording', undefined, { timeout: 10_000 });
+      await tp.record('0');
       await tp.hold(15);
       await tp.slide(A);
       await tp.arrive(A);
@@ -62,8 +60,7 @@ describe.skipIf(!haveBrowser)('the gripper in the teach panel', () => {
       await page.locator('#teach-gripper-open').click();
       await tp.gripperAt(ARM, 0);
       await tp.hold(15);
-      await page.locator('#teach-stop').click();
-      if (await tp.watchdogStopped()) throw new Error('the arm was stopped while recording');
+      await tp.stopRecording();
       const t = await tp.teach();
       expect(t.phase).toBe('recorded');
       expect({ sent: t.gripper.sent - before.sent, refused: t.gripper.refused - before.refused, error: t.gripper.error }).toEqual({ sent: 2, refused: 0, error: null });

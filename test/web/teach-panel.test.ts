@@ -62,10 +62,7 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
   const demonstrate = (countIn: '0' | '1' | '3', stop = true) =>
     tp.withArm(async () => {
       await toStart();
-      await page.locator('#teach-count-in').selectOption(countIn);
-      await page.locator('#teach-record').click();
-      if (countIn !== '0') expect((await tp.teach()).phase).toBe('count-in');
-      await page.waitForFunction(() => window.engramTeach.phase === 'recording', undefined, { timeout: 10_000 });
+      await tp.record(countIn);
       await tp.hold(15);
       await tp.slide(A);
       await tp.arrive(A);
@@ -74,8 +71,7 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
       await tp.arrive(B);
       if (!stop) return;
       await tp.hold(15);
-      await page.locator('#teach-stop').click();
-      if (await tp.watchdogStopped()) throw new Error('the arm was stopped while recording');
+      await tp.stopRecording();
     });
 
   it('jogs the arm by its joint sliders, by keys and by dragging its tool; the arm is drawn live', async () => {
@@ -137,10 +133,7 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
 
   it('refuses a recording in which the arm did not move, in the page and in the agent', async () => {
     await tp.ready();
-    await page.locator('#teach-count-in').selectOption('1');
-    await page.locator('#teach-record').click();
-    expect((await tp.teach()).phase).toBe('count-in');
-    await page.waitForFunction(() => window.engramTeach.phase === 'recording', undefined, { timeout: 10_000 });
+    await tp.record('1');
     await tp.hold(20);
     await page.locator('#teach-stop').click();
     const t = await tp.teach();
@@ -278,15 +271,12 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     // a new demonstration that stops half way, at A
     await tp.withArm(async () => {
       await toStart();
-      await page.locator('#teach-count-in').selectOption('0');
-      await page.locator('#teach-record').click();
-      await page.waitForFunction(() => window.engramTeach.phase === 'recording', undefined, { timeout: 10_000 });
+      await tp.record('0');
       await tp.hold(15);
       await tp.slide(A);
       await tp.arrive(A);
       await tp.hold(20);
-      await page.locator('#teach-stop').click();
-      if (await tp.watchdogStopped()) throw new Error('the arm was stopped while recording');
+      await tp.stopRecording();
     });
     await page.waitForFunction(() => window.engramTeach.best === 'reach', undefined, { timeout: 20_000 });
     expect(await page.locator('#teach-complete').textContent()).toBe('Complete “reach” on the robot');
@@ -330,9 +320,7 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     expect(await page.locator('#teach-freedrive').getAttribute('aria-pressed')).toBe('true');
     expect((await freedrive()).on).toBe(true);
     const skill = await tp.withArm(async () => {
-      await page.locator('#teach-count-in').selectOption('0');
-      await page.locator('#teach-record').click();
-      await page.waitForFunction(() => window.engramTeach.phase === 'recording', undefined, { timeout: 10_000 });
+      await tp.record('0');
       await tp.hold(10);
       const before = (await tp.teach()).positions!;
       const jogs = (await tp.teach()).jog.sent;
@@ -371,8 +359,7 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
       for (const j of [3, 4, 5]) expect(Math.abs(after[j]! - before[j]!), `wrist joint ${j}`).toBeLessThan(1e-3);
       expect(Math.max(...[0, 1, 2].map((j) => Math.abs(after[j]! - before[j]!)))).toBeGreaterThan(0.05);
       // the tool went up on screen with the pull
-      await page.locator('#teach-stop').click();
-      if (await tp.watchdogStopped()) throw new Error('the arm was stopped while recording');
+      await tp.stopRecording();
       return { before, after };
     });
     let t = await tp.teach();
