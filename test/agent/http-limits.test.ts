@@ -112,7 +112,7 @@ describe('HTTP access token', () => {
       expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
       expect((await http(port, {}).answer).status).toBe(401);
       expect((await http(port, { headers: { authorization: `Bearer ${url![2]}` } }).answer).status).toBe(200);
-      const open = await http(port, { path: new URL(url![1]).pathname + new URL(url![1]).search }).answer;
+      const open = await http(port, { path: new URL(url![1]!).pathname + new URL(url![1]!).search }).answer;
       expect(open.status).toBe(303);
     } finally {
       agent.kill('SIGTERM');
@@ -196,6 +196,8 @@ describe('HTTP limits: bodies, time, requests at once, sizes', () => {
     core!.simulator = {
       perform: () => Promise.reject(new Error('not used')),
       recording: () => new Promise<{ encoding: 'identity'; body: string }>((resolve) => ends.push((body: string) => resolve({ encoding: 'identity', body }))),
+      performFrom: () => Promise.reject(new Error('not used')),
+      recordFrom: () => Promise.reject(new Error('not used')),
     };
     const performing = [post(port, '/api/perform', '{"title":"a"}'), post(port, '/api/perform', '{"title":"b"}')];
     await expect.poll(() => ends.length).toBe(2);

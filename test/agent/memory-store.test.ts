@@ -72,7 +72,7 @@ describe('the memory journal', () => {
     const bytes = readFileSync(seg);
     // record 2 starts after the 16-byte header and record 1 (8-byte head + payload)
     const second = 16 + 8 + bytes.readUInt32LE(16);
-    bytes[second + 8 + 5] ^= 0xff;
+    bytes[second + 8 + 5] = bytes[second + 8 + 5]! ^ 0xff;
     writeFileSync(seg, bytes);
     const before = readdirSync(dir).map((n) => [n, statSync(join(dir, n)).size]);
     expect(() => MemoryStore.open(file)).toThrow(`${seg}: record 2 at byte ${second} is corrupt (checksum mismatch)`);

@@ -125,7 +125,7 @@ describe('the agent drives robots over MQTT: teach, perform, stop', () => {
     const r3 = await ask({ command: 'perform', title: 'wave', robots: ['left'], tempo: 3 });
     expect(r3.ok).toBe(false);
     expect(r3.error).toMatch(/skill 'wave' at tempo 3: .*joint \w+ would reach [\d.]+ rad\/s\^?2?.*The fastest tempo that fits is (\d\.\d\d)/);
-    const fastest = Number(/fits is (\d\.\d\d)/.exec(r3.error)![1]);
+    const fastest = Number(/fits is (\d\.\d\d)/.exec(r3.error!)![1]);
     expect(fastest).toBeGreaterThan(1);
     expect(fastest).toBeLessThan(3);
     const rf = await ask({ command: 'perform', title: 'wave', robots: ['left'], tempo: 3, fit: true });

@@ -85,7 +85,7 @@ for (const b of brokers) {
 
     beforeAll(async () => {
       broker = await b.start(files);
-      agentEvents.on('event', (e: AgentEvent) => void (e.type === 'error' && errors.push((e as { error: string }).error)));
+      agentEvents.on('event', (e: AgentEvent) => void (e.type === 'error' && errors.push((e as unknown as { error: string }).error)));
       agent = new MqttAgent({
         handle: async (command) => (handled.push(command), { handled: command.command }),
         check: checkCommand,

@@ -13,7 +13,6 @@ import { accessFiles } from '../helpers/mqtt-access.js';
 
 const six = SIX;
 const names = SIX_NAMES;
-const joints = SIX.joints;
 
 describe('a simulated industrial arm over MQTT (embedded broker), driven through the safety gate', () => {
   const files = accessFiles(['my-ur', 'bad-ur', 'sim-arm']);

@@ -1,4 +1,4 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt from 'mqtt';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { localMotion } from '../../robots/motion/motion-source.js';
 import { performEnsemble } from '../../robots/motion/ensemble.js';

@@ -14,7 +14,6 @@ import { describeRobotMessage } from '../../robots/urdf.js';
 import { loadRobot } from '../../robots/load.js';
 import { AgentCore } from '../../src/agent/agent-core.js';
 import { checkCommand, checkRoutedCommand } from '../../src/agent/command-schemas.js';
-import { parseDemonstration } from '../../src/agent/demonstration-file.js';
 import { MemoryOnThread } from '../../src/agent/memory-service.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/memory/snapshot.js';

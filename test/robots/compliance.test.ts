@@ -158,7 +158,7 @@ describe('a compliance step', () => {
           const at = pointOf(grab, x, 7);
           return Math.hypot(at[0]! - hand[0]!, at[1]! - hand[1]!, at[2]! - hand[2]!);
         };
-        let x = q;
+        let x: number[] = q;
         for (let i = 0; i < 30; i++) {
           const next = complianceStep(x, grab, hand, model(panda), 1 / 30).q;
           expect(gap(next)).toBeLessThanOrEqual(gap(x) + 1e-12);
@@ -185,7 +185,7 @@ describe('a compliance step', () => {
           const p = pointOf(grab, x, 6);
           return Math.hypot(p[0]! - hand[0]!, p[1]! - hand[1]!, p[2]! - hand[2]!);
         };
-        let x = q;
+        let x: number[] = q;
         const start = gap(x);
         for (let i = 0; i < 180; i++) x = complianceStep(x, grab, hand, model(ur5e), 1 / 30).q; // 6 s of holding
         expect(gap(x)).toBeLessThan(Math.max(0.002, start * 0.1)); // within 2 mm (the spring pulls with 0.4 N there) or a tenth of the start

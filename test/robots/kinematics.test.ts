@@ -22,7 +22,7 @@ function dhModified(a: number, d: number, alpha: number, theta: number): Float64
 }
 
 function chainProduct(ts: Float64Array[]): Float64Array {
-  let t = Float64Array.of(1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1);
+  let t: Float64Array = Float64Array.of(1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1);
   for (const m of ts) t = multiply(t, m, new Float64Array(16));
   return t;
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { GoalResult, JointState, TrajectoryPoint } from '../../robots/driver.js';
 import { completeVelocities, curvePeaks, sampleCurve, type FullPoint } from '../../robots/motion/spline.js';
 import { CONTROL_HZ, GoalCode, IndustrialArm } from '../../sim/industrial-arm.js';
-import { HOME, SIX, SIX_NAMES } from '../helpers/six-joint-arm.js';
+import { HOME, SIX } from '../helpers/six-joint-arm.js';
 
 const six = SIX;
 const joints = SIX.joints;
@@ -225,7 +225,7 @@ describe('a simulated industrial arm (position-controlled, 125 Hz)', () => {
 
   it('has no fingers: press and release name the robot', () => {
     const { a } = arm();
-    expect(() => a.press(0, 0.01)).toThrow(/six-joint test arm has no fingers/);
+    expect(() => a.press(0)).toThrow(/six-joint test arm has no fingers/);
     expect(() => a.release(0)).toThrow(/six-joint test arm has no fingers/);
   });
 

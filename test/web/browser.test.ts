@@ -1,14 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { armSimulator, physicsOnThread } from '../../sim/simulator.js';
-import { AgentCore } from '../../src/agent/agent-core.js';
-import { MemoryOnThread } from '../../src/agent/memory-service.js';
-import { serve, webDir } from '../../src/agent/serve.js';
-import { SequenceMemory } from '../../src/memory/sequence-memory.js';
-import { bundledMelodies } from '../../src/music/notation.js';
+import { webDir } from '../../src/agent/serve.js';
 import { bundledPageServer, CHROMIUM, launchChromium } from '../helpers/browser.js';
 
 const haveBrowser = existsSync(CHROMIUM) && existsSync(join(webDir(), 'index.html'));

@@ -19,8 +19,6 @@ function scaleMidi(): Buffer {
   return encodeMidi([{ name: 'scale', notes: pitches.map((pitch, i) => ({ pitch, tick: i * 480, duration: 440, velocity: 80 })) }], 480, [{ tick: 0, secondsPerTick: 0.5 / 480 }]);
 }
 
-type Snapshot = ReturnType<Window['engram']['transport']>;
-
 describe.skipIf(!haveBrowser)('the web page as a player, in headless Chromium', () => {
   const session = bundledPageSession(artifacts);
 

@@ -78,7 +78,7 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     await tp.ready();
     const robot = await page.evaluate((id) => {
       const r = window.__engramView.robots().find((x) => x.id === id)!;
-      return { kind: r.kind, sliders: [...document.querySelectorAll<HTMLInputElement>('.teach-sliders input')].map((i) => [Number(i.min), Number(i.max)]) };
+      return { kind: r.kind, sliders: [...document.querySelectorAll<HTMLInputElement>('.teach-sliders input')].map((i) => [Number(i.min), Number(i.max)] as [number, number]) };
     }, ARM);
     expect(robot.kind).toBe('urdf'); // drawn from its URDF
     expect(robot.sliders).toHaveLength(6);
