@@ -91,6 +91,29 @@ export class TeachPage {
     }
   }
 
+  /**
+   * Waits until the arm's joint states stop changing (the last jog done): the same to `decimals` rad
+   * for `polls` polls in a row, 30 ms apart.
+   */
+  async settle(decimals = 4, polls = 15): Promise<void> {
+    await this.page.evaluate(() => {
+      const w = window as unknown as { __last?: string; __same?: number };
+      w.__last = undefined;
+      w.__same = 0;
+    });
+    await this.page.waitForFunction(
+      ([d, k]) => {
+        const w = window as unknown as { __last?: string; __same?: number };
+        const now = JSON.stringify(window.engramTeach.positions!.map((q) => q.toFixed(d)));
+        w.__same = now === w.__last ? (w.__same ?? 0) + 1 : 0;
+        w.__last = now;
+        return w.__same > k;
+      },
+      [decimals, polls] as const,
+      { timeout: 20_000, polling: 30 },
+    );
+  }
+
   /** Waits for `n` more joint states recorded (the arm holding still meanwhile makes a pause). */
   async hold(n: number): Promise<void> {
     const from = (await this.teach()).samples;

@@ -36,19 +36,9 @@ describe.skipIf(!haveBrowser)('freedrive on the simulated Panda and the planar p
     await tp.ready();
   }
 
-  /** Waits until the arm's joint states stop changing (the last jog done). */
-  const settle = () =>
-    page.waitForFunction(() => {
-      const w = window as unknown as { __last?: string; __same?: number };
-      const now = JSON.stringify(window.engramTeach.positions!.map((q) => q.toFixed(4)));
-      w.__same = now === w.__last ? (w.__same ?? 0) + 1 : 0;
-      w.__last = now;
-      return w.__same > 15;
-    }, undefined, { timeout: 20_000, polling: 30 });
-
   /** Grabs `link` of robot `id`, pulls it by (dx, dy) px and holds until a joint it moves has moved; returns the joints before and after (settled). */
   async function pull(id: string, link: string, dx: number, dy: number, shot: string): Promise<{ before: number[]; after: number[]; moving: number[] }> {
-    await settle();
+    await tp.settle();
     const before = (await tp.teach()).positions!;
     const at = await page.evaluate(([r, l]) => window.engramFreedrive.linkOnScreen(r!, l!), [id, link] as const);
     expect(at, `${link} of ${id} on screen`).not.toBeNull();
@@ -64,7 +54,7 @@ describe.skipIf(!haveBrowser)('freedrive on the simulated Panda and the planar p
     await page.mouse.up();
     expect((await freedrive()).link).toBeNull();
     const targets = (await freedrive()).targets;
-    await settle();
+    await tp.settle();
     expect((await freedrive()).targets).toBe(targets); // let go: nothing more is sent, the arm holds
     // what freedrive sent the robot: the joints past the grabbed link exactly as they were at the grab
     const { from, sent } = await freedrive();

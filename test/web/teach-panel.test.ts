@@ -118,13 +118,7 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
       expect(t.drag.solved).toBeGreaterThan(0);
       await page.waitForFunction((b) => window.engramTeach.positions!.some((q, j) => Math.abs(q - b[j]!) > 0.02) && !document.querySelector('#teach-status')!.textContent!.startsWith('jog refused'), before, { timeout: 20_000 });
       // settle, then the tool is nearer where it was dragged to than where it was
-      await page.waitForFunction(() => {
-        const w = window as unknown as { __last?: string; __same?: number };
-        const now = JSON.stringify(window.engramTeach.positions!.map((q) => q.toFixed(3)));
-        w.__same = now === w.__last ? (w.__same ?? 0) + 1 : 0;
-        w.__last = now;
-        return w.__same > 20;
-      }, undefined, { timeout: 20_000, polling: 30 });
+      await tp.settle(3, 20);
       const dropped = (await page.evaluate((id) => window.__engramView.toolOnScreen(id), ARM))!;
       expect(Math.hypot(dropped.x - (tool.x - 40), dropped.y - (tool.y - 30))).toBeLessThan(Math.hypot(tool.x - (tool.x - 40), tool.y - (tool.y - 30)));
       await screenshot('jogged-by-dragging-the-tool');
@@ -344,13 +338,7 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
       expect(f.link).toBeNull();
       // released: no more poses are sent, and the arm comes to rest where the last one put it
       const targets = f.targets;
-      await page.waitForFunction(() => {
-        const w = window as unknown as { __last?: string; __same?: number };
-        const now = JSON.stringify(window.engramTeach.positions!.map((q) => q.toFixed(4)));
-        w.__same = now === w.__last ? (w.__same ?? 0) + 1 : 0;
-        w.__last = now;
-        return w.__same > 15;
-      }, undefined, { timeout: 20_000, polling: 30 });
+      await tp.settle();
       await tp.hold(10);
       expect((await freedrive()).targets).toBe(targets);
       const after = (await tp.teach()).positions!;
