@@ -71,6 +71,14 @@ export class TeachPage {
     if (await this.watchdogStopped()) throw new Error('the arm was stopped while recording');
   }
 
+  /** Names the recording `name` and presses Teach; resolves with the panel's state once the memory learned it or refused it. */
+  async save(name: string): Promise<Teach> {
+    await this.page.locator('#teach-name').fill(name);
+    await this.page.locator('#teach-save').click();
+    await this.page.waitForFunction((n) => window.engramTeach.message.startsWith(`learned ${n}`) || window.engramTeach.message.startsWith('not taught'), name, { timeout: 30_000 });
+    return this.teach();
+  }
+
   /** Sets joint sliders (index -> rad) and jogs there, as dragging them does. */
   slide(targets: Record<number, number>): Promise<void> {
     return this.page.evaluate((t) => {

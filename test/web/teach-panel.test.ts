@@ -201,10 +201,7 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     expect(t.phase).toBe('recorded');
     expect(t.edited).toBe(false);
     await page.locator('#teach-trim').click();
-    await page.locator('#teach-name').fill('reach');
-    await page.locator('#teach-save').click();
-    await page.waitForFunction(() => window.engramTeach.message.startsWith('learned reach') || window.engramTeach.message.startsWith('not taught'), undefined, { timeout: 30_000 });
-    t = await tp.teach();
+    t = await tp.save('reach');
     expect(t.message).toMatch(/learned reach: \d+ keyframes/);
     expect(t.skill).toBe('reach');
     expect(t.phase).toBe('skill');
@@ -355,10 +352,7 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     expect(t.keyframes.length).toBeGreaterThanOrEqual(2);
     await screenshot('freedrive-recorded');
     await page.locator('#teach-trim').click();
-    await page.locator('#teach-name').fill('freedriven');
-    await page.locator('#teach-save').click();
-    await page.waitForFunction(() => window.engramTeach.message.startsWith('learned freedriven') || window.engramTeach.message.startsWith('not taught'), undefined, { timeout: 30_000 });
-    t = await tp.teach();
+    t = await tp.save('freedriven');
     expect(t.message).toMatch(/learned freedriven: \d+ keyframes/);
     // what was taught is the freedriven motion: its last keyframe is where the arm was let go
     const recalled = await fetch(`${api}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: 'recall', title: 'freedriven' }) });
