@@ -12,6 +12,7 @@ import { CommandError, runCommand, type AgentCommand } from './commands.js';
 import { FragmentInputError, fragmentFromMidiFile, parseNotesArg } from './fragment-input.js';
 import { collectMidiFiles, defaultMemoryPath, learnMidiFile, LearnFileResult, openMemory, saveMemory } from './library.js';
 import { MemoryOnThread } from './memory-service.js';
+import { hugePagesReport } from './huge-pages.js';
 import { Progress } from './progress.js';
 import type { AgentSetup } from './run-agent.js';
 
@@ -372,13 +373,16 @@ async function main(argv: string[]): Promise<void> {
       const robots = agent.fleet.list();
       const { titles } = await agent.memory.stats();
       const learned = agent.bundledLearned;
+      const pages = hugePagesReport();
       process.stdout.write(
         `engram agent: memory ${memoryFile} (${titles} titles${learned ? `, ${learned} bundled melodies learned now` : ''})\n` +
           `web app and API on ${where}${agent.token ? ' (open this URL: the API needs its access token)' : ''}\n` +
           `MQTT commands on ${agent.mqttUrl} topic engram/agent/cmd${external ? '' : ' (embedded broker)'}\n` +
           (external ? '' : `MQTT logins: ${passwordFile ? `${passwordFile}, ` : ''}the agent's and its simulated robots' made now${agent.mqttOperator ? `; operator '${agent.mqttOperator.username}' in ${defaultOperatorFile()}` : ''}; no anonymous clients\n`) +
           (rosUrl ? `ROS: services /engram/{status,list,stop,resume,run}, topics /engram/{command,response,events,notes} on ${rosUrl}\n` : '') +
-          `robots: ${robots.length ? robots.map((r) => `${r.id} (${r.transport}, ${r.robot})`).join(', ') : 'none'}\n(Ctrl-C stops)\n`,
+          `robots: ${robots.length ? robots.map((r) => `${r.id} (${r.transport}, ${r.robot})`).join(', ') : 'none'}\n` +
+          (pages ? `${pages}\n` : '') +
+          '(Ctrl-C stops)\n',
       );
       agent.core.events.on('event', (e) => {
         if (e.type === 'error' || e.type === 'learned' || e.type === 'forgotten' || e.type === 'renamed' || e.type === 'performed' || e.type === 'stopped') process.stdout.write(`event ${JSON.stringify(e)}\n`);

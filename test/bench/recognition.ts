@@ -5,6 +5,7 @@
  * fragment was cut from, and that its notes occur in no other piece) by brute force from the source
  * files, never by the model.
  */
+import { hugePagesReport } from '../../src/agent/huge-pages.js';
 import type { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import type { Fragment, Sequence, SequenceNote } from '../../src/memory/types.js';
 import { Rng } from '../../src/snn/rng.js';
@@ -513,6 +514,8 @@ export function reportRecognition(memory: SequenceMemory, pieces: CorpusPiece[],
   line(`first identify after learning the 4x memory (consolidation, context sub-columns): ${((performance.now() - t0) / 1000).toFixed(2)} s`);
   const latBig = identifyLatency(big, pieces, options.latencyQueries);
   line(`identify latency, corpus + 3 transposed copies (${big.stats().neurons} neurons): mean ${latBig.msMean.toFixed(3)} ms (${(latBig.msMean / lat.msMean).toFixed(2)}x; target <= 1.5x), p95 ${latBig.msP95.toFixed(3)} ms (${(latBig.msP95 / lat.msP95).toFixed(2)}x)`);
+  // what the figures ran on: the 4x memory's latency depends on the page size (src/agent/huge-pages.ts)
+  line(`  ${hugePagesReport() ?? 'page size: not reported on this platform'}`);
   line(`  the same queries asked again at once (the memory they touch in cache: the work, not the memory traffic): corpus mean ${lat.again.msMean.toFixed(3)} ms, p95 ${lat.again.msP95.toFixed(3)} ms; 4x mean ${latBig.again.msMean.toFixed(3)} ms (${(latBig.again.msMean / lat.again.msMean).toFixed(2)}x), p95 ${latBig.again.msP95.toFixed(3)} ms (${(latBig.again.msP95 / lat.again.msP95).toFixed(2)}x)`);
   line();
 }
