@@ -322,6 +322,7 @@ export class SequenceMemory {
       this.#contexts = ContextIndex.build(this.#net);
       // every title's typical tempo once here, not in the first queries that reach it
       for (let ti = 0; ti < this.#titles.length; ti++) this.#typicalSecondsPerTick(ti);
+      this.#sim.prepare();
     }
     return recognise(
       { net: this.#net, sim: this.#sim, params: this.params, titles: this.#titles, contexts: this.#contexts, typicalSecondsPerTick: (ti) => this.#typicalSecondsPerTick(ti) },

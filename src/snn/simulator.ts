@@ -72,9 +72,10 @@ export class Simulator {
 
   // lazily reset per-neuron state
   #epoch = 1;
-  // per-neuron run state, interleaved so one neuron's state shares cache lines:
-  // #fs[4n..4n+3] = v (mV or count), time of last event, last spike time, last plastic arrival time
-  // #is[4n..4n+3] = epoch stamp, last plastic synapse (or a counter's gating neuron), last record, gated
+  // per-neuron run state, 48 bytes a neuron in one buffer, so a neuron's state is one cache line
+  // (two for a third of them) and one page: two views of it,
+  // #fs[6n..6n+3] = v (mV or count), time of last event, last spike time, last plastic arrival time
+  // #is[12n+8..12n+11] = epoch stamp, last plastic synapse (or a counter's gating neuron), last record, gated
   #fs = new Float64Array(0);
   #is = new Int32Array(0);
 
@@ -153,9 +154,12 @@ export class Simulator {
   reset(): void {
     this.#epoch++;
     const n = this.net.neuronCount;
-    if (this.#is.length < 4 * n) {
-      this.#fs = grow(this.#fs, 4 * n);
-      this.#is = grow(this.#is, 4 * n);
+    if (this.#fs.length < 6 * n) {
+      // every stamp is stale after this reset, so a grown memory gets a fresh buffer (nothing to copy:
+      // its pages are touched only where a run goes), with room for it to double
+      const buf = new ArrayBuffer(48 * Math.max(n, (this.#fs.length / 6) * 2 + 16));
+      this.#fs = new Float64Array(buf);
+      this.#is = new Int32Array(buf);
     }
     this.#queue.clear();
     this.#dueSize = 0;
@@ -179,9 +183,19 @@ export class Simulator {
     this.recordLateInputs = false;
   }
 
+  /**
+   * Allocates the run state of every neuron and touches its pages now. A fresh buffer's pages are
+   * mapped on first touch, and a query that lands on one pays for it (on huge pages, zeroing 2 MiB):
+   * a memory that answers queries prepares once, when it is built, instead.
+   */
+  prepare(): void {
+    this.reset();
+    this.#fs.fill(0);
+  }
+
   /** The record of `neuron`'s latest recorded spike in this run (or its latest recorded cause), or -1. */
   lastRecord(neuron: number): number {
-    return this.#is[neuron * 4] === this.#epoch ? this.#is[neuron * 4 + 2]! : NONE;
+    return this.#is[neuron * 12 + 8] === this.#epoch ? this.#is[neuron * 12 + 10]! : NONE;
   }
 
   /**
@@ -261,10 +275,10 @@ export class Simulator {
 
   /** Membrane potential of `neuron` at `time` (0 if untouched this run). */
   potential(neuron: number, time: number): number {
-    if (this.#is[neuron * 4] !== this.#epoch) return 0;
+    if (this.#is[neuron * 12 + 8] !== this.#epoch) return 0;
     const g = this.net.neuronGroup[neuron]!;
-    if (this.#groupModelCounter[g]) return this.#fs[neuron * 4]!;
-    return this.#fs[neuron * 4]! * Math.exp(-(time - this.#fs[neuron * 4 + 1]!) / this.#groupTauM[g]!);
+    if (this.#groupModelCounter[g]) return this.#fs[neuron * 6]!;
+    return this.#fs[neuron * 6]! * Math.exp(-(time - this.#fs[neuron * 6 + 1]!) / this.#groupTauM[g]!);
   }
 
   /** Runs until nothing is pending (or past `until` ns). Returns the time reached. */
@@ -338,9 +352,9 @@ export class Simulator {
     while (this.#dueSize > 0 && Math.floor(this.#dueHeap[0]! / DUE_SEQ) === pulse) {
       const n = this.#dueNeuron[0]!;
       this.#duePop();
-      this.#is[n * 4 + 3] = 0;
-      this.#fs[n * 4] = this.#groupTheta[this.net.neuronGroup[n]!]! * this.net.neuronColumn[n]!;
-      this.#spike(n, t, this.#is[n * 4 + 1]!);
+      this.#is[n * 12 + 11] = 0;
+      this.#fs[n * 6] = this.#groupTheta[this.net.neuronGroup[n]!]! * this.net.neuronColumn[n]!;
+      this.#spike(n, t, this.#is[n * 12 + 9]!);
     }
   }
 
@@ -388,13 +402,13 @@ export class Simulator {
   #touch(n: number, t: number): void {
     const fs = this.#fs;
     const is = this.#is;
-    is[n * 4] = this.#epoch;
-    fs[n * 4] = 0;
-    fs[n * 4 + 1] = t;
-    fs[n * 4 + 2] = -Infinity;
-    is[n * 4 + 1] = NONE;
-    is[n * 4 + 3] = 0;
-    is[n * 4 + 2] = NONE;
+    is[n * 12 + 8] = this.#epoch;
+    fs[n * 6] = 0;
+    fs[n * 6 + 1] = t;
+    fs[n * 6 + 2] = -Infinity;
+    is[n * 12 + 9] = NONE;
+    is[n * 12 + 11] = 0;
+    is[n * 12 + 10] = NONE;
   }
 
   #deliver(n: number, t: number, w: number, src: number, syn: number, net: Network): void {
@@ -409,39 +423,39 @@ export class Simulator {
       }
       return;
     }
-    if (is[n * 4] !== this.#epoch) this.#touch(n, t);
+    if (is[n * 12 + 8] !== this.#epoch) this.#touch(n, t);
     if (this.#groupModelCounter[g]) {
       // a gate event: the counter starts counting pulses (source kept as the cause of its spike);
       // a cut synapse (weight 0) opens nothing
-      if (is[n * 4 + 3] || !(syn < 0 ? w > 0 : w * this.gain[net.synKind[syn]!]! > 0)) return;
-      is[n * 4 + 1] = src;
+      if (is[n * 12 + 11] || !(syn < 0 ? w > 0 : w * this.gain[net.synKind[syn]!]! > 0)) return;
+      is[n * 12 + 9] = src;
       if (this.counterMode === 'relay' || net.neuronColumn[n] === 0) {
         this.#spike(n, t, src);
         return;
       }
       if (!this.#clock) return; // no pacemaker: it would never fire
-      is[n * 4 + 3] = 1;
-      fs[n * 4] = 0;
+      is[n * 12 + 11] = 1;
+      fs[n * 6] = 0;
       const now = this.#clock.pulsesBy(t);
       const due = now + Math.ceil((this.#groupTheta[g]! * net.neuronColumn[n]!) / this.#volley);
       this.#duePush(n, due * DUE_SEQ + (this.#dueSeq++ % DUE_SEQ));
       return;
     }
     // LIF: exact decay since the last event, then the input
-    const dtLast = t - fs[n * 4 + 1]!;
-    if (fs[n * 4 + 1]! < this.#inhibitTime[g]!) fs[n * 4] = 0;
-    let v = dtLast > 0 ? fs[n * 4]! * Math.exp(-dtLast / this.#groupTauM[g]!) : fs[n * 4]!;
-    fs[n * 4 + 1] = t;
+    const dtLast = t - fs[n * 6 + 1]!;
+    if (fs[n * 6 + 1]! < this.#inhibitTime[g]!) fs[n * 6] = 0;
+    let v = dtLast > 0 ? fs[n * 6]! * Math.exp(-dtLast / this.#groupTauM[g]!) : fs[n * 6]!;
+    fs[n * 6 + 1] = t;
     let input = w;
     if (syn >= 0) {
       const kind = net.synKind[syn]!;
       input *= this.gain[kind]!;
       if (this.#plastic[kind] && this.#stdp) {
         // depression if the post neuron already fired; remember the arrival for potentiation
-        const tPost = fs[n * 4 + 2]!;
+        const tPost = fs[n * 6 + 2]!;
         if (tPost > -Infinity) net.synWeight[syn] = stdpUpdate(this.#stdp, net.synWeight[syn]!, tPost - t);
-        is[n * 4 + 1] = syn;
-        fs[n * 4 + 3] = t;
+        is[n * 12 + 9] = syn;
+        fs[n * 6 + 3] = t;
       }
     }
     if (this.#biasActive > 0) {
@@ -449,12 +463,12 @@ export class Simulator {
       if (arr) input += arr[net.neuronColumn[n]!] ?? 0;
     }
     v += input;
-    if (v >= this.#groupTheta[g]! && t - fs[n * 4 + 2]! >= this.#groupTRef[g]!) {
+    if (v >= this.#groupTheta[g]! && t - fs[n * 6 + 2]! >= this.#groupTRef[g]!) {
       this.#spike(n, t, src);
       return;
     }
-    fs[n * 4] = v;
-    if (this.recordLateInputs && fs[n * 4 + 2] === t && syn >= 0 && this.coincidenceOnly[net.synKind[syn]!]) this.#noteLateInput(n, src);
+    fs[n * 6] = v;
+    if (this.recordLateInputs && fs[n * 6 + 2] === t && syn >= 0 && this.coincidenceOnly[net.synKind[syn]!]) this.#noteLateInput(n, src);
   }
 
   #noteLateInput(n: number, src: number): void {
@@ -467,7 +481,7 @@ export class Simulator {
     }
     l.neuron[i] = n;
     l.source[i] = src;
-    l.parent[i] = src >= 0 && this.#is[src * 4] === this.#epoch ? this.#is[src * 4 + 2]! : NONE;
+    l.parent[i] = src >= 0 && this.#is[src * 12 + 8] === this.#epoch ? this.#is[src * 12 + 10]! : NONE;
   }
 
   #notePrediction(n: number, src: number): void {
@@ -478,15 +492,15 @@ export class Simulator {
       p.parent = grow(p.parent, i + 1);
     }
     p.neuron[i] = n;
-    p.parent[i] = src >= 0 && this.#is[src * 4] === this.#epoch ? this.#is[src * 4 + 2]! : NONE;
+    p.parent[i] = src >= 0 && this.#is[src * 12 + 8] === this.#epoch ? this.#is[src * 12 + 10]! : NONE;
   }
 
   /** The silent neuron passes the prediction on as its own (its cause: the prediction's cause). */
   #spread(n: number, t: number, w: number, src: number, syn: number, net: Network): void {
     const kind = net.synKind[syn]!;
     const g = net.neuronGroup[n]!;
-    if (this.#is[n * 4] !== this.#epoch) this.#touch(n, t);
-    this.#is[n * 4 + 2] = src >= 0 && this.#is[src * 4] === this.#epoch ? this.#is[src * 4 + 2]! : NONE;
+    if (this.#is[n * 12 + 8] !== this.#epoch) this.#touch(n, t);
+    this.#is[n * 12 + 10] = src >= 0 && this.#is[src * 12 + 8] === this.#epoch ? this.#is[src * 12 + 10]! : NONE;
     for (let s = net.firstOut[n]!; s >= 0; s = net.synNext[s]!) {
       const post = net.synPost[s]!;
       if (net.synKind[s] === kind && net.neuronGroup[post] === g && net.synWeight[s]! > 0) this.#deliver(post, t, w, n, s, net);
@@ -494,9 +508,9 @@ export class Simulator {
   }
 
   #force(n: number, t: number, parent: number): void {
-    if (this.#is[n * 4] !== this.#epoch) this.#touch(n, t);
-    if (t - this.#fs[n * 4 + 2]! < this.#groupTRef[this.net.neuronGroup[n]!]!) return;
-    this.#fs[n * 4 + 1] = t;
+    if (this.#is[n * 12 + 8] !== this.#epoch) this.#touch(n, t);
+    if (t - this.#fs[n * 6 + 2]! < this.#groupTRef[this.net.neuronGroup[n]!]!) return;
+    this.#fs[n * 6 + 1] = t;
     this.#spike(n, t, NONE, parent);
   }
 
@@ -505,20 +519,20 @@ export class Simulator {
     const is = this.#is;
     const net = this.net;
     const g = net.neuronGroup[n]!;
-    fs[n * 4 + 2] = t;
-    fs[n * 4] = this.#groupVReset[g]!;
+    fs[n * 6 + 2] = t;
+    fs[n * 6] = this.#groupVReset[g]!;
     // the latest recorded ancestor: a spike's parent record; an unrecorded spike passes its cause's on
-    const parent = forcedParent !== FORCED ? forcedParent : src >= 0 && is[src * 4] === this.#epoch ? is[src * 4 + 2]! : NONE;
+    const parent = forcedParent !== FORCED ? forcedParent : src >= 0 && is[src * 12 + 8] === this.#epoch ? is[src * 12 + 10]! : NONE;
     if (this.recorder.groups[g]) {
       if (this.#clock) this.pulseCount = this.#clock.pulsesBy(t);
-      is[n * 4 + 2] = this.recorder.record(t, n, src, this.pulseCount, parent, g);
-    } else is[n * 4 + 2] = parent;
+      is[n * 12 + 10] = this.recorder.record(t, n, src, this.pulseCount, parent, g);
+    } else is[n * 12 + 10] = parent;
     if (g === this.#stopGroup) this.#stopSeen++;
     if (this.#stdp && !this.#groupModelCounter[g]) {
-      const s = is[n * 4 + 1]!;
+      const s = is[n * 12 + 9]!;
       if (s >= 0) {
-        net.synWeight[s] = stdpUpdate(this.#stdp, net.synWeight[s]!, t - fs[n * 4 + 3]!);
-        is[n * 4 + 1] = NONE;
+        net.synWeight[s] = stdpUpdate(this.#stdp, net.synWeight[s]!, t - fs[n * 6 + 3]!);
+        is[n * 12 + 9] = NONE;
       }
     }
     const q = this.#queue;

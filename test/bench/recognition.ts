@@ -339,6 +339,11 @@ export interface RecognitionRow {
   baseline: RankScore;
   /** Top-1 over the fragments unique in any key (see SourceFragment.uniqueInAnyKey): queries, engram, baseline. */
   anyKey: { queries: number; engram: number; baseline: number };
+  /**
+   * The fragments that, as played, are another piece's passage note for note (transposed onto it):
+   * how many, and how often engram names that piece (the original key ranks first, so it should).
+   */
+  asWrittenElsewhere: { queries: number; namedThere: number };
 }
 
 function score(ranks: number[], times: number[]): RankScore {
@@ -360,11 +365,11 @@ export function asFragment(notes: Played[]): Fragment {
 }
 
 /** 1-based rank of `title` among the memory's answers (0 when not in its top 10), and the time it took. */
-function engramRank(memory: SequenceMemory, notes: Played[], title: string): [number, number] {
+function engramRank(memory: SequenceMemory, notes: Played[], title: string): [number, number, string | undefined] {
   const t = performance.now();
   const matches = memory.identify(asFragment(notes), { limit: 10 });
   const ms = performance.now() - t;
-  return [matches.findIndex((m) => m.title === title) + 1, ms];
+  return [matches.findIndex((m) => m.title === title) + 1, ms, matches[0]?.title];
 }
 
 export interface RecognitionOptions {
@@ -400,9 +405,15 @@ export function recognitionProtocol(memory: SequenceMemory, pieces: CorpusPiece[
         const eTimes: number[] = [];
         const bRanks: number[] = [];
         const bTimes: number[] = [];
+        const asWrittenElsewhere = { queries: 0, namedThere: 0 };
         for (const f of mine) {
           const played = play(f, condition, rng);
-          const [r, ms] = engramRank(memory, played, f.title);
+          const [r, ms, top] = engramRank(memory, played, f.title);
+          const there = condition === 'transposed' ? [...index.pieces(Int16Array.from(played, (n) => n.pitch))].filter((x) => x !== f.piece) : [];
+          if (there.length > 0) {
+            asWrittenElsewhere.queries++;
+            if (there.some((x) => pieces[x]!.title === top)) asWrittenElsewhere.namedThere++;
+          }
           eRanks.push(r);
           eTimes.push(ms);
           const t = performance.now();
@@ -417,7 +428,7 @@ export function recognitionProtocol(memory: SequenceMemory, pieces: CorpusPiece[
           if (eRanks[i] === 1) anyKey.engram++;
           if (bRanks[i] === 1) anyKey.baseline++;
         });
-        const row = { condition, length, view, engram: score(eRanks, eTimes), baseline: score(bRanks, bTimes), anyKey };
+        const row = { condition, length, view, engram: score(eRanks, eTimes), baseline: score(bRanks, bTimes), anyKey, asWrittenElsewhere };
         rows.push(row);
         options.onRow?.(row);
       }
@@ -499,7 +510,8 @@ export function reportRecognition(memory: SequenceMemory, pieces: CorpusPiece[],
     return { n, top1: rs.reduce((a, r) => a + r.anyKey.engram, 0) / Math.max(1, n) };
   };
   const ak = anyKeyAt(8);
-  if (rows.length) line(`targets: human 8 notes ${p(at('human', 8))} (>= 95%), human 12 notes ${p(at('human', 12))} (>= 99%), transposed 8 notes ${p(ak.top1)} on the ${ak.n} fragments unique in any key, ${p(at('transposed', 8))} on all (the rest also occur, moved, in another piece) (>= 98%), one wrong note 12 notes ${p(at('one wrong note', 12))} (>= 97%), top line 8 notes exact ${p(at('exact', 8, 'top line'))} (>= 95%), exact 8 notes as sequenced ${p(at('exact', 8, 'sequenced'))}`);
+  const elsewhere = rows.filter((r) => r.condition === 'transposed' && r.length === 8).reduce((a, r) => ({ queries: a.queries + r.asWrittenElsewhere.queries, namedThere: a.namedThere + r.asWrittenElsewhere.namedThere }), { queries: 0, namedThere: 0 });
+  if (rows.length) line(`targets: human 8 notes ${p(at('human', 8))} (>= 95%), human 12 notes ${p(at('human', 12))} (>= 99%), transposed 8 notes ${p(ak.top1)} on the ${ak.n} fragments unique in any key, ${p(at('transposed', 8))} on all (the rest also occur, moved, in another piece; ${elsewhere.queries} of them, as played, are another piece's passage note for note, and engram names that piece for ${elsewhere.namedThere}: the original key first) (>= 98%), one wrong note 12 notes ${p(at('one wrong note', 12))} (>= 97%), top line 8 notes exact ${p(at('exact', 8, 'top line'))} (>= 95%), exact 8 notes as sequenced ${p(at('exact', 8, 'sequenced'))}`);
   line(`identify latency, corpus (${lat.queries} exact 8-note fragments, after ${WARM_UP} others): mean ${lat.msMean.toFixed(3)} ms (target <= 1), p95 ${lat.msP95.toFixed(3)} ms (target <= 3)`);
   const big = options.fresh();
   options.learn(big);
