@@ -54,6 +54,26 @@ describe('LIF neurons', () => {
     expect([r.time[1], r.neuron[1], r.source[1]]).toEqual([3100, b, a]);
   });
 
+  it('keeps each run to itself across a growing network and after prepare()', () => {
+    const n = net();
+    const a = n.addNeuron(0, 0);
+    const sim = new Simulator(n);
+    sim.prepare();
+    sim.stimulate(a, 0, 10);
+    sim.run();
+    expect(sim.potential(a, 0)).toBe(10);
+    // the network grows past the run state's room: the next run starts from rest everywhere
+    const added = Array.from({ length: 100 }, () => n.addNeuron(0, 0));
+    sim.reset();
+    expect(sim.potential(a, 0)).toBe(0);
+    sim.stimulate(added[99]!, 0, 5);
+    sim.stimulate(a, 0, 3);
+    sim.run();
+    expect(sim.potential(added[99]!, 0)).toBe(5);
+    expect(sim.potential(a, 0)).toBe(3);
+    expect(sim.potential(added[0]!, 0)).toBe(0);
+  });
+
   it('does not fire below threshold', () => {
     const n = net();
     const a = n.addNeuron(0, 0);
