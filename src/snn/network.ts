@@ -51,8 +51,9 @@ export class Network {
   synKind = new Uint8Array(0);
   synNext = new Int32Array(0);
 
-  /** key group * 2^32 + column -> members in recruitment order (contiguous, so a drive streams). */
-  #columns = new Map<number, { members: Int32Array; count: number }>();
+  /** Per group, column -> members in recruitment order (contiguous, so a drive streams); keyed by the
+   * column alone so the key stays a small integer (a combined key would be a heap number, slow to hash). */
+  readonly #columns: Map<number, { members: Int32Array; count: number }>[];
 
   constructor(groups: GroupSpec[], projections: ProjectionSpec[]) {
     if (groups.length === 0 || groups.length > 255) throw new RangeError(`Network: 1..255 groups needed, got ${groups.length}`);
@@ -61,6 +62,7 @@ export class Network {
     }
     for (const g of groups) validateNeuronParams(g.name, g.params);
     this.groups = groups.map((g) => ({ name: g.name, params: { ...g.params } }));
+    this.#columns = groups.map(() => new Map());
     this.projections = projections.map((p) => ({ ...p }));
   }
 
@@ -85,9 +87,9 @@ export class Network {
     this.neuronGroup[n] = group;
     this.neuronColumn[n] = column;
     this.firstOut[n] = -1;
-    const key = group * 4294967296 + column;
-    let col = this.#columns.get(key);
-    if (!col) this.#columns.set(key, (col = { members: new Int32Array(4), count: 0 }));
+    const columns = this.#columns[group]!;
+    let col = columns.get(column);
+    if (!col) columns.set(column, (col = { members: new Int32Array(4), count: 0 }));
     if (col.count >= col.members.length) col.members = grow(col.members, col.count + 1);
     col.members[col.count++] = n;
     return n;
@@ -113,7 +115,7 @@ export class Network {
 
   /** The neurons of a minicolumn, in recruitment order (a view: do not keep it across additions). */
   columnMembers(group: number, column: number): Int32Array {
-    const col = this.#columns.get(group * 4294967296 + column);
+    const col = this.#columns[group]?.get(column);
     return col ? col.members.subarray(0, col.count) : EMPTY;
   }
 
