@@ -3,14 +3,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HUGE_PAGES_TUNABLE, hugePagesReport, hugePagesRequested, residentPages } from '../../src/agent/huge-pages.js';
 
-/** The environment `npm <script>` sets before node (the scripts' `VAR=value node ...` prefix). */
-function scriptEnv(script: string): Record<string, string> {
-  const cmd = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts[script]!;
-  const env: Record<string, string> = {};
-  for (const m of cmd.matchAll(/(?:^|\s)([A-Z_]+)=(\S+)(?=\s)/g)) env[m[1]!] = m[2]!;
-  return env;
-}
-
 /** The kernel's THP mode ('always', 'madvise', 'never'), or null where there is none. */
 function thpMode(): string | null {
   const file = '/sys/kernel/mm/transparent_hugepage/enabled';
@@ -25,22 +17,17 @@ describe('huge pages for the memory', () => {
     expect(hugePagesRequested({})).toBe(false);
   });
 
-  it('npm start and npm run bench start node with it', () => {
-    expect(scriptEnv('start').GLIBC_TUNABLES).toBe(HUGE_PAGES_TUNABLE);
-    expect(scriptEnv('bench').GLIBC_TUNABLES).toBe(HUGE_PAGES_TUNABLE);
-  });
-
   it.skipIf(process.platform !== 'linux')('says where the memory is and how to move it', () => {
     expect(residentPages()!.residentMB).toBeGreaterThan(0);
-    expect(hugePagesReport({})).toMatch(/4 KiB pages: start with GLIBC_TUNABLES=glibc\.malloc\.hugetlb=1/);
+    expect(hugePagesReport({})).toMatch(/4 KiB pages \(GLIBC_TUNABLES=glibc\.malloc\.hugetlb=1 puts them on huge pages/);
     expect(hugePagesReport({ GLIBC_TUNABLES: HUGE_PAGES_TUNABLE })).toMatch(/on transparent huge pages .* MB resident on them now/);
   });
 
-  // what the start script's environment does to a large typed array, as the memory's are
-  it.skipIf(process.platform !== 'linux' || !['madvise', 'always'].includes(thpMode() ?? 'never'))('a typed array of 256 MB lands on huge pages with the start script environment, not without it (THP madvise)', () => {
+  // what the tunable does to a large typed array, as the memory's are
+  it.skipIf(process.platform !== 'linux' || !['madvise', 'always'].includes(thpMode() ?? 'never'))('a typed array of 256 MB lands on huge pages with the tunable, not without it (THP madvise)', () => {
     const probe = `const a = new Float64Array(32e6); a.fill(1); const t = require('fs').readFileSync('/proc/self/smaps_rollup', 'utf8'); process.stdout.write(/AnonHugePages:\\s+(\\d+)/.exec(t)[1]);`;
     const hugeKB = (env: Record<string, string>) => Number(spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', env: { ...process.env, GLIBC_TUNABLES: '', ...env } }).stdout);
-    expect(hugeKB(scriptEnv('start'))).toBeGreaterThan(128 * 1024);
+    expect(hugeKB({ GLIBC_TUNABLES: HUGE_PAGES_TUNABLE })).toBeGreaterThan(128 * 1024);
     if (thpMode() === 'madvise') expect(hugeKB({})).toBeLessThan(16 * 1024);
   });
 });
