@@ -484,9 +484,13 @@ export function reportRecognition(memory: SequenceMemory, pieces: CorpusPiece[],
   const lengths = options.lengths ?? [4, 6, 8, 12, 16];
   line(`== Recognition as people play (issue 10): ${options.perRow} fragments per view, length and condition, each in exactly one piece; engram / baseline (interval 3-grams + alignment); transposed rows also over the fragments whose steps occur in no other piece in any key`);
   const p = (x: number) => `${(100 * x).toFixed(1).padStart(5)}%`;
-  // latency first, so the corpus is timed as warm as the larger memory after it (200 queries each),
-  // not after the protocol's thousands
-  const lat = identifyLatency(memory, pieces, options.latencyQueries);
+  // latency on a corpus memory learned here, as fresh as the larger memory after it (learned, then 200
+  // queries each): the memory passed in may have answered thousands already (the default run's fragment
+  // section), and a warmer memory beside a fresh one would time the warm-up, not the size
+  let fresh: SequenceMemory | null = options.fresh();
+  options.learn(fresh);
+  const lat = identifyLatency(fresh, pieces, options.latencyQueries);
+  fresh = null;
   // 0 fragments per row: latency only
   const rows = options.perRow === 0 ? [] : recognitionProtocol(memory, pieces, {
     lengths,
