@@ -529,7 +529,9 @@ export function reportRecognition(memory: SequenceMemory, pieces: CorpusPiece[],
   big.identify({ notes: [60, 62, 64, 65].map((symbol) => ({ symbol })) });
   line(`first identify after learning the 4x memory (consolidation, context sub-columns): ${((performance.now() - t0) / 1000).toFixed(2)} s`);
   const latBig = identifyLatency(big, pieces, options.latencyQueries);
-  line(`identify latency, corpus + 3 transposed copies (${big.stats().neurons} neurons): mean ${latBig.msMean.toFixed(3)} ms (${(latBig.msMean / lat.msMean).toFixed(2)}x; target <= 1.5x), p95 ${latBig.msP95.toFixed(3)} ms (${(latBig.msP95 / lat.msP95).toFixed(2)}x)`);
+  // issue 10 bounds the 4x memory at 1.5x the corpus's bounds (1.5 ms mean, 4.5 ms p95); its ratio to
+  // the corpus's measured figures, the stricter reading, says whether the cost grows with the memory
+  line(`identify latency, corpus + 3 transposed copies (${big.stats().neurons} neurons): mean ${latBig.msMean.toFixed(3)} ms (target <= 1.5; ${(latBig.msMean / lat.msMean).toFixed(2)}x the corpus's), p95 ${latBig.msP95.toFixed(3)} ms (target <= 4.5; ${(latBig.msP95 / lat.msP95).toFixed(2)}x the corpus's)`);
   // what the figures ran on: the 4x memory's latency depends on the page size (src/agent/huge-pages.ts)
   line(`  ${hugePagesReport() ?? 'page size: not reported on this platform'}`);
   line(`  the same queries asked again at once (the memory they touch in cache: the work, not the memory traffic): corpus mean ${lat.again.msMean.toFixed(3)} ms, p95 ${lat.again.msP95.toFixed(3)} ms; 4x mean ${latBig.again.msMean.toFixed(3)} ms (${(latBig.again.msMean / lat.again.msMean).toFixed(2)}x), p95 ${latBig.again.msP95.toFixed(3)} ms (${(latBig.again.msP95 / lat.again.msP95).toFixed(2)}x)`);
