@@ -48,7 +48,7 @@ export interface MemoryParams {
   carryEvidence: number;
   /** Recognition: how many transpositions the interval area proposes for a fragment absolute pitch does not explain. */
   proposedKeys: number;
-  /** Recognition: places this much evidence (notes) behind the best are not read out. */
+  /** Recognition: how long (notes of weight) the goal cluster's race stays open after its first spike; places further behind name nothing. */
   evidenceMargin: number;
   /** Width (log scale) of the duration fit: a note this far off its place's rhythm fits 0.61. */
   durationSigma: number;
@@ -62,7 +62,8 @@ export const DEFAULT_PARAMS: MemoryParams = {
   seed: 20200511,
   pacemakerSize: 4,
   spatial: { model: 'lif', tauM: 20e6, theta: 15, vReset: 0, tRef: 500 },
-  goal: { model: 'lif', tauM: 20e6, theta: 15, vReset: 0, tRef: 500 },
+  // no refractory time: a goal neuron fires once for each place that reaches it, even together
+  goal: { model: 'lif', tauM: 20e6, theta: 15, vReset: 0, tRef: 0 },
   pacemaker: { model: 'lif', tauM: 20e6, theta: 15, vReset: 0, tRef: 0 },
   wInit: 4,
   wInitJitter: 0.5,
@@ -120,4 +121,6 @@ export function validateParams(p: MemoryParams): void {
     const g = p[name] as unknown as Record<string, unknown>;
     if (!g || typeof g !== 'object' || Object.values(g).some((v) => typeof v === 'number' && !Number.isFinite(v))) throw new RangeError(`params: ${name} must be an object of finite numbers`);
   }
+  if (p.goal.tRef !== 0) throw new RangeError('params: goal.tRef must be 0 (a goal neuron counts the places that reach it together by firing for each)');
+  if (!(p.wFeedback > 0)) throw new RangeError('params: wFeedback must be > 0');
 }

@@ -19,12 +19,6 @@ export function placeWeight(evidence: number, fit: number, useDur: boolean): num
   return useDur ? evidence * (0.5 + 0.5 * fit) : evidence;
 }
 
-/** Endpoint order: most weight (evidence and rhythm), then the most plausible tempo. */
-export function endpointOrder(useDur: boolean) {
-  return (a: Endpoint, b: Endpoint) =>
-    placeWeight(b.evidence, b.fit, useDur) - placeWeight(a.evidence, a.fit, useDur) || a.tempoDistance - b.tempoDistance;
-}
-
 /**
  * How well fragment durations (any unit) fit a path's duration classes (ticks), 0..1: each note's
  * log ratio to its class, after the scale most notes agree on (the median ratio, so a few bad notes do
@@ -49,39 +43,83 @@ export function durationFit(frag: number[], classes: number[], sigma: number, fr
   return sum / logs.length;
 }
 
-/** What the goal cluster reported for one title: its places and its best place's fit. */
-export interface TitleEvidence {
-  title: string;
-  /** Evidence of its best place (confirmed notes minus misses). */
-  evidence: number;
-  occurrences: number;
-  track: number;
-  fit: number;
-  tempoDistance: number;
-  transposition: number;
+/**
+ * The goal cluster's race. A place's feedback spike leaves its last note later the less weight it
+ * carries (a latency code: 256 ns per 1/4096 of the fragment's notes of weight behind a whole match,
+ * and within that 1/32 of |ln tempo factor| per ns, so an implausible tempo is a little later still).
+ * Every goal neuron fires on each place that reaches it, so each fires first for its title's best
+ * place, titles are named in the order their goal neurons first fire, and a title's places are its
+ * spikes at that first instant. Ties within an instant go by arrival (the order the places were found).
+ */
+const WEIGHT_STEPS = 4096;
+const TEMPO_STEPS = 256;
+const TEMPO_PER_LOG = 32;
+
+/** A place's score: its weight as a share of the fragment's notes (at most 1). */
+export function placeScore(e: Endpoint, fragmentNotes: number, useDur: boolean): number {
+  return Math.min(1, placeWeight(e.evidence, e.fit, useDur) / fragmentNotes);
+}
+
+/** When, after the readout starts, a place of this score and tempo distance sends its feedback spike (ns). */
+export function feedbackLatency(score: number, tempoDistance: number): number {
+  const behind = Math.round((1 - Math.max(-1, score)) * WEIGHT_STEPS);
+  return behind * TEMPO_STEPS + Math.min(TEMPO_STEPS - 1, Math.round(tempoDistance * TEMPO_PER_LOG));
 }
 
 /**
- * Orders the titles the goal cluster named (best first): their best place's weight as a share of the
- * fragment's notes (evidence, discounted where durations do not fit), then tempo plausibility, then
- * places.
+ * How long after the first goal spike the cluster's inhibition closes the race (ns): places more than
+ * `margin` notes of weight behind the winner's arrive after it and name nothing.
  */
-export function rankTitles(titles: TitleEvidence[], fragmentNotes: number, useDur: boolean, fitMatched: number): IdentifyMatch[] {
-  const ranked = titles.map((v) => ({
-    title: v.title,
-    score: Math.min(1, placeWeight(v.evidence, v.fit, useDur) / fragmentNotes),
-    occurrences: v.occurrences,
-    track: v.track,
-    durationsMatched: useDur && v.fit >= fitMatched,
-    tempoDistance: v.tempoDistance,
-    ...(v.transposition ? { transposition: v.transposition } : {}),
-  }));
-  ranked.sort(
-    (a, b) =>
-      b.score - a.score ||
-      a.tempoDistance - b.tempoDistance ||
-      b.occurrences - a.occurrences ||
-      (a.title < b.title ? -1 : a.title > b.title ? 1 : 0),
-  );
-  return ranked.map(({ tempoDistance: _t, ...m }) => m);
+export function raceWindow(margin: number, fragmentNotes: number): number {
+  return Math.round((margin / fragmentNotes) * WEIGHT_STEPS) * TEMPO_STEPS + TEMPO_STEPS - 1;
+}
+
+/** The titles the race named (first spike first) and, for the winner, the place that fired it. */
+export interface RaceResult {
+  matches: IdentifyMatch[];
+  winner: Endpoint | null;
+}
+
+/**
+ * Reads the race from the recorded goal spikes (records `from`..count, in time order): a title's first
+ * spike names it, with the place whose feedback caused it; its spikes at that instant are its places.
+ */
+export function readRace(
+  rec: { count: number; time: Float64Array; neuron: Int32Array; source: Int32Array },
+  from: number,
+  goalGroup: number,
+  net: { neuronGroup: Uint8Array; neuronColumn: Int32Array },
+  titles: readonly { title: string; goalFirst: number }[],
+  placeOf: ReadonlyMap<number, Endpoint>,
+  fragmentNotes: number,
+  useDur: boolean,
+  fitMatched: number,
+): RaceResult {
+  const matches: IdentifyMatch[] = [];
+  const firstAt = new Map<number, { time: number; match: IdentifyMatch }>();
+  let winner: Endpoint | null = null;
+  for (let i = from; i < rec.count; i++) {
+    const goal = rec.neuron[i]!;
+    if (net.neuronGroup[goal] !== goalGroup) continue;
+    const ti = net.neuronColumn[goal]!;
+    const seen = firstAt.get(ti);
+    if (seen) {
+      if (rec.time[i] === seen.time) seen.match.occurrences++;
+      continue;
+    }
+    const place = placeOf.get(rec.source[i]!);
+    if (!place) continue; // a goal spike not caused by a place's feedback (none in a readout)
+    const match: IdentifyMatch = {
+      title: titles[ti]!.title,
+      score: placeScore(place, fragmentNotes, useDur),
+      occurrences: 1,
+      track: goal - titles[ti]!.goalFirst,
+      durationsMatched: useDur && place.fit >= fitMatched,
+      ...(place.transposition ? { transposition: place.transposition } : {}),
+    };
+    firstAt.set(ti, { time: rec.time[i]!, match });
+    matches.push(match);
+    winner ??= place;
+  }
+  return { matches, winner };
 }

@@ -4,13 +4,14 @@ import { ContextIndex, NOTE_CONTEXT, STEP_CONTEXT } from './context-index.js';
 import type { Simulator } from '../snn/simulator.js';
 import { DURATION, DURATION_GATE, FEEDBACK, GOAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
 import type { MemoryParams } from './params.js';
-import { durationFit, endpointOrder, rankTitles, type Endpoint, type TitleEvidence } from './ranking.js';
+import { durationFit, feedbackLatency, placeScore, raceWindow, readRace, type Endpoint } from './ranking.js';
 import type { Fragment, IdentifyMatch } from './types.js';
 
 export interface Recognition {
+  /** The titles in the order their goal neurons first fired. */
   matches: IdentifyMatch[];
-  /** Matching places, best first. */
-  endpoints: Endpoint[];
+  /** The place whose feedback fired the first goal neuron (where `complete` goes on from). */
+  winner: Endpoint | null;
 }
 
 /** What recognition reads: the consolidated network, its simulator, the title table. */
@@ -420,12 +421,11 @@ function proposedKeys(ctx: RecognitionContext, symbols: number[]): number[] {
  * missing and extra notes are handled there as in its own key); a transposition costs half a note, so
  * the original key ranks first. The paths' notes are then read out through their duration gates (each
  * duration neuron's minicolumn is its class) and the last notes send their spikes through the
- * feedback links; each goal neuron integrates the matching places of its title (its spikes and what
- * it still holds).
+ * feedback links, the more weight the earlier: titles are named in the order their goal neurons fire.
  */
 export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognition {
   const { net, sim, params: p } = ctx;
-  if (ctx.titles.length === 0) return { matches: [], endpoints: [] };
+  if (ctx.titles.length === 0) return { matches: [], winner: null };
   const notes = fragment.notes;
   const n = notes.length;
   // a fragment shorter than a context starts from whole minicolumns: one miss there would let nearly
@@ -451,11 +451,7 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
       for (const pl of followPaths(ctx, SPATIAL, SEQUENCE, moved, maxMisses)) places.push({ ...pl, evidence: pl.evidence - 0.5, whole: false, offset });
     }
   }
-  // places far behind the best cannot change the answer: only those within two notes of it report
-  let best = 0;
-  for (const pl of places) best = Math.max(best, pl.evidence);
-  places = places.filter((pl) => pl.evidence >= best - Math.max(p.evidenceMargin, fragment.margin ?? 0));
-  if (places.length === 0) return { matches: [], endpoints: [] };
+  if (places.length === 0) return { matches: [], winner: null };
   const fragDurAll = notes.map((x) => x.duration);
   const useDur = fragDurAll[0] !== undefined;
   const D = p.delayChord;
@@ -505,40 +501,28 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
     }
     endpoints.push({ neuron: last, goal, evidence: evidence[pi]!, fit, tempoDistance, transposition: places[pi]!.offset ? -places[pi]!.offset! : 0 });
   }
-  endpoints.sort(endpointOrder(useDur));
 
-  // evidence reaches the goal cluster through the feedback links
-  sim.gain[FEEDBACK] = 1;
+  // the goal cluster's race: each place's feedback spike leaves later the less weight it carries, a
+  // goal neuron fires on every place that reaches it (the projection's gain makes one place its
+  // threshold), and the cluster's inhibition ends the race a margin after the first goal fires
+  sim.gain[FEEDBACK] = p.goal.theta / p.wFeedback;
   rec.groups[GOAL] = 1;
   const tRead = tLast + 3 * D;
-  // a title's places at its best evidence report to its goal neurons
-  const bestOf = new Map<number, number>();
+  const placeOf = new Map<number, Endpoint>();
   for (const e of endpoints) {
-    const ti = net.neuronColumn[e.goal]!;
-    if (!bestOf.has(ti)) bestOf.set(ti, e.evidence);
-    if (e.evidence === bestOf.get(ti)) sim.emitAlong(e.neuron, tRead, FEEDBACK);
+    const latency = feedbackLatency(placeScore(e, n, useDur), e.tempoDistance);
+    // a neuron that ends several paths reports for its best one: its spike leaves once, at the earliest
+    const had = placeOf.get(e.neuron);
+    if (had && feedbackLatency(placeScore(had, n, useDur), had.tempoDistance) <= latency) continue;
+    placeOf.set(e.neuron, e);
   }
+  for (const [neuron, e] of placeOf) sim.emitAlong(neuron, tRead + feedbackLatency(placeScore(e, n, useDur), e.tempoDistance), FEEDBACK);
   const goalFrom = rec.count;
+  sim.stopAfter(GOAL, 1);
   sim.run();
-  const tGoal = tRead + p.delayFeedback;
-  // a goal neuron fires each time its evidence reaches threshold and starts again from its reset:
-  // its spikes times threshold plus what it still holds is all it received
-  const goalSpikes = new Map<number, number>();
-  for (let i = goalFrom; i < rec.count; i++) if (net.neuronGroup[rec.neuron[i]!] === GOAL) goalSpikes.set(rec.neuron[i]!, (goalSpikes.get(rec.neuron[i]!) ?? 0) + 1);
-  const theta = p.goal.theta;
-  // endpoints are in order, so each title's first one is its best place
-  const byTitle = new Map<number, TitleEvidence>();
-  const counted = new Set<number>();
-  for (const e of endpoints) {
-    const ti = net.neuronColumn[e.goal]!;
-    let cur = byTitle.get(ti);
-    if (!cur) {
-      const t = ctx.titles[ti]!;
-      byTitle.set(ti, (cur = { title: t.title, evidence: e.evidence, occurrences: 0, track: e.goal - t.goalFirst, fit: e.fit, tempoDistance: e.tempoDistance, transposition: e.transposition }));
-    }
-    if (counted.has(e.goal) || e.evidence !== cur.evidence) continue;
-    counted.add(e.goal);
-    cur.occurrences += Math.round(((goalSpikes.get(e.goal) ?? 0) * (theta - p.goal.vReset) + sim.potential(e.goal, tGoal)) / p.wFeedback);
-  }
-  return { matches: rankTitles([...byTitle.values()], n, useDur, p.durationMatched), endpoints };
+  // (a rhythm that does not fit costs a place up to half its weight, so with durations the race stays
+  // open for that too: a title heard note for note in another rhythm is still named, behind)
+  const margin = Math.max(p.evidenceMargin, fragment.margin ?? 0) + (useDur ? n / 2 : 0);
+  if (rec.count > goalFrom) sim.run(rec.time[rec.count - 1]! + raceWindow(margin, n));
+  return readRace(rec, goalFrom, GOAL, net, ctx.titles, placeOf, n, useDur, p.durationMatched);
 }

@@ -351,11 +351,10 @@ export class SequenceMemory {
     const count = options.count ?? 32;
     if (!Number.isInteger(count) || count < 1) throw new MemoryInputError('count', `must be a positive integer, got ${count}`);
     if (options.tempo !== undefined) validateTempo(options.tempo);
-    const { matches, endpoints } = this.#recognise(fragment);
+    const { matches, winner: place } = this.#recognise(fragment);
     const match = matches[0] ?? null;
-    if (!match) return { match: null, notes: [] };
+    if (!match || !place) return { match: null, notes: [] };
     const e = this.entry(match.title);
-    const place = endpoints.find((ep) => ep.goal >= e.goalFirst && ep.goal < e.goalFirst + e.tracks)!;
     const c = continueFrom({ net: this.#net, sim: this.#sim, params: this.params, pacemaker: this.#pacemaker, entry: e }, place, fragment, { count, tempo: options.tempo, raster: options.raster === true });
     const own = c.tracks[c.place.track]!;
     return { match: { ...match, track: c.place.track }, notes: own.notes, ...c };

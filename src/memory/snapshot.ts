@@ -22,6 +22,8 @@ import { SequenceMemory, TitleEntry } from './sequence-memory.js';
  * worst a temporary file, which removeStaleTemps clears at the next start).
  */
 export const SNAPSHOT_VERSION = 2;
+/** The goal neurons' refractory time (ns) before they raced (now 0). */
+const LEGACY_GOAL_TREF = 500;
 const MAGIC = Buffer.from('ENGRAM\n\0', 'latin1');
 const PREAMBLE = { 1: 16, 2: 24 } as const;
 
@@ -170,6 +172,9 @@ function decodeChecked(buf: Buffer, file: string): LoadedSnapshot {
   }
   if (crc32(buf.subarray(bodyStart, pos)) !== header.crc32) throw new SnapshotError(file, 'is corrupt (checksum mismatch)');
   const params: MemoryParams = { ...DEFAULT_PARAMS, ...header.params };
+  // files written before the goal cluster raced hold its old refractory time, which would count only
+  // one of the places that reach a goal neuron together; the goal cluster holds no learned state
+  if (params.goal && typeof params.goal === 'object' && params.goal.tRef === LEGACY_GOAL_TREF) params.goal = { ...params.goal, tRef: 0 };
   const probe = new SequenceMemory(params);
   const net = Network.fromArrays(
     probe.net.groups.map((g) => ({ ...g })),

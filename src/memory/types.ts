@@ -84,17 +84,18 @@ export interface Fragment {
    */
   neighbours?: number;
   /**
-   * Places this many notes of evidence behind the best still reach the goal neurons (never fewer than
-   * the memory's evidenceMargin, 2): a skill's fragment widens it by what its noise could have cost.
+   * Places this many notes of weight behind the best still name their title: the goal cluster's race
+   * stays open that long (never shorter than the memory's evidenceMargin, 2). A skill's fragment widens
+   * it by what its noise could have cost.
    */
   margin?: number;
 }
 
 export interface IdentifyMatch {
   title: string;
-  /** Share of the fragment matched by an unbroken path ending at its last note (1 = whole). */
+  /** Its best place's weight (evidence, discounted where durations do not fit) as a share of the fragment's notes (1 = whole). */
   score: number;
-  /** How many places of this title match (endpoints reaching its goal neurons). */
+  /** How many places of this title match as well as its best (its goal neurons' spikes at their first instant). */
   occurrences: number;
   /** Track of the first matching place. */
   track: number;

@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { feedbackLatency, raceWindow } from '../../src/memory/ranking.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import type { Sequence } from '../../src/memory/types.js';
 import { bundledMelodies } from '../../src/music/notation.js';
@@ -10,7 +12,7 @@ function line(symbols: number[]): Sequence {
 }
 
 describe('recognition: the goal cluster integrates evidence (issue 10)', () => {
-  it('counts every matching place, well past the goal neuron threshold of 15', () => {
+  it('counts every matching place: a goal neuron fires once for each place that reaches it, well past its threshold of 15', () => {
     const m = new SequenceMemory();
     const motif = [60, 62, 64, 65];
     for (const places of [3, 20, 41]) {
@@ -20,6 +22,50 @@ describe('recognition: the goal cluster integrates evidence (issue 10)', () => {
     }
     const r = m.identify({ notes: motif.map((symbol) => ({ symbol })) });
     expect(Object.fromEntries(r.map((x) => [x.title, x.occurrences]))).toEqual({ 'motif x3': 3, 'motif x20': 20, 'motif x41': 41 });
+  });
+});
+
+describe('recognition: titles are named by the goal cluster\'s race (issue 10, rule 6)', () => {
+  it('a place with more weight sends its feedback spike earlier; a more plausible tempo only within one weight step', () => {
+    const score = fc.double({ min: -1, max: 1, noNaN: true });
+    const tempo = fc.double({ min: 0, max: 20, noNaN: true });
+    fc.assert(
+      fc.property(score, score, tempo, tempo, (a, b, ta, tb) => {
+        // a whole 1/2048 of the fragment's weight ahead always arrives first, whatever the tempo
+        if (a - b >= 1 / 2048) expect(feedbackLatency(a, ta)).toBeLessThan(feedbackLatency(b, tb));
+        if (a === b && ta < tb) expect(feedbackLatency(a, ta)).toBeLessThanOrEqual(feedbackLatency(b, tb));
+        expect(feedbackLatency(a, ta)).toBeGreaterThanOrEqual(0);
+      }),
+    );
+    // the race stays open exactly as long as `margin` notes of weight take to arrive, and a little
+    expect(raceWindow(2, 8)).toBeGreaterThanOrEqual(feedbackLatency(1 - 2 / 8, 0) - feedbackLatency(1, 0));
+    expect(raceWindow(2, 8)).toBeLessThan(feedbackLatency(1 - 2.01 / 8, 0) - feedbackLatency(1, 0));
+  });
+
+  it('titles come out in the order their goal neurons fire: cutting the feedback synapses names nothing, though the paths still form', () => {
+    const m = new SequenceMemory();
+    const tunes = bundledMelodies();
+    for (const t of tunes) m.learn(t.title, t.sequence);
+    const t = tunes[0]!;
+    const fragment = { notes: sortNotes(t.sequence.tracks[0]!.notes).slice(2, 10).map((x) => ({ symbol: x.symbol })) };
+    expect(m.identify(fragment)[0]!.title).toBe(t.title);
+    expect(m.lesion(1, { projection: 'feedback' })).toBeGreaterThan(0);
+    expect(m.identify(fragment)).toEqual([]);
+    expect(m.complete(fragment)).toEqual({ match: null, notes: [] });
+    // recall by title does not go through the feedback links: the memory itself is whole
+    expect(m.recall(t.title).tracks[0]!.notes.length).toBe(t.sequence.tracks[0]!.notes.length);
+  });
+
+  it('half the feedback synapses cut: a title whose places lost their links is not named, the rest still are', () => {
+    const m = new SequenceMemory();
+    const motif = [60, 62, 64, 65, 67];
+    for (let k = 0; k < 40; k++) m.learn(`tune ${k}`, line([40 + (k % 12), 30 + Math.floor(k / 12), ...motif, 50 + (k % 9)]));
+    const fragment = { notes: motif.map((symbol) => ({ symbol })) };
+    expect(m.identify(fragment)).toHaveLength(40);
+    m.lesion(0.5, { projection: 'feedback', seed: 3 });
+    const named = m.identify(fragment).length;
+    expect(named).toBeGreaterThan(5);
+    expect(named).toBeLessThan(35);
   });
 });
 

@@ -109,6 +109,25 @@ describe('snapshots', () => {
     expect(readFileSync(file).equals(v2)).toBe(true);
   });
 
+  it("loads a file from before the goal cluster raced: its goal neurons' old refractory time is dropped, so places count right", () => {
+    const m = bundled();
+    const v2 = encodeSnapshot(m);
+    const v1 = Buffer.concat([v2.subarray(0, 16), v2.subarray(24)]);
+    v1.writeUInt32LE(1, 8);
+    const now = '"goal":{"model":"lif","tauM":20000000,"theta":15,"vReset":0,"tRef":0}';
+    const old = '"goal":{"model":"lif","tauM":2e7,"theta":15,"vReset":0,"tRef":500}   ';
+    expect(old.length).toBe(now.length);
+    const at = v1.indexOf(now, 16, 'latin1');
+    expect(at).toBeGreaterThan(0);
+    v1.write(old, at, 'latin1');
+    const file = join(dir, 'old-goal.engram');
+    writeFileSync(file, v1);
+    const l = loadSnapshot(file);
+    expect(l.params.goal.tRef).toBe(0);
+    const frag = { notes: [64, 63, 64, 63, 64, 59].map((s) => ({ symbol: s + 12 })) };
+    expect(l.identify(frag)).toEqual(m.identify(frag));
+  });
+
   it('decodes only whole buffers', () => {
     expect(() => decodeSnapshot(Buffer.alloc(3), 'x')).toThrow(/x: is not an engram memory/);
     expect(existsSync(dir)).toBe(true);
