@@ -63,9 +63,13 @@ export function train(sim: Simulator, p: MemoryParams, pacemaker: readonly numbe
   const start = P;
   sim.startClock({ neurons: pacemaker, startTime: start, segments: [{ fromPulse: 0, periodNs: P }] });
   // heard symbols per tick (all tracks), in time order
-  const heard: number[] = [];
-  for (const notes of tracks) for (const n of notes) heard.push(n.tick * 2048 + n.symbol);
-  heard.sort((a, b) => a - b);
+  // (one typed array, sorted numerically in place: a piece has thousands of notes)
+  let total = 0;
+  for (const notes of tracks) total += notes.length;
+  const heard = new Float64Array(total);
+  let h = 0;
+  for (const notes of tracks) for (const n of notes) heard[h++] = n.tick * 2048 + n.symbol;
+  heard.sort();
   let pendingOffTime = -1;
   let pendingOff: number[] = [];
   for (let i = 0; i < heard.length; ) {
