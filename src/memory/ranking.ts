@@ -44,14 +44,20 @@ export function durationFit(frag: number[], classes: number[], sigma: number, fr
 }
 
 /**
- * The goal cluster's race. A place's feedback spike leaves its last note later the less weight it
- * carries (a latency code: 256 ns per 1/4096 of the fragment's notes of weight behind a whole match,
- * and within that 1/32 of |ln tempo factor| per ns, so an implausible tempo is a little later still).
- * Every goal neuron fires on each place that reaches it, so each fires first for its title's best
- * place, titles are named in the order their goal neurons first fire, and a title's places are its
- * spikes at that first instant. Ties within an instant go by arrival (the order the places were found).
+ * The goal cluster's race. A place's feedback arrives later the less weight it carries (a latency
+ * code: one slot per 1/1048576 of the fragment's notes of weight behind a whole match, and within that
+ * one sub-slot per 1/32 of |ln tempo factor|, so an implausible tempo is a little later still). In
+ * its slot a place bursts BURST spikes 1 ns apart, each 1/BURST of a goal neuron's threshold: a goal
+ * neuron integrates the bursts of all its places in that slot and fires once per place's worth, the
+ * sooner the more places reach it (k places: after ceil(BURST / k) ns). So each goal neuron fires
+ * first for its title's best places, titles are named in the order their goal neurons first fire
+ * (weight, then tempo, then places), and a title's places are its spikes from that slot.
  */
-const WEIGHT_STEPS = 4096;
+export const BURST = 16;
+// fine enough that weights the duration fit tells apart are not taken for equal (1/65536 was not:
+// tempo then decided between titles a few millionths of a note apart); the longest race is 8.6 s of
+// simulated time, exact in float64 ns
+const WEIGHT_STEPS = 1048576;
 const TEMPO_STEPS = 256;
 const TEMPO_PER_LOG = 32;
 
@@ -60,10 +66,10 @@ export function placeScore(e: Endpoint, fragmentNotes: number, useDur: boolean):
   return Math.min(1, placeWeight(e.evidence, e.fit, useDur) / fragmentNotes);
 }
 
-/** When, after the readout starts, a place of this score and tempo distance sends its feedback spike (ns). */
+/** When, after the readout starts, the burst of a place of this score and tempo distance starts (ns). */
 export function feedbackLatency(score: number, tempoDistance: number): number {
   const behind = Math.round((1 - Math.max(-1, score)) * WEIGHT_STEPS);
-  return behind * TEMPO_STEPS + Math.min(TEMPO_STEPS - 1, Math.round(tempoDistance * TEMPO_PER_LOG));
+  return (behind * TEMPO_STEPS + Math.min(TEMPO_STEPS - 1, Math.round(tempoDistance * TEMPO_PER_LOG))) * BURST;
 }
 
 /**
@@ -71,10 +77,10 @@ export function feedbackLatency(score: number, tempoDistance: number): number {
  * `margin` notes of weight behind the winner's arrive after it and name nothing.
  */
 export function raceWindow(margin: number, fragmentNotes: number): number {
-  return Math.round((margin / fragmentNotes) * WEIGHT_STEPS) * TEMPO_STEPS + TEMPO_STEPS - 1;
+  return (Math.round((margin / fragmentNotes) * WEIGHT_STEPS) * TEMPO_STEPS + TEMPO_STEPS) * BURST;
 }
 
-/** The titles the race named (first spike first) and, for the winner, the place that fired it. */
+/** The titles the race named (first spike first) and, for the winner, the place `complete` goes on from. */
 export interface RaceResult {
   matches: IdentifyMatch[];
   winner: Endpoint | null;
@@ -90,25 +96,28 @@ export function readRace(
   goalGroup: number,
   net: { neuronGroup: Uint8Array; neuronColumn: Int32Array },
   titles: readonly { title: string; goalFirst: number }[],
-  placeOf: ReadonlyMap<number, Endpoint>,
+  placeOf: ReadonlyMap<number, { place: Endpoint; latency: number }>,
   fragmentNotes: number,
   useDur: boolean,
   fitMatched: number,
 ): RaceResult {
   const matches: IdentifyMatch[] = [];
-  const firstAt = new Map<number, { time: number; match: IdentifyMatch }>();
+  // per title: the slot its first spike came from, and its match
+  const firstAt = new Map<number, { latency: number; match: IdentifyMatch }>();
   let winner: Endpoint | null = null;
+  let winnerTitle = -1;
   for (let i = from; i < rec.count; i++) {
     const goal = rec.neuron[i]!;
     if (net.neuronGroup[goal] !== goalGroup) continue;
+    const arrival = placeOf.get(rec.source[i]!);
+    if (!arrival) continue; // a goal spike not caused by a place's feedback (none in a readout)
     const ti = net.neuronColumn[goal]!;
     const seen = firstAt.get(ti);
     if (seen) {
-      if (rec.time[i] === seen.time) seen.match.occurrences++;
+      if (arrival.latency === seen.latency) seen.match.occurrences++;
       continue;
     }
-    const place = placeOf.get(rec.source[i]!);
-    if (!place) continue; // a goal spike not caused by a place's feedback (none in a readout)
+    const place = arrival.place;
     const match: IdentifyMatch = {
       title: titles[ti]!.title,
       score: placeScore(place, fragmentNotes, useDur),
@@ -117,9 +126,20 @@ export function readRace(
       durationsMatched: useDur && place.fit >= fitMatched,
       ...(place.transposition ? { transposition: place.transposition } : {}),
     };
-    firstAt.set(ti, { time: rec.time[i]!, match });
+    firstAt.set(ti, { latency: arrival.latency, match });
     matches.push(match);
-    winner ??= place;
+    if (winnerTitle < 0) winnerTitle = ti;
+  }
+  // the winner's places all reached its goal neurons in one slot; the continuation goes on from the
+  // first of them the paths found (a burst's crossing spike comes from whichever place it happened to be)
+  if (winnerTitle >= 0) {
+    const slot = firstAt.get(winnerTitle)!.latency;
+    for (const { place, latency } of placeOf.values()) {
+      if (latency === slot && net.neuronColumn[place.goal] === winnerTitle) {
+        winner = place;
+        break;
+      }
+    }
   }
   return { matches, winner };
 }

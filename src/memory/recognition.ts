@@ -4,7 +4,7 @@ import { ContextIndex, NOTE_CONTEXT, STEP_CONTEXT } from './context-index.js';
 import type { Simulator } from '../snn/simulator.js';
 import { DURATION, DURATION_GATE, FEEDBACK, GOAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
 import type { MemoryParams } from './params.js';
-import { durationFit, feedbackLatency, placeScore, raceWindow, readRace, type Endpoint } from './ranking.js';
+import { BURST, durationFit, feedbackLatency, placeScore, raceWindow, readRace, type Endpoint } from './ranking.js';
 import type { Fragment, IdentifyMatch } from './types.js';
 
 export interface Recognition {
@@ -422,6 +422,7 @@ function proposedKeys(ctx: RecognitionContext, symbols: number[]): number[] {
  * the original key ranks first. The paths' notes are then read out through their duration gates (each
  * duration neuron's minicolumn is its class) and the last notes send their spikes through the
  * feedback links, the more weight the earlier: titles are named in the order their goal neurons fire.
+ * (ranking.ts: the race's latency code and its read-out.)
  */
 export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognition {
   const { net, sim, params: p } = ctx;
@@ -502,21 +503,22 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
     endpoints.push({ neuron: last, goal, evidence: evidence[pi]!, fit, tempoDistance, transposition: places[pi]!.offset ? -places[pi]!.offset! : 0 });
   }
 
-  // the goal cluster's race: each place's feedback spike leaves later the less weight it carries, a
-  // goal neuron fires on every place that reaches it (the projection's gain makes one place its
-  // threshold), and the cluster's inhibition ends the race a margin after the first goal fires
-  sim.gain[FEEDBACK] = p.goal.theta / p.wFeedback;
+  // the goal cluster's race: each place's feedback burst leaves later the less weight it carries; a
+  // goal neuron integrates its places' bursts (the projection's gain makes a whole burst its
+  // threshold, and a little more so a leak of a few ns cannot keep it under) and fires once per
+  // place, the sooner the more places reach it; the cluster's inhibition ends the race a margin after
+  // the first goal fires
+  sim.gain[FEEDBACK] = (p.goal.theta * (1 + 2 ** -10)) / (BURST * p.wFeedback);
   rec.groups[GOAL] = 1;
   const tRead = tLast + 3 * D;
-  const placeOf = new Map<number, Endpoint>();
+  const placeOf = new Map<number, { place: Endpoint; latency: number }>();
   for (const e of endpoints) {
     const latency = feedbackLatency(placeScore(e, n, useDur), e.tempoDistance);
-    // a neuron that ends several paths reports for its best one: its spike leaves once, at the earliest
+    // a neuron that ends several paths reports for its best one: its burst leaves once, at the earliest
     const had = placeOf.get(e.neuron);
-    if (had && feedbackLatency(placeScore(had, n, useDur), had.tempoDistance) <= latency) continue;
-    placeOf.set(e.neuron, e);
+    if (!had || latency < had.latency) placeOf.set(e.neuron, { place: e, latency });
   }
-  for (const [neuron, e] of placeOf) sim.emitAlong(neuron, tRead + feedbackLatency(placeScore(e, n, useDur), e.tempoDistance), FEEDBACK);
+  for (const [neuron, { latency }] of placeOf) sim.emitAlong(neuron, tRead + latency, FEEDBACK, BURST);
   const goalFrom = rec.count;
   sim.stopAfter(GOAL, 1);
   sim.run();

@@ -258,11 +258,15 @@ export class Simulator {
     this.#queue.push(time, neuron, 0, parent, FORCED);
   }
 
-  /** Sends `neuron`'s spike at `time` along its synapses of projection `kind` only (a readout). */
-  emitAlong(neuron: number, time: number, kind: number): void {
+  /**
+   * Sends `neuron`'s spike at `time` along its synapses of projection `kind` only (a readout); with
+   * `burst` > 1, that many spikes `spacing` ns apart.
+   */
+  emitAlong(neuron: number, time: number, kind: number, burst = 1, spacing = 1): void {
     const net = this.net;
     for (let s = net.firstOut[neuron]!; s >= 0; s = net.synNext[s]!) {
-      if (net.synKind[s] === kind) this.#queue.push(time + net.synDelay[s]!, net.synPost[s]!, net.synWeight[s]!, neuron, s);
+      if (net.synKind[s] !== kind) continue;
+      for (let j = 0; j < burst; j++) this.#queue.push(time + j * spacing + net.synDelay[s]!, net.synPost[s]!, net.synWeight[s]!, neuron, s);
     }
   }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { feedbackLatency, raceWindow } from '../../src/memory/ranking.js';
+import { BURST, feedbackLatency, raceWindow } from '../../src/memory/ranking.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
 import type { Sequence } from '../../src/memory/types.js';
 import { bundledMelodies } from '../../src/music/notation.js';
@@ -22,6 +22,23 @@ describe('recognition: the goal cluster integrates evidence (issue 10)', () => {
     }
     const r = m.identify({ notes: motif.map((symbol) => ({ symbol })) });
     expect(Object.fromEntries(r.map((x) => [x.title, x.occurrences]))).toEqual({ 'motif x3': 3, 'motif x20': 20, 'motif x41': 41 });
+    // equal weight: the goal neuron more places reach integrates their bursts sooner and fires first
+    // (from BURST places on, at once: 20 and 41 tie)
+    expect(BURST).toBeLessThanOrEqual(20);
+    expect(r[2]!.title).toBe('motif x3');
+  });
+
+  it('at equal weight the title with more places wins the race, whichever was learned first', () => {
+    for (const order of [[1, 2, 5], [5, 2, 1], [2, 5, 1]]) {
+      const m = new SequenceMemory();
+      const motif = [70, 72, 74, 75, 77];
+      for (const places of order) {
+        const symbols: number[] = [];
+        for (let i = 0; i < places; i++) symbols.push(...motif, 50 + ((i * 3 + places) % 11));
+        m.learn(`x${places}`, line(symbols));
+      }
+      expect(m.identify({ notes: motif.map((symbol) => ({ symbol })) }).map((x) => x.title)).toEqual(['x5', 'x2', 'x1']);
+    }
   });
 });
 
@@ -31,8 +48,9 @@ describe('recognition: titles are named by the goal cluster\'s race (issue 10, r
     const tempo = fc.double({ min: 0, max: 20, noNaN: true });
     fc.assert(
       fc.property(score, score, tempo, tempo, (a, b, ta, tb) => {
-        // a whole 1/2048 of the fragment's weight ahead always arrives first, whatever the tempo
-        if (a - b >= 1 / 2048) expect(feedbackLatency(a, ta)).toBeLessThan(feedbackLatency(b, tb));
+        // a whole 1/524288 of the fragment's weight ahead always arrives first, whatever the tempo, by
+        // more than a burst (so no number of places can make up for it)
+        if (a - b >= 1 / 524288) expect(feedbackLatency(a, ta) + BURST).toBeLessThanOrEqual(feedbackLatency(b, tb));
         if (a === b && ta < tb) expect(feedbackLatency(a, ta)).toBeLessThanOrEqual(feedbackLatency(b, tb));
         expect(feedbackLatency(a, ta)).toBeGreaterThanOrEqual(0);
       }),
