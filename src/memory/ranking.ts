@@ -88,7 +88,8 @@ export interface RaceResult {
 
 /**
  * Reads the race from the recorded goal spikes (records `from`..count, in time order): a title's first
- * spike names it, with the place whose feedback caused it; its spikes at that instant are its places.
+ * spike names it, with the place whose burst caused it; its goal spikes caused by places of that same
+ * slot are its places.
  */
 export function readRace(
   rec: { count: number; time: Float64Array; neuron: Int32Array; source: Int32Array },

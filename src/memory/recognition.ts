@@ -10,7 +10,7 @@ import type { Fragment, IdentifyMatch } from './types.js';
 export interface Recognition {
   /** The titles in the order their goal neurons first fired. */
   matches: IdentifyMatch[];
-  /** The place whose feedback fired the first goal neuron (where `complete` goes on from). */
+  /** Where `complete` goes on from: the first place the paths found among the winner's places of its first slot. */
   winner: Endpoint | null;
 }
 

@@ -95,7 +95,7 @@ export interface IdentifyMatch {
   title: string;
   /** Its best place's weight (evidence, discounted where durations do not fit) as a share of the fragment's notes (1 = whole). */
   score: number;
-  /** How many places of this title match as well as its best (its goal neurons' spikes at their first instant). */
+  /** How many places of this title match as well as its best (its goal neurons' spikes from its first slot of the race). */
   occurrences: number;
   /** Track of the first matching place. */
   track: number;

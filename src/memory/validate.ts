@@ -41,19 +41,19 @@ export function validateSequence(title: string, seq: Sequence, p: MemoryParams):
     if (track.notes.length === 0) throw new MemoryInputError(tw, 'is empty: a track needs at least one note');
     const chordSize = new Map<number, number>();
     const notes = track.notes;
+    // a note's path is spelled out only for an error: a corpus has a million notes
+    const nw = (i: number) => `${tw}.notes[${i}]`;
     for (let i = 0; i < notes.length; i++) {
       const n = notes[i];
-      // the note's path is spelled out only for an error: a corpus has a million notes
-      const nw = () => `${tw}.notes[${i}]`;
-      if (!n || typeof n !== 'object') throw new MemoryInputError(nw(), 'must be an object {symbol, tick, duration}');
+      if (!n || typeof n !== 'object') throw new MemoryInputError(nw(i), 'must be an object {symbol, tick, duration}');
       if (!Number.isInteger(n.symbol) || n.symbol < 0 || n.symbol > p.maxSymbol) {
-        throw new MemoryInputError(`${nw()}.symbol`, `must be an integer in 0..${p.maxSymbol}, got ${String(n.symbol)}`);
+        throw new MemoryInputError(`${nw(i)}.symbol`, `must be an integer in 0..${p.maxSymbol}, got ${String(n.symbol)}`);
       }
-      if (!Number.isInteger(n.tick) || n.tick < 0) throw new MemoryInputError(`${nw()}.tick`, `must be a non-negative integer, got ${String(n.tick)}`);
+      if (!Number.isInteger(n.tick) || n.tick < 0) throw new MemoryInputError(`${nw(i)}.tick`, `must be a non-negative integer, got ${String(n.tick)}`);
       if (!Number.isInteger(n.duration) || n.duration < 0) {
-        throw new MemoryInputError(`${nw()}.duration`, `must be a non-negative integer, got ${String(n.duration)}`);
+        throw new MemoryInputError(`${nw(i)}.duration`, `must be a non-negative integer, got ${String(n.duration)}`);
       }
-      if (n.tick + n.duration > MAX_TICK) throw new MemoryInputError(nw(), `ends after tick ${MAX_TICK}, the last tick the network can count`);
+      if (n.tick + n.duration > MAX_TICK) throw new MemoryInputError(nw(i), `ends after tick ${MAX_TICK}, the last tick the network can count`);
       const c = (chordSize.get(n.tick) ?? 0) + 1;
       if (c > p.maxChord) throw new MemoryInputError(`${tw}`, `has more than ${p.maxChord} notes starting at tick ${n.tick}`);
       chordSize.set(n.tick, c);
