@@ -60,7 +60,7 @@ describe('recognition: titles are named by the goal cluster\'s race (issue 10, r
     expect(raceWindow(2, 8)).toBeLessThan(feedbackLatency(1 - 2.01 / 8, 0) - feedbackLatency(1, 0));
   });
 
-  it('titles come out in the order their goal neurons fire: cutting the feedback synapses names nothing, though the paths still form', () => {
+  it('cutting the feedback synapses names nothing, though the paths still form and recall by title is whole', () => {
     const m = new SequenceMemory();
     const tunes = bundledMelodies();
     for (const t of tunes) m.learn(t.title, t.sequence);
