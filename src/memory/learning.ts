@@ -1,7 +1,7 @@
 import type { Network } from '../snn/network.js';
 import type { Rng } from '../snn/rng.js';
 import type { Simulator } from '../snn/simulator.js';
-import { DURATION, DURATION_GATE, FEEDBACK, INTERVAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, SEQUENCE, SPATIAL } from './model.js';
+import { DURATION, DURATION_GATE, FEEDBACK, INTERVAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, SEQUENCE, SPATIAL, relativeLinkDelay } from './model.js';
 import type { MemoryParams } from './params.js';
 import type { SequenceNote } from './types.js';
 
@@ -31,7 +31,7 @@ export function recruitTrack(net: Network, p: MemoryParams, rng: Rng, goal: numb
       net.addSynapse(n, goal, p.wFeedback, p.delayFeedback, FEEDBACK);
       if (prevSymbol >= 0) {
         const r = net.addNeuron(RELATIVE, note.symbol - prevSymbol + RELATIVE_OFFSET);
-        net.addSynapse(r, n, p.wGate, p.delayGate, RELATIVE_LINK);
+        net.addSynapse(r, n, p.wGate, relativeLinkDelay(p, note.symbol), RELATIVE_LINK);
       }
       prevSymbol = note.symbol;
       prev = n;

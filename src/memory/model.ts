@@ -23,6 +23,25 @@ export const RELATIVE_SEQUENCE = 4;
 export const RELATIVE_LINK = 5;
 /** Interval column of a step of s symbols: s + RELATIVE_OFFSET (steps of -1023..1023). */
 export const RELATIVE_OFFSET = 1024;
+/**
+ * Keys (transpositions, in symbols either way) the interval area can tell apart: the MIDI range. A
+ * note reached through its interval neuron fires at the phase of its recognition step that says its
+ * key: its link's delay grows with its pitch and the heard note arrives earlier the higher it is, so
+ * the two meet KEY_PHASE ns later for every symbol the note lies above the heard one (a delay line).
+ */
+export const KEY_SPAN = 127;
+/** ns between two keys' phases within a recognition step. */
+export const KEY_PHASE = 3;
+/**
+ * Keys a fragment is heard in besides its own: up to two octaves either way (as a melody is played an
+ * octave or two from where it was learned; further off, chance matches of short fragments outnumber it).
+ */
+export const KEY_RANGE = 24;
+
+/** Delay of an interval neuron's link to its note of `symbol`: a step of the delay line per symbol (KEY_SPAN). */
+export function relativeLinkDelay(p: MemoryParams, symbol: number): number {
+  return p.delayGate + KEY_PHASE * Math.min(Math.max(symbol, 0), KEY_SPAN);
+}
 
 /** What the memory keeps per title: its goal neurons, its tempo map and descriptive metadata. */
 export interface TitleEntry {

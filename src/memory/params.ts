@@ -46,8 +46,6 @@ export interface MemoryParams {
   notesPerMiss: number;
   /** Recognition: evidence (confirmed - missed notes) a path needs to be carried over an unheard note. */
   carryEvidence: number;
-  /** Recognition: how many transpositions the interval area proposes for a fragment absolute pitch does not explain. */
-  proposedKeys: number;
   /** Recognition: how long (notes of weight) the goal cluster's race stays open after its first spike; places further behind name nothing. */
   evidenceMargin: number;
   /** Width (log scale) of the duration fit: a note this far off its place's rhythm fits 0.61. */
@@ -83,7 +81,6 @@ export const DEFAULT_PARAMS: MemoryParams = {
   maxChord: 32,
   maxSymbol: 1023,
   evidenceMargin: 2,
-  proposedKeys: 6,
   durationSigma: 0.15,
   durationFree: 0.1,
   durationMatched: 0.8,
@@ -112,7 +109,6 @@ export function validateParams(p: MemoryParams): void {
   int('pacemakerSize', 1, 1024);
   int('maxSymbol', 1, 65535);
   int('maxChord', 1, 1024);
-  int('proposedKeys', 0, 24);
   for (const name of ['delayRelease', 'delayChord', 'delayGate', 'delayFeedback', 'learnTickNs', 'minTickNs'] as const) int(name, 1, 1e9);
   for (const name of ['wInit', 'wInitJitter', 'wGate', 'wFeedback', 'wDrive', 'teacherBias', 'recognitionGain', 'recognitionBias', 'durationSigma', 'durationFree', 'carryEvidence', 'evidenceMargin'] as const) {
     if (typeof p[name] !== 'number' || !Number.isFinite(p[name])) throw new RangeError(`params: ${name} must be a finite number`);

@@ -2,7 +2,7 @@ import { grow } from '../snn/growable.js';
 import type { Network } from '../snn/network.js';
 import { ContextIndex, NOTE_CONTEXT, STEP_CONTEXT } from './context-index.js';
 import type { Simulator } from '../snn/simulator.js';
-import { DURATION, DURATION_GATE, FEEDBACK, GOAL, INTERVAL_GATE, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
+import { DURATION, DURATION_GATE, FEEDBACK, GOAL, INTERVAL_GATE, KEY_PHASE, KEY_RANGE, KEY_SPAN, RELATIVE, RELATIVE_LINK, RELATIVE_OFFSET, SEQUENCE, SPATIAL, type TitleEntry } from './model.js';
 import type { MemoryParams } from './params.js';
 import { BURST, durationFit, feedbackLatency, placeScore, raceWindow, readRace, type Endpoint } from './ranking.js';
 import type { Fragment, IdentifyMatch } from './types.js';
@@ -103,8 +103,12 @@ function nextInChord(net: Network, n: number, kind: number): number {
  * last neuron fires again (an extra note), or the neuron after the predicted one fires if that is what
  * was heard (a missing note); each costs evidence (confirmed steps minus misses). Returns the paths
  * alive after the last step, read back through their spikes' causes.
+ *
+ * `keyed`: the fragment is heard in every key but its own (within KEY_RANGE) at once, key k in phase
+ * k of each step (see KEY_SPAN), and paths start from the interval area's links into the phase of their note's key; every
+ * synapse of a step keeps its phase, so a path stays in its key.
  */
-function followPaths(ctx: RecognitionContext, group: number, seqKind: number, columns: number[], maxMisses: number, neighbours = 0, start: Starts = 'unexplained windows'): Place[] {
+function followPaths(ctx: RecognitionContext, group: number, seqKind: number, columns: number[], maxMisses: number, neighbours = 0, start: Starts = 'unexplained windows', keyed = false): Place[] {
   // a path starts in the sub-column of the next `context` inputs (spatial: four notes; intervals: three
   // steps), at the first note and wherever no path explains every note so far (or at every window, see
   // Starts); a fragment shorter than that drives whole minicolumns
@@ -120,7 +124,9 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
   sim.coincidenceOnly[seqKind] = 1;
   sim.gain[DURATION_GATE] = 0;
   sim.gain[FEEDBACK] = 0;
-  sim.gain[RELATIVE_LINK] = 0;
+  // keyed: an interval neuron's link fires its note where the note's minicolumn is heard in some key
+  // (the bias of that key's phase), not alone
+  sim.gain[RELATIVE_LINK] = keyed ? (p.spatial.theta - p.recognitionBias / 2) / p.wGate : 0;
   // a heard note enters a predicted chord at any of its notes (the melody on top of chords is a path)
   // (not for a fragment shorter than a context: from whole minicolumns that would reach nearly every chord)
   sim.spreadPredictions = group === SPATIAL && columns.length >= NOTE_CONTEXT;
@@ -136,12 +142,25 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
   const n = columns.length;
   const D = p.delayChord;
   const half = D / 2;
+  /** The key a spike of step st at `time` was heard in (keyed: its phase of the step; else 0). */
+  const keyOf = (time: number, st: number) => (keyed ? Math.round((time - D * (st + 1) - 1) / KEY_PHASE) - KEY_SPAN : 0);
+  const steps = keyed ? columns.slice(1).map((x, i) => x - columns[i]! + RELATIVE_OFFSET) : [];
+  const members: number[] = [];
   // per spike record: fragment step (-1: not one of this area's), confirmed steps and misses of its
   // path, chord notes it skipped, whether it went on (typed, reused across calls: a short fragment's
   // whole minicolumns record tens of thousands of spikes)
   const book = bookFor(rec.time.length);
   let prevHeads: number[] = [];
   let heads: number[] = [];
+  /**
+   * Steps up to which a path has heard every note as predicted (a path's record only ever gets a
+   * better history, so once whole it stays so).
+   */
+  const whole = new Uint8Array(n);
+  // (keyed paths start at the second note: the first is heard as the step into it)
+  const noteWhole = (i: number, st: number) => {
+    if (book.misses[i] === 0 && book.confirmed[i] === (keyed ? st : st + 1)) whole[st] = 1;
+  };
   /** Neurons forced this step: 1 where the path skipped a note to hear this one, else 0. */
   const forced = new Map<number, number>();
   let processed = 0;
@@ -155,7 +174,7 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       if (net.neuronGroup[nrn] !== group) continue;
       const st = k > 0 && rec.time[i]! <= tPrev ? k - 1 : k;
       // a neighbouring symbol (when the fragment allows them) is half the evidence of the heard one
-      const off = Math.abs(net.neuronColumn[nrn]! - columns[st]!);
+      const off = Math.abs(net.neuronColumn[nrn]! - columns[st]! - keyOf(rec.time[i]!, st));
       const hit = off === 0 ? 1 : off <= neighbours ? 0.5 : 0;
       const par = rec.parent[i]!;
       step[i] = st;
@@ -178,7 +197,9 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
         chordSkips[i] = chordSkips[par]! + skip;
         continued[par] = 1;
       }
-      (st === k ? heads : prevHeads).push(i);
+      if (st === k) heads.push(i);
+      else prevHeads.push(i);
+      noteWhole(i, st);
     }
     processed = rec.count;
     // paths that reached a neuron after it fired: the spike takes the path with the most evidence
@@ -198,6 +219,7 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       misses[i] = misses[q]! + missed;
       chordSkips[i] = chordSkips[q]! + skipped;
       continued[q] = 1;
+      noteWhole(i, step[i]!);
     }
     lateFrom = late.count;
   };
@@ -225,26 +247,15 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
     sim.fireFrom(s, t, h);
   };
   /** Whether a path has heard every note up to step k as predicted (then no path need start there). */
-  const heardWhole = (k: number) => {
-    for (const i of heads) if (book.misses[i] === 0 && book.confirmed[i] === k + 1) return true;
-    return false;
-  };
+  const heardWhole = (k: number) => whole[k] === 1;
   const predictedBy = new Map<number, number[]>();
   const succ: number[] = [];
-  for (let k = 0; k < n; k++) {
-    const T = D * (k + 1);
-    const symbol = columns[k]!;
-    for (let c = Math.max(0, symbol - neighbours); c <= symbol + neighbours; c++) sim.scheduleBias(T - half, group, c, p.recognitionBias);
-    for (let c = Math.max(0, symbol - neighbours); c <= symbol + neighbours; c++) sim.scheduleBias(T + half, group, c, 0);
-    sim.scheduleInhibition(T + half, group);
-    const predFrom = sim.predicted.count;
-    prevHeads = heads;
-    heads = [];
-    // paths arrive at T + 1; then those that missed this note are carried on; then new paths start
-    // (after both, so a neuron a path reaches keeps that path's history)
-    sim.run(T + 1);
-    take(k, T - D + 1);
-    // paths of the previous step that no heard note continued: carried on while they can afford it
+  /**
+   * Carries on the paths `from..to` of prevHeads, whose predictions arrived at `t` (step k; `tPrev`
+   * ends the previous step), that no heard note continued, while they can afford it: a wrong, a
+   * missing or an extra note, in the key each was heard in.
+   */
+  const carryOn = (from: number, to: number, t: number, k: number, predFrom: number, tPrev: number) => {
     predictedBy.clear();
     for (let j = predFrom; maxMisses > 0 && j < sim.predicted.count; j++) {
       const par = sim.predicted.parent[j]!;
@@ -253,30 +264,84 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       list.push(sim.predicted.neuron[j]!);
     }
     forced.clear();
-    // while a path hears every note as predicted, the others are not carried (it inhibits them); a
-    // damaged fragment is heard again with every path carried (Starts)
-    const carrying = start !== 'unexplained windows' || !heardWhole(k);
-    for (const h of carrying ? prevHeads : []) {
+    for (let x = from; x < to; x++) {
+      const h = prevHeads[x]!;
       if (book.continued[h] || book.misses[h]! >= maxMisses || book.confirmed[h]! - book.misses[h]! < p.carryEvidence) continue;
-      const predicted = predictedBy.get(h) ?? [];
-      for (const s of predicted) {
-        carry(s, h, 0, T + 1, k); // a wrong note
+      const heard = columns[k]! + keyOf(rec.time[h]!, k - 1);
+      for (const s of predictedBy.get(h) ?? []) {
+        carry(s, h, 0, t, k); // a wrong note
         succ.length = 0;
         successors(net, s, seqKind, succ);
         for (let s2 of succ) {
           // a missing note: the next one is heard instead (a melody over chords: any note of its chord)
           for (let notes = 0; s2 >= 0 && notes < MAX_CHORD; notes++, s2 = sim.spreadPredictions ? nextInChord(net, s2, seqKind) : -1) {
-            if (net.neuronColumn[s2] !== symbol) continue;
-            carry(s2, h, 1, T + 1, k);
+            if (net.neuronColumn[s2] !== heard) continue;
+            carry(s2, h, 1, t, k);
             break;
           }
         }
       }
-      carry(rec.neuron[h]!, h, 0, T + 1, k); // an extra note
+      carry(rec.neuron[h]!, h, 0, t, k); // an extra note
     }
-    sim.run(T + 1);
-    take(k, T - D + 1);
+    sim.run(t);
+    take(k, tPrev);
     forced.clear();
+  };
+  for (let k = 0; k < n; k++) {
+    const T = D * (k + 1);
+    const symbol = columns[k]!;
+    if (keyed) {
+      // every key in range but the fragment's own is heard in its phase of the step
+      for (let ph = KEY_SPAN - KEY_RANGE; ph <= KEY_SPAN + KEY_RANGE; ph++) {
+        const c = symbol + ph - KEY_SPAN;
+        if (ph === KEY_SPAN || c < 0 || c > p.maxSymbol) continue;
+        const t = T + 1 + KEY_PHASE * ph;
+        sim.scheduleBias(t - 1, group, c, p.recognitionBias);
+        sim.scheduleBias(t - 1 + KEY_PHASE, group, c, 0);
+      }
+    } else {
+      for (let c = Math.max(0, symbol - neighbours); c <= symbol + neighbours; c++) sim.scheduleBias(T - half, group, c, p.recognitionBias);
+      for (let c = Math.max(0, symbol - neighbours); c <= symbol + neighbours; c++) sim.scheduleBias(T + half, group, c, 0);
+    }
+    sim.scheduleInhibition(T + half, group);
+    if (keyed && k >= 1 && k + STEP_CONTEXT <= n && 2 * k <= n && !heardWhole(k - 1)) {
+      // keyed paths start where no path has heard every note so far, in the first half of the
+      // fragment (a path starting later hears less than half of it, and such short paths in every
+      // key would cost more than all the rest): the interval neurons of the window of three steps
+      // into and after this note fire, the heard note's pitch as a latency (the higher, the sooner),
+      // and each reaches its note in the phase of its key (a chord's top note's interval neuron is in
+      // the sub-column of the steps between tops too)
+      members.length = 0;
+      ctx.contexts.bucket(ContextIndex.contextKey(RELATIVE, steps, k - 1), members);
+      const tHeard = T + 1 + KEY_PHASE * (KEY_SPAN - symbol) - p.delayGate;
+      for (const r of members) if (net.neuronGroup[r] === RELATIVE) sim.emitAlong(r, tHeard, RELATIVE_LINK);
+    }
+    prevHeads = heads;
+    heads = [];
+    if (keyed) {
+      // each key's paths arrive in its phase, and those that missed are carried on there
+      for (let from = 0; from < prevHeads.length; ) {
+        const t0 = rec.time[prevHeads[from]!]!;
+        let to = from;
+        while (to < prevHeads.length && rec.time[prevHeads[to]!] === t0) to++;
+        const predFrom = sim.predicted.count;
+        sim.run(t0 + D);
+        take(k, T - half);
+        if (!heardWhole(k)) carryOn(from, to, t0 + D, k, predFrom, T - half);
+        from = to;
+      }
+      sim.run(T + half - 1);
+      take(k, T - half);
+      continue;
+    }
+    const predFrom = sim.predicted.count;
+    // paths arrive at T + 1; then those that missed this note are carried on; then new paths start
+    // (after both, so a neuron a path reaches keeps that path's history)
+    sim.run(T + 1);
+    take(k, T - half);
+    // while a path hears every note as predicted, the others are not carried (it inhibits them); a
+    // damaged fragment is heard again with every path carried (Starts)
+    if (start !== 'unexplained windows' || !heardWhole(k)) carryOn(0, prevHeads.length, T + 1, k, predFrom, T - half);
     if (n < context) {
       if (k === 0) sim.stimulateColumn(group, symbol, T + 1, p.wDrive); // heard whole, from its first note
     } else if (k + context <= n && (k === 0 || start !== 'unexplained windows' || !heardWhole(k))) {
@@ -288,13 +353,14 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       for (const s of seeds) sim.stimulate(s, T + 1, p.wDrive);
     }
     sim.run(T + 1);
-    take(k, T - D + 1);
+    take(k, T - half);
   }
   const places: Place[] = [];
   {
   const { step, confirmed, misses, chordSkips } = book;
   for (const i of heads) {
-    const e = confirmed[i]! - misses[i]! - 0.25 * chordSkips[i]!;
+    // (a keyed path heard its first note as the step into its second)
+    const e = confirmed[i]! - misses[i]! - 0.25 * chordSkips[i]! + (keyed ? 1 : 0);
     if (e < 1) continue;
     const path: number[] = [];
     const steps: number[] = [];
@@ -302,7 +368,9 @@ function followPaths(ctx: RecognitionContext, group: number, seqKind: number, co
       path.push(rec.neuron[j]!);
       steps.push(step[j]!);
     }
-    places.push({ path: path.reverse(), steps: steps.reverse(), evidence: e, whole: misses[i] === 0 && confirmed[i] === n });
+    const place: Place = { path: path.reverse(), steps: steps.reverse(), evidence: e, whole: misses[i] === 0 && confirmed[i] === n };
+    if (keyed) place.offset = keyOf(rec.time[i]!, n - 1);
+    places.push(place);
   }
   }
   return places;
@@ -340,86 +408,19 @@ function damagedStartSeeds(ctx: RecognitionContext, f: readonly number[]): numbe
 }
 
 /**
- * Transpositions the interval area proposes for a fragment: the sub-columns of its interval windows
- * (three steps each) drive their interval neurons, whose relative links reach the notes they belong to;
- * each such note, against the fragment's note there, votes for the key it implies. A key ranks by the
- * longest run of windows one place matched in a row (common steps, a scale, are in every piece in many
- * keys, but window after window only where the passage is), then by its votes. The best keys (other
- * than the fragment's own) are returned, best first. Cutting the relative links silences every proposal.
+ * Whether every key's phase fits in half a recognition step, and the heard note's latency (up to a
+ * delay line's length before its phase) starts after the previous step's half: not with very short delays.
  */
-function proposedKeys(ctx: RecognitionContext, symbols: number[]): number[] {
-  const { net, params: p } = ctx;
-  const votes = new Map<number, number>();
-  /** The longest run of windows in a row any one place of a track in a key matched. */
-  const runs = new Map<number, number>();
-  const members: number[] = [];
-  const seen = new Set<number>();
-  const succ: number[] = [];
-  // the notes the previous window's members reached, with their offsets and runs; and this window's
-  let before = new Map<number, number>();
-  let here = new Map<number, number>();
-  let offsetBefore = new Map<number, number>();
-  let offsetHere = new Map<number, number>();
-  const steps = symbols.slice(1).map((x, i) => x - symbols[i]! + RELATIVE_OFFSET);
-  for (let k = 0; k + STEP_CONTEXT <= steps.length; k++) {
-    members.length = 0;
-    ctx.contexts.bucket(ContextIndex.contextKey(RELATIVE, steps, k), members);
-    // a rare step pattern says more about the key than a common one: a window's votes share one unit
-    const weight = 1 / Math.max(1, members.length);
-    seen.clear();
-    here.clear();
-    offsetHere.clear();
-    for (const r of members) {
-      if (net.neuronGroup[r] !== RELATIVE) continue;
-      const link = net.outOfKind(r, RELATIVE_LINK);
-      if (link < 0 || !(net.synWeight[link]! > 0)) continue;
-      const note = net.synPost[link]!;
-      const offset = net.neuronColumn[note]! - symbols[k + 1]!;
-      const fb = net.outOfKind(note, FEEDBACK);
-      if (offset === 0 || fb < 0) continue;
-      here.set(note, 1);
-      offsetHere.set(note, offset);
-      // a vote for a track in a key: the right one gathers a vote from every window it matches
-      const vote = net.synPost[fb]! * 512 + offset + 256;
-      if (seen.has(vote)) continue; // one vote per window: a motif a track repeats counts once
-      seen.add(vote);
-      votes.set(vote, (votes.get(vote) ?? 0) + weight);
-    }
-    // a place that matched the window before goes on here if its next note (any note of the next
-    // chord, for a melody over chords) matched this one in the same key: windows in a row at one place
-    for (const [m, run] of before) {
-      succ.length = 0;
-      successors(net, m, SEQUENCE, succ);
-      for (let s of succ) {
-        for (let notes = 0; s >= 0 && notes < MAX_CHORD; notes++, s = nextInChord(net, s, SEQUENCE)) {
-          const h = here.get(s);
-          if (h !== undefined && h < run + 1 && offsetHere.get(s) === offsetBefore.get(m)) here.set(s, run + 1);
-        }
-      }
-    }
-    for (const [note, run] of here) {
-      const vote = net.synPost[net.outOfKind(note, FEEDBACK)]! * 512 + offsetHere.get(note)! + 256;
-      if (run > (runs.get(vote) ?? 0)) runs.set(vote, run);
-    }
-    [before, here] = [here, before];
-    [offsetBefore, offsetHere] = [offsetHere, offsetBefore];
-  }
-  // the keys where a place matched the most windows in a row, rarer step patterns breaking ties
-  const keys: number[] = [];
-  for (const [vote] of [...votes.entries()].sort((a, b) => (runs.get(b[0]) ?? 0) - (runs.get(a[0]) ?? 0) || b[1] - a[1] || a[0] - b[0])) {
-    const offset = (vote % 512) - 256;
-    if (!keys.includes(offset)) keys.push(offset);
-    if (keys.length >= p.proposedKeys) break;
-  }
-  return keys;
+function keysFit(p: MemoryParams): boolean {
+  return (2 * KEY_SPAN + 1) * KEY_PHASE + 2 < p.delayChord / 2 && p.delayGate <= p.delayChord / 2;
 }
 
 /**
  * Recognition: the fragment is followed through the spatial area (absolute pitch), paths starting in
- * the context sub-columns of its notes. Unless that explains every note, the interval area proposes
- * the keys the fragment may be transposed to and the spatial area follows it in each (chords, wrong,
- * missing and extra notes are handled there as in its own key); a transposition costs half a note, so
- * the original key ranks first. The paths' notes are then read out through their duration gates (each
+ * the context sub-columns of its notes. Unless that explains every note, it is heard again in every
+ * other key at once, paths starting where the interval area's links reach their notes in the phase of
+ * their key (chords, wrong, missing and extra notes are handled there as in its own key); a
+ * transposition costs half a note, so the original key ranks first. The paths' notes are then read out through their duration gates (each
  * duration neuron's minicolumn is its class) and the last notes send their spikes through the
  * feedback links, the more weight the earlier: titles are named in the order their goal neurons fire.
  * (ranking.ts: the race's latency code and its read-out.)
@@ -442,15 +443,11 @@ export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognit
   // the damage) and where its first window would have started had it been played right
   const damaged = !places.some((pl) => pl.whole);
   if (damaged && n > NOTE_CONTEXT && !fragment.neighbours) places = followPaths(ctx, SPATIAL, SEQUENCE, symbols, maxMisses, fragment.neighbours ?? 0, fragment.neighbours ? 'every window' : 'every window, damaged start');
-  // unless absolute pitch explains every note, the interval area proposes keys the fragment may be
-  // transposed to, and the spatial area follows it in each (a transposition costs half a note, so the
-  // original key ranks first)
-  if (damaged && n > STEP_CONTEXT && !fragment.neighbours) {
-    for (const offset of proposedKeys(ctx, symbols)) {
-      const moved = notes.map((x) => x.symbol + offset);
-      if (moved.some((x) => x < 0 || x > p.maxSymbol)) continue;
-      for (const pl of followPaths(ctx, SPATIAL, SEQUENCE, moved, maxMisses)) places.push({ ...pl, evidence: pl.evidence - 0.5, whole: false, offset });
-    }
+  // unless absolute pitch explains every note, the fragment is heard again in every other key at once,
+  // each in its phase of the step, paths starting where the interval area finds its steps (a pitch
+  // beyond the delay line has no key; a transposition costs half a note, so the original key ranks first)
+  if (damaged && n > STEP_CONTEXT && !fragment.neighbours && keysFit(p) && symbols.every((x) => x >= 0 && x <= KEY_SPAN)) {
+    for (const pl of followPaths(ctx, SPATIAL, SEQUENCE, symbols, maxMisses, 0, 'unexplained windows', true)) places.push({ ...pl, evidence: pl.evidence - 0.5, whole: false });
   }
   if (places.length === 0) return { matches: [], winner: null };
   const fragDurAll = notes.map((x) => x.duration);

@@ -5,6 +5,7 @@ import { crc32 } from 'node:zlib';
 import { Network } from '../snn/network.js';
 import { DEFAULT_PARAMS, MemoryParams } from './params.js';
 import { SequenceMemory, TitleEntry } from './sequence-memory.js';
+import { RELATIVE_LINK, relativeLinkDelay } from './model.js';
 
 /**
  * Memory snapshots: one binary file.
@@ -189,6 +190,9 @@ function decodeChecked(buf: Buffer, file: string): LoadedSnapshot {
       synKind: arrays.synKind as Uint8Array,
     },
   );
+  // files written before the interval area told keys apart hold one delay on every interval link; the
+  // delay line is anatomy (its delay follows the note's pitch), not learned
+  for (let q = 0; q < net.synapseCount; q++) if (net.synKind[q] === RELATIVE_LINK) net.synDelay[q] = relativeLinkDelay(params, net.neuronColumn[net.synPost[q]!]!);
   const memory = new SequenceMemory(params, net, header.rngState);
   const tick = arrays.timingTick as Float64Array;
   const spt = arrays.timingSpt as Float64Array;

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BURST, feedbackLatency, raceWindow } from '../../src/memory/ranking.js';
 import { SequenceMemory } from '../../src/memory/sequence-memory.js';
+import { KEY_PHASE, KEY_RANGE, KEY_SPAN, RELATIVE_LINK } from '../../src/memory/model.js';
 import type { Sequence } from '../../src/memory/types.js';
 import { bundledMelodies } from '../../src/music/notation.js';
 import { sortNotes } from '../helpers/score.js';
@@ -217,6 +218,52 @@ describe('recognition: interval minicolumns recognise a transposed fragment (iss
     const r = mm.identify({ notes: run.map((x) => ({ symbol: x + 9 })) })[0]!;
     expect(r.title).toBe('the run');
     expect(r.transposition).toBe(9);
+  });
+
+  it('a transposed fragment with a wrong, a missing or an extra note is named, in its key', () => {
+    const m = learned();
+    fragments.forEach((f, i) => {
+      const k = i % 2 ? -((i % 6) + 1) : (i % 6) + 1;
+      const moved = f.symbols.map((s) => s + k);
+      const wrong = moved.map((s, j) => (j === 5 ? s + 1 : s));
+      const missing = moved.filter((_, j) => j !== 5);
+      const extra = [...moved.slice(0, 5), moved[5]! + 2, ...moved.slice(5)];
+      for (const [what, notes] of Object.entries({ wrong, missing, extra })) {
+        const r = top(m, notes);
+        expect(r?.title, `${f.title} ${k} ${what}`).toBe(f.title);
+        expect(r?.transposition, `${f.title} ${k} ${what}`).toBe(k);
+      }
+    });
+  });
+
+  it('a melody heard over chords in another key is named in that key: its paths start at the chords\' top notes', () => {
+    const melody = [72, 74, 76, 77, 79, 77, 76, 74, 72, 71, 72, 74];
+    const notes = melody.flatMap((top, i) => [top - 12, top - 8, top].map((symbol) => ({ symbol, tick: i * 10, duration: 10 })));
+    const mm = new SequenceMemory();
+    mm.learn('chorale', { tracks: [{ notes }] });
+    mm.learn('other', line([50, 52, 53, 55, 57, 59, 60, 62, 64, 65]));
+    for (const k of [-5, 2]) {
+      const r = mm.identify({ notes: melody.slice(2, 10).map((symbol) => ({ symbol: symbol + k })) })[0];
+      expect(r?.title, `${k}`).toBe('chorale');
+      expect(r?.transposition, `${k}`).toBe(k);
+    }
+  });
+
+  it('every key is heard in its own phase of the step: each note its interval neuron reaches fires only in the phase of its key', () => {
+    // the delay line: a relative link's delay grows with its note's pitch
+    const m = learned();
+    const net = m.net;
+    for (let q = 0; q < net.synapseCount; q++) {
+      if (net.synKind[q] !== RELATIVE_LINK) continue;
+      expect(net.synDelay[q]! - m.params.delayGate).toBe(KEY_PHASE * Math.min(net.neuronColumn[net.synPost[q]!]!, KEY_SPAN));
+    }
+    // a fragment heard a fifth up is named a fifth up; moved by the same steps again, a fifth down
+    const f = fragments[1]!;
+    expect(top(m, f.symbols.map((s) => s + 7))!.transposition).toBe(7);
+    expect(top(m, f.symbols.map((s) => s - 7))!.transposition).toBe(-7);
+    // two octaves either way are heard; three octaves off, no phase of the step is heard in that key
+    expect(top(m, f.symbols.map((s) => s - KEY_RANGE))!.transposition).toBe(-KEY_RANGE);
+    expect(top(m, f.symbols.map((s) => s + 36))?.transposition ?? 0).not.toBe(36);
   });
 
   it("cutting the interval minicolumns' synapses makes transposed recognition fail while exact still works", () => {

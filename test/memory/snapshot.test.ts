@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writ
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SequenceMemory } from '../../src/memory/sequence-memory.js';
+import { RELATIVE_LINK, SequenceMemory } from '../../src/memory/sequence-memory.js';
 import { decodeSnapshot, encodeSnapshot, loadSnapshot, saveSnapshot } from '../../src/memory/snapshot.js';
 import { bundledMelodies } from '../../src/music/notation.js';
 
@@ -126,6 +126,22 @@ describe('snapshots', () => {
     expect(l.params.goal.tRef).toBe(0);
     const frag = { notes: [64, 63, 64, 63, 64, 59].map((s) => ({ symbol: s + 12 })) };
     expect(l.identify(frag)).toEqual(m.identify(frag));
+  });
+
+  it("loads a file from before the interval area's delay line: its relative links get the delay their note's pitch gives", () => {
+    const m = bundled();
+    const frag = { notes: [64, 63, 64, 63, 64, 59, 62, 60].map((s) => ({ symbol: s + 3 })) };
+    const before = m.identify(frag);
+    expect(before[0]!.transposition).not.toBe(0);
+    // an old file: one delay on every interval link, so every note they reach fires in one phase
+    const net = m.net;
+    let links = 0;
+    for (let q = 0; q < net.synapseCount; q++) if (net.synKind[q] === RELATIVE_LINK) (net.synDelay[q] = m.params.delayGate), links++;
+    expect(links).toBeGreaterThan(100);
+    expect(m.identify(frag)[0]?.transposition ?? 0).toBe(0);
+    const file = join(dir, 'flat-links.engram');
+    saveSnapshot(m, file);
+    expect(loadSnapshot(file).identify(frag)).toEqual(before);
   });
 
   it('decodes only whole buffers', () => {
