@@ -10,7 +10,7 @@ import type { SkillRecognition } from '../skills/recognise-skill.js';
 import { parseArgs, UsageError } from './args.js';
 import { CommandError, runCommand, type AgentCommand } from './commands.js';
 import { FragmentInputError, fragmentFromMidiFile, parseNotesArg } from './fragment-input.js';
-import { collectMidiFiles, defaultMemoryPath, learnMidiFile, LearnFileResult, openMemory, saveMemory } from './library.js';
+import { collectMidiFiles, defaultMemoryPath, learnReadMidi, LearnFileResult, notesRead, openMemory, readMidiToLearn, saveMemory } from './library.js';
 import { MemoryOnThread } from './memory-service.js';
 import { hugePagesReport } from './huge-pages.js';
 import { Progress } from './progress.js';
@@ -159,12 +159,21 @@ function learnFiles(memory: SequenceMemory, paths: string[], title: string | und
   const { files, missing } = collectMidiFiles(paths);
   const results: LearnFileResult[] = missing.map((file) => ({ file, status: 'failed' as const, error: `${file}: no such file or folder` }));
   if (title !== undefined && files.length !== 1) throw new UsageError('--title names one piece: give exactly one file');
-  const progress = new Progress(files.length, 'learning');
-  for (const file of files) {
-    results.push(learnMidiFile(memory, file, title));
-    progress.tick(file);
+  // every file is read first, so the memory makes room for all their notes at once
+  const reading = new Progress(files.length, 'reading');
+  const read = files.map((file) => {
+    const r = readMidiToLearn(memory, file, title);
+    reading.tick(file);
+    return r;
+  });
+  reading.done();
+  memory.reserve(notesRead(read));
+  const learning = new Progress(read.length, 'learning');
+  for (const r of read) {
+    results.push(learnReadMidi(memory, r));
+    learning.tick(r.file);
   }
-  progress.done();
+  learning.done();
   return results;
 }
 

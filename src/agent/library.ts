@@ -5,7 +5,7 @@ import { SequenceMemory, FEEDBACK, SPATIAL } from '../memory/sequence-memory.js'
 import { removeStaleTemps, saveSnapshot } from '../memory/snapshot.js';
 import { journalSegments } from './memory-journal.js';
 import { readMemory } from './memory-store.js';
-import { MidiFileError, readMidiFile } from '../music/index.js';
+import { MidiFileError, readMidiFile, type MidiPiece } from '../music/index.js';
 import { MemoryInputError } from '../memory/validate.js';
 
 /** Where the memory lives unless --memory or ENGRAM_MEMORY says otherwise. */
@@ -59,18 +59,41 @@ export interface LearnFileResult {
   error?: string;
 }
 
-/** Learns one MIDI file; never throws for bad input (the result says what went wrong). */
-export function learnMidiFile(memory: SequenceMemory, file: string, title?: string): LearnFileResult {
+/** A MIDI file read to be learned: its piece, or the result that says why it will not be. */
+export type ReadMidi = { file: string; piece: MidiPiece } | LearnFileResult;
+
+/** Reads one MIDI file to learn it; never throws for bad input (the result says what went wrong). */
+export function readMidiToLearn(memory: SequenceMemory, file: string, title?: string): ReadMidi {
   const name = title ?? basename(file, extname(file));
   if (memory.has(name)) return { file, title: name, status: 'skipped', error: `'${name}' is already learned` };
   try {
-    const piece = readMidiFile(file, name);
-    const stats = memory.learn(piece.title, piece.sequence);
-    return { file, title: piece.title, notes: stats.notes, status: 'learned' };
+    return { file, piece: readMidiFile(file, name) };
   } catch (err) {
     if (err instanceof MidiFileError || err instanceof MemoryInputError) return { file, title: name, status: 'failed', error: err.message };
     throw err;
   }
+}
+
+/** Learns a piece read by readMidiToLearn; never throws for bad input. */
+export function learnReadMidi(memory: SequenceMemory, read: ReadMidi): LearnFileResult {
+  if (!('piece' in read)) return read;
+  const { file, piece } = read;
+  // (two files of one name in a folder: the second finds the first learned)
+  if (memory.has(piece.title)) return { file, title: piece.title, status: 'skipped', error: `'${piece.title}' is already learned` };
+  try {
+    const stats = memory.learn(piece.title, piece.sequence);
+    return { file, title: piece.title, notes: stats.notes, status: 'learned' };
+  } catch (err) {
+    if (err instanceof MemoryInputError) return { file, title: piece.title, status: 'failed', error: err.message };
+    throw err;
+  }
+}
+
+/** How many notes the pieces read hold (what learning them adds to the memory). */
+export function notesRead(read: readonly ReadMidi[]): number {
+  let notes = 0;
+  for (const r of read) if ('piece' in r) for (const t of r.piece.sequence.tracks) notes += t.notes.length;
+  return notes;
 }
 
 /** Notes learned per title, counted from the network (spatial neurons bound to each title's goals). */

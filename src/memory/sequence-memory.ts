@@ -196,6 +196,16 @@ export class SequenceMemory {
    * presents the sequence (teacher bias on the heard minicolumns, pacemaker running) so STDP
    * strengthens the links whose spikes arrive as their targets fire. Nothing changes if it throws.
    */
+  /**
+   * Makes room for `notes` more notes before they are learned (a folder or a corpus learned at once):
+   * their neurons and synapses, at most four and five a note, get one allocation instead of the copies
+   * of growing by doubling. Learning is the same with or without it.
+   */
+  reserve(notes: number): void {
+    if (!Number.isInteger(notes) || notes < 0) throw new RangeError(`reserve: notes must be a non-negative integer, got ${notes}`);
+    this.#net.reserve(4 * notes, 5 * notes);
+  }
+
   learn(title: string, seq: Sequence): LearnStats {
     validateTitle(title);
     if (this.#titleIndex.has(title)) throw new MemoryInputError('title', `'${title}' is already learned`);

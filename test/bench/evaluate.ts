@@ -24,6 +24,8 @@ export function loadCorpus(files: string[]): CorpusPiece[] {
 
 export function learnAll(memory: SequenceMemory, pieces: CorpusPiece[]): number {
   const t = performance.now();
+  // as `engram learn <folder>` does: room for every note at once
+  memory.reserve(pieces.reduce((a, p) => a + p.sequence.tracks.reduce((b, tr) => b + tr.notes.length, 0), 0));
   for (const p of pieces) memory.learn(p.title, p.sequence);
   return (performance.now() - t) / 1000;
 }

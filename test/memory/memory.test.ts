@@ -246,4 +246,16 @@ describe('determinism (rule 5)', () => {
     for (const mel of melodies) c.learn(mel.title, mel.sequence);
     expect(encodeSnapshot(c).equals(a)).toBe(false);
   });
+
+  it('room reserved for the notes to come changes nothing learned, and learning them needs no more', () => {
+    const notes = melodies.reduce((a, mel) => a + mel.sequence.tracks.reduce((b, t) => b + t.notes.length, 0), 0);
+    const m = new SequenceMemory();
+    m.reserve(notes);
+    const room = { post: m.net.synPost, group: m.net.neuronGroup };
+    for (const mel of melodies) m.learn(mel.title, mel.sequence);
+    expect(m.net.synPost).toBe(room.post);
+    expect(m.net.neuronGroup).toBe(room.group);
+    expect(encodeSnapshot(m).equals(encodeSnapshot(learnedBundled()))).toBe(true);
+    expect(() => m.reserve(-1)).toThrow(/reserve/);
+  });
 });
