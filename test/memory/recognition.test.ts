@@ -12,6 +12,18 @@ function line(symbols: number[]): Sequence {
   return { tracks: [{ notes: symbols.map((symbol, i) => ({ symbol, tick: i * 10, duration: 10 })) }] };
 }
 
+/** A chorale's melody: each note on top of a two-note chord below it. */
+const melody = [72, 74, 76, 77, 79, 77, 76, 74, 72, 71, 72, 74];
+
+/** A memory of the chorale and another line. */
+function chorales(): SequenceMemory {
+  const notes = melody.flatMap((top, i) => [top - 12, top - 8, top].map((symbol) => ({ symbol, tick: i * 10, duration: 10 })));
+  const mm = new SequenceMemory();
+  mm.learn('chorale', { tracks: [{ notes }] });
+  mm.learn('other', line([50, 52, 53, 55, 57, 59, 60, 62, 64, 65]));
+  return mm;
+}
+
 describe('recognition: the goal cluster integrates evidence (issue 10)', () => {
   it('counts every matching place: a goal neuron fires once for each place that reaches it, well past its threshold of 15', () => {
     const m = new SequenceMemory();
@@ -160,12 +172,7 @@ describe('recognition: paths survive a wrong, missing or extra note (issue 10)',
   });
 
   it('a melody heard over chords survives a missing note: the next chord is entered at its top', () => {
-    const melody = [72, 74, 76, 77, 79, 77, 76, 74, 72, 71, 72, 74];
-    // each melody note on top of a two-note chord below it
-    const notes = melody.flatMap((top, i) => [top - 12, top - 8, top].map((symbol) => ({ symbol, tick: i * 10, duration: 10 })));
-    const mm = new SequenceMemory();
-    mm.learn('chorale', { tracks: [{ notes }] });
-    mm.learn('other', line([50, 52, 53, 55, 57, 59, 60, 62, 64, 65]));
+    const mm = chorales();
     const played = [...melody.slice(0, 6), ...melody.slice(7)];
     const top = mm.identify({ notes: played.map((symbol) => ({ symbol })) })[0]!;
     expect(top.title).toBe('chorale');
@@ -237,11 +244,7 @@ describe('recognition: interval minicolumns recognise a transposed fragment (iss
   });
 
   it('a melody heard over chords in another key is named in that key: its paths start at the chords\' top notes', () => {
-    const melody = [72, 74, 76, 77, 79, 77, 76, 74, 72, 71, 72, 74];
-    const notes = melody.flatMap((top, i) => [top - 12, top - 8, top].map((symbol) => ({ symbol, tick: i * 10, duration: 10 })));
-    const mm = new SequenceMemory();
-    mm.learn('chorale', { tracks: [{ notes }] });
-    mm.learn('other', line([50, 52, 53, 55, 57, 59, 60, 62, 64, 65]));
+    const mm = chorales();
     for (const k of [-5, 2]) {
       const r = mm.identify({ notes: melody.slice(2, 10).map((symbol) => ({ symbol: symbol + k })) })[0];
       expect(r?.title, `${k}`).toBe('chorale');
