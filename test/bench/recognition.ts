@@ -341,9 +341,10 @@ export interface RecognitionRow {
   anyKey: { queries: number; engram: number; baseline: number };
   /**
    * The fragments that, as played, are another piece's passage note for note (transposed onto it):
-   * how many, and how often engram names that piece (the original key ranks first, so it should).
+   * how many, how often engram names that piece (the original key ranks first, so it should), and
+   * how often the piece it was taken from.
    */
-  asWrittenElsewhere: { queries: number; namedThere: number };
+  asWrittenElsewhere: { queries: number; namedThere: number; namedOwn: number };
 }
 
 function score(ranks: number[], times: number[]): RankScore {
@@ -405,7 +406,7 @@ export function recognitionProtocol(memory: SequenceMemory, pieces: CorpusPiece[
         const eTimes: number[] = [];
         const bRanks: number[] = [];
         const bTimes: number[] = [];
-        const asWrittenElsewhere = { queries: 0, namedThere: 0 };
+        const asWrittenElsewhere = { queries: 0, namedThere: 0, namedOwn: 0 };
         for (const f of mine) {
           const played = play(f, condition, rng);
           const [r, ms, top] = engramRank(memory, played, f.title);
@@ -413,6 +414,7 @@ export function recognitionProtocol(memory: SequenceMemory, pieces: CorpusPiece[
           if (there.length > 0) {
             asWrittenElsewhere.queries++;
             if (there.some((x) => pieces[x]!.title === top)) asWrittenElsewhere.namedThere++;
+            if (r === 1) asWrittenElsewhere.namedOwn++;
           }
           eRanks.push(r);
           eTimes.push(ms);
@@ -514,8 +516,14 @@ export function reportRecognition(memory: SequenceMemory, pieces: CorpusPiece[],
     return { n, top1: rs.reduce((a, r) => a + r.anyKey.engram, 0) / Math.max(1, n) };
   };
   const ak = anyKeyAt(8);
-  const elsewhere = rows.filter((r) => r.condition === 'transposed' && r.length === 8).reduce((a, r) => ({ queries: a.queries + r.asWrittenElsewhere.queries, namedThere: a.namedThere + r.asWrittenElsewhere.namedThere }), { queries: 0, namedThere: 0 });
-  if (rows.length) line(`targets: human 8 notes ${p(at('human', 8))} (>= 95%), human 12 notes ${p(at('human', 12))} (>= 99%), transposed 8 notes ${p(ak.top1)} on the ${ak.n} fragments unique in any key, ${p(at('transposed', 8))} on all (the rest also occur, moved, in another piece; ${elsewhere.queries} of them, as played, are another piece's passage note for note, and engram names that piece for ${elsewhere.namedThere}: the original key first) (>= 98%), one wrong note 12 notes ${p(at('one wrong note', 12))} (>= 97%), top line 8 notes exact ${p(at('exact', 8, 'top line'))} (>= 95%), exact 8 notes as sequenced ${p(at('exact', 8, 'sequenced'))}`);
+  const transposed8 = rows.filter((r) => r.condition === 'transposed' && r.length === 8);
+  const elsewhere = transposed8.reduce((a, r) => ({ queries: a.queries + r.asWrittenElsewhere.queries, namedThere: a.namedThere + r.asWrittenElsewhere.namedThere, namedOwn: a.namedOwn + r.asWrittenElsewhere.namedOwn }), { queries: 0, namedThere: 0, namedOwn: 0 });
+  // top-1 over the fragments that, as played, are no other piece's passage note for note (the ones
+  // whose own piece is the right answer)
+  const own = transposed8.reduce((a, r) => ({ queries: a.queries + r.engram.queries, top1: a.top1 + Math.round(r.engram.top1 * r.engram.queries) }), { queries: 0, top1: 0 });
+  const ownQueries = own.queries - elsewhere.queries;
+  const ownTop1 = (own.top1 - elsewhere.namedOwn) / Math.max(1, ownQueries);
+  if (rows.length) line(`targets: human 8 notes ${p(at('human', 8))} (>= 95%), human 12 notes ${p(at('human', 12))} (>= 99%), transposed 8 notes ${p(ak.top1)} on the ${ak.n} fragments unique in any key, ${p(at('transposed', 8))} on all (the rest also occur, moved, in another piece; ${elsewhere.queries} of them, as played, are another piece's passage note for note, and engram names that piece for ${elsewhere.namedThere}: the original key first; ${p(ownTop1)} on the ${ownQueries} that are no other piece's passage as played) (>= 98%), one wrong note 12 notes ${p(at('one wrong note', 12))} (>= 97%), top line 8 notes exact ${p(at('exact', 8, 'top line'))} (>= 95%), exact 8 notes as sequenced ${p(at('exact', 8, 'sequenced'))}`);
   line(`identify latency, corpus (${lat.queries} exact 8-note fragments, after ${WARM_UP} others): mean ${lat.msMean.toFixed(3)} ms (target <= 1), p95 ${lat.msP95.toFixed(3)} ms (target <= 3)`);
   const big = options.fresh();
   options.learn(big);
