@@ -197,25 +197,13 @@ export class Network {
   /**
    * Makes room for `neurons` more neurons and `synapses` more synapses (a learner that knows how much
    * is coming): one allocation each instead of the copies of doubling as the network grows, each of
-   * which touches fresh pages and leaves the old arrays to the collector. Growing past the room
-   * doubles as before.
+   * which touches fresh pages and leaves the old arrays to the collector (the same growth: at least
+   * the room asked for, at least double when it grows at all). Growing past the room doubles as before.
    */
   reserve(neurons: number, synapses: number): void {
     if (!(Number.isInteger(neurons) && neurons >= 0 && Number.isInteger(synapses) && synapses >= 0)) throw new RangeError('reserve: counts must be non-negative integers');
-    const n = this.neuronCount + neurons;
-    if (n > this.neuronGroup.length) {
-      this.neuronGroup = resized(this.neuronGroup, n);
-      this.neuronColumn = resized(this.neuronColumn, n);
-      this.firstOut = resized(this.firstOut, n);
-    }
-    const s = this.synapseCount + synapses;
-    if (s > this.synPost.length) {
-      this.synPost = resized(this.synPost, s);
-      this.synWeight = resized(this.synWeight, s);
-      this.synDelay = resized(this.synDelay, s);
-      this.synKind = resized(this.synKind, s);
-      this.synNext = resized(this.synNext, s);
-    }
+    this.#growNeurons(this.neuronCount + neurons);
+    this.#growSynapses(this.synapseCount + synapses);
   }
 
   #growNeurons(needed: number): void {
@@ -233,9 +221,3 @@ export class Network {
   }
 }
 
-/** A copy of `arr` with room for exactly `length` elements. */
-function resized<T extends Int32Array | Uint8Array | Float32Array>(arr: T, length: number): T {
-  const next = new (arr.constructor as new (n: number) => T)(length);
-  next.set(arr as never);
-  return next;
-}
