@@ -27,8 +27,12 @@ interface LiveRobot {
   /** The space it can sweep, in the scene, for framing. */
   reach: THREE.Box3;
   path: THREE.Mesh | null;
-  /** The tool's planned path, in the scene. */
+  /** The tool's path drawn now, in the scene. */
   pathPoints: THREE.Vector3[];
+  /** Joint positions of the path the agent plans for a performance under way (gone when the robot is idle). */
+  planned: number[][] | null;
+  /** Joint positions of the path the page shows for a skill it chose; drawn when nothing is under way. */
+  pinned: number[][] | null;
   statesShown: number;
   stateTime: number | null;
   label: HTMLElement;
@@ -155,7 +159,9 @@ export class LiveRobots {
   /** Draws a path for the robot's tool through these joint positions (a skill chosen in the teach panel); null clears it. */
   showPath(id: string, positions: number[][] | null): void {
     const r = this.#robots.get(id);
-    if (r) this.#setPath(r, positions);
+    if (!r) return;
+    r.pinned = positions?.length ? positions : null;
+    this.#drawPath(r);
   }
 
   get hasPianoArms(): boolean {
@@ -175,13 +181,21 @@ export class LiveRobots {
       if (!r) return;
       const { type: _, ...status } = m;
       r.status = status;
-      if (status.activity === 'idle') this.#setPath(r, null);
+      // a performance's path goes when it ends; a path the page pinned stays (the two arrive on
+      // different channels, so neither may clear the other)
+      if (status.activity === 'idle' && r.planned) {
+        r.planned = null;
+        this.#drawPath(r);
+      }
       this.#look(r);
       this.#view.requestRender();
       this.#announce();
     } else if (m.type === 'robot-path') {
       const r = this.#robots.get(m.id);
-      if (r) this.#setPath(r, m.positions);
+      if (r) {
+        r.planned = m.positions.length ? m.positions : null;
+        this.#drawPath(r);
+      }
       this.events.emit('path', { id: m.id, title: m.title, times: m.times, positions: m.positions });
     }
   }
@@ -239,7 +253,7 @@ export class LiveRobots {
     const label = document.createElement('div');
     label.className = 'robot-label';
     this.#overlay.appendChild(label);
-    const base = { id: d.id, status: d, description: desc, reach: new THREE.Box3(), path: null, pathPoints: [], statesShown: 0, stateTime: null, label };
+    const base = { id: d.id, status: d, description: desc, reach: new THREE.Box3(), path: null, pathPoints: [], planned: null, pinned: null, statesShown: 0, stateTime: null, label };
     if (desc.piano && desc.hand && kb) {
       this.#view.keyboard(kb);
       const planar = new PlanarArmMesh(desc as PianoArm, this.#robots.size % 2 ? 0x7fb0ff : 0x6fd3a8);
@@ -272,7 +286,8 @@ export class LiveRobots {
     r.urdf?.dispose();
     r.planar?.dispose();
     r.marker?.parent?.removeFromParent();
-    this.#setPath(r, null);
+    r.planned = r.pinned = null;
+    this.#drawPath(r);
     r.label.remove();
     this.#robots.delete(r.id);
     this.#view.setFrame(`robot:${r.id}`, null);
@@ -315,7 +330,9 @@ export class LiveRobots {
     this.#view.requestRender();
   }
 
-  #setPath(r: LiveRobot, positions: number[][] | null): void {
+  /** The performance's path while one is under way, else the one the page pinned, else none. */
+  #drawPath(r: LiveRobot): void {
+    const positions = r.planned ?? r.pinned;
     if (r.path) {
       r.path.removeFromParent();
       r.path.geometry.dispose();

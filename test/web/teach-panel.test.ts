@@ -241,6 +241,9 @@ describe.skipIf(!haveBrowser)('the teach panel on the simulated 6-joint arm', ()
     expect(r.tempo).toBeGreaterThan(1); // 2x, or what of it fits the arm's limits (then the answer says it was slowed)
     expect(r.due).toBe(at2.keyframes.length);
     expect(r.reached).toBe(r.due);
+    // the skill's path stays drawn once the arm is idle again: the idle status comes on the robot
+    // stream, the answer on the command, in either order, and neither clears the path the panel shows
+    await page.waitForFunction((id) => window.__engramView.robots().find((x) => x.id === id)?.activity === 'idle', ARM, { timeout: 20_000 });
     expect(await page.evaluate((id) => window.__engramView.pathPoints(id), ARM)).toBeGreaterThan(1);
   }, 120_000);
 
