@@ -105,8 +105,8 @@ function nextInChord(net: Network, n: number, kind: number): number {
  * alive after the last step, read back through their spikes' causes.
  *
  * `keyed`: the fragment is heard in every key but its own (within KEY_RANGE) at once, key k in phase
- * k of each step (see KEY_SPAN), and paths start from the interval area's links into the phase of their note's key; every
- * synapse of a step keeps its phase, so a path stays in its key.
+ * k of each step (see KEY_SPAN), and paths start from the interval area's links into the phase of
+ * their note's key; every synapse of a step keeps its phase, so a path stays in its key.
  */
 function followPaths(ctx: RecognitionContext, group: number, seqKind: number, columns: number[], maxMisses: number, neighbours = 0, start: Starts = 'unexplained windows', keyed = false): Place[] {
   // a path starts in the sub-column of the next `context` inputs (spatial: four notes; intervals: three
@@ -420,9 +420,10 @@ function keysFit(p: MemoryParams): boolean {
  * the context sub-columns of its notes. Unless that explains every note, it is heard again in every
  * other key at once, paths starting where the interval area's links reach their notes in the phase of
  * their key (chords, wrong, missing and extra notes are handled there as in its own key); a
- * transposition costs half a note, so the original key ranks first. The paths' notes are then read out through their duration gates (each
- * duration neuron's minicolumn is its class) and the last notes send their spikes through the
- * feedback links, the more weight the earlier: titles are named in the order their goal neurons fire.
+ * transposition costs half a note, so the original key ranks first. The paths' notes are then read
+ * out through their duration gates (each duration neuron's minicolumn is its class) and the last
+ * notes send their spikes through the feedback links, the more weight the earlier: titles are named
+ * in the order their goal neurons fire.
  * (ranking.ts: the race's latency code and its read-out.)
  */
 export function recognise(ctx: RecognitionContext, fragment: Fragment): Recognition {

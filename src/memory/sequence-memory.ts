@@ -191,12 +191,6 @@ export class SequenceMemory {
   }
 
   /**
-   * Learns a sequence under `title`: recruits a goal neuron per track, a spatial neuron per note, a
-   * duration neuron per note and an interval neuron per event, links them with weak synapses, then
-   * presents the sequence (teacher bias on the heard minicolumns, pacemaker running) so STDP
-   * strengthens the links whose spikes arrive as their targets fire. Nothing changes if it throws.
-   */
-  /**
    * Makes room for `notes` more notes before they are learned (a folder or a corpus learned at once):
    * their neurons and synapses, at most four and five a note, get one allocation instead of the copies
    * of growing by doubling. Learning is the same with or without it.
@@ -206,6 +200,12 @@ export class SequenceMemory {
     this.#net.reserve(4 * notes, 5 * notes);
   }
 
+  /**
+   * Learns a sequence under `title`: recruits a goal neuron per track, a spatial neuron per note, a
+   * duration neuron per note and an interval neuron per event, links them with weak synapses, then
+   * presents the sequence (teacher bias on the heard minicolumns, pacemaker running) so STDP
+   * strengthens the links whose spikes arrive as their targets fire. Nothing changes if it throws.
+   */
   learn(title: string, seq: Sequence): LearnStats {
     validateTitle(title);
     if (this.#titleIndex.has(title)) throw new MemoryInputError('title', `'${title}' is already learned`);

@@ -220,4 +220,3 @@ export class Network {
     this.synNext = grow(this.synNext, needed);
   }
 }
-
